@@ -1,0 +1,264 @@
+package config
+
+import "time"
+
+// Server is the typed configuration of one `vigil server` (redis-server) process.
+// Every field mirrors a Redis 7.0 directive; the directive name is given in the
+// comment together with its unit and default. Fields are read by the server
+// under its execution lock, and changed only by CONFIG SET under that lock.
+type Server struct {
+	// ConfigFile is the absolute path of the file the server was started with ("" if none).
+	ConfigFile string
+
+	// --- network ---
+
+	// Bind lists the addresses to listen on (bind). Default "127.0.0.1 -::1"
+	// as in Redis's shipped redis.conf; a leading '-' means "skip if unavailable".
+	Bind []string
+	// Port is the TCP port (port); 0 disables TCP. Default 6379.
+	Port int
+	// UnixSocket is the path of a Unix domain socket to listen on (unixsocket); "" = none.
+	UnixSocket string
+	// UnixSocketPerm is the octal permission of the socket file (unixsocketperm). Default 0.
+	UnixSocketPerm uint32
+	// ProtectedMode refuses non-loopback clients when no password is set (protected-mode). Default yes.
+	ProtectedMode bool
+	// TCPBacklog is the listen backlog (tcp-backlog). Default 511.
+	TCPBacklog int
+	// Timeout closes a client idle for this long; 0 = never (timeout, seconds). Default 0.
+	Timeout time.Duration
+	// TCPKeepalive is the TCP keepalive period; 0 = off (tcp-keepalive, seconds). Default 300.
+	TCPKeepalive time.Duration
+	// MaxClients caps simultaneous clients (maxclients). Default 10000.
+	MaxClients int
+	// RequirePass is the default user's password (requirepass); "" = no auth.
+	RequirePass string
+	// ProtoMaxBulkLen is the largest bulk string accepted (proto-max-bulk-len, bytes). Default 512mb.
+	ProtoMaxBulkLen int64
+	// ClientQueryBufferLimit is the largest query buffer per client (client-query-buffer-limit, bytes). Default 1gb.
+	ClientQueryBufferLimit int64
+	// ClientOutputBufferLimits holds the limits per class normal, replica, pubsub
+	// (client-output-buffer-limit). Defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
+	ClientOutputBufferLimits [3]OutputBufferLimit
+
+	// --- general ---
+
+	// Databases is the number of logical databases (databases). Default 16.
+	Databases int
+	// Hz is the frequency of background tasks per second (hz, 1..500). Default 10.
+	Hz int
+	// DynamicHz scales hz with the number of clients (dynamic-hz). Default yes.
+	DynamicHz bool
+	// LogLevel is debug|verbose|notice|warning|nothing (loglevel). Default notice.
+	LogLevel string
+	// LogFile is the log destination; "" = standard output (logfile).
+	LogFile string
+	// Daemonize is accepted for compatibility; Vigil never forks (daemonize). Default no.
+	Daemonize bool
+	// PidFile is written at start and removed at exit when set (pidfile).
+	PidFile string
+	// Dir is the working directory for dumps and AOF (dir). Default ".".
+	Dir string
+	// EnableDebugCommand gates DEBUG: "no", "yes" or "local" (enable-debug-command). Default "no".
+	EnableDebugCommand string
+	// EnableProtectedConfigs gates CONFIG SET of protected directives (enable-protected-configs). Default "no".
+	EnableProtectedConfigs string
+	// NotifyKeyspaceEvents is the flag string of keyspace notifications (notify-keyspace-events). Default "".
+	NotifyKeyspaceEvents string
+	// SlowlogLogSlowerThan is the slowlog threshold in microseconds; <0 disables (slowlog-log-slower-than). Default 10000.
+	SlowlogLogSlowerThan int64
+	// SlowlogMaxLen is the slowlog length (slowlog-max-len). Default 128.
+	SlowlogMaxLen int
+	// LatencyTrackingInfoPercentiles is accepted for INFO latencystats (latency-tracking-info-percentiles). Default "50 99 99.9".
+	LatencyTrackingInfoPercentiles string
+
+	// --- memory ---
+
+	// MaxMemory is the memory limit in bytes; 0 = none (maxmemory). Default 0.
+	MaxMemory int64
+	// MaxMemoryPolicy is the eviction policy (maxmemory-policy). Default "noeviction".
+	MaxMemoryPolicy string
+	// MaxMemorySamples is the number of keys sampled per eviction (maxmemory-samples). Default 5.
+	MaxMemorySamples int
+	// MaxMemoryEvictionTenacity is 0..100 (maxmemory-eviction-tenacity). Default 10.
+	MaxMemoryEvictionTenacity int
+	// LFULogFactor is the LFU counter logarithm factor (lfu-log-factor). Default 10.
+	LFULogFactor int
+	// LFUDecayTime is the LFU decay period in minutes (lfu-decay-time). Default 1.
+	LFUDecayTime int
+	// LazyfreeLazyEviction, LazyfreeLazyExpire, LazyfreeLazyServerDel, LazyfreeLazyUserDel,
+	// LazyfreeLazyUserFlush choose UNLINK semantics (lazyfree-lazy-*). Default no.
+	LazyfreeLazyEviction, LazyfreeLazyExpire, LazyfreeLazyServerDel, LazyfreeLazyUserDel, LazyfreeLazyUserFlush bool
+	// ActiveExpireEffort is 1..10 (active-expire-effort). Default 1.
+	ActiveExpireEffort int
+
+	// --- encodings ---
+
+	// HashMaxListpackEntries (hash-max-listpack-entries, alias hash-max-ziplist-entries). Default 128.
+	HashMaxListpackEntries int
+	// HashMaxListpackValue in bytes (hash-max-listpack-value). Default 64.
+	HashMaxListpackValue int
+	// ZsetMaxListpackEntries (zset-max-listpack-entries). Default 128.
+	ZsetMaxListpackEntries int
+	// ZsetMaxListpackValue in bytes (zset-max-listpack-value). Default 64.
+	ZsetMaxListpackValue int
+	// SetMaxIntsetEntries (set-max-intset-entries). Default 512.
+	SetMaxIntsetEntries int
+	// ListMaxListpackSize (list-max-listpack-size, alias list-max-ziplist-size). Default -2.
+	ListMaxListpackSize int
+	// ListCompressDepth (list-compress-depth). Default 0.
+	ListCompressDepth int
+
+	// --- persistence (used by the persistence issue) ---
+
+	// Save lists the snapshot points (save "3600 1 300 100 60 10000"); empty = disabled.
+	Save []SavePoint
+	// DBFilename is the RDB file name (dbfilename). Default "dump.rdb".
+	DBFilename string
+	// RDBCompression enables LZF in RDB files (rdbcompression). Default yes.
+	RDBCompression bool
+	// RDBChecksum writes/verifies the CRC64 trailer (rdbchecksum). Default yes.
+	RDBChecksum bool
+	// StopWritesOnBgsaveError refuses writes after a failed save (stop-writes-on-bgsave-error). Default yes.
+	StopWritesOnBgsaveError bool
+	// AppendOnly enables the AOF (appendonly). Default no.
+	AppendOnly bool
+	// AppendFilename is the AOF base name (appendfilename). Default "appendonly.aof".
+	AppendFilename string
+	// AppendDirname is the AOF directory (appenddirname). Default "appendonlydir".
+	AppendDirname string
+	// AppendFsync is always|everysec|no (appendfsync). Default everysec.
+	AppendFsync string
+	// AOFLoadTruncated loads a truncated AOF (aof-load-truncated). Default yes.
+	AOFLoadTruncated bool
+	// AOFUseRDBPreamble writes the AOF base as RDB (aof-use-rdb-preamble). Default yes.
+	AOFUseRDBPreamble bool
+	// ShutdownTimeout is how long SHUTDOWN waits for replicas (shutdown-timeout, seconds). Default 10.
+	ShutdownTimeout time.Duration
+
+	// --- replication (used by the replication issue) ---
+
+	// ReplicaOf is "host port" of the master (replicaof, alias slaveof); "" = master.
+	ReplicaOf string
+	// MasterAuth and MasterUser are the credentials for the master (masterauth, masteruser).
+	MasterAuth, MasterUser string
+	// ReplicaReadOnly (replica-read-only). Default yes.
+	ReplicaReadOnly bool
+	// ReplicaServeStaleData (replica-serve-stale-data). Default yes.
+	ReplicaServeStaleData bool
+	// ReplicaPriority (replica-priority). Default 100.
+	ReplicaPriority int
+	// ReplicaAnnounced (replica-announced). Default yes.
+	ReplicaAnnounced bool
+	// ReplicaAnnounceIP and ReplicaAnnouncePort (replica-announce-ip/-port).
+	ReplicaAnnounceIP   string
+	ReplicaAnnouncePort int
+	// ReplicaLazyFlush (replica-lazy-flush). Default no.
+	ReplicaLazyFlush bool
+	// ReplicaIgnoreMaxmemory (replica-ignore-maxmemory). Default yes.
+	ReplicaIgnoreMaxmemory bool
+	// ReplBacklogSize in bytes (repl-backlog-size). Default 1mb.
+	ReplBacklogSize int64
+	// ReplBacklogTTL (repl-backlog-ttl, seconds). Default 3600.
+	ReplBacklogTTL time.Duration
+	// ReplTimeout (repl-timeout, seconds). Default 60.
+	ReplTimeout time.Duration
+	// ReplPingReplicaPeriod (repl-ping-replica-period, seconds). Default 10.
+	ReplPingReplicaPeriod time.Duration
+	// ReplDisklessSync (repl-diskless-sync). Default yes.
+	ReplDisklessSync bool
+	// ReplDisklessSyncDelay (repl-diskless-sync-delay, seconds). Default 5.
+	ReplDisklessSyncDelay time.Duration
+	// ReplDisklessSyncMaxReplicas (repl-diskless-sync-max-replicas). Default 0.
+	ReplDisklessSyncMaxReplicas int
+	// ReplDisklessLoad is disabled|on-empty-db|swapdb (repl-diskless-load). Default disabled.
+	ReplDisklessLoad string
+	// MinReplicasToWrite (min-replicas-to-write). Default 0.
+	MinReplicasToWrite int
+	// MinReplicasMaxLag (min-replicas-max-lag, seconds). Default 10.
+	MinReplicasMaxLag int
+}
+
+// OutputBufferLimit is one class of client-output-buffer-limit.
+type OutputBufferLimit struct {
+	// Hard is the hard limit in bytes; 0 = none.
+	Hard int64
+	// Soft is the soft limit in bytes; 0 = none.
+	Soft int64
+	// SoftSeconds is how long the soft limit may be exceeded.
+	SoftSeconds int
+}
+
+// Output buffer classes, the index into Server.ClientOutputBufferLimits.
+const (
+	ClassNormal = iota
+	ClassReplica
+	ClassPubSub
+)
+
+// SavePoint is one `save <seconds> <changes>` point.
+type SavePoint struct {
+	Seconds int
+	Changes int
+}
+
+// Default returns the configuration redis-server 7.0 uses when started with no file.
+func Default() *Server {
+	return &Server{
+		Bind:                           []string{"*", "-::*"},
+		Port:                           6379,
+		ProtectedMode:                  true,
+		TCPBacklog:                     511,
+		TCPKeepalive:                   300 * time.Second,
+		MaxClients:                     10000,
+		ProtoMaxBulkLen:                512 << 20,
+		ClientQueryBufferLimit:         1 << 30,
+		ClientOutputBufferLimits:       [3]OutputBufferLimit{{}, {256 << 20, 64 << 20, 60}, {32 << 20, 8 << 20, 60}},
+		Databases:                      16,
+		Hz:                             10,
+		DynamicHz:                      true,
+		LogLevel:                       "notice",
+		Dir:                            ".",
+		EnableDebugCommand:             "no",
+		EnableProtectedConfigs:         "no",
+		SlowlogLogSlowerThan:           10000,
+		SlowlogMaxLen:                  128,
+		LatencyTrackingInfoPercentiles: "50 99 99.9",
+		MaxMemoryPolicy:                "noeviction",
+		MaxMemorySamples:               5,
+		MaxMemoryEvictionTenacity:      10,
+		LFULogFactor:                   10,
+		LFUDecayTime:                   1,
+		ActiveExpireEffort:             1,
+		HashMaxListpackEntries:         128,
+		HashMaxListpackValue:           64,
+		ZsetMaxListpackEntries:         128,
+		ZsetMaxListpackValue:           64,
+		SetMaxIntsetEntries:            512,
+		ListMaxListpackSize:            -2,
+		Save:                           []SavePoint{{3600, 1}, {300, 100}, {60, 10000}},
+		DBFilename:                     "dump.rdb",
+		RDBCompression:                 true,
+		RDBChecksum:                    true,
+		StopWritesOnBgsaveError:        true,
+		AppendFilename:                 "appendonly.aof",
+		AppendDirname:                  "appendonlydir",
+		AppendFsync:                    "everysec",
+		AOFLoadTruncated:               true,
+		AOFUseRDBPreamble:              true,
+		ShutdownTimeout:                10 * time.Second,
+		ReplicaReadOnly:                true,
+		ReplicaServeStaleData:          true,
+		ReplicaPriority:                100,
+		ReplicaAnnounced:               true,
+		ReplicaIgnoreMaxmemory:         true,
+		ReplBacklogSize:                1 << 20,
+		ReplBacklogTTL:                 3600 * time.Second,
+		ReplTimeout:                    60 * time.Second,
+		ReplPingReplicaPeriod:          10 * time.Second,
+		ReplDisklessSync:               true,
+		ReplDisklessSyncDelay:          5 * time.Second,
+		ReplDisklessLoad:               "disabled",
+		MinReplicasMaxLag:              10,
+	}
+}

@@ -1,0 +1,57 @@
+// Command vigil is the Vigil binary: `vigil server` (a drop-in redis-server) and
+// `vigil version`. Invoked through a symlink named redis-server it behaves as `vigil server`.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args))
+}
+
+func run(argv []string) int {
+	if strings.Contains(filepath.Base(argv[0]), "redis-server") {
+		return runServer(argv[1:])
+	}
+	root := &cobra.Command{
+		Use:           "vigil",
+		Short:         "Vigil: a Redis-compatible data server with built-in replication and high availability",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	code := 0
+	root.AddCommand(&cobra.Command{
+		Use:                "server [FILE] [--directive value ...]",
+		Short:              "Run the data core (accepts redis-server's config file and flags)",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+				return cmd.Help()
+			}
+			code = runServer(args)
+			return nil
+		},
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Printf("vigil %s (redis %s compatible)\n", version, redisVersion)
+		},
+	})
+	root.SetArgs(argv[1:])
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil:", err)
+		return 1
+	}
+	return code
+}

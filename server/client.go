@@ -1,0 +1,174 @@
+package server
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/store"
+)
+
+// ClientFlag records a client's state.
+type ClientFlag uint32
+
+// Client flags.
+const (
+	ClientMulti           ClientFlag = 1 << iota // inside MULTI
+	ClientDirtyCAS                               // a WATCHed key was touched
+	ClientDirtyExec                              // a command failed to queue: EXEC aborts
+	ClientPubSub                                 // subscribed to something (RESP2 context restriction)
+	ClientMonitor                                // MONITOR
+	ClientReplica                                // a replica connected to us
+	ClientMaster                                 // our master's connection
+	ClientCloseAfterReply                        // close once the pending output is written
+	ClientReplyOff                               // CLIENT REPLY OFF
+	ClientReplySkipNext                          // CLIENT REPLY SKIP (takes effect on the next command)
+	ClientReplySkip                              // the current command's reply is dropped
+	ClientNoEvict                                // CLIENT NO-EVICT on
+	ClientUnixSocket                             // connected over the Unix socket
+	ClientKilled                                 // CLIENT KILL or a limit closed it
+	ClientDenyBlocking                           // executing EXEC: blocking commands do not block
+)
+
+// Client is one connection. Its fields are owned by the execution lock (Server.mu) except
+// where noted: the connection goroutine parses without the lock, and output is moved to
+// pending under outMu so that other goroutines (pub/sub, unblocking) can append to it.
+type Client struct {
+	srv   *Server
+	id    int64
+	conn  net.Conn
+	addr  string // remote "ip:port" (or "/path:0" for unix sockets)
+	laddr string // local address
+
+	// under Server.mu
+	name    string
+	dbIndex int
+	flags   ClientFlag
+	authed  bool
+	user    string
+	w       resp.Writer // replies of the commands executed in the current batch
+	args    [][]byte    // current command arguments
+	cmd     *Command    // current command
+	lastCmd string
+	ctime   time.Time
+	lastAt  time.Time // last interaction
+
+	multi    []queuedCommand // commands queued by MULTI
+	watched  []watchedKey    // keys watched by WATCH
+	subs     map[string]struct{}
+	psubs    map[string]struct{}
+	block    *blockState
+	libName  string
+	libVer   string
+	qbufLen  int  // bytes in the query buffer (for CLIENT LIST)
+	multiMem int  // bytes queued in MULTI
+	failed   bool // the current command replied an error (commandstats failed_calls)
+
+	// propagation of the current command (see propagate.go)
+	propagateSelf bool // the command changed the dataset: propagate its argv
+	overridden    bool // the handler issued its own records instead
+
+	// output shared with other goroutines
+	outMu   sync.Mutex
+	pending []byte
+	flushMu sync.Mutex
+	kick    chan struct{}
+	closed  chan struct{}
+	closeMu sync.Once
+}
+
+type queuedCommand struct {
+	cmd  *Command
+	args [][]byte
+}
+
+type watchedKey struct {
+	db  int
+	key string
+}
+
+// ID returns the client's id.
+func (c *Client) ID() int64 { return c.id }
+
+func (c *Client) db() *store.DB { return c.srv.dbs[c.dbIndex] }
+
+func (c *Client) has(f ClientFlag) bool { return c.flags&f != 0 }
+
+// err replies an error and counts it in errorstats. msg is the text without '-'.
+func (c *Client) err(msg string) {
+	c.srv.countError(msg)
+	if c.cmd != nil {
+		c.failed = true
+	}
+	c.w.Error(msg)
+}
+
+// ok replies +OK.
+func (c *Client) ok() { c.w.OK() }
+
+// queueOutput moves the batch's replies to pending. Called under Server.mu.
+func (c *Client) queueOutput() {
+	if len(c.w.B) == 0 {
+		return
+	}
+	c.outMu.Lock()
+	c.pending = append(c.pending, c.w.B...)
+	c.outMu.Unlock()
+	c.w.B = c.w.B[:0]
+}
+
+// deliver appends an asynchronous message (pub/sub, MONITOR) built by fn in the client's
+// protocol and wakes its writer. Called under Server.mu by any goroutine.
+func (c *Client) deliver(fn func(w *resp.Writer)) {
+	c.outMu.Lock()
+	w := resp.Writer{B: c.pending, Proto: c.w.Proto}
+	fn(&w)
+	c.pending = w.B
+	n := len(c.pending)
+	c.outMu.Unlock()
+	c.srv.checkOutputLimit(c, n)
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// flush writes pending output to the socket. Safe from any goroutine; writes stay in order.
+func (c *Client) flush() error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	c.outMu.Lock()
+	data := c.pending
+	c.pending = nil
+	c.outMu.Unlock()
+	if len(data) == 0 {
+		return nil
+	}
+	_, err := c.conn.Write(data)
+	c.srv.stats.netOutput.Add(int64(len(data)))
+	return err
+}
+
+// writer flushes output appended by other goroutines until the client closes.
+func (c *Client) writer() {
+	for {
+		select {
+		case <-c.kick:
+			if c.flush() != nil {
+				c.close()
+				return
+			}
+		case <-c.closed:
+			return
+		}
+	}
+}
+
+// close closes the connection once; the serving goroutine then cleans up.
+func (c *Client) close() {
+	c.closeMu.Do(func() {
+		close(c.closed)
+		c.conn.Close()
+	})
+}

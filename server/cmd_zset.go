@@ -1,0 +1,4 @@
+package server
+
+// zsetCommands returns the sorted-set commands.
+func zsetCommands() []*Command { return nil }

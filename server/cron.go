@@ -1,0 +1,10 @@
+package server
+
+// cronTaskList returns the tasks serverCron runs hz times per second, in order, under the
+// execution lock. Each family adds its task here and implements it in its own file.
+func cronTaskList() []func(*Server) {
+	return []func(*Server){
+		(*Server).clientsCron,   // idle timeouts, output buffer soft limits (cmd_client.go)
+		(*Server).databasesCron, // active expiry and incremental rehash (expire.go)
+	}
+}

@@ -1,0 +1,57 @@
+package server
+
+// Every client-visible error text, copied from Redis 7.0.15. The text is the reply
+// without the leading '-'. Texts with %s/%d are formatted with fmt.Sprintf.
+// Each command family has its own section so that parallel work merges cleanly.
+const (
+	// --- generic (dispatcher) ---
+	ErrUnknownCommand    = "ERR unknown command '%s', with args beginning with: %s"
+	ErrUnknownSubcommand = "ERR unknown subcommand '%s'. Try %s HELP."
+	ErrWrongArgs         = "ERR wrong number of arguments for '%s' command"
+	ErrNoAuth            = "NOAUTH Authentication required."
+	ErrWrongPass         = "WRONGPASS invalid username-password pair or user is disabled."
+	ErrAuthNotConfigured = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	ErrSyntax            = "ERR syntax error"
+	ErrWrongType         = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrNotInt            = "ERR value is not an integer or out of range"
+	ErrNotFloat          = "ERR value is not a valid float"
+	ErrOutOfRange        = "ERR value is out of range, must be positive"
+	ErrNoSuchKey         = "ERR no such key"
+	ErrIndexOutOfRange   = "ERR index out of range"
+	ErrDBIndex           = "ERR DB index is out of range"
+	ErrInvalidDBIndex    = "ERR invalid DB index"
+	ErrOOM               = "OOM command not allowed when used memory > 'maxmemory'."
+	ErrMaxClients        = "ERR max number of clients reached"
+	ErrNotAllowedInMulti = "ERR Command not allowed inside a transaction"
+	ErrPubSubContext     = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+	ErrProtocol          = "ERR Protocol error: %s"
+	ErrTimeoutNotFloat   = "ERR timeout is not a float or out of range"
+	ErrTimeoutNegative   = "ERR timeout is negative"
+	ErrTimeoutOutOfRange = "ERR timeout is out of range"
+	ErrLoading           = "LOADING Redis is loading the dataset in memory"
+	ErrReadOnly          = "READONLY You can't write against a read only replica."
+	ErrMasterDown        = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+	ErrNoReplicas        = "NOREPLICAS Not enough good replicas to write."
+	ErrMisconf           = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+	ErrUnblocked         = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+	ErrDebugDisabled     = "ERR %s command not allowed. If the %s option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+	ErrDenied            = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
+
+	// --- connection / server (cmd_connection.go, cmd_server.go, cmd_client.go) ---
+
+	// --- strings and bitmaps (cmd_string.go, cmd_bitmap.go) ---
+
+	// --- lists (cmd_list.go) ---
+
+	// --- hashes (cmd_hash.go) ---
+
+	// --- sets (cmd_set.go) ---
+
+	// --- sorted sets (cmd_zset.go) ---
+
+	// --- generic keys (cmd_keys.go) ---
+
+	// --- transactions and pub/sub (cmd_multi.go, cmd_pubsub.go) ---
+
+	// --- config (cmd_config.go) ---
+)

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"unsafe"
+
+	"github.com/vigil-db/vigil/store"
+)
+
+// k returns a string that aliases b, for lookups only: never store it.
+func k(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+var (
+	argDel    = []byte("DEL")
+	argUnlink = []byte("UNLINK")
+)
+
+// keyIsExpired reports whether key in db has a TTL in the past (at the command's time snapshot).
+func (s *Server) keyIsExpired(db *store.DB, key string) bool {
+	if db.Expires.Len() == 0 {
+		return false
+	}
+	when, ok := db.Expires.Get(key)
+	return ok && when <= s.nowMs
+}
+
+// expireIfNeeded is Redis's expireIfNeeded: it returns true if the key is logically
+// expired, deleting it (and propagating DEL/UNLINK) when this server may do so.
+func (s *Server) expireIfNeeded(c *Client, db *store.DB, key string, forceDelete bool) bool {
+	if !s.keyIsExpired(db, key) {
+		return false
+	}
+	if s.isReplica() {
+		if c != nil && c.has(ClientMaster) {
+			return false
+		}
+		if !forceDelete {
+			return true
+		}
+	}
+	if s.expiryPaused() {
+		return true
+	}
+	s.deleteExpiredKey(db, key)
+	return true
+}
+
+// deleteExpiredKey removes an expired key: delete, notify "expired", touch watchers,
+// propagate DEL (or UNLINK with lazyfree-lazy-expire), count it.
+func (s *Server) deleteExpiredKey(db *store.DB, key string) {
+	owned := []byte(key)
+	db.Keys.Delete(key)
+	db.Expires.Delete(key)
+	s.notify(NotifyExpired, "expired", owned, db.ID)
+	s.touchWatched(db.ID, key)
+	cmd := argDel
+	if s.cfg.LazyfreeLazyExpire {
+		cmd = argUnlink
+	}
+	s.propagateRecord(db.ID, [][]byte{cmd, owned})
+	s.stats.expiredKeys++
+}
+
+// lookup is Redis's lookupKey: expiry, LRU/LFU update, hit/miss statistics.
+func (c *Client) lookup(key []byte, write bool) *store.Object {
+	s := c.srv
+	db := c.db()
+	o := db.Keys.Ref(k(key))
+	if o != nil && s.expireIfNeeded(c, db, k(key), write) {
+		o = nil
+	}
+	if o != nil {
+		s.touchObject(o)
+		if !write {
+			s.stats.keyspaceHits++
+		}
+	} else if !write {
+		s.stats.keyspaceMiss++
+		s.notify(NotifyKeyMiss, "keymiss", key, c.dbIndex)
+	}
+	return o
+}
+
+// lookupRead returns the value at key for a read command, or nil.
+func (c *Client) lookupRead(key []byte) *store.Object { return c.lookup(key, false) }
+
+// lookupWrite returns the value at key for a write command, or nil.
+func (c *Client) lookupWrite(key []byte) *store.Object { return c.lookup(key, true) }
+
+// readTyped looks key up for reading; if it holds another type it replies WRONGTYPE and
+// returns ok=false. A missing key is (nil, true).
+func (c *Client) readTyped(key []byte, t store.Type) (*store.Object, bool) {
+	o := c.lookupRead(key)
+	if o != nil && o.Type != t {
+		c.err(ErrWrongType)
+		return nil, false
+	}
+	return o, true
+}
+
+// writeTyped is readTyped for write commands.
+func (c *Client) writeTyped(key []byte, t store.Type) (*store.Object, bool) {
+	o := c.lookupWrite(key)
+	if o != nil && o.Type != t {
+		c.err(ErrWrongType)
+		return nil, false
+	}
+	return o, true
+}
+
+// dbAdd adds a new key (which must not exist) and returns its stored object. Lists and
+// sorted sets are signalled as ready for blocked clients, as Redis's dbAdd does.
+func (c *Client) dbAdd(key []byte, o store.Object) *store.Object {
+	return c.srv.dbAdd(c.db(), key, o)
+}
+
+func (s *Server) dbAdd(db *store.DB, key []byte, o store.Object) *store.Object {
+	if o.LRU == 0 {
+		o.LRU = s.initialLRU()
+	}
+	ref := db.Keys.Add(string(key), o)
+	if o.Type == store.TypeList || o.Type == store.TypeZSet {
+		s.signalReady(db.ID, key)
+	}
+	return ref
+}
+
+// setKey is Redis's setKey: add or overwrite the value, drop the TTL unless keepTTL,
+// and touch watchers.
+func (c *Client) setKey(key []byte, o store.Object, keepTTL bool) {
+	db := c.db()
+	if ref := db.Keys.Ref(k(key)); ref != nil {
+		o.LRU = ref.LRU
+		*ref = o
+		if !keepTTL {
+			db.Expires.Delete(k(key))
+		}
+	} else {
+		c.dbAdd(key, o)
+	}
+	c.touch(key)
+}
+
+// dbDelete removes key and its TTL. It returns false if the key did not exist.
+func (c *Client) dbDelete(key []byte) bool { return c.srv.dbDelete(c.db(), key) }
+
+func (s *Server) dbDelete(db *store.DB, key []byte) bool {
+	if _, ok := db.Keys.Delete(k(key)); !ok {
+		return false
+	}
+	if db.Expires.Len() > 0 {
+		db.Expires.Delete(k(key))
+	}
+	return true
+}
+
+// getExpire returns the absolute expiry of key in unix ms, or -1 if it has none.
+func (c *Client) getExpire(key []byte) int64 {
+	if when, ok := c.db().Expires.Get(k(key)); ok {
+		return when
+	}
+	return -1
+}
+
+// setExpire sets the absolute expiry of an existing key.
+func (c *Client) setExpire(key []byte, whenMs int64) {
+	db := c.db()
+	if ref := db.Expires.Ref(k(key)); ref != nil {
+		*ref = whenMs
+		return
+	}
+	db.Expires.Add(string(key), whenMs)
+}
+
+// removeExpire drops key's TTL and reports whether it had one.
+func (c *Client) removeExpire(key []byte) bool {
+	_, ok := c.db().Expires.Delete(k(key))
+	return ok
+}
+
+// touch is Redis's signalModifiedKey: it invalidates WATCHes on key.
+func (c *Client) touch(key []byte) { c.srv.touchWatched(c.dbIndex, k(key)) }
+
+// modified is touch plus one dirty change (so the command is propagated).
+func (c *Client) modified(key []byte) {
+	c.touch(key)
+	c.addDirty(1)
+}
+
+// now returns the command's time snapshot in unix milliseconds.
+func (c *Client) now() int64 { return c.srv.nowMs }
+
+// isReplica reports whether this server replicates from a master. The replication
+// package will own this state; until then a server is always a master.
+func (s *Server) isReplica() bool { return false }
+
+// expiryPaused reports whether clients are paused, during which expired keys are
+// reported missing but not deleted.
+func (s *Server) expiryPaused() bool { return s.pauseActive() }

@@ -1,0 +1,294 @@
+package resp
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+)
+
+// Limits bounds what Parse accepts. Zero values mean Redis's defaults.
+type Limits struct {
+	// MaxBulkLen is the largest bulk string (proto-max-bulk-len). Default 512 MB.
+	MaxBulkLen int64
+	// MaxInline is the largest inline request or header line. Default 64 KB (PROTO_INLINE_MAX_SIZE).
+	MaxInline int
+	// MaxMultibulk is the largest argument count. Default 1024*1024.
+	MaxMultibulk int64
+}
+
+const (
+	defaultMaxBulk      = 512 << 20
+	defaultMaxInline    = 64 << 10
+	defaultMaxMultibulk = 1024 * 1024
+)
+
+// ProtocolError is a malformed request. Its text is Redis's reply text without "-ERR ";
+// after it the connection must be closed once the error has been written.
+type ProtocolError struct{ Msg string }
+
+func (e *ProtocolError) Error() string { return "Protocol error: " + e.Msg }
+
+// ErrIncomplete is returned by Parse when the buffer holds only part of a command.
+var ErrIncomplete = errors.New("resp: incomplete command")
+
+// Parse reads one command from the front of buf. It returns the arguments (aliasing buf,
+// appended to args[:0]), the number of bytes consumed, and an error. A consumed count with
+// no arguments means an empty inline line or a "*0"/"*-1" header, which Redis skips.
+// When the command is incomplete, err is ErrIncomplete and need is a lower bound of the
+// total buffer length required (0 if unknown), so callers can grow the buffer once.
+// Inline reports whether the command was in the inline format.
+func Parse(buf []byte, args [][]byte, lim Limits) (out [][]byte, consumed, need int, inline bool, err error) {
+	args = args[:0]
+	if len(buf) == 0 {
+		return args, 0, 0, false, ErrIncomplete
+	}
+	if buf[0] != '*' {
+		out, consumed, err = parseInline(buf, args, lim)
+		return out, consumed, 0, true, err
+	}
+	return parseMultibulk(buf, args, lim)
+}
+
+func maxInline(lim Limits) int {
+	if lim.MaxInline > 0 {
+		return lim.MaxInline
+	}
+	return defaultMaxInline
+}
+
+func parseMultibulk(buf []byte, args [][]byte, lim Limits) ([][]byte, int, int, bool, error) {
+	nl := bytes.IndexByte(buf, '\r')
+	if nl < 0 || nl+1 >= len(buf) {
+		if len(buf) > maxInline(lim) {
+			return args, 0, 0, false, &ProtocolError{"too big mbulk count string"}
+		}
+		return args, 0, 0, false, ErrIncomplete
+	}
+	if nl > maxInline(lim) {
+		return args, 0, 0, false, &ProtocolError{"too big mbulk count string"}
+	}
+	maxMB := lim.MaxMultibulk
+	if maxMB <= 0 {
+		maxMB = defaultMaxMultibulk
+	}
+	n, ok := parseInt(buf[1:nl])
+	if !ok || n > maxMB {
+		return args, 0, 0, false, &ProtocolError{"invalid multibulk length"}
+	}
+	pos := nl + 2
+	if n <= 0 {
+		return args, pos, 0, false, nil
+	}
+	maxBulk := lim.MaxBulkLen
+	if maxBulk <= 0 {
+		maxBulk = defaultMaxBulk
+	}
+	for i := int64(0); i < n; i++ {
+		if pos >= len(buf) {
+			return args, 0, 0, false, ErrIncomplete
+		}
+		if buf[pos] != '$' {
+			return args, 0, 0, false, &ProtocolError{"expected '$', got '" + string(buf[pos]) + "'"}
+		}
+		end := bytes.IndexByte(buf[pos:], '\r')
+		if end < 0 || pos+end+1 >= len(buf) {
+			if len(buf)-pos > maxInline(lim) {
+				return args, 0, 0, false, &ProtocolError{"too big bulk count string"}
+			}
+			return args, 0, 0, false, ErrIncomplete
+		}
+		if end > maxInline(lim) {
+			return args, 0, 0, false, &ProtocolError{"too big bulk count string"}
+		}
+		l, ok := parseInt(buf[pos+1 : pos+end])
+		if !ok || l < 0 || l > maxBulk {
+			return args, 0, 0, false, &ProtocolError{"invalid bulk length"}
+		}
+		start := pos + end + 2
+		stop := start + int(l)
+		if stop+2 > len(buf) {
+			return args, 0, stop + 2, false, ErrIncomplete
+		}
+		args = append(args, buf[start:stop:stop])
+		pos = stop + 2
+	}
+	return args, pos, 0, false, nil
+}
+
+func parseInline(buf []byte, args [][]byte, lim Limits) ([][]byte, int, error) {
+	nl := bytes.IndexByte(buf, '\n')
+	if nl < 0 {
+		if len(buf) > maxInline(lim) {
+			return args, 0, &ProtocolError{"too big inline request"}
+		}
+		return args, 0, ErrIncomplete
+	}
+	line := buf[:nl]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	out, ok := SplitArgs(line, args)
+	if !ok {
+		return args, 0, &ProtocolError{"unbalanced quotes in request"}
+	}
+	return out, nl + 1, nil
+}
+
+// parseInt parses a signed decimal like Redis's string2ll: no spaces, no '+', no leading zeros.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	if b[0] < '1' || b[0] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		nv := v*10 + uint64(c-'0')
+		if nv/10 != v {
+			return 0, false
+		}
+		v = nv
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// SplitArgs splits a line the way Redis's sdssplitargs does (used for inline commands and
+// config files): spaces separate arguments, "double quotes" support \n \r \t \b \a \\ \" and
+// \xHH escapes, 'single quotes' support \'. A closing quote must be followed by a space or
+// the end of the line. It returns false on unbalanced quotes. Arguments are fresh copies.
+func SplitArgs(line []byte, args [][]byte) ([][]byte, bool) {
+	i := 0
+	for {
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		if i >= len(line) {
+			return args, true
+		}
+		var cur []byte
+		inq, insq, done := false, false, false
+		cur = []byte{}
+		for !done {
+			if inq {
+				if i >= len(line) {
+					return args, false
+				}
+				c := line[i]
+				switch {
+				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
+					cur = append(cur, hexVal(line[i+2])<<4|hexVal(line[i+3]))
+					i += 3
+				case c == '\\' && i+1 < len(line):
+					i++
+					switch line[i] {
+					case 'n':
+						cur = append(cur, '\n')
+					case 'r':
+						cur = append(cur, '\r')
+					case 't':
+						cur = append(cur, '\t')
+					case 'b':
+						cur = append(cur, '\b')
+					case 'a':
+						cur = append(cur, '\a')
+					default:
+						cur = append(cur, line[i])
+					}
+				case c == '"':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return args, false
+					}
+					done = true
+				default:
+					cur = append(cur, c)
+				}
+			} else if insq {
+				if i >= len(line) {
+					return args, false
+				}
+				c := line[i]
+				switch {
+				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
+					i++
+					cur = append(cur, '\'')
+				case c == '\'':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return args, false
+					}
+					done = true
+				default:
+					cur = append(cur, c)
+				}
+			} else {
+				if i >= len(line) {
+					break
+				}
+				switch c := line[i]; c {
+				case ' ', '\n', '\r', '\t', 0:
+					done = true
+				case '"':
+					inq = true
+				case '\'':
+					insq = true
+				default:
+					cur = append(cur, c)
+				}
+			}
+			if i < len(line) {
+				i++
+			}
+			if i >= len(line) && !inq && !insq {
+				done = true
+			}
+		}
+		args = append(args, cur)
+	}
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func hexVal(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// ParseInt parses a decimal integer with Redis's strict string2ll rules.
+func ParseInt(b []byte) (int64, bool) { return parseInt(b) }
+
+// itoa appends the decimal form of n.
+func itoa(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }

@@ -1,0 +1,259 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/store"
+)
+
+// Version is the Redis version Vigil reports (redis_version, HELLO, the RDB aux field).
+const Version = "7.0.15"
+
+// Server is one data core. All command execution happens under mu, which gives every
+// command one total order as Redis's single thread does; connection goroutines parse and
+// write without it, so network I/O and parsing use every core.
+type Server struct {
+	mu  sync.Mutex
+	cfg *config.Server
+	log zerolog.Logger
+
+	dbs       []*store.DB
+	dbState   []dbState // per database id: blocked and watching clients
+	cmds      commandTable
+	clients   map[int64]*Client
+	nextID    atomic.Int64
+	listeners []net.Listener
+
+	runID     string
+	startTime time.Time
+	nowMs     int64 // command time snapshot, unix ms (under mu)
+	dirty     int64 // changes since the last save
+	stats     stats
+
+	unit       []Record     // propagation records of the current execution unit
+	unitDepth  int          // nesting of execution units (EXEC, blocked-client serving)
+	propagator []Propagator // consumers of the write stream (replication, AOF)
+	readyKeys  []readyKey   // keys that may unblock clients, served after each command
+
+	tasks    []func(*Server) // cron tasks, see cronTaskList
+	done     chan struct{}
+	doneOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+// dbState is the server-side state of one database id (it does not move with SWAPDB).
+type dbState struct {
+	blocking map[string][]*Client
+	watched  map[string][]*Client
+}
+
+// stats are the INFO stats counters.
+type stats struct {
+	connections   atomic.Int64 // total_connections_received
+	rejectedConns atomic.Int64 // rejected_connections
+	commands      int64        // total_commands_processed (under mu)
+	netInput      atomic.Int64
+	netOutput     atomic.Int64
+	expiredKeys   int64
+	evictedKeys   int64
+	keyspaceHits  int64
+	keyspaceMiss  int64
+	errors        map[string]int64 // errorstats by prefix
+	totalErrors   int64
+}
+
+// New returns a server for cfg. Listening starts with Listen.
+func New(cfg *config.Server, log zerolog.Logger) *Server {
+	s := &Server{
+		cfg:       cfg,
+		log:       log.With().Str("component", "server").Logger(),
+		cmds:      buildCommandTable(),
+		clients:   map[int64]*Client{},
+		runID:     newRunID(),
+		startTime: time.Now(),
+		done:      make(chan struct{}),
+	}
+	s.stats.errors = map[string]int64{}
+	s.tasks = cronTaskList()
+	s.dbs = make([]*store.DB, cfg.Databases)
+	s.dbState = make([]dbState, cfg.Databases)
+	for i := range s.dbs {
+		s.dbs[i] = store.NewDB(i)
+		s.dbState[i] = dbState{blocking: map[string][]*Client{}, watched: map[string][]*Client{}}
+	}
+	return s
+}
+
+// newRunID returns 40 random hex characters.
+func newRunID() string {
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("server: no randomness for run id: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// RunID returns the run id reported by INFO.
+func (s *Server) RunID() string { return s.runID }
+
+// Config returns the live configuration; read it under the execution lock only.
+func (s *Server) Config() *config.Server { return s.cfg }
+
+// Listen opens the TCP listeners (bind × port) and the Unix socket.
+func (s *Server) Listen() error {
+	if s.cfg.Port != 0 {
+		binds := s.cfg.Bind
+		if len(binds) == 0 {
+			binds = []string{"*"}
+		}
+		for _, b := range binds {
+			optional := strings.HasPrefix(b, "-")
+			b = strings.TrimPrefix(b, "-")
+			network, host := "tcp", b
+			switch b {
+			case "*":
+				network, host = "tcp4", "0.0.0.0"
+			case "::*":
+				network, host = "tcp6", "::"
+			}
+			l, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(s.cfg.Port)))
+			if err != nil {
+				if optional || (b == "::*" && len(binds) > 1) {
+					s.log.Warn().Err(err).Str("addr", b).Msg("listen skipped")
+					continue
+				}
+				s.Close()
+				return fmt.Errorf("server: listen on %s:%d: %w", host, s.cfg.Port, err)
+			}
+			s.listeners = append(s.listeners, l)
+		}
+	}
+	if s.cfg.UnixSocket != "" {
+		os.Remove(s.cfg.UnixSocket)
+		l, err := net.Listen("unix", s.cfg.UnixSocket)
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("server: listen on unix socket %s: %w", s.cfg.UnixSocket, err)
+		}
+		if s.cfg.UnixSocketPerm != 0 {
+			if err := os.Chmod(s.cfg.UnixSocket, os.FileMode(s.cfg.UnixSocketPerm)); err != nil {
+				s.Close()
+				return fmt.Errorf("server: chmod unix socket: %w", err)
+			}
+		}
+		s.listeners = append(s.listeners, l)
+	}
+	if len(s.listeners) == 0 {
+		return errors.New("server: nothing to listen on (port 0 and no unixsocket)")
+	}
+	return nil
+}
+
+// Addrs returns the addresses being listened on.
+func (s *Server) Addrs() []net.Addr {
+	out := make([]net.Addr, 0, len(s.listeners))
+	for _, l := range s.listeners {
+		out = append(out, l.Addr())
+	}
+	return out
+}
+
+// Serve accepts connections on every listener and runs the background tasks until Close.
+func (s *Server) Serve() error {
+	for _, l := range s.listeners {
+		s.wg.Add(1)
+		go s.acceptLoop(l)
+	}
+	s.wg.Add(1)
+	go s.cronLoop()
+	<-s.done
+	s.wg.Wait()
+	return nil
+}
+
+// Done is closed when the server shuts down.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Close stops listening, disconnects every client and stops the background tasks.
+func (s *Server) Close() {
+	s.doneOnce.Do(func() {
+		close(s.done)
+		for _, l := range s.listeners {
+			l.Close()
+		}
+		if s.cfg.UnixSocket != "" {
+			os.Remove(s.cfg.UnixSocket)
+		}
+		s.mu.Lock()
+		for _, c := range s.clients {
+			c.close()
+		}
+		s.mu.Unlock()
+	})
+}
+
+func (s *Server) acceptLoop(l net.Listener) {
+	defer s.wg.Done()
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.log.Warn().Err(err).Msg("accept failed")
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		s.stats.connections.Add(1)
+		go s.serveConn(conn)
+	}
+}
+
+// cronLoop runs serverCron hz times per second.
+func (s *Server) cronLoop() {
+	defer s.wg.Done()
+	hz := s.cfg.Hz
+	if hz <= 0 {
+		hz = 10
+	}
+	t := time.NewTicker(time.Second / time.Duration(hz))
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			s.mu.Lock()
+			s.cron()
+			s.mu.Unlock()
+		}
+	}
+}
+
+// cron is the periodic work done under the execution lock (active expiry, client timeouts,
+// incremental rehashing...). Each task lives with its family; cron only calls them.
+func (s *Server) cron() {
+	s.nowMs = time.Now().UnixMilli()
+	for _, task := range s.tasks {
+		task(s)
+	}
+}

@@ -1,0 +1,389 @@
+package store
+
+import (
+	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
+)
+
+var hashSeed = maphash.MakeSeed()
+
+// Hash returns the hash Vigil's dicts use for key.
+func Hash(key string) uint64 { return maphash.String(hashSeed, key) }
+
+type entry[V any] struct {
+	key  string
+	next *entry[V]
+	val  V
+}
+
+// Dict is a chained hash table with incremental rehashing, modelled on Redis's dict.c.
+// Its Scan keeps Redis's guarantee: an element present for the whole scan is returned at
+// least once, even while the table grows or shrinks between calls. Not safe for concurrent use.
+type Dict[V any] struct {
+	t         [2][]*entry[V]
+	used      [2]int
+	rehashIdx int // -1 when not rehashing
+}
+
+const dictInitialSize = 4
+
+// NewDict returns an empty dict.
+func NewDict[V any]() *Dict[V] { return &Dict[V]{rehashIdx: -1} }
+
+// Len returns the number of elements.
+func (d *Dict[V]) Len() int { return d.used[0] + d.used[1] }
+
+// Buckets returns the number of buckets of both tables (for DEBUG HTSTATS-like reports).
+func (d *Dict[V]) Buckets() int { return len(d.t[0]) + len(d.t[1]) }
+
+func (d *Dict[V]) rehashing() bool { return d.rehashIdx >= 0 }
+
+// rehash moves up to n buckets from table 0 to table 1. It returns true while work remains.
+func (d *Dict[V]) rehash(n int) bool {
+	emptyVisits := n * 10
+	for ; n > 0 && d.used[0] != 0; n-- {
+		for d.t[0][d.rehashIdx] == nil {
+			d.rehashIdx++
+			emptyVisits--
+			if emptyVisits == 0 {
+				return true
+			}
+		}
+		e := d.t[0][d.rehashIdx]
+		mask := uint64(len(d.t[1]) - 1)
+		for e != nil {
+			next := e.next
+			h := Hash(e.key) & mask
+			e.next = d.t[1][h]
+			d.t[1][h] = e
+			d.used[0]--
+			d.used[1]++
+			e = next
+		}
+		d.t[0][d.rehashIdx] = nil
+		d.rehashIdx++
+	}
+	if d.used[0] == 0 {
+		d.t[0], d.t[1] = d.t[1], nil
+		d.used[0], d.used[1] = d.used[1], 0
+		d.rehashIdx = -1
+		return false
+	}
+	return true
+}
+
+// RehashSteps performs up to n incremental rehash steps (for the server's cron).
+func (d *Dict[V]) RehashSteps(n int) bool {
+	if !d.rehashing() {
+		return false
+	}
+	return d.rehash(n)
+}
+
+func (d *Dict[V]) step() {
+	if d.rehashing() {
+		d.rehash(1)
+	}
+}
+
+func nextPow2(n int) int {
+	if n <= dictInitialSize {
+		return dictInitialSize
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
+func (d *Dict[V]) resizeTo(n int) {
+	size := nextPow2(n)
+	if d.rehashing() || size == len(d.t[0]) {
+		return
+	}
+	if d.t[0] == nil {
+		d.t[0] = make([]*entry[V], size)
+		return
+	}
+	d.t[1] = make([]*entry[V], size)
+	d.rehashIdx = 0
+}
+
+func (d *Dict[V]) expandIfNeeded() {
+	if d.rehashing() {
+		return
+	}
+	if len(d.t[0]) == 0 {
+		d.resizeTo(dictInitialSize)
+		return
+	}
+	if d.used[0] >= len(d.t[0]) {
+		d.resizeTo(d.used[0] + 1)
+	}
+}
+
+// ShrinkIfNeeded starts shrinking the table when it is less than 10% full, as Redis does
+// after deletions (htNeedsResize + dictResize).
+func (d *Dict[V]) ShrinkIfNeeded() {
+	size := len(d.t[0])
+	if d.rehashing() || size <= dictInitialSize {
+		return
+	}
+	if d.used[0]*100/size < 10 {
+		d.resizeTo(d.used[0])
+	}
+}
+
+func (d *Dict[V]) find(key string) *entry[V] {
+	if d.Len() == 0 {
+		return nil
+	}
+	d.step()
+	h := Hash(key)
+	for t := 0; t < 2; t++ {
+		tab := d.t[t]
+		if len(tab) == 0 {
+			break
+		}
+		for e := tab[h&uint64(len(tab)-1)]; e != nil; e = e.next {
+			if e.key == key {
+				return e
+			}
+		}
+		if !d.rehashing() {
+			break
+		}
+	}
+	return nil
+}
+
+// Get returns the value stored under key.
+func (d *Dict[V]) Get(key string) (V, bool) {
+	if e := d.find(key); e != nil {
+		return e.val, true
+	}
+	var zero V
+	return zero, false
+}
+
+// Ref returns a pointer to the value stored under key, or nil. The pointer stays valid
+// until the key is deleted.
+func (d *Dict[V]) Ref(key string) *V {
+	if e := d.find(key); e != nil {
+		return &e.val
+	}
+	return nil
+}
+
+// Set stores v under key and reports whether the key was added (false: replaced).
+// The dict keeps key: the caller must not modify its backing bytes afterwards.
+func (d *Dict[V]) Set(key string, v V) bool {
+	if e := d.find(key); e != nil {
+		e.val = v
+		return false
+	}
+	d.insert(key, v)
+	return true
+}
+
+// Add stores v under key, which must not be present, and returns a pointer to the value.
+func (d *Dict[V]) Add(key string, v V) *V { return &d.insert(key, v).val }
+
+func (d *Dict[V]) insert(key string, v V) *entry[V] {
+	d.expandIfNeeded()
+	t := 0
+	if d.rehashing() {
+		t = 1
+	}
+	tab := d.t[t]
+	h := Hash(key) & uint64(len(tab)-1)
+	e := &entry[V]{key: key, val: v, next: tab[h]}
+	tab[h] = e
+	d.used[t]++
+	return e
+}
+
+// Delete removes key and returns its value.
+func (d *Dict[V]) Delete(key string) (V, bool) {
+	var zero V
+	if d.Len() == 0 {
+		return zero, false
+	}
+	d.step()
+	h := Hash(key)
+	for t := 0; t < 2; t++ {
+		tab := d.t[t]
+		if len(tab) == 0 {
+			break
+		}
+		idx := h & uint64(len(tab)-1)
+		var prev *entry[V]
+		for e := tab[idx]; e != nil; e = e.next {
+			if e.key == key {
+				if prev == nil {
+					tab[idx] = e.next
+				} else {
+					prev.next = e.next
+				}
+				d.used[t]--
+				return e.val, true
+			}
+			prev = e
+		}
+		if !d.rehashing() {
+			break
+		}
+	}
+	return zero, false
+}
+
+// Clear removes every element.
+func (d *Dict[V]) Clear() { *d = Dict[V]{rehashIdx: -1} }
+
+// Range calls fn for every element until fn returns false. fn must not modify the dict.
+func (d *Dict[V]) Range(fn func(key string, v V) bool) {
+	for t := 0; t < 2; t++ {
+		for _, e := range d.t[t] {
+			for ; e != nil; e = e.next {
+				if !fn(e.key, e.val) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Keys returns every key (in table order).
+func (d *Dict[V]) Keys() []string {
+	out := make([]string, 0, d.Len())
+	d.Range(func(k string, _ V) bool { out = append(out, k); return true })
+	return out
+}
+
+// Scan visits the buckets at cursor and returns the next cursor (0 when done), exactly as
+// Redis's dictScan: the cursor is incremented from its most significant bit so that
+// buckets already visited stay visited across resizes.
+func (d *Dict[V]) Scan(cursor uint64, fn func(key string, v V)) uint64 {
+	if d.Len() == 0 {
+		return 0
+	}
+	v := cursor
+	emit := func(tab []*entry[V], idx uint64) {
+		for e := tab[idx]; e != nil; e = e.next {
+			fn(e.key, e.val)
+		}
+	}
+	if !d.rehashing() {
+		m0 := uint64(len(d.t[0]) - 1)
+		emit(d.t[0], v&m0)
+		v |= ^m0
+		v = bits.Reverse64(v)
+		v++
+		return bits.Reverse64(v)
+	}
+	t0, t1 := d.t[0], d.t[1]
+	if len(t0) > len(t1) {
+		t0, t1 = t1, t0
+	}
+	m0, m1 := uint64(len(t0)-1), uint64(len(t1)-1)
+	emit(t0, v&m0)
+	for {
+		emit(t1, v&m1)
+		v |= ^m1
+		v = bits.Reverse64(v)
+		v++
+		v = bits.Reverse64(v)
+		if v&(m0^m1) == 0 {
+			break
+		}
+	}
+	v |= ^m0
+	v = bits.Reverse64(v)
+	v++
+	return bits.Reverse64(v)
+}
+
+// Random returns a random element (Redis's dictGetRandomKey: a random non-empty bucket,
+// then a random element of its chain).
+func (d *Dict[V]) Random() (string, V, bool) {
+	var zero V
+	if d.Len() == 0 {
+		return "", zero, false
+	}
+	d.step()
+	var he *entry[V]
+	for he == nil {
+		if d.rehashing() {
+			s0, s1 := len(d.t[0]), len(d.t[1])
+			h := d.rehashIdx + rand.IntN(s0+s1-d.rehashIdx)
+			if h >= s0 {
+				he = d.t[1][h-s0]
+			} else {
+				he = d.t[0][h]
+			}
+		} else {
+			he = d.t[0][rand.IntN(len(d.t[0]))]
+		}
+	}
+	n := 0
+	for e := he; e != nil; e = e.next {
+		n++
+	}
+	k := rand.IntN(n)
+	for ; k > 0; k-- {
+		he = he.next
+	}
+	return he.key, he.val, true
+}
+
+// Sample calls fn for up to n elements taken from a random position of the table, like
+// Redis's dictGetSomeKeys (used for eviction and active expiry). fn may not modify the dict.
+func (d *Dict[V]) Sample(n int, fn func(key string, v V)) int {
+	if d.Len() == 0 || n <= 0 {
+		return 0
+	}
+	if n > d.Len() {
+		n = d.Len()
+	}
+	d.step()
+	tables := 1
+	if d.rehashing() {
+		tables = 2
+	}
+	maxMask := uint64(len(d.t[0]) - 1)
+	if tables == 2 && uint64(len(d.t[1])-1) > maxMask {
+		maxMask = uint64(len(d.t[1]) - 1)
+	}
+	i := rand.Uint64() & maxMask
+	emptyLen, stored := 0, 0
+	maxSteps := n * 10
+	for stored < n && maxSteps > 0 {
+		maxSteps--
+		for t := 0; t < tables; t++ {
+			if tables == 2 && t == 0 && i < uint64(d.rehashIdx) {
+				if i >= uint64(len(d.t[1])) {
+					i = uint64(d.rehashIdx)
+				} else {
+					continue
+				}
+			}
+			if i >= uint64(len(d.t[t])) {
+				continue
+			}
+			e := d.t[t][i]
+			if e == nil {
+				emptyLen++
+				if emptyLen >= 5 && emptyLen > n {
+					i = rand.Uint64() & maxMask
+					emptyLen = 0
+				}
+				continue
+			}
+			emptyLen = 0
+			for ; e != nil && stored < n; e = e.next {
+				fn(e.key, e.val)
+				stored++
+			}
+		}
+		i = (i + 1) & maxMask
+	}
+	return stored
+}

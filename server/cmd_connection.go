@@ -1,6 +1,10 @@
 package server
 
-import "strconv"
+import (
+	"math"
+
+	"github.com/vigil-db/vigil/server/resp"
+)
 
 // connectionCommands returns PING, ECHO, SELECT, QUIT (and, later, AUTH, HELLO, RESET...).
 func connectionCommands() []*Command {
@@ -37,16 +41,16 @@ func cmdPing(c *Client) {
 func cmdEcho(c *Client) { c.w.Bulk(c.args[1]) }
 
 func cmdSelect(c *Client) {
-	id, err := strconv.Atoi(string(c.args[1]))
-	if err != nil {
-		c.err(ErrInvalidDBIndex)
+	id, ok := resp.ParseInt(c.args[1])
+	if !ok || id < math.MinInt32 || id > math.MaxInt32 {
+		c.err(ErrNotInt)
 		return
 	}
-	if id < 0 || id >= len(c.srv.dbs) {
+	if id < 0 || id >= int64(len(c.srv.dbs)) {
 		c.err(ErrDBIndex)
 		return
 	}
-	c.dbIndex = id
+	c.dbIndex = int(id)
 	c.ok()
 }
 

@@ -176,7 +176,7 @@ func TestPingEchoSelect(t *testing.T) {
 		{[]string{"ECHO", "x"}, "$1\r\nx\r\n"},
 		{[]string{"SELECT", "15"}, "+OK\r\n"},
 		{[]string{"SELECT", "16"}, "-ERR DB index is out of range\r\n"},
-		{[]string{"SELECT", "x"}, "-ERR invalid DB index\r\n"},
+		{[]string{"SELECT", "x"}, "-ERR value is not an integer or out of range\r\n"},
 		{[]string{"NOPE", "a", "b"}, "-ERR unknown command 'NOPE', with args beginning with: 'a' 'b' \r\n"},
 	}
 	for _, tc := range cases {

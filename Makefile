@@ -1,0 +1,43 @@
+# Vigil — see README.md. Every target works on a fresh machine with Go installed;
+# `make test` needs redis-server/redis-cli 7.0 for the interop tests (.ci/run installs them).
+GO        ?= go
+BIN       := bin/vigil
+PORT      ?= 6379
+FUZZTIME  ?= 30s
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+
+.PHONY: build test run bench lint fuzz clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/vigil
+	ln -sf vigil bin/redis-server
+
+test: build
+	$(GO) test -count=1 -timeout 20m ./...
+
+run: build
+	@echo "Starting vigil server on 127.0.0.1:$(PORT) with embedded defaults."
+	@echo "Connect with:  redis-cli -p $(PORT)     (Ctrl-C here stops the server)"
+	$(BIN) server --bind 127.0.0.1 --port $(PORT)
+
+bench: build
+	scripts/bench.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@2025.1.1 >/dev/null 2>&1; then \
+		PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./... ; \
+	else echo "staticcheck could not be installed here; skipped"; fi
+
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+clean:
+	rm -rf bin

@@ -42,6 +42,7 @@ func runServer(args []string) int {
 			return 1
 		}
 	}
+	startPprof(log)
 	srv := server.New(cfg, log)
 	if err := srv.Listen(); err != nil {
 		log.Error().Err(err).Msg("could not listen")

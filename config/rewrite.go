@@ -161,6 +161,9 @@ func Rewrite(cfg *Server) error {
 	if cfg.ConfigFile == "" {
 		return ErrNoConfigFile
 	}
+	if isViperFile(cfg.ConfigFile) {
+		return &RewriteError{Err: errNotRedisConf}
+	}
 	old, err := os.ReadFile(cfg.ConfigFile)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return &RewriteError{Err: err}
@@ -170,6 +173,9 @@ func Rewrite(cfg *Server) error {
 	}
 	return nil
 }
+
+// errNotRedisConf refuses to write redis.conf syntax into a YAML/TOML/JSON file.
+var errNotRedisConf = errors.New("config: CONFIG REWRITE only writes redis.conf files")
 
 // RewriteError is a failed CONFIG REWRITE; Error is Redis's reply text.
 type RewriteError struct {

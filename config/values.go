@@ -262,7 +262,10 @@ func parseLL(s string) (int64, bool) {
 		}
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	return v, err == nil
+	if err != nil {
+		return 0, false
+	}
+	return v, true
 }
 
 // parseStrtoll parses like C strtoll(s, &end, base) with *end == '\0' required:

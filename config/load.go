@@ -185,6 +185,9 @@ type loader struct {
 	warned     map[string]bool
 	warnings   []string
 	read       func(string) ([]byte, error)
+	// openLog checks that the log file can be opened for appending, as Redis
+	// does before starting; tests and fuzzing replace it.
+	openLog func(string) error
 }
 
 func newLoader(read func(string) ([]byte, error)) *loader {
@@ -194,7 +197,15 @@ func newLoader(read func(string) ([]byte, error)) *loader {
 	}
 	cfg := Default()
 	cfg.Dir = cwd
-	return &loader{cfg: cfg, table: Directives(), cwd: cwd, warned: map[string]bool{}, read: read}
+	return &loader{cfg: cfg, table: Directives(), cwd: cwd, warned: map[string]bool{}, read: read, openLog: openLogFile}
+}
+
+func openLogFile(path string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func (l *loader) readFile(path string) ([]byte, error) {
@@ -379,11 +390,9 @@ func EnvName(name string) string {
 // finish runs the checks Redis makes after reading all the lines.
 func (l *loader) finish() error {
 	if l.cfg.LogFile != "" {
-		f, err := os.OpenFile(absFrom(l.cwd, l.cfg.LogFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
+		if err := l.openLog(absFrom(l.cwd, l.cfg.LogFile)); err != nil {
 			return &LoadError{File: l.cfg.ConfigFile, Reason: "Can't open the log file: " + strerror(err), Err: err, Directive: "logfile"}
 		}
-		_ = f.Close()
 	}
 	if extraLoad(l.cfg, "cluster-enabled", "no") == "yes" && l.cfg.ReplicaOf != "" {
 		return &LoadError{File: l.cfg.ConfigFile, Reason: msgClusterReplica, Directive: "replicaof"}

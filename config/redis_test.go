@@ -112,7 +112,7 @@ func (rc *respConn) read() (any, error) {
 	return nil, fmt.Errorf("bad RESP line %q", line)
 }
 
-// startRedis runs redis-server --port N --save ” in dir and connects to it.
+// startRedis runs redis-server --port N --save "" in dir and connects to it.
 func startRedis(t *testing.T, bin, dir string) (*respConn, int) {
 	t.Helper()
 	port := freePort(t)
@@ -155,7 +155,7 @@ func reply(v any) string {
 
 // TestRedisConfigGet compares CONFIG GET * of Default() with redis-server
 // started without a file. Default() differs only where the command line does:
-// port, save ” and dir (the process working directory).
+// port, save "" and dir (the process working directory).
 func TestRedisConfigGet(t *testing.T) {
 	bin := redisServer(t)
 	dir := t.TempDir()

@@ -114,6 +114,7 @@ func buildCommandTable() commandTable {
 		multiCommands(),
 		pubsubCommands(),
 		configCommands(),
+		persistCommands(),
 	} {
 		t.add(family...)
 	}

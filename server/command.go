@@ -115,6 +115,7 @@ func buildCommandTable() commandTable {
 		pubsubCommands(),
 		configCommands(),
 		persistCommands(),
+		monitorCommands(),
 	} {
 		t.add(family...)
 	}

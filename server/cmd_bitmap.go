@@ -515,6 +515,7 @@ func (c *Client) bitfieldGeneric(roCommand bool) {
 		return
 	}
 	var o *store.Object
+	grown := false
 	if readonly {
 		if o, ok = c.readTyped(key, store.TypeString); !ok {
 			return
@@ -524,7 +525,7 @@ func (c *Client) bitfieldGeneric(roCommand bool) {
 			c.err(ErrBitfieldROWrite)
 			return
 		}
-		if o, _, ok = c.stringForBits(key, highest); !ok {
+		if o, grown, ok = c.stringForBits(key, highest); !ok {
 			return
 		}
 	}
@@ -545,14 +546,16 @@ func (c *Client) bitfieldGeneric(roCommand bool) {
 			}
 			continue
 		}
-		changes++
-		reply, out, write := bitfieldWrite(o.Str, op)
+		reply, out, changed, write := bitfieldWrite(o.Str, op)
 		if !write {
 			c.w.Null()
 			continue
 		}
 		c.w.Int(reply)
 		setUnsignedBitfield(o.Str, op.offset, op.bits, out)
+		if grown || changed {
+			changes++
+		}
 	}
 	if changes > 0 {
 		c.touch(key)
@@ -561,9 +564,9 @@ func (c *Client) bitfieldGeneric(roCommand bool) {
 	}
 }
 
-// bitfieldWrite computes a SET or INCRBY: the reply, the bits to store and whether to
-// write at all (false on overflow with OVERFLOW FAIL).
-func bitfieldWrite(p []byte, op *bitfieldOp) (reply int64, bits uint64, write bool) {
+// bitfieldWrite computes a SET or INCRBY: the reply, the bits to store, whether the
+// value changes and whether to write at all (false on overflow with OVERFLOW FAIL).
+func bitfieldWrite(p []byte, op *bitfieldOp) (reply int64, bits uint64, changed, write bool) {
 	old := getUnsignedBitfield(p, op.offset, op.bits)
 	if op.signed {
 		oldval := signExtend(old, op.bits)
@@ -584,7 +587,7 @@ func bitfieldWrite(p []byte, op *bitfieldOp) (reply int64, bits uint64, write bo
 			}
 			reply = oldval
 		}
-		return reply, uint64(newval), !(overflow && op.overflow == bfFail)
+		return reply, uint64(newval), oldval != newval, !(overflow && op.overflow == bfFail)
 	}
 	var newval, wrapped uint64
 	var overflow bool
@@ -603,7 +606,7 @@ func bitfieldWrite(p []byte, op *bitfieldOp) (reply int64, bits uint64, write bo
 		}
 		reply = int64(old)
 	}
-	return reply, newval, !(overflow && op.overflow == bfFail)
+	return reply, newval, old != newval, !(overflow && op.overflow == bfFail)
 }
 
 // unsignedOverflow is checkUnsignedBitfieldOverflow.

@@ -715,69 +715,15 @@ func cmdLcs(c *Client) {
 	c.lcsReply(a, b, opts)
 }
 
-// lcsReply computes the LCS table and replies as Redis's lcsCommand does, including the
-// order in which IDX ranges are emitted (from the end of the strings backwards).
+// lcsReply replies as Redis's lcsCommand does: the LCS string, its length (LEN), or
+// the matching ranges (IDX), emitted from the end of the strings backwards.
 func (c *Client) lcsReply(a, b []byte, opts lcsOpts) {
-	alen, blen := len(a), len(b)
-	w := blen + 1
-	tab := make([]uint32, (alen+1)*(blen+1))
-	for i := 1; i <= alen; i++ {
-		for j := 1; j <= blen; j++ {
-			switch {
-			case a[i-1] == b[j-1]:
-				tab[i*w+j] = tab[(i-1)*w+j-1] + 1
-			default:
-				tab[i*w+j] = max(tab[(i-1)*w+j], tab[i*w+j-1])
-			}
-		}
-	}
-	total := tab[alen*w+blen]
 	if opts.getLen {
-		c.w.Int(int64(total))
+		_, _, n := store.LCS(a, b, false, 0)
+		c.w.Int(int64(n))
 		return
 	}
-	result := make([]byte, total)
-	idx := total
-	type match struct{ aStart, aEnd, bStart, bEnd int }
-	var matches []match
-	aStart, aEnd, bStart, bEnd := alen, 0, 0, 0 // aStart == alen: no range open
-	i, j := alen, blen
-	for i > 0 && j > 0 {
-		emit := false
-		if a[i-1] == b[j-1] {
-			result[idx-1] = a[i-1]
-			if aStart == alen {
-				aStart, aEnd, bStart, bEnd = i-1, i-1, j-1, j-1
-			} else if aStart == i && bStart == j {
-				aStart--
-				bStart--
-			} else {
-				emit = true
-			}
-			if aStart == 0 || bStart == 0 {
-				emit = true
-			}
-			idx--
-			i--
-			j--
-		} else {
-			if tab[(i-1)*w+j] > tab[i*w+j-1] {
-				i--
-			} else {
-				j--
-			}
-			if aStart != alen {
-				emit = true
-			}
-		}
-		if emit {
-			n := int64(aEnd - aStart + 1)
-			if opts.getIdx && (opts.minMatchLen == 0 || n >= opts.minMatchLen) {
-				matches = append(matches, match{aStart, aEnd, bStart, bEnd})
-			}
-			aStart = alen
-		}
-	}
+	result, matches, n := store.LCS(a, b, opts.getIdx, opts.minMatchLen)
 	if !opts.getIdx {
 		c.w.Bulk(result)
 		return
@@ -792,15 +738,15 @@ func (c *Client) lcsReply(a, b []byte, opts lcsOpts) {
 			c.w.Array(2)
 		}
 		c.w.Array(2)
-		c.w.Int(int64(m.aStart))
-		c.w.Int(int64(m.aEnd))
+		c.w.Int(int64(m.AStart))
+		c.w.Int(int64(m.AEnd))
 		c.w.Array(2)
-		c.w.Int(int64(m.bStart))
-		c.w.Int(int64(m.bEnd))
+		c.w.Int(int64(m.BStart))
+		c.w.Int(int64(m.BEnd))
 		if opts.withMatchLen {
-			c.w.Int(int64(m.aEnd - m.aStart + 1))
+			c.w.Int(int64(m.AEnd - m.AStart + 1))
 		}
 	}
 	c.w.BulkString("len")
-	c.w.Int(int64(total))
+	c.w.Int(int64(n))
 }

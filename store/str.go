@@ -348,3 +348,70 @@ func equalFoldASCII(b []byte, s string) bool {
 
 // LongDoubleZero returns a long double 0 (the value of a missing key).
 func LongDoubleZero() *big.Float { return new(big.Float).SetPrec(ldPrec) }
+
+// LCSMatch is one range of an LCS match: a[AStart..AEnd] equals b[BStart..BEnd].
+type LCSMatch struct {
+	AStart, AEnd, BStart, BEnd int
+}
+
+// LCS computes the longest common subsequence of a and b with Redis's dynamic
+// programming table and backtracking, so that ties resolve as in Redis. It returns the
+// subsequence, its length and, if withRanges, the matching ranges of at least minLen
+// bytes (0 = all) in the order Redis emits them (from the end of the strings).
+func LCS(a, b []byte, withRanges bool, minLen int64) (result []byte, matches []LCSMatch, n int) {
+	alen, blen := len(a), len(b)
+	w := blen + 1
+	tab := make([]uint32, (alen+1)*(blen+1))
+	for i := 1; i <= alen; i++ {
+		for j := 1; j <= blen; j++ {
+			if a[i-1] == b[j-1] {
+				tab[i*w+j] = tab[(i-1)*w+j-1] + 1
+			} else {
+				tab[i*w+j] = max(tab[(i-1)*w+j], tab[i*w+j-1])
+			}
+		}
+	}
+	total := tab[alen*w+blen]
+	result = make([]byte, total)
+	idx := total
+	cur := LCSMatch{AStart: alen} // AStart == alen: no range open
+	i, j := alen, blen
+	for i > 0 && j > 0 {
+		emit := false
+		if a[i-1] == b[j-1] {
+			result[idx-1] = a[i-1]
+			switch {
+			case cur.AStart == alen:
+				cur = LCSMatch{i - 1, i - 1, j - 1, j - 1}
+			case cur.AStart == i && cur.BStart == j:
+				cur.AStart--
+				cur.BStart--
+			default:
+				emit = true
+			}
+			if cur.AStart == 0 || cur.BStart == 0 {
+				emit = true
+			}
+			idx--
+			i--
+			j--
+		} else {
+			if tab[(i-1)*w+j] > tab[i*w+j-1] {
+				i--
+			} else {
+				j--
+			}
+			if cur.AStart != alen {
+				emit = true
+			}
+		}
+		if emit {
+			size := int64(cur.AEnd - cur.AStart + 1)
+			if withRanges && (minLen == 0 || size >= minLen) {
+				matches = append(matches, cur)
+			}
+			cur.AStart = alen
+		}
+	}
+	return result, matches, int(total)
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -131,6 +132,32 @@ func TestAddLongDoubleOverflow(t *testing.T) {
 			b, _ := ParseLongDouble([]byte(tc.b))
 			if _, ok := AddLongDouble(a, b); ok {
 				t.Errorf("AddLongDouble(%s, %s) ok, want NaN/Infinity failure", tc.a, tc.b)
+			}
+		})
+	}
+}
+
+func TestLCS(t *testing.T) {
+	cases := []struct {
+		a, b    string
+		minLen  int64
+		want    string
+		matches []LCSMatch
+	}{
+		{"ohmytext", "mynewtext", 0, "mytext", []LCSMatch{{4, 7, 5, 8}, {2, 3, 0, 1}}},
+		{"ohmytext", "mynewtext", 4, "mytext", []LCSMatch{{4, 7, 5, 8}}},
+		{"", "abc", 0, "", nil},
+		{"abc", "abc", 0, "abc", []LCSMatch{{0, 2, 0, 2}}},
+		{"ABCBDAB", "BDCABA", 0, "BDAB", []LCSMatch{{5, 6, 3, 4}, {3, 4, 0, 1}}}, // from redis-server 7.0.15
+	}
+	for _, tc := range cases {
+		t.Run(tc.a+"/"+tc.b, func(t *testing.T) {
+			got, matches, n := LCS([]byte(tc.a), []byte(tc.b), true, tc.minLen)
+			if string(got) != tc.want || n != len(tc.want) {
+				t.Errorf("LCS(%q, %q) = %q (len %d), want %q", tc.a, tc.b, got, n, tc.want)
+			}
+			if fmt.Sprint(matches) != fmt.Sprint(tc.matches) {
+				t.Errorf("LCS(%q, %q) matches = %v, want %v", tc.a, tc.b, matches, tc.matches)
 			}
 		})
 	}

@@ -655,7 +655,8 @@ func cmdIncrbyfloat(c *Client) {
 	c.notify(NotifyString, "incrbyfloat", key)
 	c.addDirty(1)
 	c.w.Bulk(out)
-	c.propagate(argSET, key, out, argKEEPTTL)
+	// a copy: the stored value may change later in the same execution unit (MULTI)
+	c.propagate(argSET, key, bytes.Clone(out), argKEEPTTL)
 }
 
 // lcsOpts are LCS's options.

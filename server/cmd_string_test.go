@@ -355,3 +355,29 @@ func TestStringRESP3(t *testing.T) {
 		rc("$1\r\nv\r\n", "SET", "a", "w", "GET"),
 	})
 }
+
+// TestIncrbyfloatRecordSurvivesUnit checks that INCRBYFLOAT's SET record keeps its value
+// when a later command of the same execution unit (as in MULTI/EXEC) changes the string
+// in place.
+func TestIncrbyfloatRecordSurvivesUnit(t *testing.T) {
+	ts := newTestServer(t, nil)
+	cl := &Client{srv: ts.Server, authed: true}
+	argv := func(s ...string) [][]byte {
+		out := make([][]byte, len(s))
+		for i, a := range s {
+			out[i] = []byte(a)
+		}
+		return out
+	}
+	ts.mu.Lock()
+	ts.beginUnit()
+	ts.processCommand(cl, argv("INCRBYFLOAT", "k", "1.5"))
+	ts.processCommand(cl, argv("SETRANGE", "k", "0", "9"))
+	ts.endUnit()
+	ts.mu.Unlock()
+	got := ts.prop.take()
+	want := []string{"MULTI", "SET k 1.5 KEEPTTL", "SETRANGE k 0 9", "EXEC"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got records %q, want %q", got, want)
+	}
+}

@@ -40,6 +40,23 @@ const (
 	// --- connection / server (cmd_connection.go, cmd_server.go, cmd_client.go) ---
 
 	// --- strings and bitmaps (cmd_string.go, cmd_bitmap.go) ---
+	ErrInvalidExpire    = "ERR invalid expire time in '%s' command"
+	ErrIncrOverflow     = "ERR increment or decrement would overflow"
+	ErrDecrOverflow     = "ERR decrement would overflow"
+	ErrIncrNaNInf       = "ERR increment would produce NaN or Infinity"
+	ErrStringTooLong    = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	ErrOffsetRange      = "ERR offset is out of range"
+	ErrLCSWrongType     = "ERR The specified keys must contain string values"
+	ErrLCSIdxAndLen     = "ERR If you want both the length and indexes, please just use IDX."
+	ErrLCSTooLong       = "ERR String too long for LCS"
+	ErrLCSMemory        = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+	ErrBitOffset        = "ERR bit offset is not an integer or out of range"
+	ErrBitValue         = "ERR bit is not an integer or out of range"
+	ErrBitArg           = "ERR The bit argument must be 1 or 0."
+	ErrBitopNot         = "ERR BITOP NOT must be called with a single source key."
+	ErrBitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+	ErrBitfieldOverflow = "ERR Invalid OVERFLOW type specified"
+	ErrBitfieldROWrite  = "ERR BITFIELD_RO only supports the GET subcommand"
 
 	// --- lists (cmd_list.go) ---
 

@@ -2,8 +2,11 @@ package server
 
 import (
 	"math"
-	"strconv"
+	"math/big"
+	"strings"
 	"time"
+
+	"github.com/vigil-db/vigil/server/resp"
 )
 
 // blockState is the state of a client blocked on keys (BLPOP, BZPOPMIN, BLMOVE...).
@@ -185,30 +188,90 @@ func (s *Server) waitUnblocked(c *Client) bool {
 	return c.flush() == nil
 }
 
-// parseTimeout parses a blocking command's timeout in seconds (a float) as Redis's
+// parseTimeout parses a blocking command's timeout in seconds as Redis 7.0's
 // getTimeoutFromObjectOrReply does, replying the error itself. A zero deadline means forever.
+// Redis computes (long long)(strtold(arg) * 1000.0) without further checks, so 0.0001
+// blocks forever, -0.0009 is accepted as 0 and inf is "negative"; a deadline past the end
+// of time wraps in Redis and times out at once, as it does here.
 func (c *Client) parseTimeout(arg []byte) (time.Time, bool) {
-	f, err := strconv.ParseFloat(string(arg), 64)
-	if err != nil || math.IsNaN(f) || len(arg) == 0 || arg[0] == ' ' {
+	ms, ok := timeoutMillis(arg)
+	if !ok {
 		c.err(ErrTimeoutNotFloat)
 		return time.Time{}, false
 	}
-	ms := f * 1000
-	if ms > math.MaxInt64 || math.IsInf(ms, 0) {
-		c.err(ErrTimeoutOutOfRange)
-		return time.Time{}, false
-	}
-	tval := int64(math.Ceil(ms))
-	if tval < 0 {
+	if ms < 0 {
 		c.err(ErrTimeoutNegative)
 		return time.Time{}, false
 	}
-	if tval == 0 {
+	if ms == 0 {
 		return time.Time{}, true
 	}
-	if tval > math.MaxInt64-c.now() {
-		c.err(ErrTimeoutOutOfRange)
-		return time.Time{}, false
+	if ms > math.MaxInt64-c.now() {
+		return time.UnixMilli(c.now()), true
 	}
-	return time.UnixMilli(c.now() + tval), true
+	return time.UnixMilli(c.now() + ms), true
+}
+
+// timeoutMillis is (long long)(strtold(arg) * 1000.0) as compiled for x86-64: 80-bit
+// extended precision (64-bit mantissa, round to nearest even), truncation toward zero,
+// and LLONG_MIN (the "integer indefinite") for results out of range.
+func timeoutMillis(arg []byte) (int64, bool) {
+	if n, ok := resp.ParseInt(arg); ok {
+		if n > math.MaxInt64/1000 || n < math.MinInt64/1000 {
+			return math.MinInt64, true
+		}
+		return n * 1000, true
+	}
+	x, ok := parseLongDouble(arg)
+	if !ok {
+		return 0, false
+	}
+	p := new(big.Float).SetPrec(64).SetMode(big.ToNearestEven)
+	p.Mul(x, big.NewFloat(1000))
+	if p.IsInf() {
+		return math.MinInt64, true
+	}
+	i, _ := p.Int(nil)
+	if !i.IsInt64() {
+		return math.MinInt64, true
+	}
+	return i.Int64(), true
+}
+
+// parseLongDouble parses arg as Redis's string2ld does with glibc's strtold: the whole
+// string, no leading space, decimal or hexadecimal, inf/infinity; NaN and values out of
+// the long double range are rejected.
+func parseLongDouble(arg []byte) (*big.Float, bool) {
+	if len(arg) == 0 || len(arg) >= 5*1024 {
+		return nil, false
+	}
+	s := string(arg)
+	neg := false
+	if s[0] == '+' || s[0] == '-' {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if s == "" || s[0] == '+' || s[0] == '-' || strings.ContainsRune(s, '_') {
+		return nil, false
+	}
+	x := new(big.Float).SetPrec(64).SetMode(big.ToNearestEven)
+	low := strings.ToLower(s)
+	switch {
+	case low == "inf" || low == "infinity":
+		return x.SetInf(neg), true
+	case strings.HasPrefix(low, "0b") || strings.HasPrefix(low, "0o"):
+		return nil, false
+	case !strings.HasPrefix(low, "0x") && strings.ContainsAny(low, "p"):
+		return nil, false
+	}
+	if _, _, err := x.Parse(s, 0); err != nil {
+		return nil, false
+	}
+	if exp := x.MantExp(nil); x.Sign() != 0 && (exp > 16384 || exp < -16445) {
+		return nil, false // ERANGE: overflow to HUGE_VAL or underflow to zero
+	}
+	if neg {
+		x.Neg(x)
+	}
+	return x, true
 }

@@ -4,7 +4,9 @@ import (
 	"math"
 	"math/big"
 	"strings"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/vigil-db/vigil/server/resp"
 )
@@ -156,19 +158,17 @@ func (s *Server) unblockWithTimeout(c *Client) {
 
 // waitUnblocked waits, without the lock, until c is served, times out or is closed; then
 // it flushes the reply. It returns false if the connection must be closed.
-func (s *Server) waitUnblocked(c *Client) bool {
-	s.mu.Lock()
-	b := c.block
-	s.mu.Unlock()
-	if b == nil {
-		return true
-	}
+// b is c's block state, read under the lock when the command blocked: if c has been served
+// since, b.done is already closed and the reply is flushed at once.
+func (s *Server) waitUnblocked(c *Client, b *blockState) bool {
 	var timer <-chan time.Time
 	if !b.deadline.IsZero() {
 		t := time.NewTimer(time.Until(b.deadline))
 		defer t.Stop()
 		timer = t.C
 	}
+	stopWatch := c.watchHangup()
+	defer stopWatch()
 	select {
 	case <-b.done:
 	case <-timer:
@@ -186,6 +186,47 @@ func (s *Server) waitUnblocked(c *Client) bool {
 	c.queueOutput()
 	s.mu.Unlock()
 	return c.flush() == nil
+}
+
+// watchHangup closes c if its peer disconnects while c is blocked (the connection
+// goroutine is not reading then). It peeks without consuming input, so pipelined commands
+// stay in the socket; when such input is pending it stops watching. The returned stop
+// function ends the watch and must be called before the connection is read again.
+func (c *Client) watchHangup() (stop func()) {
+	sc, ok := c.conn.(syscall.Conn)
+	if !ok {
+		return func() {}
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return func() {}
+	}
+	c.conn.SetReadDeadline(time.Time{}) // blocked clients are exempt from the idle timeout
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hangup := false
+		var buf [1]byte
+		err := rc.Read(func(fd uintptr) bool {
+			n, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&buf[0])), 1,
+				syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+			switch {
+			case errno == syscall.EAGAIN || errno == syscall.EINTR:
+				return false // not readable yet: wait
+			case errno != 0 || n == 0:
+				hangup = true // reset or orderly shutdown
+			}
+			return true
+		})
+		if err == nil && hangup {
+			c.close()
+		}
+	}()
+	return func() {
+		c.conn.SetReadDeadline(time.Now())
+		<-done
+		c.conn.SetReadDeadline(time.Time{})
+	}
 }
 
 // parseTimeout parses a blocking command's timeout in seconds as Redis 7.0's

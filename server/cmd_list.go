@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/vigil-db/vigil/server/resp"
 	"github.com/vigil-db/vigil/store"
@@ -103,6 +104,33 @@ func listOf(o *store.Object) *store.List { return o.Ptr.(*store.List) }
 
 func newListObject() store.Object {
 	return store.Object{Type: store.TypeList, Ptr: store.NewList()}
+}
+
+// listElems returns the elements of a list object for an RDB entry (rdb.Entry.Elems,
+// KindList). The slices alias the list's strings: read them, never modify them, before
+// the execution lock is released.
+func listElems(o *store.Object) [][]byte {
+	l := listOf(o)
+	out := make([][]byte, l.Len())
+	for i := range out {
+		v := l.At(i)
+		out[i] = unsafe.Slice(unsafe.StringData(v), len(v))
+	}
+	return out
+}
+
+// newListFromElems builds a list object from loaded elements (copied); nil when there are
+// none, as Redis drops empty lists when loading.
+func newListFromElems(elems [][]byte) (store.Object, bool) {
+	if len(elems) == 0 {
+		return store.Object{}, false
+	}
+	o := newListObject()
+	l := listOf(&o)
+	for _, e := range elems {
+		l.PushBack(string(e))
+	}
+	return o, true
 }
 
 func pushAt(l *store.List, e end, v string) {

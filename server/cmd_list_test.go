@@ -511,3 +511,23 @@ func TestParseTimeout(t *testing.T) {
 		})
 	}
 }
+
+func TestListElemsRoundTrip(t *testing.T) {
+	in := [][]byte{[]byte("a"), []byte(""), []byte("\x00\xff"), []byte("12345")}
+	o, ok := newListFromElems(in)
+	if !ok {
+		t.Fatal("newListFromElems: got no object, want a list")
+	}
+	got := listElems(&o)
+	if len(got) != len(in) {
+		t.Fatalf("got %d elements, want %d", len(got), len(in))
+	}
+	for i := range in {
+		if string(got[i]) != string(in[i]) {
+			t.Errorf("element %d: got %q, want %q", i, got[i], in[i])
+		}
+	}
+	if _, ok := newListFromElems(nil); ok {
+		t.Error("newListFromElems(nil): got an object, want none (empty lists are dropped)")
+	}
+}

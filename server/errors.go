@@ -59,6 +59,11 @@ const (
 	ErrBitfieldROWrite  = "ERR BITFIELD_RO only supports the GET subcommand"
 
 	// --- lists (cmd_list.go) ---
+	ErrListRankZero       = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	ErrListCountNegative  = "ERR COUNT can't be negative"
+	ErrListMaxlenNegative = "ERR MAXLEN can't be negative"
+	ErrListNumkeys        = "ERR numkeys should be greater than 0"
+	ErrListCount          = "ERR count should be greater than 0"
 
 	// --- hashes (cmd_hash.go) ---
 

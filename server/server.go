@@ -48,6 +48,9 @@ type Server struct {
 	propagator []Propagator // consumers of the write stream (replication, AOF)
 	readyKeys  []readyKey   // keys that may unblock clients, served after each command
 
+	evict  evictState  // maxmemory eviction and memory accounting (evict.go)
+	expire expireState // active expiry and dict maintenance (expire.go)
+
 	tasks    []func(*Server) // cron tasks, see cronTaskList
 	done     chan struct{}
 	doneOnce sync.Once

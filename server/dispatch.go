@@ -102,7 +102,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 	cmd.Handler(c)
 	dur := time.Since(start)
 	if c.propagateSelf && !c.overridden {
-		s.propagateRecord(c.dbIndex, copyArgs(c.args))
+		s.propagateRecord(c.dbIndex, c.args)
 	}
 	s.endUnit()
 	if skip {
@@ -116,20 +116,6 @@ func (s *Server) call(c *Client, cmd *Command) {
 	s.stats.commands++
 	c.lastCmd = cmd.Name
 	s.afterCall(c, cmd, dur)
-}
-
-func copyArgs(args [][]byte) [][]byte {
-	n := 0
-	for _, a := range args {
-		n += len(a)
-	}
-	buf := make([]byte, 0, n)
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		buf = append(buf, a...)
-		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
-	}
-	return out
 }
 
 // countError records an error reply in errorstats (keyed by its first word).

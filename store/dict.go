@@ -295,10 +295,8 @@ func (d *Dict[V]) Scan(cursor uint64, fn func(key string, v V)) uint64 {
 			break
 		}
 	}
-	v |= ^m0
-	v = bits.Reverse64(v)
-	v++
-	return bits.Reverse64(v)
+	// the last increment above already carried into the smaller table's bits
+	return v
 }
 
 // Random returns a random element (Redis's dictGetRandomKey: a random non-empty bucket,

@@ -121,7 +121,7 @@ func cmdKeys(c *Client) {
 	s := c.srv
 	var matched []string
 	db.Keys.Range(func(key string, _ store.Object) bool {
-		if (all || globMatch(pattern, []byte(key), false)) && !s.keyIsExpired(db, key) {
+		if (all || globMatch(pattern, sb(key), false)) && !s.keyIsExpired(db, key) {
 			matched = append(matched, key)
 		}
 		return true
@@ -228,7 +228,7 @@ func cmdScan(c *Client) {
 	}
 	out := keys[:0]
 	for _, key := range keys {
-		kb := []byte(key)
+		kb := sb(key)
 		if !opt.matchAll && !globMatch(opt.pattern, kb, false) {
 			continue
 		}

@@ -1,5 +1,10 @@
 package server
 
+import "unsafe"
+
+// sb returns a []byte aliasing s, for read-only use (matching, lookups): never modify or keep it.
+func sb(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 // globMatch is Redis 7.0's stringmatchlen: glob-style matching with *, ?, [...] (with ^
 // negation, a-z ranges and \ escapes) and \ escapes, byte for byte. Redis compares plain
 // C chars, which are signed: ranges over bytes >= 0x80 behave as they do in Redis. Reads

@@ -65,9 +65,16 @@ func (c *Client) lookupWriteIn(db *store.DB, key []byte) *store.Object {
 		return nil
 	}
 	if o != nil {
+		c.srv.preserve(db.Keys, k(key))
 		c.srv.touchObject(o)
 	}
 	return o
+}
+
+// setExpireIn sets the expiry of key, which exists in db (MOVE, COPY destinations).
+func (s *Server) setExpireIn(db *store.DB, key []byte, whenMs int64) {
+	s.preserve(db.Keys, k(key))
+	db.Expires.Set(string(key), whenMs)
 }
 
 // cmdDel is DEL and UNLINK (delGenericCommand): both free at once, the reply is the same.
@@ -369,7 +376,7 @@ func cmdMove(c *Client) {
 	}
 	c.srv.dbAdd(dst, key, *o)
 	if expire != -1 {
-		dst.Expires.Add(string(key), expire)
+		c.srv.setExpireIn(dst, key, expire)
 	}
 	c.dbDelete(key)
 	c.srv.touchWatched(src.ID, k(key))
@@ -429,7 +436,7 @@ func cmdCopy(c *Client) {
 	}
 	c.srv.dbAdd(dst, newKey, dup)
 	if expire != -1 {
-		dst.Expires.Add(string(newKey), expire)
+		c.srv.setExpireIn(dst, newKey, expire)
 	}
 	c.srv.touchWatched(dst.ID, k(newKey))
 	c.srv.notify(NotifyGeneric, "copy_to", newKey, dst.ID)

@@ -327,8 +327,7 @@ func (s *Server) evictKey(db *store.DB, key string) int64 {
 	}
 	size := objectSize(key, o)
 	owned := []byte(key)
-	db.Keys.Delete(key)
-	db.Expires.Delete(key)
+	s.dbDelete(db, owned)
 	s.evict.freed += size
 	s.stats.evictedKeys++
 	s.touchWatched(db.ID, key)

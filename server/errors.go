@@ -72,6 +72,15 @@ const (
 	// --- sorted sets (cmd_zset.go) ---
 
 	// --- generic keys (cmd_keys.go) ---
+	ErrInvalidCursor        = "ERR invalid cursor"
+	ErrSameObject           = "ERR source and destination objects are the same"
+	ErrUnknownTypeObject    = "ERR unknown type object"
+	ErrUnsupportedOption    = "ERR Unsupported option %s"
+	ErrExpireNXIncompatible = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	ErrExpireGTLT           = "ERR GT and LT options at the same time are not compatible"
+	ErrInvalidExpireTime    = "ERR invalid expire time in '%s' command"
+	ErrSortScores           = "ERR One or more scores can't be converted into double"
+	ErrIntRange             = "ERR value is out of range, value must between -2147483648 and 2147483647"
 
 	// --- transactions and pub/sub (cmd_multi.go, cmd_pubsub.go) ---
 

@@ -609,11 +609,3 @@ func cmdPersist(c *Client) {
 	c.addDirty(1)
 	c.w.Int(1)
 }
-
-// cstr is b up to its first NUL byte, as C string functions see it.
-func cstr(b []byte) []byte {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		return b[:i]
-	}
-	return b
-}

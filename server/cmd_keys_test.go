@@ -207,8 +207,8 @@ func TestKeyCommandReplies(t *testing.T) {
 func TestSort(t *testing.T) {
 	ts := newTestServer(t, nil)
 	c := ts.dial(t)
-	ts.put(0, "l", newListObject(bs("3", "1", "2", "10", "1.5")))
-	ts.put(0, "bad", newListObject(bs("1", "x", "2")))
+	ts.put(0, "l", mustList(bs("3", "1", "2", "10", "1.5")))
+	ts.put(0, "bad", mustList(bs("1", "x", "2")))
 	ts.put(0, "s", store.Object{Type: store.TypeSet, Ptr: &fakeSet{members: bs("b", "a", "c")}})
 	ts.put(0, "z", store.Object{Type: store.TypeZSet, Ptr: &fakeSet{members: bs("b", "c", "a")}})
 	ts.put(0, "h_3", store.Object{Type: store.TypeHash, Ptr: &fakeHash{fields: map[string][]byte{"f": []byte("c")}}})
@@ -353,7 +353,7 @@ func TestKeyCommandPropagation(t *testing.T) {
 				cfg.LazyfreeLazyExpire = tc.lazy
 				cfg.Hz = 1 // keep active expiry out of the way
 			})
-			ts.put(0, "src", newListObject(bs("2", "1")))
+			ts.put(0, "src", mustList(bs("2", "1")))
 			c := ts.dial(t)
 			for _, s := range tc.setup {
 				if s[0] == "DEBUG-SLEEP" {
@@ -682,4 +682,9 @@ func TestLFUCounter(t *testing.T) {
 			t.Errorf("counter decayed over 3 minutes: got %d, want 7", got)
 		}
 	})
+}
+
+func mustList(elems [][]byte) store.Object {
+	o, _ := newListFromElems(elems)
+	return o
 }

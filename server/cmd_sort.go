@@ -177,7 +177,8 @@ func (c *Client) sortStore(opt *sortOptions, items []sortItem, start, end, outLe
 	}
 	dst := opt.store
 	if outLen > 0 {
-		c.setKey(dst, newListObject(out), false)
+		lo, _ := newListFromElems(out)
+		c.setKey(dst, lo, false)
 		c.notify(NotifyList, "sortstore", dst)
 		c.addDirty(outLen)
 	} else if c.dbDelete(dst) {

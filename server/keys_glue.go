@@ -16,7 +16,7 @@ import (
 //	zset:  elementLister (ascending score, then member), valueCopier, optionally skiplistConverter
 //	hash:  fieldGetter, valueCopier
 //
-// newListObject is the one constructor SORT ... STORE needs from the list type.
+// SORT ... STORE builds its list with the list family's newListFromElems.
 
 // elementLister returns the elements of a list, set or sorted set.
 type elementLister interface {
@@ -77,26 +77,3 @@ func dupObject(o *store.Object) (store.Object, bool) {
 	return dup, true
 }
 
-// newListObject builds the list SORT ... STORE writes, from owned elements.
-// MERGE NOTE: replace sortedList with the list family's constructor (store.List).
-func newListObject(elems [][]byte) store.Object {
-	return store.Object{Type: store.TypeList, Ptr: &sortedList{elems: elems}}
-}
-
-// sortedList is a stand-in list value until the list type is merged.
-type sortedList struct{ elems [][]byte }
-
-// Elements implements elementLister.
-func (l *sortedList) Elements() [][]byte { return l.elems }
-
-// Len returns the number of elements.
-func (l *sortedList) Len() int { return len(l.elems) }
-
-// Copy implements valueCopier.
-func (l *sortedList) Copy() any {
-	out := make([][]byte, len(l.elems))
-	for i, e := range l.elems {
-		out[i] = bytes.Clone(e)
-	}
-	return &sortedList{elems: out}
-}

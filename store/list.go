@@ -1,5 +1,7 @@
 package store
 
+import "unsafe"
+
 // List is the value of a Redis list: a double-ended queue of byte strings held in a
 // ring buffer, so that pushes and pops at both ends are O(1) and indexing is O(1).
 // Inserting or removing in the middle moves the elements of the shorter side.
@@ -187,4 +189,24 @@ func (l *List) RemoveEqual(v string, limit int, fromTail bool) int {
 	}
 	l.TrimFront(w + 1)
 	return removed
+}
+
+// Elements returns the elements head to tail (for SORT and RDB). The slices alias the
+// list's strings: never modify them.
+func (l *List) Elements() [][]byte {
+	out := make([][]byte, l.n)
+	for i := range out {
+		v := l.At(i)
+		out[i] = unsafe.Slice(unsafe.StringData(v), len(v))
+	}
+	return out
+}
+
+// Copy returns a copy of the list (COPY). Strings are immutable, so they are shared.
+func (l *List) Copy() any {
+	c := &List{}
+	for i := 0; i < l.n; i++ {
+		c.PushBack(l.At(i))
+	}
+	return c
 }

@@ -48,6 +48,9 @@ type Server struct {
 	propagator []Propagator // consumers of the write stream (replication, AOF)
 	readyKeys  []readyKey   // keys that may unblock clients, served after each command
 
+	notifyFlags NotifyClass // parsed notify-keyspace-events (see setNotifyFlags)
+	pubsub      pubsubState // channels, patterns and shard channels with their subscribers
+
 	tasks    []func(*Server) // cron tasks, see cronTaskList
 	done     chan struct{}
 	doneOnce sync.Once
@@ -87,6 +90,10 @@ func New(cfg *config.Server, log zerolog.Logger) *Server {
 		done:      make(chan struct{}),
 	}
 	s.stats.errors = map[string]int64{}
+	s.pubsub = newPubsubState()
+	if err := s.setNotifyFlags(cfg.NotifyKeyspaceEvents); err != nil {
+		s.log.Warn().Err(err).Str("value", cfg.NotifyKeyspaceEvents).Msg("notify-keyspace-events ignored")
+	}
 	s.tasks = cronTaskList()
 	s.dbs = make([]*store.DB, cfg.Databases)
 	s.dbState = make([]dbState, cfg.Databases)

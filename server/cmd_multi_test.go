@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bufio"
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +16,36 @@ type step struct {
 	want string
 }
 
+// runSteps sends each step's command and reads as many frames as its want holds (a
+// SUBSCRIBE of n channels replies n frames).
 func runSteps(t *testing.T, c *rawClient, steps []step) {
 	t.Helper()
 	for i, st := range steps {
-		if got := c.do(st.args...); got != st.want {
+		c.send(st.args...)
+		var got string
+		for n := frames(t, st.want); n > 0; n-- {
+			got += c.read()
+		}
+		if got != st.want {
 			t.Errorf("step %d %q: got %q, want %q", i, strings.Join(st.args, " "), got, st.want)
 		}
+	}
+}
+
+// frames counts the top-level RESP frames in raw.
+func frames(t *testing.T, raw string) int {
+	t.Helper()
+	r := bufio.NewReader(strings.NewReader(raw))
+	n := 0
+	for {
+		if _, err := r.Peek(1); err != nil {
+			return n
+		}
+		var b bytes.Buffer
+		if err := readReply(r, &b); err != nil {
+			t.Fatalf("bad expected reply %q: %v", raw, err)
+		}
+		n++
 	}
 }
 

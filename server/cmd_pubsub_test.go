@@ -1,0 +1,372 @@
+package server
+
+import (
+	"strings"
+	"testing"
+)
+
+// bulk and friends build expected raw RESP.
+func bulk(s string) string { return "$" + itoa(len(s)) + "\r\n" + s + "\r\n" }
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	if neg {
+		b = append([]byte{'-'}, b...)
+	}
+	return string(b)
+}
+
+func push(proto int, elems ...string) string {
+	h := "*"
+	if proto == 3 {
+		h = ">"
+	}
+	return h + itoa(len(elems)) + "\r\n" + strings.Join(elems, "")
+}
+
+func intr(n int) string { return ":" + itoa(n) + "\r\n" }
+
+func TestPubsubGlob(t *testing.T) {
+	// expected results checked against Redis 7.0.15 (KEYS uses the same matcher)
+	cases := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"h?llo", "hello", true},
+		{"h?llo", "hllo", false},
+		{"h*llo", "heeeello", true},
+		{"h*llo", "hllo", true},
+		{"h[ae]llo", "hallo", true},
+		{"h[ae]llo", "hillo", false},
+		{"h[^e]llo", "hallo", true},
+		{"h[^e]llo", "hello", false},
+		{"h[a-b]llo", "hbllo", true},
+		{"h[b-a]llo", "hbllo", true},
+		{"h[a-b]llo", "hcllo", false},
+		{`a\*b`, "a*b", true},
+		{`a\*b`, "axb", false},
+		{"*", "anything", true},
+		{"**", "x", true},
+		{"a*b*c", "abxxc", true},
+		{"a*b*c", "abxx", false},
+		{"[abc", "ab", false},
+		{"[abc", "a", true},
+		{"[a-]x", "-x", false},
+		{"[a-]x", "ax", false},
+		{`\\a`, `\a`, true},
+		{`abc\`, "abc", false},
+		{`abc\`, `abc\`, true},
+		{`a[\]]b`, "a]b", true},
+		{"*a", "ba", true},
+		{"a*", "a", true},
+		{"a**", "a", true},
+		{"[]", "a", false},
+		{"[]]", "]", false},
+		{"x[", "x[", false},
+		{"x[", "x", false},
+		{"[^]", "a", true},
+		{"?*", "a", true},
+		{"?", "", false},
+		{"", "", true},
+		{strings.Repeat("*a", 30) + "b", strings.Repeat("a", 60), false},
+	}
+	for _, tc := range cases {
+		if got := pubsubGlob([]byte(tc.pattern), []byte(tc.s)); got != tc.want {
+			t.Errorf("pubsubGlob(%q, %q): got %v, want %v", tc.pattern, tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestNotifyFlagsParse(t *testing.T) {
+	cases := []struct {
+		in      string
+		want    NotifyClass
+		canon   string
+		wantErr bool
+	}{
+		{"", 0, "", false},
+		{"KEA", NotifyKeyspace | NotifyKeyevent | NotifyAll, "AKE", false},
+		{"KEAn", NotifyKeyspace | NotifyKeyevent | NotifyAll | NotifyNew, "AKE", false},
+		{"Ag$lshzxetmdnKE", NotifyAll | NotifyNew | NotifyKeyMiss | NotifyKeyspace | NotifyKeyevent, "AKEm", false},
+		{"gK", NotifyGeneric | NotifyKeyspace, "gK", false},
+		{"E$", NotifyString | NotifyKeyevent, "$E", false},
+		{"nzx", NotifyNew | NotifyZSet | NotifyExpired, "zxn", false},
+		{"g$lshzxetd", NotifyAll, "A", false},
+		{"Em", NotifyKeyevent | NotifyKeyMiss, "Em", false},
+		{"q", 0, "", true},
+		{"KEa", 0, "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseNotifyFlags(tc.in)
+			if tc.wantErr {
+				if err == nil || err.Error() != ErrNotifyClass {
+					t.Errorf("ParseNotifyFlags(%q): got error %v, want %q", tc.in, err, ErrNotifyClass)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("ParseNotifyFlags(%q): got %b, %v, want %b", tc.in, got, err, tc.want)
+			}
+			if s := got.String(); s != tc.canon {
+				t.Errorf("String() of %q: got %q, want %q", tc.in, s, tc.canon)
+			}
+		})
+	}
+}
+
+func TestSubscribeReplies(t *testing.T) {
+	for _, proto := range []int{2, 3} {
+		t.Run("resp"+itoa(proto), func(t *testing.T) {
+			ts := newTestServer(t, nil)
+			c := ts.dial(t)
+			ts.setProto(t, c, proto)
+			null := map[int]string{2: "$-1\r\n", 3: "_\r\n"}[proto]
+			p := func(e ...string) string { return push(proto, e...) }
+			steps := []step{
+				{cmd("UNSUBSCRIBE"), p(bulk("unsubscribe"), null, intr(0))},
+				{cmd("PUNSUBSCRIBE"), p(bulk("punsubscribe"), null, intr(0))},
+				{cmd("SUNSUBSCRIBE"), p(bulk("sunsubscribe"), null, intr(0))},
+				{cmd("SUBSCRIBE", "a", "b", "a"), p(bulk("subscribe"), bulk("a"), intr(1)) +
+					p(bulk("subscribe"), bulk("b"), intr(2)) + p(bulk("subscribe"), bulk("a"), intr(2))},
+				{cmd("PSUBSCRIBE", "a*", "a*"), p(bulk("psubscribe"), bulk("a*"), intr(3)) +
+					p(bulk("psubscribe"), bulk("a*"), intr(3))},
+				{cmd("SSUBSCRIBE", "s1"), p(bulk("ssubscribe"), bulk("s1"), intr(1))},
+				{cmd("UNSUBSCRIBE", "c", "b"), p(bulk("unsubscribe"), bulk("c"), intr(3)) +
+					p(bulk("unsubscribe"), bulk("b"), intr(2))},
+				{cmd("UNSUBSCRIBE"), p(bulk("unsubscribe"), bulk("a"), intr(1))},
+				{cmd("PUNSUBSCRIBE"), p(bulk("punsubscribe"), bulk("a*"), intr(0))},
+				{cmd("SUNSUBSCRIBE"), p(bulk("sunsubscribe"), bulk("s1"), intr(0))},
+				{cmd("SUBSCRIBE", "y", "x"), p(bulk("subscribe"), bulk("y"), intr(1)) +
+					p(bulk("subscribe"), bulk("x"), intr(2))},
+				// unsubscribe-all goes in name order
+				{cmd("UNSUBSCRIBE"), p(bulk("unsubscribe"), bulk("x"), intr(1)) +
+					p(bulk("unsubscribe"), bulk("y"), intr(0))},
+				{cmd("GET", "k"), null},
+			}
+			runSteps(t, c, steps)
+		})
+	}
+}
+
+func TestPubsubContextRESP2(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.dial(t)
+	ctx := func(name string) string {
+		return "-ERR Can't execute '" + name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+	}
+	runSteps(t, c, []step{
+		{cmd("SSUBSCRIBE", "s"), push(2, bulk("ssubscribe"), bulk("s"), intr(1))},
+		// UNSUBSCRIBE leaves the shard subscription: still in the pub/sub context
+		{cmd("UNSUBSCRIBE"), push(2, bulk("unsubscribe"), "$-1\r\n", intr(0))},
+		{cmd("GET", "k"), ctx("get")},
+		{cmd("PUBSUB", "NUMPAT"), ctx("pubsub|numpat")},
+		{cmd("PING"), "*2\r\n$4\r\npong\r\n$0\r\n\r\n"},
+		{cmd("PING", "x"), "*2\r\n$4\r\npong\r\n$1\r\nx\r\n"},
+		{cmd("SUNSUBSCRIBE", "s"), push(2, bulk("sunsubscribe"), bulk("s"), intr(0))},
+		{cmd("GET", "k"), "$-1\r\n"},
+	})
+}
+
+func TestPublishDelivery(t *testing.T) {
+	ts := newTestServer(t, nil)
+	sub1, sub2, pub := ts.dial(t), ts.dial(t), ts.dial(t)
+	sub1.do("SUBSCRIBE", "ch1")
+	sub1.send("PSUBSCRIBE", "a*", "b*")
+	sub1.read()
+	sub1.read()
+	sub2.send("SUBSCRIBE", "ch1", "ch2")
+	sub2.read()
+	sub2.read()
+	sub2.do("PSUBSCRIBE", "a*")
+	sub2.do("SSUBSCRIBE", "ch1")
+
+	cases := []struct {
+		args []string
+		want int
+	}{
+		{cmd("PUBLISH", "ch1", "m1"), 2},
+		{cmd("PUBLISH", "abc", "m2"), 2},
+		{cmd("PUBLISH", "bcd", "m3"), 1},
+		{cmd("PUBLISH", "nobody", "m4"), 0},
+		{cmd("SPUBLISH", "ch1", "m5"), 1},
+		{cmd("SPUBLISH", "ch2", "m6"), 0},
+	}
+	for _, tc := range cases {
+		if got := pub.do(tc.args...); got != intr(tc.want) {
+			t.Errorf("%q: got %q, want %q", tc.args, got, intr(tc.want))
+		}
+	}
+	msg := func(ch, m string) string { return push(2, bulk("message"), bulk(ch), bulk(m)) }
+	pmsg := func(p, ch, m string) string { return push(2, bulk("pmessage"), bulk(p), bulk(ch), bulk(m)) }
+	want1 := []string{msg("ch1", "m1"), pmsg("a*", "abc", "m2"), pmsg("b*", "bcd", "m3")}
+	want2 := []string{msg("ch1", "m1"), pmsg("a*", "abc", "m2"), push(2, bulk("smessage"), bulk("ch1"), bulk("m5"))}
+	for i, w := range want1 {
+		if got := sub1.read(); got != w {
+			t.Errorf("sub1 message %d: got %q, want %q", i, got, w)
+		}
+	}
+	for i, w := range want2 {
+		if got := sub2.read(); got != w {
+			t.Errorf("sub2 message %d: got %q, want %q", i, got, w)
+		}
+	}
+	// nothing else was delivered: the next reply is PING's
+	for name, c := range map[string]*rawClient{"sub1": sub1, "sub2": sub2} {
+		if got := c.do("PING"); got != "*2\r\n$4\r\npong\r\n$0\r\n\r\n" {
+			t.Errorf("%s after the messages: got %q, want the PING reply", name, got)
+		}
+	}
+	if got, want := ts.prop.take(), []string{"PUBLISH ch1 m1", "PUBLISH abc m2", "PUBLISH bcd m3",
+		"PUBLISH nobody m4", "SPUBLISH ch1 m5", "SPUBLISH ch2 m6"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("records: got %q, want %q", got, want)
+	}
+}
+
+// TestMessageOrderRESP3 checks that a RESP3 client's own messages and replies keep
+// execution order, in a pipeline and across clients.
+func TestMessageOrderRESP3(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c, other := ts.dial(t), ts.dial(t)
+	ts.setProto(t, c, 3)
+	c.do("SUBSCRIBE", "x")
+	c.send("SET", "k", "v")
+	c.send("PUBLISH", "x", "one")
+	c.send("GET", "k")
+	c.send("PUBLISH", "x", "two")
+	want := []string{"+OK\r\n", push(3, bulk("message"), bulk("x"), bulk("one")), intr(1), bulk("v"),
+		push(3, bulk("message"), bulk("x"), bulk("two")), intr(1)}
+	for i, w := range want {
+		if got := c.read(); got != w {
+			t.Errorf("frame %d: got %q, want %q", i, got, w)
+		}
+	}
+	other.do("PUBLISH", "x", "three")
+	if got, w := c.do("GET", "k"), push(3, bulk("message"), bulk("x"), bulk("three")); got != w {
+		t.Errorf("message from another client: got %q, want %q", got, w)
+	}
+	if got := c.read(); got != bulk("v") {
+		t.Errorf("GET after the message: got %q, want %q", got, bulk("v"))
+	}
+}
+
+func TestPubsubIntrospection(t *testing.T) {
+	ts := newTestServer(t, nil)
+	a, b, q := ts.dial(t), ts.dial(t), ts.dial(t)
+	a.send("PSUBSCRIBE", "a*", "b*")
+	a.read()
+	a.read()
+	b.do("PSUBSCRIBE", "a*")
+	a.do("SUBSCRIBE", "ch1")
+	b.send("SUBSCRIBE", "ch1", "ch2")
+	b.read()
+	b.read()
+	b.do("SSUBSCRIBE", "sh")
+	help := q.do("PUBSUB", "HELP")
+	if !strings.HasPrefix(help, "*14\r\n+PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n") {
+		t.Errorf("PUBSUB HELP: got %q", help)
+	}
+	runSteps(t, q, []step{
+		{cmd("PUBSUB", "NUMPAT"), intr(2)},
+		{cmd("PUBSUB", "NUMSUB"), "*0\r\n"},
+		{cmd("PUBSUB", "numsub", "ch1", "ch2", "ch3"), "*6\r\n" + bulk("ch1") + intr(2) + bulk("ch2") + intr(1) + bulk("ch3") + intr(0)},
+		{cmd("PUBSUB", "CHANNELS"), "*2\r\n" + bulk("ch1") + bulk("ch2")},
+		{cmd("PUBSUB", "CHANNELS", "*2"), "*1\r\n" + bulk("ch2")},
+		{cmd("PUBSUB", "CHANNELS", "x", "y"), "-ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.\r\n"},
+		{cmd("PUBSUB", "SHARDCHANNELS"), "*1\r\n" + bulk("sh")},
+		{cmd("PUBSUB", "SHARDNUMSUB", "sh", "ch1"), "*4\r\n" + bulk("sh") + intr(1) + bulk("ch1") + intr(0)},
+		{cmd("PUBSUB", "NUMPAT", "x"), "-ERR wrong number of arguments for 'pubsub|numpat' command\r\n"},
+		{cmd("PUBSUB", "FOO"), "-ERR unknown subcommand 'FOO'. Try PUBSUB HELP.\r\n"},
+		{cmd("PUBSUB"), "-ERR wrong number of arguments for 'pubsub' command\r\n"},
+		{cmd("PUBLISH", "a"), "-ERR wrong number of arguments for 'publish' command\r\n"},
+	})
+	// a disconnect drops everything the client had
+	b.conn.Close()
+	q.do("PING")
+	for i := 0; i < 100; i++ {
+		if q.do("PUBSUB", "NUMSUB", "ch2") == "*2\r\n"+bulk("ch2")+intr(0) {
+			break
+		}
+	}
+	runSteps(t, q, []step{
+		{cmd("PUBSUB", "NUMSUB", "ch1", "ch2"), "*4\r\n" + bulk("ch1") + intr(1) + bulk("ch2") + intr(0)},
+		{cmd("PUBSUB", "NUMPAT"), intr(2)},
+		{cmd("PUBSUB", "SHARDCHANNELS"), "*0\r\n"},
+	})
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ch, pat, sh := ts.pubsubCounts(); ch != 1 || pat != 2 || sh != 0 {
+		t.Errorf("pubsubCounts: got %d %d %d, want 1 2 0", ch, pat, sh)
+	}
+}
+
+func TestKeyspaceNotifications(t *testing.T) {
+	ts := newTestServer(t, nil)
+	sub, c := ts.dial(t), ts.dial(t)
+	sub.do("PSUBSCRIBE", "__key*__:*")
+	set := func(flags string) {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		if err := ts.setNotifyFlags(flags); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev := func(ch, msg string) string {
+		return push(2, bulk("pmessage"), bulk("__key*__:*"), bulk(ch), bulk(msg))
+	}
+	// disabled by default: nothing is published
+	c.do("SET", "foo", "bar")
+	set("KEA")
+	c.do("SET", "foo", "bar")
+	c.do("DEL", "foo")
+	c.do("SET", "gone", "1")
+	ts.expireNow("gone")
+	c.do("GET", "gone")
+	c.do("GET", "nokey") // keymiss is not in A
+	set("Em")
+	c.do("GET", "nokey")
+	set("K$")
+	c.do("SELECT", "3")
+	c.do("SET", "x", "y")
+	c.do("DEL", "x") // g is off
+	set("")
+	c.do("SET", "x", "z")
+	want := []string{
+		ev("__keyspace@0__:foo", "set"), ev("__keyevent@0__:set", "foo"),
+		ev("__keyspace@0__:foo", "del"), ev("__keyevent@0__:del", "foo"),
+		ev("__keyspace@0__:gone", "set"), ev("__keyevent@0__:set", "gone"),
+		ev("__keyspace@0__:gone", "expired"), ev("__keyevent@0__:expired", "gone"),
+		ev("__keyevent@0__:keymiss", "nokey"),
+		ev("__keyspace@3__:x", "set"),
+	}
+	for i, w := range want {
+		if got := sub.read(); got != w {
+			t.Errorf("event %d: got %q, want %q", i, got, w)
+		}
+	}
+	if got := sub.do("PING"); got != "*2\r\n$4\r\npong\r\n$0\r\n\r\n" {
+		t.Errorf("after the events: got %q, want the PING reply", got)
+	}
+	if got := ts.prop.take(); len(got) != 0 && strings.Contains(strings.Join(got, "|"), "PUBLISH") {
+		t.Errorf("keyspace events must not be propagated: got %q", got)
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if err := ts.setNotifyFlags("KEq"); err == nil || err.Error() != ErrNotifyClass {
+		t.Errorf("setNotifyFlags(KEq): got %v, want %q", err, ErrNotifyClass)
+	}
+	if err := ts.setNotifyFlags("KEAn"); err != nil || ts.cfg.NotifyKeyspaceEvents != "AKE" {
+		t.Errorf("setNotifyFlags(KEAn): got %v and config %q, want nil and %q", err, ts.cfg.NotifyKeyspaceEvents, "AKE")
+	}
+}

@@ -156,10 +156,13 @@ func (s *Server) unblockWithTimeout(c *Client) {
 func (s *Server) waitUnblocked(c *Client) bool {
 	s.mu.Lock()
 	b := c.block
-	s.mu.Unlock()
 	if b == nil {
-		return true
+		// served between the batch's unlock and now: its reply is in c.w
+		c.queueOutput()
+		s.mu.Unlock()
+		return c.flush() == nil
 	}
+	s.mu.Unlock()
 	var timer <-chan time.Time
 	if !b.deadline.IsZero() {
 		t := time.NewTimer(time.Until(b.deadline))

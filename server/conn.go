@@ -130,15 +130,19 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 				break
 			}
 		}
+		// c.flags and c.block change under the lock (other clients touch WATCHed keys,
+		// serve blocked clients): read them before releasing it
+		closing := c.has(ClientCloseAfterReply | ClientKilled)
+		blocked := c.block != nil
 		c.queueOutput()
 		s.mu.Unlock()
 		if err := c.flush(); err != nil {
 			return false
 		}
-		if c.has(ClientCloseAfterReply | ClientKilled) {
+		if closing {
 			return false
 		}
-		if c.block != nil && !s.waitUnblocked(c) {
+		if blocked && !s.waitUnblocked(c) {
 			return false
 		}
 	}

@@ -24,7 +24,7 @@ func multiCommands() []*Command {
 // keeps nothing, as Redis does, but still replies +QUEUED.
 func (s *Server) queueMulti(c *Client, cmd *Command) {
 	if !c.has(ClientDirtyCAS | ClientDirtyExec) {
-		args := copyArgs(c.args)
+		args := cloneArgs(c.args)
 		c.multi = append(c.multi, queuedCommand{cmd: cmd, args: args})
 		for _, a := range args {
 			c.multiMem += len(a)
@@ -32,6 +32,21 @@ func (s *Server) queueMulti(c *Client, cmd *Command) {
 		c.multiMem += 8 * len(args) // one pointer per argument, like Redis's argv_len_sums
 	}
 	c.w.Simple("QUEUED")
+}
+
+// cloneArgs copies args into one allocation: queued commands outlive the read buffer.
+func cloneArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return out
 }
 
 // queuedFlags returns the union of the flags of the queued commands, and the union of

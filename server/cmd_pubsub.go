@@ -3,8 +3,8 @@ package server
 import (
 	"fmt"
 	"sort"
-	"unsafe"
 
+	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/server/resp"
 )
 
@@ -293,19 +293,18 @@ func (s *Server) publish(channel, msg []byte, shard bool) int {
 		kind = kindShard
 	}
 	for _, sc := range s.registry(kind)[k(channel)] {
-		sendMessage(sc, replyNames[kind][2], nil, channel, msg)
+		sendMessage(sc, replyNames[kind][2], "", channel, msg)
 		n++
 	}
 	if shard || len(s.pubsub.patternOrder) == 0 {
 		return n
 	}
 	for _, pat := range s.pubsub.patternOrder {
-		pb := unsafe.Slice(unsafe.StringData(pat), len(pat)) // read only
-		if !pubsubGlob(pb, channel) {
+		if !config.Glob(pat, k(channel), false) {
 			continue
 		}
 		for _, sc := range s.pubsub.patterns[pat] {
-			sendMessage(sc, "pmessage", pb, channel, msg)
+			sendMessage(sc, "pmessage", pat, channel, msg)
 			n++
 		}
 	}
@@ -316,12 +315,12 @@ func (s *Server) publish(channel, msg []byte, shard bool) int {
 // current batch and not yet queued (its own PUBLISH, a blocked command's reply) must go
 // first, so the message is appended after it; otherwise it goes straight to the pending
 // output and wakes the writer.
-func sendMessage(c *Client, typ string, pattern, channel, msg []byte) {
+func sendMessage(c *Client, typ, pattern string, channel, msg []byte) {
 	write := func(w *resp.Writer) {
-		if pattern != nil {
+		if pattern != "" {
 			w.Push(4)
 			w.BulkString(typ)
-			w.Bulk(pattern)
+			w.BulkString(pattern)
 		} else {
 			w.Push(3)
 			w.BulkString(typ)
@@ -353,13 +352,13 @@ func pubsubChannels(c *Client, reg map[string][]*Client) {
 		c.err(fmt.Sprintf(ErrPubsubSubcmdSyntax, string(c.args[1]), "PUBSUB"))
 		return
 	}
-	var pat []byte
-	if len(c.args) == 3 {
-		pat = c.args[2]
+	all, pat := len(c.args) == 2, ""
+	if !all {
+		pat = string(c.args[2])
 	}
 	names := make([]string, 0, len(reg))
 	for name := range reg {
-		if pat == nil || pubsubGlob(pat, []byte(name)) {
+		if all || config.Glob(pat, name, false) { // "*" does not match "": no pattern does
 			names = append(names, name)
 		}
 	}

@@ -3,6 +3,8 @@ package server
 import (
 	"strings"
 	"testing"
+
+	"github.com/vigil-db/vigil/config"
 )
 
 // bulk and friends build expected raw RESP.
@@ -37,8 +39,9 @@ func push(proto int, elems ...string) string {
 
 func intr(n int) string { return ":" + itoa(n) + "\r\n" }
 
+// TestPubsubGlob checks the matcher PSUBSCRIBE and PUBSUB CHANNELS use (config.Glob)
+// against results taken from Redis 7.0.15.
 func TestPubsubGlob(t *testing.T) {
-	// expected results checked against Redis 7.0.15 (KEYS uses the same matcher)
 	cases := []struct {
 		pattern, s string
 		want       bool
@@ -82,8 +85,8 @@ func TestPubsubGlob(t *testing.T) {
 		{strings.Repeat("*a", 30) + "b", strings.Repeat("a", 60), false},
 	}
 	for _, tc := range cases {
-		if got := pubsubGlob([]byte(tc.pattern), []byte(tc.s)); got != tc.want {
-			t.Errorf("pubsubGlob(%q, %q): got %v, want %v", tc.pattern, tc.s, got, tc.want)
+		if got := config.Glob(tc.pattern, tc.s, false); got != tc.want {
+			t.Errorf("Glob(%q, %q): got %v, want %v", tc.pattern, tc.s, got, tc.want)
 		}
 	}
 }

@@ -10,30 +10,30 @@ import (
 	"github.com/vigil-db/vigil/store"
 )
 
-// step is one command of a scripted exchange on one connection and its raw reply.
-type step struct {
+// txStep is one command of a scripted exchange on one connection and its raw reply.
+type txStep struct {
 	args []string
 	want string
 }
 
-// runSteps sends each step's command and reads as many frames as its want holds (a
+// runTxSteps sends each txStep's command and reads as many frames as its want holds (a
 // SUBSCRIBE of n channels replies n frames).
-func runSteps(t *testing.T, c *rawClient, steps []step) {
+func runTxSteps(t *testing.T, c *rawClient, steps []txStep) {
 	t.Helper()
 	for i, st := range steps {
 		c.send(st.args...)
 		var got string
-		for n := frames(t, st.want); n > 0; n-- {
+		for n := countFrames(t, st.want); n > 0; n-- {
 			got += c.read()
 		}
 		if got != st.want {
-			t.Errorf("step %d %q: got %q, want %q", i, strings.Join(st.args, " "), got, st.want)
+			t.Errorf("txStep %d %q: got %q, want %q", i, strings.Join(st.args, " "), got, st.want)
 		}
 	}
 }
 
 // frames counts the top-level RESP frames in raw.
-func frames(t *testing.T, raw string) int {
+func countFrames(t *testing.T, raw string) int {
 	t.Helper()
 	r := bufio.NewReader(strings.NewReader(raw))
 	n := 0
@@ -49,7 +49,7 @@ func frames(t *testing.T, raw string) int {
 	}
 }
 
-func cmd(args ...string) []string { return args }
+func txArgs(args ...string) []string { return args }
 
 // setProto switches the server side of c to RESP2 or RESP3 (HELLO lives elsewhere).
 func (ts *testServer) setProto(t *testing.T, c *rawClient, proto int) {
@@ -85,77 +85,77 @@ func TestMultiReplies(t *testing.T) {
 	const abortBecause = "-EXECABORT Transaction discarded because of: "
 	cases := []struct {
 		name  string
-		steps []step
+		steps []txStep
 	}{
-		{"nested and control errors", []step{
-			{cmd("EXEC"), "-ERR EXEC without MULTI\r\n"},
-			{cmd("DISCARD"), "-ERR DISCARD without MULTI\r\n"},
-			{cmd("MULTI"), "+OK\r\n"},
-			{cmd("MULTI"), "-ERR MULTI calls can not be nested\r\n"},
-			{cmd("WATCH", "x"), "-ERR WATCH inside MULTI is not allowed\r\n"},
-			{cmd("SET", "a", "1"), "+QUEUED\r\n"},
-			{cmd("GET", "a"), "+QUEUED\r\n"},
-			{cmd("EXEC"), "*2\r\n+OK\r\n$1\r\n1\r\n"},
+		{"nested and control errors", []txStep{
+			{txArgs("EXEC"), "-ERR EXEC without MULTI\r\n"},
+			{txArgs("DISCARD"), "-ERR DISCARD without MULTI\r\n"},
+			{txArgs("MULTI"), "+OK\r\n"},
+			{txArgs("MULTI"), "-ERR MULTI calls can not be nested\r\n"},
+			{txArgs("WATCH", "x"), "-ERR WATCH inside MULTI is not allowed\r\n"},
+			{txArgs("SET", "a", "1"), "+QUEUED\r\n"},
+			{txArgs("GET", "a"), "+QUEUED\r\n"},
+			{txArgs("EXEC"), "*2\r\n+OK\r\n$1\r\n1\r\n"},
 		}},
-		{"arity error aborts", []step{
-			{cmd("MULTI"), "+OK\r\n"},
-			{cmd("SET", "a"), "-ERR wrong number of arguments for 'set' command\r\n"},
-			{cmd("GET", "a"), "+QUEUED\r\n"},
-			{cmd("EXEC"), "-EXECABORT Transaction discarded because of previous errors.\r\n"},
-			{cmd("EXEC"), "-ERR EXEC without MULTI\r\n"},
+		{"arity error aborts", []txStep{
+			{txArgs("MULTI"), "+OK\r\n"},
+			{txArgs("SET", "a"), "-ERR wrong number of arguments for 'set' command\r\n"},
+			{txArgs("GET", "a"), "+QUEUED\r\n"},
+			{txArgs("EXEC"), "-EXECABORT Transaction discarded because of previous errors.\r\n"},
+			{txArgs("EXEC"), "-ERR EXEC without MULTI\r\n"},
 		}},
-		{"unknown command aborts", []step{
-			{cmd("MULTI"), "+OK\r\n"},
-			{cmd("NOSUCH"), "-ERR unknown command 'NOSUCH', with args beginning with: \r\n"},
-			{cmd("EXEC"), "-EXECABORT Transaction discarded because of previous errors.\r\n"},
+		{"unknown command aborts", []txStep{
+			{txArgs("MULTI"), "+OK\r\n"},
+			{txArgs("NOSUCH"), "-ERR unknown command 'NOSUCH', with args beginning with: \r\n"},
+			{txArgs("EXEC"), "-EXECABORT Transaction discarded because of previous errors.\r\n"},
 		}},
-		{"exec arity error is execabort", []step{
-			{cmd("MULTI"), "+OK\r\n"},
-			{cmd("EXEC", "x"), abortBecause + "wrong number of arguments for 'exec' command\r\n"},
-			{cmd("EXEC"), "-ERR EXEC without MULTI\r\n"},
+		{"exec arity error is execabort", []txStep{
+			{txArgs("MULTI"), "+OK\r\n"},
+			{txArgs("EXEC", "x"), abortBecause + "wrong number of arguments for 'exec' command\r\n"},
+			{txArgs("EXEC"), "-ERR EXEC without MULTI\r\n"},
 		}},
-		{"discard", []step{
-			{cmd("MULTI"), "+OK\r\n"},
-			{cmd("SET", "d", "1"), "+QUEUED\r\n"},
-			{cmd("DISCARD"), "+OK\r\n"},
-			{cmd("GET", "d"), "$-1\r\n"},
-			{cmd("DISCARD", "x"), "-ERR wrong number of arguments for 'discard' command\r\n"},
+		{"discard", []txStep{
+			{txArgs("MULTI"), "+OK\r\n"},
+			{txArgs("SET", "d", "1"), "+QUEUED\r\n"},
+			{txArgs("DISCARD"), "+OK\r\n"},
+			{txArgs("GET", "d"), "$-1\r\n"},
+			{txArgs("DISCARD", "x"), "-ERR wrong number of arguments for 'discard' command\r\n"},
 		}},
-		{"empty transaction", []step{
-			{cmd("MULTI"), "+OK\r\n"},
-			{cmd("EXEC"), "*0\r\n"},
+		{"empty transaction", []txStep{
+			{txArgs("MULTI"), "+OK\r\n"},
+			{txArgs("EXEC"), "*0\r\n"},
 		}},
-		{"own write after watch", []step{
-			{cmd("WATCH", "e"), "+OK\r\n"},
-			{cmd("SET", "e", "1"), "+OK\r\n"},
-			{cmd("MULTI"), "+OK\r\n"},
-			{cmd("EXEC"), "*-1\r\n"},
-			{cmd("WATCH", "e"), "+OK\r\n"},
-			{cmd("SET", "e", "2"), "+OK\r\n"},
-			{cmd("UNWATCH"), "+OK\r\n"},
-			{cmd("MULTI"), "+OK\r\n"},
-			{cmd("EXEC"), "*0\r\n"},
-			{cmd("WATCH"), "-ERR wrong number of arguments for 'watch' command\r\n"},
-			{cmd("UNWATCH", "x"), "-ERR wrong number of arguments for 'unwatch' command\r\n"},
+		{"own write after watch", []txStep{
+			{txArgs("WATCH", "e"), "+OK\r\n"},
+			{txArgs("SET", "e", "1"), "+OK\r\n"},
+			{txArgs("MULTI"), "+OK\r\n"},
+			{txArgs("EXEC"), "*-1\r\n"},
+			{txArgs("WATCH", "e"), "+OK\r\n"},
+			{txArgs("SET", "e", "2"), "+OK\r\n"},
+			{txArgs("UNWATCH"), "+OK\r\n"},
+			{txArgs("MULTI"), "+OK\r\n"},
+			{txArgs("EXEC"), "*0\r\n"},
+			{txArgs("WATCH"), "-ERR wrong number of arguments for 'watch' command\r\n"},
+			{txArgs("UNWATCH", "x"), "-ERR wrong number of arguments for 'unwatch' command\r\n"},
 		}},
-		{"subscribe inside exec then pubsub context", []step{
-			{cmd("MULTI"), "+OK\r\n"},
-			{cmd("SUBSCRIBE", "x"), "+QUEUED\r\n"},
-			{cmd("EXEC"), "*1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n"},
-			{cmd("EXEC"), abortBecause + "Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"},
-			{cmd("UNSUBSCRIBE"), "*3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:0\r\n"},
-			{cmd("EXEC"), "-ERR EXEC without MULTI\r\n"},
+		{"subscribe inside exec then pubsub context", []txStep{
+			{txArgs("MULTI"), "+OK\r\n"},
+			{txArgs("SUBSCRIBE", "x"), "+QUEUED\r\n"},
+			{txArgs("EXEC"), "*1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n"},
+			{txArgs("EXEC"), abortBecause + "Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"},
+			{txArgs("UNSUBSCRIBE"), "*3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:0\r\n"},
+			{txArgs("EXEC"), "-ERR EXEC without MULTI\r\n"},
 		}},
-		{"ssubscribe refused inside exec", []step{
-			{cmd("MULTI"), "+OK\r\n"},
-			{cmd("SSUBSCRIBE", "x"), "+QUEUED\r\n"},
-			{cmd("EXEC"), "*1\r\n-ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client\r\n"},
-			{cmd("PING"), "+PONG\r\n"},
+		{"ssubscribe refused inside exec", []txStep{
+			{txArgs("MULTI"), "+OK\r\n"},
+			{txArgs("SSUBSCRIBE", "x"), "+QUEUED\r\n"},
+			{txArgs("EXEC"), "*1\r\n-ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client\r\n"},
+			{txArgs("PING"), "+PONG\r\n"},
 		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			runSteps(t, ts.dial(t), tc.steps)
+			runTxSteps(t, ts.dial(t), tc.steps)
 		})
 	}
 }
@@ -166,12 +166,12 @@ func TestExecRuntimeErrorsStayInArray(t *testing.T) {
 	ts.dbs[0].Keys.Add("l", store.Object{Type: store.TypeList})
 	ts.mu.Unlock()
 	c := ts.dial(t)
-	runSteps(t, c, []step{
-		{cmd("MULTI"), "+OK\r\n"},
-		{cmd("SET", "a", "1"), "+QUEUED\r\n"},
-		{cmd("GET", "l"), "+QUEUED\r\n"},
-		{cmd("GET", "a"), "+QUEUED\r\n"},
-		{cmd("EXEC"), "*3\r\n+OK\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n$1\r\n1\r\n"},
+	runTxSteps(t, c, []txStep{
+		{txArgs("MULTI"), "+OK\r\n"},
+		{txArgs("SET", "a", "1"), "+QUEUED\r\n"},
+		{txArgs("GET", "l"), "+QUEUED\r\n"},
+		{txArgs("GET", "a"), "+QUEUED\r\n"},
+		{txArgs("EXEC"), "*3\r\n+OK\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n$1\r\n1\r\n"},
 	})
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -8,36 +9,17 @@ import (
 )
 
 // bulk and friends build expected raw RESP.
-func bulk(s string) string { return "$" + itoa(len(s)) + "\r\n" + s + "\r\n" }
+func rawBulk(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
 
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	if neg {
-		b = append([]byte{'-'}, b...)
-	}
-	return string(b)
-}
-
-func push(proto int, elems ...string) string {
+func rawPush(proto int, elems ...string) string {
 	h := "*"
 	if proto == 3 {
 		h = ">"
 	}
-	return h + itoa(len(elems)) + "\r\n" + strings.Join(elems, "")
+	return h + strconv.Itoa(len(elems)) + "\r\n" + strings.Join(elems, "")
 }
 
-func intr(n int) string { return ":" + itoa(n) + "\r\n" }
+func rawInt(n int) string { return ":" + strconv.Itoa(n) + "\r\n" }
 
 // TestPubsubGlob checks the matcher PSUBSCRIBE and PUBSUB CHANNELS use (config.Glob)
 // against results taken from Redis 7.0.15.
@@ -131,34 +113,34 @@ func TestNotifyFlagsParse(t *testing.T) {
 
 func TestSubscribeReplies(t *testing.T) {
 	for _, proto := range []int{2, 3} {
-		t.Run("resp"+itoa(proto), func(t *testing.T) {
+		t.Run("resp"+strconv.Itoa(proto), func(t *testing.T) {
 			ts := newTestServer(t, nil)
 			c := ts.dial(t)
 			ts.setProto(t, c, proto)
 			null := map[int]string{2: "$-1\r\n", 3: "_\r\n"}[proto]
-			p := func(e ...string) string { return push(proto, e...) }
-			steps := []step{
-				{cmd("UNSUBSCRIBE"), p(bulk("unsubscribe"), null, intr(0))},
-				{cmd("PUNSUBSCRIBE"), p(bulk("punsubscribe"), null, intr(0))},
-				{cmd("SUNSUBSCRIBE"), p(bulk("sunsubscribe"), null, intr(0))},
-				{cmd("SUBSCRIBE", "a", "b", "a"), p(bulk("subscribe"), bulk("a"), intr(1)) +
-					p(bulk("subscribe"), bulk("b"), intr(2)) + p(bulk("subscribe"), bulk("a"), intr(2))},
-				{cmd("PSUBSCRIBE", "a*", "a*"), p(bulk("psubscribe"), bulk("a*"), intr(3)) +
-					p(bulk("psubscribe"), bulk("a*"), intr(3))},
-				{cmd("SSUBSCRIBE", "s1"), p(bulk("ssubscribe"), bulk("s1"), intr(1))},
-				{cmd("UNSUBSCRIBE", "c", "b"), p(bulk("unsubscribe"), bulk("c"), intr(3)) +
-					p(bulk("unsubscribe"), bulk("b"), intr(2))},
-				{cmd("UNSUBSCRIBE"), p(bulk("unsubscribe"), bulk("a"), intr(1))},
-				{cmd("PUNSUBSCRIBE"), p(bulk("punsubscribe"), bulk("a*"), intr(0))},
-				{cmd("SUNSUBSCRIBE"), p(bulk("sunsubscribe"), bulk("s1"), intr(0))},
-				{cmd("SUBSCRIBE", "y", "x"), p(bulk("subscribe"), bulk("y"), intr(1)) +
-					p(bulk("subscribe"), bulk("x"), intr(2))},
+			p := func(e ...string) string { return rawPush(proto, e...) }
+			steps := []txStep{
+				{txArgs("UNSUBSCRIBE"), p(rawBulk("unsubscribe"), null, rawInt(0))},
+				{txArgs("PUNSUBSCRIBE"), p(rawBulk("punsubscribe"), null, rawInt(0))},
+				{txArgs("SUNSUBSCRIBE"), p(rawBulk("sunsubscribe"), null, rawInt(0))},
+				{txArgs("SUBSCRIBE", "a", "b", "a"), p(rawBulk("subscribe"), rawBulk("a"), rawInt(1)) +
+					p(rawBulk("subscribe"), rawBulk("b"), rawInt(2)) + p(rawBulk("subscribe"), rawBulk("a"), rawInt(2))},
+				{txArgs("PSUBSCRIBE", "a*", "a*"), p(rawBulk("psubscribe"), rawBulk("a*"), rawInt(3)) +
+					p(rawBulk("psubscribe"), rawBulk("a*"), rawInt(3))},
+				{txArgs("SSUBSCRIBE", "s1"), p(rawBulk("ssubscribe"), rawBulk("s1"), rawInt(1))},
+				{txArgs("UNSUBSCRIBE", "c", "b"), p(rawBulk("unsubscribe"), rawBulk("c"), rawInt(3)) +
+					p(rawBulk("unsubscribe"), rawBulk("b"), rawInt(2))},
+				{txArgs("UNSUBSCRIBE"), p(rawBulk("unsubscribe"), rawBulk("a"), rawInt(1))},
+				{txArgs("PUNSUBSCRIBE"), p(rawBulk("punsubscribe"), rawBulk("a*"), rawInt(0))},
+				{txArgs("SUNSUBSCRIBE"), p(rawBulk("sunsubscribe"), rawBulk("s1"), rawInt(0))},
+				{txArgs("SUBSCRIBE", "y", "x"), p(rawBulk("subscribe"), rawBulk("y"), rawInt(1)) +
+					p(rawBulk("subscribe"), rawBulk("x"), rawInt(2))},
 				// unsubscribe-all goes in name order
-				{cmd("UNSUBSCRIBE"), p(bulk("unsubscribe"), bulk("x"), intr(1)) +
-					p(bulk("unsubscribe"), bulk("y"), intr(0))},
-				{cmd("GET", "k"), null},
+				{txArgs("UNSUBSCRIBE"), p(rawBulk("unsubscribe"), rawBulk("x"), rawInt(1)) +
+					p(rawBulk("unsubscribe"), rawBulk("y"), rawInt(0))},
+				{txArgs("GET", "k"), null},
 			}
-			runSteps(t, c, steps)
+			runTxSteps(t, c, steps)
 		})
 	}
 }
@@ -169,16 +151,16 @@ func TestPubsubContextRESP2(t *testing.T) {
 	ctx := func(name string) string {
 		return "-ERR Can't execute '" + name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
 	}
-	runSteps(t, c, []step{
-		{cmd("SSUBSCRIBE", "s"), push(2, bulk("ssubscribe"), bulk("s"), intr(1))},
+	runTxSteps(t, c, []txStep{
+		{txArgs("SSUBSCRIBE", "s"), rawPush(2, rawBulk("ssubscribe"), rawBulk("s"), rawInt(1))},
 		// UNSUBSCRIBE leaves the shard subscription: still in the pub/sub context
-		{cmd("UNSUBSCRIBE"), push(2, bulk("unsubscribe"), "$-1\r\n", intr(0))},
-		{cmd("GET", "k"), ctx("get")},
-		{cmd("PUBSUB", "NUMPAT"), ctx("pubsub|numpat")},
-		{cmd("PING"), "*2\r\n$4\r\npong\r\n$0\r\n\r\n"},
-		{cmd("PING", "x"), "*2\r\n$4\r\npong\r\n$1\r\nx\r\n"},
-		{cmd("SUNSUBSCRIBE", "s"), push(2, bulk("sunsubscribe"), bulk("s"), intr(0))},
-		{cmd("GET", "k"), "$-1\r\n"},
+		{txArgs("UNSUBSCRIBE"), rawPush(2, rawBulk("unsubscribe"), "$-1\r\n", rawInt(0))},
+		{txArgs("GET", "k"), ctx("get")},
+		{txArgs("PUBSUB", "NUMPAT"), ctx("pubsub|numpat")},
+		{txArgs("PING"), "*2\r\n$4\r\npong\r\n$0\r\n\r\n"},
+		{txArgs("PING", "x"), "*2\r\n$4\r\npong\r\n$1\r\nx\r\n"},
+		{txArgs("SUNSUBSCRIBE", "s"), rawPush(2, rawBulk("sunsubscribe"), rawBulk("s"), rawInt(0))},
+		{txArgs("GET", "k"), "$-1\r\n"},
 	})
 }
 
@@ -199,22 +181,24 @@ func TestPublishDelivery(t *testing.T) {
 		args []string
 		want int
 	}{
-		{cmd("PUBLISH", "ch1", "m1"), 2},
-		{cmd("PUBLISH", "abc", "m2"), 2},
-		{cmd("PUBLISH", "bcd", "m3"), 1},
-		{cmd("PUBLISH", "nobody", "m4"), 0},
-		{cmd("SPUBLISH", "ch1", "m5"), 1},
-		{cmd("SPUBLISH", "ch2", "m6"), 0},
+		{txArgs("PUBLISH", "ch1", "m1"), 2},
+		{txArgs("PUBLISH", "abc", "m2"), 2},
+		{txArgs("PUBLISH", "bcd", "m3"), 1},
+		{txArgs("PUBLISH", "nobody", "m4"), 0},
+		{txArgs("SPUBLISH", "ch1", "m5"), 1},
+		{txArgs("SPUBLISH", "ch2", "m6"), 0},
 	}
 	for _, tc := range cases {
-		if got := pub.do(tc.args...); got != intr(tc.want) {
-			t.Errorf("%q: got %q, want %q", tc.args, got, intr(tc.want))
+		if got := pub.do(tc.args...); got != rawInt(tc.want) {
+			t.Errorf("%q: got %q, want %q", tc.args, got, rawInt(tc.want))
 		}
 	}
-	msg := func(ch, m string) string { return push(2, bulk("message"), bulk(ch), bulk(m)) }
-	pmsg := func(p, ch, m string) string { return push(2, bulk("pmessage"), bulk(p), bulk(ch), bulk(m)) }
+	msg := func(ch, m string) string { return rawPush(2, rawBulk("message"), rawBulk(ch), rawBulk(m)) }
+	pmsg := func(p, ch, m string) string {
+		return rawPush(2, rawBulk("pmessage"), rawBulk(p), rawBulk(ch), rawBulk(m))
+	}
 	want1 := []string{msg("ch1", "m1"), pmsg("a*", "abc", "m2"), pmsg("b*", "bcd", "m3")}
-	want2 := []string{msg("ch1", "m1"), pmsg("a*", "abc", "m2"), push(2, bulk("smessage"), bulk("ch1"), bulk("m5"))}
+	want2 := []string{msg("ch1", "m1"), pmsg("a*", "abc", "m2"), rawPush(2, rawBulk("smessage"), rawBulk("ch1"), rawBulk("m5"))}
 	for i, w := range want1 {
 		if got := sub1.read(); got != w {
 			t.Errorf("sub1 message %d: got %q, want %q", i, got, w)
@@ -248,19 +232,19 @@ func TestMessageOrderRESP3(t *testing.T) {
 	c.send("PUBLISH", "x", "one")
 	c.send("GET", "k")
 	c.send("PUBLISH", "x", "two")
-	want := []string{"+OK\r\n", push(3, bulk("message"), bulk("x"), bulk("one")), intr(1), bulk("v"),
-		push(3, bulk("message"), bulk("x"), bulk("two")), intr(1)}
+	want := []string{"+OK\r\n", rawPush(3, rawBulk("message"), rawBulk("x"), rawBulk("one")), rawInt(1), rawBulk("v"),
+		rawPush(3, rawBulk("message"), rawBulk("x"), rawBulk("two")), rawInt(1)}
 	for i, w := range want {
 		if got := c.read(); got != w {
 			t.Errorf("frame %d: got %q, want %q", i, got, w)
 		}
 	}
 	other.do("PUBLISH", "x", "three")
-	if got, w := c.do("GET", "k"), push(3, bulk("message"), bulk("x"), bulk("three")); got != w {
+	if got, w := c.do("GET", "k"), rawPush(3, rawBulk("message"), rawBulk("x"), rawBulk("three")); got != w {
 		t.Errorf("message from another client: got %q, want %q", got, w)
 	}
-	if got := c.read(); got != bulk("v") {
-		t.Errorf("GET after the message: got %q, want %q", got, bulk("v"))
+	if got := c.read(); got != rawBulk("v") {
+		t.Errorf("GET after the message: got %q, want %q", got, rawBulk("v"))
 	}
 }
 
@@ -280,32 +264,32 @@ func TestPubsubIntrospection(t *testing.T) {
 	if !strings.HasPrefix(help, "*14\r\n+PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n") {
 		t.Errorf("PUBSUB HELP: got %q", help)
 	}
-	runSteps(t, q, []step{
-		{cmd("PUBSUB", "NUMPAT"), intr(2)},
-		{cmd("PUBSUB", "NUMSUB"), "*0\r\n"},
-		{cmd("PUBSUB", "numsub", "ch1", "ch2", "ch3"), "*6\r\n" + bulk("ch1") + intr(2) + bulk("ch2") + intr(1) + bulk("ch3") + intr(0)},
-		{cmd("PUBSUB", "CHANNELS"), "*2\r\n" + bulk("ch1") + bulk("ch2")},
-		{cmd("PUBSUB", "CHANNELS", "*2"), "*1\r\n" + bulk("ch2")},
-		{cmd("PUBSUB", "CHANNELS", "x", "y"), "-ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.\r\n"},
-		{cmd("PUBSUB", "SHARDCHANNELS"), "*1\r\n" + bulk("sh")},
-		{cmd("PUBSUB", "SHARDNUMSUB", "sh", "ch1"), "*4\r\n" + bulk("sh") + intr(1) + bulk("ch1") + intr(0)},
-		{cmd("PUBSUB", "NUMPAT", "x"), "-ERR wrong number of arguments for 'pubsub|numpat' command\r\n"},
-		{cmd("PUBSUB", "FOO"), "-ERR unknown subcommand 'FOO'. Try PUBSUB HELP.\r\n"},
-		{cmd("PUBSUB"), "-ERR wrong number of arguments for 'pubsub' command\r\n"},
-		{cmd("PUBLISH", "a"), "-ERR wrong number of arguments for 'publish' command\r\n"},
+	runTxSteps(t, q, []txStep{
+		{txArgs("PUBSUB", "NUMPAT"), rawInt(2)},
+		{txArgs("PUBSUB", "NUMSUB"), "*0\r\n"},
+		{txArgs("PUBSUB", "numsub", "ch1", "ch2", "ch3"), "*6\r\n" + rawBulk("ch1") + rawInt(2) + rawBulk("ch2") + rawInt(1) + rawBulk("ch3") + rawInt(0)},
+		{txArgs("PUBSUB", "CHANNELS"), "*2\r\n" + rawBulk("ch1") + rawBulk("ch2")},
+		{txArgs("PUBSUB", "CHANNELS", "*2"), "*1\r\n" + rawBulk("ch2")},
+		{txArgs("PUBSUB", "CHANNELS", "x", "y"), "-ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.\r\n"},
+		{txArgs("PUBSUB", "SHARDCHANNELS"), "*1\r\n" + rawBulk("sh")},
+		{txArgs("PUBSUB", "SHARDNUMSUB", "sh", "ch1"), "*4\r\n" + rawBulk("sh") + rawInt(1) + rawBulk("ch1") + rawInt(0)},
+		{txArgs("PUBSUB", "NUMPAT", "x"), "-ERR wrong number of arguments for 'pubsub|numpat' command\r\n"},
+		{txArgs("PUBSUB", "FOO"), "-ERR unknown subcommand 'FOO'. Try PUBSUB HELP.\r\n"},
+		{txArgs("PUBSUB"), "-ERR wrong number of arguments for 'pubsub' command\r\n"},
+		{txArgs("PUBLISH", "a"), "-ERR wrong number of arguments for 'publish' command\r\n"},
 	})
 	// a disconnect drops everything the client had
 	b.conn.Close()
 	q.do("PING")
 	for i := 0; i < 100; i++ {
-		if q.do("PUBSUB", "NUMSUB", "ch2") == "*2\r\n"+bulk("ch2")+intr(0) {
+		if q.do("PUBSUB", "NUMSUB", "ch2") == "*2\r\n"+rawBulk("ch2")+rawInt(0) {
 			break
 		}
 	}
-	runSteps(t, q, []step{
-		{cmd("PUBSUB", "NUMSUB", "ch1", "ch2"), "*4\r\n" + bulk("ch1") + intr(1) + bulk("ch2") + intr(0)},
-		{cmd("PUBSUB", "NUMPAT"), intr(2)},
-		{cmd("PUBSUB", "SHARDCHANNELS"), "*0\r\n"},
+	runTxSteps(t, q, []txStep{
+		{txArgs("PUBSUB", "NUMSUB", "ch1", "ch2"), "*4\r\n" + rawBulk("ch1") + rawInt(1) + rawBulk("ch2") + rawInt(0)},
+		{txArgs("PUBSUB", "NUMPAT"), rawInt(2)},
+		{txArgs("PUBSUB", "SHARDCHANNELS"), "*0\r\n"},
 	})
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
@@ -326,7 +310,7 @@ func TestKeyspaceNotifications(t *testing.T) {
 		}
 	}
 	ev := func(ch, msg string) string {
-		return push(2, bulk("pmessage"), bulk("__key*__:*"), bulk(ch), bulk(msg))
+		return rawPush(2, rawBulk("pmessage"), rawBulk("__key*__:*"), rawBulk(ch), rawBulk(msg))
 	}
 	// disabled by default: nothing is published
 	c.do("SET", "foo", "bar")

@@ -61,6 +61,19 @@ func (c *Client) queuedFlags() (union, missing Flag) {
 	return union, missing
 }
 
+// gateFlags returns the flags a dispatcher gate should judge cmd by. For EXEC it is
+// Redis's view of the whole transaction: a write (denyoom, may_replicate) if any queued
+// command is one, allowed while loading (on a stale replica) only if every queued
+// command is. Gates that refuse EXEC make it reply EXECABORT (see execAbort).
+func (c *Client) gateFlags(cmd *Command) Flag {
+	if len(c.multi) == 0 || cmd.Name != "exec" {
+		return cmd.Flags
+	}
+	union, missing := c.queuedFlags()
+	f := cmd.Flags | union&(FlagWrite|FlagDenyOOM|FlagMayReplicate)
+	return f &^ (missing & (FlagLoading | FlagStale))
+}
+
 // discardTransaction drops the queue, leaves MULTI and drops every WATCH.
 func (s *Server) discardTransaction(c *Client) {
 	clear(c.multi)

@@ -380,3 +380,33 @@ func TestDoomedTransactionQueuesNothing(t *testing.T) {
 		t.Errorf("EXEC: got %q, want %q", got, "*-1\r\n")
 	}
 }
+
+func TestGateFlags(t *testing.T) {
+	get := &Command{Name: "get", Flags: FlagReadonly | FlagFast}
+	set := &Command{Name: "set", Flags: FlagWrite | FlagDenyOOM}
+	ping := &Command{Name: "ping", Flags: FlagFast | FlagStale | FlagLoading}
+	exec := &Command{Name: "exec", Flags: FlagNoScript | FlagLoading | FlagStale | FlagSkipSlowlog}
+	cases := []struct {
+		name  string
+		queue []*Command
+		cmd   *Command
+		want  Flag
+	}{
+		{"not exec", []*Command{set}, get, get.Flags},
+		{"empty exec", nil, exec, exec.Flags},
+		{"read only", []*Command{get}, exec, FlagNoScript | FlagSkipSlowlog},
+		{"a write", []*Command{ping, set}, exec, FlagNoScript | FlagSkipSlowlog | FlagWrite | FlagDenyOOM},
+		{"only loading-safe", []*Command{ping, ping}, exec, exec.Flags},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Client{}
+			for _, q := range tc.queue {
+				c.multi = append(c.multi, queuedCommand{cmd: q})
+			}
+			if got := c.gateFlags(tc.cmd); got != tc.want {
+				t.Errorf("gateFlags: got %v, want %v", got.Names(), tc.want.Names())
+			}
+		})
+	}
+}

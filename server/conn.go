@@ -131,6 +131,8 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			}
 		}
 		c.queueOutput()
+		// c.flags and c.block change under the lock (other clients touch WATCHed keys,
+		// serve blocked clients): read them before releasing it
 		closing := c.has(ClientCloseAfterReply | ClientKilled)
 		blocked := c.block // read under the lock: another client may serve c at any time
 		s.mu.Unlock()

@@ -83,6 +83,15 @@ const (
 	ErrIntRange             = "ERR value is out of range, value must between -2147483648 and 2147483647"
 
 	// --- transactions and pub/sub (cmd_multi.go, cmd_pubsub.go) ---
+	ErrMultiNested           = "ERR MULTI calls can not be nested"
+	ErrExecWithoutMulti      = "ERR EXEC without MULTI"
+	ErrDiscardWithoutMulti   = "ERR DISCARD without MULTI"
+	ErrWatchInMulti          = "ERR WATCH inside MULTI is not allowed"
+	ErrExecAbort             = "EXECABORT Transaction discarded because of previous errors."
+	ErrExecAbortBecause      = "EXECABORT Transaction discarded because of: %s" // a gate refused EXEC; %s is its error without "ERR "
+	ErrSubscribeDenyBlocking = "ERR %s isn't allowed for a DENY BLOCKING client"
+	ErrPubsubSubcmdSyntax    = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
+	ErrNotifyClass           = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." // CONFIG SET notify-keyspace-events reason
 
 	// --- config (cmd_config.go) ---
 )

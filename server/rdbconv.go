@@ -14,6 +14,8 @@ func (s *Server) objectToEntry(key string, o *store.Object, expireMs int64) (*rd
 	switch o.Type {
 	case store.TypeString:
 		e.Kind, e.Str = rdb.KindString, o.Str
+	case store.TypeList:
+		e.Kind, e.Elems = rdb.KindList, listElems(o)
 	default:
 		return nil, fmt.Errorf("type %s not convertible yet", o.Type)
 	}
@@ -24,12 +26,13 @@ func (s *Server) objectToEntry(key string, o *store.Object, expireMs int64) (*rd
 func (s *Server) entryToObject(e *rdb.Entry) (store.Object, error) {
 	switch e.Kind {
 	case rdb.KindString:
-		return newStringObject(e.Str), nil
+		return store.NewString(e.Str), nil
+	case rdb.KindList:
+		if o, ok := newListFromElems(e.Elems); ok {
+			return o, nil
+		}
+		return store.Object{}, fmt.Errorf("empty list")
 	}
 	return store.Object{}, fmt.Errorf("type %s not loadable yet", e.Kind)
 }
 
-// newStringObject returns a string object with Redis's encoding for v (owned by the object).
-func newStringObject(v []byte) store.Object {
-	return store.Object{Type: store.TypeString, Str: v}
-}

@@ -1,4 +1,870 @@
 package server
 
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+
+	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/store"
+)
+
 // setCommands returns the set commands.
-func setCommands() []*Command { return nil }
+func setCommands() []*Command {
+	const (
+		r  = FlagReadonly
+		rf = FlagReadonly | FlagFast
+		wf = FlagWrite | FlagFast
+		wd = FlagWrite | FlagDenyOOM
+	)
+	cmd := func(name string, arity int, flags Flag, first, last int, h Handler) *Command {
+		step := 1
+		if first == 0 {
+			step = 0
+		}
+		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: first, LastKey: last, Step: step, Handler: h, Group: "set"}
+	}
+	return []*Command{
+		cmd("sadd", -3, wd|FlagFast, 1, 1, cmdSadd),
+		cmd("scard", 2, rf, 1, 1, cmdScard),
+		cmd("sdiff", -2, r, 1, -1, cmdSdiff),
+		cmd("sdiffstore", -3, wd, 1, -1, cmdSdiffstore),
+		cmd("sinter", -2, r, 1, -1, cmdSinter),
+		cmd("sintercard", -3, r, 0, 0, cmdSintercard), // movablekeys: numkeys at 1
+		cmd("sinterstore", -3, wd, 1, -1, cmdSinterstore),
+		cmd("sismember", 3, rf, 1, 1, cmdSismember),
+		cmd("smembers", 2, r, 1, 1, cmdSmembers),
+		cmd("smismember", -3, rf, 1, 1, cmdSmismember),
+		cmd("smove", 4, wf, 1, 2, cmdSmove),
+		cmd("spop", -2, wf, 1, 1, cmdSpop),
+		cmd("srandmember", -2, r, 1, 1, cmdSrandmember),
+		cmd("srem", -3, wf, 1, 1, cmdSrem),
+		cmd("sscan", -3, r, 1, 1, cmdSscan),
+		cmd("sunion", -2, r, 1, -1, cmdSunion),
+		cmd("sunionstore", -3, wd, 1, -1, cmdSunionstore),
+	}
+}
+
+var argSrem = []byte("SREM")
+
+// maxIntset is set-max-intset-entries.
+func (c *Client) maxIntset() int { return c.srv.cfg.SetMaxIntsetEntries }
+
+// readSet looks a set up for reading: (nil, true) when missing, ok=false after WRONGTYPE.
+func (c *Client) readSet(key []byte) (*store.Set, bool) {
+	o, ok := c.readTyped(key, store.TypeSet)
+	if !ok || o == nil {
+		return nil, ok
+	}
+	return o.Ptr.(*store.Set), true
+}
+
+// writeSet is readSet for write commands.
+func (c *Client) writeSet(key []byte) (*store.Set, bool) {
+	o, ok := c.writeTyped(key, store.TypeSet)
+	if !ok || o == nil {
+		return nil, ok
+	}
+	return o.Ptr.(*store.Set), true
+}
+
+// writeSetMembers replies the members of s in iteration order (no header).
+func writeSetMembers(c *Client, s *store.Set) {
+	if s.IsIntset() {
+		for _, v := range s.Ints() {
+			c.w.BulkInt(v)
+		}
+		return
+	}
+	s.Dict().Range(func(m string, _ struct{}) bool {
+		c.w.BulkString(m)
+		return true
+	})
+}
+
+func cmdSadd(c *Client) {
+	key := c.args[1]
+	s, ok := c.writeSet(key)
+	if !ok {
+		return
+	}
+	if s == nil {
+		s = store.NewSetFor(c.args[2])
+		c.dbAdd(key, store.Object{Type: store.TypeSet, Ptr: s})
+	}
+	max := c.maxIntset()
+	added := int64(0)
+	for _, m := range c.args[2:] {
+		if s.Add(m, max) {
+			added++
+		}
+	}
+	if added > 0 {
+		c.touch(key)
+		c.notify(NotifySet, "sadd", key)
+		c.addDirty(added)
+	}
+	c.w.Int(added)
+}
+
+func cmdSrem(c *Client) {
+	key := c.args[1]
+	s, ok := c.writeSet(key)
+	if !ok {
+		return
+	}
+	if s == nil {
+		c.w.Int(0)
+		return
+	}
+	deleted, removed := int64(0), false
+	for _, m := range c.args[2:] {
+		if s.Remove(m) {
+			deleted++
+			if s.Len() == 0 {
+				c.dbDelete(key)
+				removed = true
+				break
+			}
+		}
+	}
+	if deleted > 0 {
+		c.touch(key)
+		c.notify(NotifySet, "srem", key)
+		if removed {
+			c.notify(NotifyGeneric, "del", key)
+		}
+		c.addDirty(deleted)
+	}
+	c.w.Int(deleted)
+}
+
+func cmdSmove(c *Client) {
+	srcKey, dstKey, ele := c.args[1], c.args[2], c.args[3]
+	srcObj := c.lookupWrite(srcKey)
+	dstObj := c.lookupWrite(dstKey)
+	if srcObj == nil {
+		c.w.Int(0)
+		return
+	}
+	if srcObj.Type != store.TypeSet || (dstObj != nil && dstObj.Type != store.TypeSet) {
+		c.err(ErrWrongType)
+		return
+	}
+	src := srcObj.Ptr.(*store.Set)
+	if dstObj != nil && dstObj.Ptr.(*store.Set) == src {
+		if src.Has(ele) {
+			c.w.Int(1)
+		} else {
+			c.w.Int(0)
+		}
+		return
+	}
+	if !src.Remove(ele) {
+		c.w.Int(0)
+		return
+	}
+	c.notify(NotifySet, "srem", srcKey)
+	if src.Len() == 0 {
+		c.dbDelete(srcKey)
+		c.notify(NotifyGeneric, "del", srcKey)
+	}
+	var dst *store.Set
+	if dstObj == nil {
+		dst = store.NewSetFor(ele)
+		c.dbAdd(dstKey, store.Object{Type: store.TypeSet, Ptr: dst})
+	} else {
+		dst = dstObj.Ptr.(*store.Set)
+	}
+	c.touch(srcKey)
+	c.addDirty(1)
+	if dst.Add(ele, c.maxIntset()) {
+		c.addDirty(1)
+		c.touch(dstKey)
+		c.notify(NotifySet, "sadd", dstKey)
+	}
+	c.w.Int(1)
+}
+
+func cmdSismember(c *Client) {
+	s, ok := c.readSet(c.args[1])
+	if !ok {
+		return
+	}
+	if s != nil && s.Has(c.args[2]) {
+		c.w.Int(1)
+		return
+	}
+	c.w.Int(0)
+}
+
+func cmdSmismember(c *Client) {
+	s, ok := c.readSet(c.args[1])
+	if !ok {
+		return
+	}
+	c.w.Array(len(c.args) - 2)
+	for _, m := range c.args[2:] {
+		if s != nil && s.Has(m) {
+			c.w.Int(1)
+		} else {
+			c.w.Int(0)
+		}
+	}
+}
+
+func cmdScard(c *Client) {
+	s, ok := c.readSet(c.args[1])
+	if !ok {
+		return
+	}
+	if s == nil {
+		c.w.Int(0)
+		return
+	}
+	c.w.Int(int64(s.Len()))
+}
+
+func cmdSpop(c *Client) {
+	if len(c.args) == 3 {
+		spopCount(c)
+		return
+	}
+	if len(c.args) > 3 {
+		c.err(ErrSyntax)
+		return
+	}
+	key := c.args[1]
+	s, ok := c.writeSet(key)
+	if !ok {
+		return
+	}
+	if s == nil {
+		c.w.Null()
+		return
+	}
+	ele := []byte(s.Random())
+	s.Remove(ele)
+	c.notify(NotifySet, "spop", key)
+	c.propagate(argSrem, key, ele)
+	c.w.Bulk(ele)
+	if s.Len() == 0 {
+		c.dbDelete(key)
+		c.notify(NotifyGeneric, "del", key)
+	}
+	c.touch(key)
+	c.addDirty(1)
+}
+
+// spopMoveStrategyMul is SPOP_MOVE_STRATEGY_MUL: when fewer than count/5 elements would
+// remain, SPOP builds the remaining set instead of popping one by one.
+const spopMoveStrategyMul = 5
+
+func spopCount(c *Client) {
+	l, ok := resp.ParseInt(c.args[2])
+	if !ok || l < 0 {
+		c.err(ErrOutOfRange)
+		return
+	}
+	key := c.args[1]
+	o, ok := c.writeTyped(key, store.TypeSet)
+	if !ok {
+		return
+	}
+	if o == nil || l == 0 {
+		c.w.Set(0)
+		return
+	}
+	s := o.Ptr.(*store.Set)
+	count, size := uint64(l), uint64(s.Len())
+	c.notify(NotifySet, "spop", key)
+	c.addDirty(l)
+	if count >= size {
+		// CASE 1: the whole set, replied as SUNION of it would, then DEL.
+		tmp := store.NewIntset()
+		max := c.maxIntset()
+		s.Range(func(m string) bool { tmp.Add([]byte(m), max); return true })
+		c.w.Set(tmp.Len())
+		writeSetMembers(c, tmp)
+		c.dbDelete(key)
+		c.notify(NotifyGeneric, "del", key)
+		c.propagate(argDel, key)
+		c.touch(key)
+		return
+	}
+	c.w.Set(int(count))
+	remaining := size - count
+	if remaining*spopMoveStrategyMul > count {
+		// CASE 2: pop count random elements.
+		for ; count > 0; count-- {
+			ele := []byte(s.Random())
+			c.w.Bulk(ele)
+			s.Remove(ele)
+			c.propagate(argSrem, key, ele)
+		}
+	} else {
+		// CASE 3: move the remaining elements to a new set, reply the old one.
+		var kept *store.Set
+		max := c.maxIntset()
+		for ; remaining > 0; remaining-- {
+			ele := []byte(s.Random())
+			if kept == nil {
+				kept = store.NewSetFor(ele)
+			}
+			kept.Add(ele, max)
+			s.Remove(ele)
+		}
+		s.Range(func(m string) bool {
+			ele := []byte(m)
+			c.w.Bulk(ele)
+			c.propagate(argSrem, key, ele)
+			return true
+		})
+		o.Ptr = kept
+	}
+	c.touch(key)
+}
+
+func cmdSrandmember(c *Client) {
+	if len(c.args) == 3 {
+		srandmemberCount(c)
+		return
+	}
+	if len(c.args) > 3 {
+		c.err(ErrSyntax)
+		return
+	}
+	s, ok := c.readSet(c.args[1])
+	if !ok {
+		return
+	}
+	if s == nil {
+		c.w.Null()
+		return
+	}
+	c.w.BulkString(s.Random())
+}
+
+func srandmemberCount(c *Client) {
+	l, ok := resp.ParseInt(c.args[2])
+	if !ok {
+		c.err(ErrNotInt)
+		return
+	}
+	if l == math.MinInt64 {
+		c.err(ErrRandCountRange)
+		return
+	}
+	s, ok := c.readSet(c.args[1])
+	if !ok {
+		return
+	}
+	if s == nil || l == 0 {
+		c.w.Array(0)
+		return
+	}
+	count, uniq := uint64(l), true
+	if l < 0 {
+		count, uniq = uint64(-l), false
+	}
+	size := uint64(s.Len())
+	if !uniq || count == 1 {
+		c.w.Array(int(count))
+		for ; count > 0; count-- {
+			c.w.BulkString(s.Random())
+		}
+		return
+	}
+	if count >= size {
+		c.w.Array(int(size))
+		writeSetMembers(c, s)
+		return
+	}
+	members := s.Members()
+	c.w.Array(int(count))
+	for i := 0; i < int(count); i++ {
+		j := i + rand.IntN(len(members)-i)
+		members[i], members[j] = members[j], members[i]
+		c.w.BulkString(members[i])
+	}
+}
+
+// lookupSets fetches the sets at keys for an algebra command: nil entries for missing
+// keys; ok=false after replying WRONGTYPE. STORE variants look keys up for writing.
+func lookupSets(c *Client, keys [][]byte, store_ bool) ([]*store.Set, bool) {
+	sets := make([]*store.Set, len(keys))
+	for i, key := range keys {
+		var o *store.Object
+		if store_ {
+			o = c.lookupWrite(key)
+		} else {
+			o = c.lookupRead(key)
+		}
+		if o == nil {
+			continue
+		}
+		if o.Type != store.TypeSet {
+			c.err(ErrWrongType)
+			return nil, false
+		}
+		sets[i] = o.Ptr.(*store.Set)
+	}
+	return sets, true
+}
+
+func cmdSmembers(c *Client)    { sinterGeneric(c, c.args[1:2], nil, false, 0) }
+func cmdSinter(c *Client)      { sinterGeneric(c, c.args[1:], nil, false, 0) }
+func cmdSinterstore(c *Client) { sinterGeneric(c, c.args[2:], c.args[1], false, 0) }
+
+func cmdSintercard(c *Client) {
+	numkeys, ok := resp.ParseInt(c.args[1])
+	if !ok || numkeys < 1 {
+		c.err(ErrSetNumkeys)
+		return
+	}
+	if numkeys > int64(len(c.args)-2) {
+		c.err(ErrSetNumkeysArgs)
+		return
+	}
+	limit := int64(0)
+	for j := 2 + int(numkeys); j < len(c.args); j++ {
+		more := len(c.args) - 1 - j
+		if bytes.EqualFold(c.args[j], []byte("limit")) && more > 0 {
+			j++
+			if limit, ok = resp.ParseInt(c.args[j]); !ok || limit < 0 {
+				c.err(ErrSetLimit)
+				return
+			}
+			continue
+		}
+		c.err(ErrSyntax)
+		return
+	}
+	sinterGeneric(c, c.args[2:2+numkeys], nil, true, limit)
+}
+
+// storeResult is the end of every *STORE command: set dst to result, or delete dst
+// when the result is empty.
+func storeResult(c *Client, dst []byte, result *store.Set, event string) {
+	if n := result.Len(); n > 0 {
+		c.setKey(dst, store.Object{Type: store.TypeSet, Ptr: result}, false)
+		c.w.Int(int64(n))
+		c.notify(NotifySet, event, dst)
+		c.addDirty(1)
+		return
+	}
+	c.w.Int(0)
+	if c.dbDelete(dst) {
+		c.addDirty(1)
+		c.touch(dst)
+		c.notify(NotifyGeneric, "del", dst)
+	}
+}
+
+// sinterGeneric is Redis's sinterGenericCommand: SINTER, SINTERSTORE, SINTERCARD, SMEMBERS.
+func sinterGeneric(c *Client, keys [][]byte, dst []byte, cardOnly bool, limit int64) {
+	sets, ok := lookupSets(c, keys, dst != nil)
+	if !ok {
+		return
+	}
+	for _, s := range sets {
+		if s == nil {
+			switch {
+			case dst != nil:
+				c.w.Int(0)
+				if c.dbDelete(dst) {
+					c.touch(dst)
+					c.notify(NotifyGeneric, "del", dst)
+					c.addDirty(1)
+				}
+			case cardOnly:
+				c.w.Int(0)
+			default:
+				c.w.Set(0)
+			}
+			return
+		}
+	}
+	sort.SliceStable(sets, func(i, j int) bool { return sets[i].Len() < sets[j].Len() })
+	first, others := sets[0], sets[1:]
+	var result *store.Set
+	if dst != nil {
+		result = store.NewIntset()
+	}
+	max := c.maxIntset()
+	var ints []int64
+	var strs []string
+	card := int64(0)
+	if first.IsIntset() {
+	nextInt:
+		for _, v := range first.Ints() {
+			for _, o := range others {
+				if o != first && !o.ContainsInt(v) {
+					continue nextInt
+				}
+			}
+			card++
+			if cardOnly {
+				if limit > 0 && card >= limit {
+					break
+				}
+				continue
+			}
+			ints = append(ints, v)
+		}
+	} else {
+		first.Dict().Range(func(m string, _ struct{}) bool {
+			for _, o := range others {
+				if o != first && !o.Contains(m) {
+					return true
+				}
+			}
+			card++
+			if cardOnly {
+				return limit == 0 || card < limit
+			}
+			strs = append(strs, m)
+			return true
+		})
+	}
+	switch {
+	case cardOnly:
+		c.w.Int(card)
+	case dst != nil:
+		var buf [24]byte
+		for _, v := range ints {
+			result.Add(strconv.AppendInt(buf[:0], v, 10), max)
+		}
+		for _, m := range strs {
+			result.Add([]byte(m), max)
+		}
+		storeResult(c, dst, result, "sinterstore")
+	default:
+		c.w.Set(int(card))
+		for _, v := range ints {
+			c.w.BulkInt(v)
+		}
+		for _, m := range strs {
+			c.w.BulkString(m)
+		}
+	}
+}
+
+const (
+	setOpUnion = iota
+	setOpDiff
+)
+
+func cmdSunion(c *Client)      { sunionDiffGeneric(c, c.args[1:], nil, setOpUnion) }
+func cmdSunionstore(c *Client) { sunionDiffGeneric(c, c.args[2:], c.args[1], setOpUnion) }
+func cmdSdiff(c *Client)       { sunionDiffGeneric(c, c.args[1:], nil, setOpDiff) }
+func cmdSdiffstore(c *Client)  { sunionDiffGeneric(c, c.args[2:], c.args[1], setOpDiff) }
+
+// sunionDiffGeneric is Redis's sunionDiffGenericCommand, including its choice between
+// the two DIFF algorithms (which decides the encoding of an SDIFFSTORE result).
+func sunionDiffGeneric(c *Client, keys [][]byte, dst []byte, op int) {
+	sets, ok := lookupSets(c, keys, dst != nil)
+	if !ok {
+		return
+	}
+	result := store.NewIntset()
+	max := c.maxIntset()
+	switch {
+	case op == setOpUnion:
+		for _, s := range sets {
+			if s != nil {
+				s.Range(func(m string) bool { result.Add([]byte(m), max); return true })
+			}
+		}
+	case sets[0] == nil:
+	case diffAlgorithm(sets) == 1:
+		rest := append([]*store.Set(nil), sets[1:]...)
+		sort.SliceStable(rest, func(i, j int) bool { return rest[i].Len() > rest[j].Len() })
+		sets[0].Range(func(m string) bool {
+			for _, s := range rest {
+				if s == nil {
+					continue
+				}
+				if s == sets[0] || s.Contains(m) {
+					return true
+				}
+			}
+			result.Add([]byte(m), max)
+			return true
+		})
+	default:
+		for j, s := range sets {
+			if s == nil {
+				continue
+			}
+			s.Range(func(m string) bool {
+				if j == 0 {
+					result.Add([]byte(m), max)
+				} else {
+					result.Remove([]byte(m))
+				}
+				return true
+			})
+			if result.Len() == 0 {
+				break
+			}
+		}
+	}
+	if dst != nil {
+		event := "sunionstore"
+		if op == setOpDiff {
+			event = "sdiffstore"
+		}
+		storeResult(c, dst, result, event)
+		return
+	}
+	c.w.Set(result.Len())
+	writeSetMembers(c, result)
+}
+
+// diffAlgorithm picks SDIFF's algorithm as Redis does: 1 (check each element of the
+// first set against the others) unless the total work of 2 (add all, remove all) is
+// smaller than half of it.
+func diffAlgorithm(sets []*store.Set) int {
+	var one, two int64
+	for _, s := range sets {
+		if s == nil {
+			continue
+		}
+		one += int64(sets[0].Len())
+		two += int64(s.Len())
+	}
+	if one/2 <= two {
+		return 1
+	}
+	return 2
+}
+
+func cmdSscan(c *Client) {
+	cursor, ok := parseCollScanCursor(c.args[2])
+	if !ok {
+		c.err(ErrSetScanCursor)
+		return
+	}
+	s, ok := c.readSet(c.args[1])
+	if !ok {
+		return
+	}
+	if s == nil {
+		writeEmptyScan(c)
+		return
+	}
+	opt, ok := parseCollScanOpts(c, c.args[3:])
+	if !ok {
+		return
+	}
+	var items []string
+	if d := s.Dict(); d != nil {
+		cursor = scanDict(d, cursor, opt.count, 1, func(m string, _ struct{}) { items = append(items, m) })
+	} else {
+		cursor = 0
+		items = s.Members()
+	}
+	out := items[:0]
+	for _, m := range items {
+		if !opt.usePattern || collScanMatch(opt.pattern, []byte(m)) {
+			out = append(out, m)
+		}
+	}
+	writeScanReply(c, cursor, out)
+}
+
+// collection SCAN helpers (HSCAN, SSCAN): Redis's scanGenericCommand for an object.
+
+type collScanOpts struct {
+	count      int64
+	pattern    []byte
+	usePattern bool
+}
+
+// parseCollScanCursor is parseScanCursorOrReply: strtoul in base 10 (optional sign,
+// negative values wrap), refusing a leading space, trailing bytes and overflow.
+func parseCollScanCursor(b []byte) (uint64, bool) {
+	if len(b) > 0 && isSpaceC(b[0]) {
+		return 0, false
+	}
+	i, neg := 0, false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	start := i
+	var v uint64
+	for ; i < len(b) && isDigitC(b[i]); i++ {
+		d := uint64(b[i] - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if i == start {
+		return 0, len(b) == 0 // nothing converted: only "" ends at the terminator
+	}
+	if i != len(b) {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// parseCollScanOpts parses COUNT and MATCH (args are those after the cursor).
+func parseCollScanOpts(c *Client, args [][]byte) (collScanOpts, bool) {
+	opt := collScanOpts{count: 10}
+	for i := 0; i < len(args); i += 2 {
+		more := len(args) - i
+		switch {
+		case bytes.EqualFold(args[i], []byte("count")) && more >= 2:
+			n, ok := resp.ParseInt(args[i+1])
+			if !ok {
+				c.err(ErrNotInt)
+				return opt, false
+			}
+			if n < 1 {
+				c.err(ErrSyntax)
+				return opt, false
+			}
+			opt.count = n
+		case bytes.EqualFold(args[i], []byte("match")) && more >= 2:
+			opt.pattern = args[i+1]
+			opt.usePattern = !(len(opt.pattern) == 1 && opt.pattern[0] == '*')
+		default:
+			c.err(ErrSyntax)
+			return opt, false
+		}
+	}
+	return opt, true
+}
+
+// scanDict runs dictScan until count elements were emitted, the scan ended, or
+// count*10 extra iterations passed (Redis's maxiterations).
+// Each entry counts as per elements (2 for a hash: field and value).
+func scanDict[V any](d *store.Dict[V], cursor uint64, count, per int64, fn func(string, V)) uint64 {
+	maxIter := count * 10
+	n := int64(0)
+	for {
+		cursor = d.Scan(cursor, func(k string, v V) { fn(k, v); n += per })
+		if cursor == 0 || maxIter == 0 || n >= count {
+			return cursor
+		}
+		maxIter--
+	}
+}
+
+func writeScanReply(c *Client, cursor uint64, items []string) {
+	c.w.Array(2)
+	c.w.BulkInt(int64(cursor))
+	c.w.Array(len(items))
+	for _, it := range items {
+		c.w.BulkString(it)
+	}
+}
+
+func writeEmptyScan(c *Client) { c.w.Raw([]byte("*2\r\n$1\r\n0\r\n*0\r\n")) }
+
+// collScanMatch is Redis's stringmatchlen (case-sensitive) for SCAN's MATCH.
+func collScanMatch(pattern, s []byte) bool {
+	skip := false
+	return collGlob(pattern, s, &skip)
+}
+
+// collGlob mirrors stringmatchlen_impl index by index, reading a NUL past the end of
+// the pattern as C does.
+func collGlob(p, s []byte, skipLonger *bool) bool {
+	at := func(i int) byte {
+		if i < len(p) {
+			return p[i]
+		}
+		return 0
+	}
+	pi, si := 0, 0
+	for pi < len(p) && si < len(s) {
+		switch p[pi] {
+		case '*':
+			for pi < len(p) && at(pi+1) == '*' {
+				pi++
+			}
+			if len(p)-pi == 1 {
+				return true
+			}
+			for si < len(s) {
+				if collGlob(p[pi+1:], s[si:], skipLonger) {
+					return true
+				}
+				if *skipLonger {
+					return false
+				}
+				si++
+			}
+			*skipLonger = true
+			return false
+		case '?':
+			si++
+		case '[':
+			pi++
+			not := at(pi) == '^'
+			if not {
+				pi++
+			}
+			match := false
+			for {
+				if at(pi) == '\\' && len(p)-pi >= 2 {
+					pi++
+					if p[pi] == s[si] {
+						match = true
+					}
+				} else if at(pi) == ']' {
+					break
+				} else if pi >= len(p) {
+					pi--
+					break
+				} else if len(p)-pi >= 3 && p[pi+1] == '-' {
+					start, end, ch := int(int8(p[pi])), int(int8(p[pi+2])), int(int8(s[si]))
+					if start > end {
+						start, end = end, start
+					}
+					pi += 2
+					if ch >= start && ch <= end {
+						match = true
+					}
+				} else if p[pi] == s[si] {
+					match = true
+				}
+				pi++
+			}
+			if not {
+				match = !match
+			}
+			if !match {
+				return false
+			}
+			si++
+		case '\\':
+			if len(p)-pi >= 2 {
+				pi++
+			}
+			fallthrough
+		default:
+			if p[pi] != s[si] {
+				return false
+			}
+			si++
+		}
+		pi++
+		if si == len(s) {
+			for at(pi) == '*' {
+				pi++
+			}
+			break
+		}
+	}
+	return pi >= len(p) && si == len(s)
+}

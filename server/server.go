@@ -47,6 +47,7 @@ type Server struct {
 	unitDepth  int          // nesting of execution units (EXEC, blocked-client serving)
 	propagator []Propagator // consumers of the write stream (replication, AOF)
 	readyKeys  []readyKey   // keys that may unblock clients, served after each command
+	snap       *snapshot    // the point-in-time snapshot being written, if any
 
 	tasks    []func(*Server) // cron tasks, see cronTaskList
 	done     chan struct{}

@@ -415,7 +415,7 @@ func (d *Dict[V]) BucketOf(key string) int {
 	if len(d.t[0]) == 0 {
 		return -1
 	}
-	return int(Hash(key) & uint64(len(d.t[0])-1))
+	return int(HashKey(key) & uint64(len(d.t[0])-1))
 }
 
 // RangeBucket calls fn for every element of bucket b of the frozen table.

@@ -26,7 +26,7 @@ type ListpackLimits struct {
 // order, updated in place. When it grows beyond the ListpackLimits it becomes a Dict and
 // never goes back, as in Redis 7.0 (OBJECT ENCODING "listpack" / "hashtable").
 type Hash struct {
-	lp []HashPair     // listpack encoding, used while d == nil
+	lp []HashPair    // listpack encoding, used while d == nil
 	d  *Dict[string] // hashtable encoding
 }
 

@@ -15,7 +15,7 @@ const maxIntsetCap = 1 << 30
 // otherwise a Dict. Like Redis 7.0 it never converts back (OBJECT ENCODING "intset" /
 // "hashtable"; 7.0 has no listpack sets).
 type Set struct {
-	ints []int64          // intset encoding, sorted, used while d == nil
+	ints []int64         // intset encoding, sorted, used while d == nil
 	d    *Dict[struct{}] // hashtable encoding
 }
 

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 
 	"github.com/vigil-db/vigil/server/resp"
 	"github.com/vigil-db/vigil/store"
@@ -285,7 +284,7 @@ func spopCount(c *Client) {
 		// CASE 1: the whole set, replied as SUNION of it would, then DEL.
 		tmp := store.NewIntset()
 		max := c.maxIntset()
-		s.Range(func(m string) bool { tmp.Add([]byte(m), max); return true })
+		s.Each(func(v int64) { tmp.AddInt(v, max) }, func(m string) { tmp.AddString(m, max) })
 		c.w.Set(tmp.Len())
 		writeSetMembers(c, tmp)
 		c.dbDelete(key)
@@ -487,6 +486,12 @@ func sinterGeneric(c *Client, keys [][]byte, dst []byte, cardOnly bool, limit in
 			return
 		}
 	}
+	if len(sets) == 1 && dst == nil && !cardOnly {
+		// SMEMBERS and one-key SINTER: every member in iteration order
+		c.w.Set(sets[0].Len())
+		writeSetMembers(c, sets[0])
+		return
+	}
 	sort.SliceStable(sets, func(i, j int) bool { return sets[i].Len() < sets[j].Len() })
 	first, others := sets[0], sets[1:]
 	var result *store.Set
@@ -533,12 +538,11 @@ func sinterGeneric(c *Client, keys [][]byte, dst []byte, cardOnly bool, limit in
 	case cardOnly:
 		c.w.Int(card)
 	case dst != nil:
-		var buf [24]byte
 		for _, v := range ints {
-			result.Add(strconv.AppendInt(buf[:0], v, 10), max)
+			result.AddInt(v, max)
 		}
 		for _, m := range strs {
-			result.Add([]byte(m), max)
+			result.AddString(m, max)
 		}
 		storeResult(c, dst, result, "sinterstore")
 	default:
@@ -571,42 +575,50 @@ func sunionDiffGeneric(c *Client, keys [][]byte, dst []byte, op int) {
 	}
 	result := store.NewIntset()
 	max := c.maxIntset()
+	addInt := func(v int64) { result.AddInt(v, max) }
+	addStr := func(m string) { result.AddString(m, max) }
 	switch {
 	case op == setOpUnion:
 		for _, s := range sets {
 			if s != nil {
-				s.Range(func(m string) bool { result.Add([]byte(m), max); return true })
+				s.Each(addInt, addStr)
 			}
 		}
 	case sets[0] == nil:
 	case diffAlgorithm(sets) == 1:
-		rest := append([]*store.Set(nil), sets[1:]...)
+		first := sets[0]
+		rest := make([]*store.Set, 0, len(sets)-1)
+		for _, s := range sets[1:] {
+			if s != nil {
+				rest = append(rest, s)
+			}
+		}
 		sort.SliceStable(rest, func(i, j int) bool { return rest[i].Len() > rest[j].Len() })
-		sets[0].Range(func(m string) bool {
+		first.Each(func(v int64) {
 			for _, s := range rest {
-				if s == nil {
-					continue
-				}
-				if s == sets[0] || s.Contains(m) {
-					return true
+				if s == first || s.ContainsInt(v) {
+					return
 				}
 			}
-			result.Add([]byte(m), max)
-			return true
+			addInt(v)
+		}, func(m string) {
+			for _, s := range rest {
+				if s == first || s.Contains(m) {
+					return
+				}
+			}
+			addStr(m)
 		})
 	default:
 		for j, s := range sets {
 			if s == nil {
 				continue
 			}
-			s.Range(func(m string) bool {
-				if j == 0 {
-					result.Add([]byte(m), max)
-				} else {
-					result.Remove([]byte(m))
-				}
-				return true
-			})
+			if j == 0 {
+				s.Each(addInt, addStr)
+			} else {
+				s.Each(func(v int64) { result.RemoveInt(v) }, func(m string) { result.RemoveString(m) })
+			}
 			if result.Len() == 0 {
 				break
 			}

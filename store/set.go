@@ -149,6 +149,37 @@ func (s *Set) Add(m []byte, maxIntset int) bool {
 		s.d.Add(string(m), struct{}{})
 		return true
 	}
+	return s.AddInt(v, maxIntset)
+}
+
+// AddString is Add for a string member; the set keeps m itself (strings are immutable).
+func (s *Set) AddString(m string, maxIntset int) bool {
+	if s.d != nil {
+		if _, ok := s.d.Get(m); ok {
+			return false
+		}
+		s.d.Add(m, struct{}{})
+		return true
+	}
+	if v, ok := IntsetValue(unsafe.Slice(unsafe.StringData(m), len(m))); ok {
+		return s.AddInt(v, maxIntset)
+	}
+	s.Convert()
+	s.d.Add(m, struct{}{})
+	return true
+}
+
+// AddInt adds the decimal form of v and reports whether it was new.
+func (s *Set) AddInt(v int64, maxIntset int) bool {
+	if s.d != nil {
+		var buf [24]byte
+		b := strconv.AppendInt(buf[:0], v, 10)
+		if _, ok := s.d.Get(bstr(b)); ok {
+			return false
+		}
+		s.d.Add(string(b), struct{}{})
+		return true
+	}
 	i, found := slices.BinarySearch(s.ints, v)
 	if found {
 		return false
@@ -161,6 +192,37 @@ func (s *Set) Add(m []byte, maxIntset int) bool {
 		s.Convert()
 	}
 	return true
+}
+
+// RemoveString is Remove for a string member.
+func (s *Set) RemoveString(m string) bool {
+	return s.Remove(unsafe.Slice(unsafe.StringData(m), len(m)))
+}
+
+// RemoveInt removes the decimal form of v and reports whether it was a member.
+func (s *Set) RemoveInt(v int64) bool {
+	if s.d != nil {
+		var buf [24]byte
+		return s.Remove(strconv.AppendInt(buf[:0], v, 10))
+	}
+	i, found := slices.BinarySearch(s.ints, v)
+	if !found {
+		return false
+	}
+	s.ints = slices.Delete(s.ints, i, i+1)
+	return true
+}
+
+// Each calls onInt for every member of an intset, or onStr for every member of a
+// hashtable, in iteration order, without formatting integers.
+func (s *Set) Each(onInt func(int64), onStr func(string)) {
+	if s.d == nil {
+		for _, v := range s.ints {
+			onInt(v)
+		}
+		return
+	}
+	s.d.Range(func(m string, _ struct{}) bool { onStr(m); return true })
 }
 
 // Remove removes m and reports whether it was a member.

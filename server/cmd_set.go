@@ -281,7 +281,9 @@ func spopCount(c *Client) {
 	c.notify(NotifySet, "spop", key)
 	c.addDirty(l)
 	if count >= size {
-		// CASE 1: the whole set, replied as SUNION of it would, then DEL.
+		// CASE 1: the whole set, replied as SUNION of it would (which looks the key up
+		// again for reading), then DEL.
+		c.lookupRead(key)
 		tmp := store.NewIntset()
 		max := c.maxIntset()
 		s.Each(func(v int64) { tmp.AddInt(v, max) }, func(m string) { tmp.AddString(m, max) })
@@ -391,16 +393,12 @@ func srandmemberCount(c *Client) {
 }
 
 // lookupSets fetches the sets at keys for an algebra command: nil entries for missing
-// keys; ok=false after replying WRONGTYPE. STORE variants look keys up for writing.
-func lookupSets(c *Client, keys [][]byte, store_ bool) ([]*store.Set, bool) {
+// keys; ok=false after replying WRONGTYPE. Like Redis 7.0, STORE variants also read
+// their sources with lookupKeyRead (keyspace hits/misses are counted).
+func lookupSets(c *Client, keys [][]byte) ([]*store.Set, bool) {
 	sets := make([]*store.Set, len(keys))
 	for i, key := range keys {
-		var o *store.Object
-		if store_ {
-			o = c.lookupWrite(key)
-		} else {
-			o = c.lookupRead(key)
-		}
+		o := c.lookupRead(key)
 		if o == nil {
 			continue
 		}
@@ -464,7 +462,7 @@ func storeResult(c *Client, dst []byte, result *store.Set, event string) {
 
 // sinterGeneric is Redis's sinterGenericCommand: SINTER, SINTERSTORE, SINTERCARD, SMEMBERS.
 func sinterGeneric(c *Client, keys [][]byte, dst []byte, cardOnly bool, limit int64) {
-	sets, ok := lookupSets(c, keys, dst != nil)
+	sets, ok := lookupSets(c, keys)
 	if !ok {
 		return
 	}
@@ -569,7 +567,7 @@ func cmdSdiffstore(c *Client)  { sunionDiffGeneric(c, c.args[2:], c.args[1], set
 // sunionDiffGeneric is Redis's sunionDiffGenericCommand, including its choice between
 // the two DIFF algorithms (which decides the encoding of an SDIFFSTORE result).
 func sunionDiffGeneric(c *Client, keys [][]byte, dst []byte, op int) {
-	sets, ok := lookupSets(c, keys, dst != nil)
+	sets, ok := lookupSets(c, keys)
 	if !ok {
 		return
 	}
@@ -760,11 +758,11 @@ func parseCollScanOpts(c *Client, args [][]byte) (collScanOpts, bool) {
 // count*10 extra iterations passed (Redis's maxiterations).
 // Each entry counts as per elements (2 for a hash: field and value).
 func scanDict[V any](d *store.Dict[V], cursor uint64, count, per int64, fn func(string, V)) uint64 {
-	maxIter := count * 10
-	n := int64(0)
+	maxIter := count * 10 // wraps like C's long for huge counts: then effectively unbounded
+	n := uint64(0)
 	for {
-		cursor = d.Scan(cursor, func(k string, v V) { fn(k, v); n += per })
-		if cursor == 0 || maxIter == 0 || n >= count {
+		cursor = d.Scan(cursor, func(k string, v V) { fn(k, v); n += uint64(per) })
+		if cursor == 0 || maxIter == 0 || n >= uint64(count) {
 			return cursor
 		}
 		maxIter--

@@ -290,3 +290,57 @@ func TestParseCollScanCursor(t *testing.T) {
 		}
 	}
 }
+
+// TestCollScanFullIteration walks HSCAN and SSCAN cursors over hashtable-encoded values
+// with a small COUNT and checks every element is returned.
+func TestCollScanFullIteration(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.dial(t)
+	const n = 300
+	for i := 0; i < n; i++ {
+		c.do("HSET", "h", "f"+strconv.Itoa(i), "v")
+		c.do("SADD", "s", "m"+strconv.Itoa(i))
+	}
+	for _, cmd := range []string{"HSCAN", "SSCAN"} {
+		key := strings.ToLower(cmd[:1])
+		seen := map[string]bool{}
+		cursor := "0"
+		for calls := 0; ; calls++ {
+			if calls > 10*n {
+				t.Fatalf("%s: cursor never returned to 0", cmd)
+			}
+			elems := parseScanReply(t, c.do(cmd, key, cursor, "COUNT", "7"))
+			cursor = elems[0]
+			step := 1
+			if cmd == "HSCAN" {
+				step = 2
+			}
+			for i := 1; i < len(elems); i += step {
+				seen[elems[i]] = true
+			}
+			if cursor == "0" {
+				break
+			}
+		}
+		if len(seen) != n {
+			t.Errorf("%s: got %d distinct elements, want %d", cmd, len(seen), n)
+		}
+	}
+}
+
+// parseScanReply returns the cursor followed by the elements of a raw SCAN reply.
+func parseScanReply(t *testing.T, raw string) []string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(raw, "\r\n"), "\r\n")
+	var out []string
+	for i := 0; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "$") {
+			out = append(out, lines[i+1])
+			i++
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("bad scan reply %q", raw)
+	}
+	return out
+}

@@ -8,7 +8,7 @@
 //   - Directives(), the table of every directive Redis 7.0 accepts: name,
 //     alias (slaveof, slave-*, hash-max-ziplist-*, ...), Kind, bounds, and
 //     whether CONFIG SET may change it. Directives that mean nothing to Vigil
-//     (io-threads, tls-*, cluster-*, activedefrag, ... see IgnoredDirectives)
+//     (io-threads-do-reads, tls-*, cluster-*, activedefrag, ... see IgnoredDirectives)
 //     are accepted and kept in Server.Extra so they round-trip.
 //   - Load / LoadEnv / Parse: the redis-server command line and redis.conf
 //     syntax (sdssplitargs quoting, include, units, repeated save), or a

@@ -223,12 +223,12 @@ func TestInclude(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	_, warnings, err := Parse("io-threads 4\nio-threads 2\ntls-port 0\nlist-max-ziplist-entries 5\nport 1\n")
+	_, warnings, err := Parse("io-threads 4\nio-threads-do-reads yes\nio-threads-do-reads no\ntls-port 0\nlist-max-ziplist-entries 5\nport 1\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
-		"io-threads: accepted for compatibility, ignored by Vigil",
+		"io-threads-do-reads: accepted for compatibility, ignored by Vigil",
 		"tls-port: accepted for compatibility, ignored by Vigil",
 		"list-max-ziplist-entries: deprecated directive ignored, as Redis 7.0 does",
 	}

@@ -19,3 +19,17 @@ func (s *Server) objectToEntry(key string, o *store.Object, expireMs int64) (*rd
 	}
 	return e, nil
 }
+
+// entryToObject builds the stored value of a loaded key.
+func (s *Server) entryToObject(e *rdb.Entry) (store.Object, error) {
+	switch e.Kind {
+	case rdb.KindString:
+		return newStringObject(e.Str), nil
+	}
+	return store.Object{}, fmt.Errorf("type %s not loadable yet", e.Kind)
+}
+
+// newStringObject returns a string object with Redis's encoding for v (owned by the object).
+func newStringObject(v []byte) store.Object {
+	return store.Object{Type: store.TypeString, Str: v}
+}

@@ -57,6 +57,11 @@ func runServer(args []string) int {
 		os.WriteFile(cfg.PidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
 		defer os.Remove(cfg.PidFile)
 	}
+	go func() {
+		if err := srv.LoadDump(); err != nil {
+			srv.Fail(err)
+		}
+	}()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"unsafe"
 
 	"github.com/vigil-db/vigil/server/resp"
 	"github.com/vigil-db/vigil/store"
@@ -40,6 +41,38 @@ func hashCommands() []*Command {
 		cmd("hstrlen", 3, rf, cmdHstrlen),
 		cmd("hvals", 2, r, cmdHvals),
 	}
+}
+
+// hashPairs returns the fields and values of a hash object, alternating, in iteration
+// order (listpack order for a small hash), for an RDB entry (rdb.Entry.Pairs, KindHash).
+// The slices alias the hash's strings: read them, never modify them, before the
+// execution lock is released.
+func hashPairs(o *store.Object) [][]byte {
+	h := o.Ptr.(*store.Hash)
+	out := make([][]byte, 0, 2*h.Len())
+	h.Range(func(f, v string) bool {
+		out = append(out, unsafe.Slice(unsafe.StringData(f), len(f)), unsafe.Slice(unsafe.StringData(v), len(v)))
+		return true
+	})
+	return out
+}
+
+// newHashFromPairs builds a hash object from loaded fields and values (copied), with the
+// encoding Redis 7.0's loader gives it under the current limits; false when empty, as
+// Redis drops empty keys when loading.
+func (s *Server) newHashFromPairs(pairs [][]byte) (store.Object, bool) {
+	if len(pairs) < 2 {
+		return store.Object{}, false
+	}
+	h := store.NewHash()
+	lim := store.ListpackLimits{Entries: s.cfg.HashMaxListpackEntries, Value: s.cfg.HashMaxListpackValue}
+	if len(pairs)/2 > lim.Entries {
+		h.Convert()
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		h.Set(pairs[i], pairs[i+1], lim)
+	}
+	return store.Object{Type: store.TypeHash, Ptr: h}, true
 }
 
 // hashLimits returns the listpack thresholds of the current configuration.

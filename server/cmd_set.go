@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"unsafe"
 
 	"github.com/vigil-db/vigil/server/resp"
 	"github.com/vigil-db/vigil/store"
@@ -67,6 +69,30 @@ func (c *Client) writeSet(key []byte) (*store.Set, bool) {
 		return nil, ok
 	}
 	return o.Ptr.(*store.Set), true
+}
+
+// setElems returns the members of a set object in iteration order (ascending for an
+// intset), for an RDB entry (rdb.Entry.Elems, KindSet). Hashtable members alias the
+// set's strings: read them, never modify them, before the execution lock is released.
+func setElems(o *store.Object) [][]byte {
+	s := o.Ptr.(*store.Set)
+	out := make([][]byte, 0, s.Len())
+	s.Each(func(v int64) { out = append(out, strconv.AppendInt(nil, v, 10)) },
+		func(m string) { out = append(out, unsafe.Slice(unsafe.StringData(m), len(m))) })
+	return out
+}
+
+// newSetFromElems builds a set object from loaded members (copied), with the encoding
+// Redis 7.0's loader gives it under set-max-intset-entries; false when empty.
+func (s *Server) newSetFromElems(elems [][]byte) (store.Object, bool) {
+	if len(elems) == 0 {
+		return store.Object{}, false
+	}
+	set := store.NewIntset()
+	for _, m := range elems {
+		set.Add(m, s.cfg.SetMaxIntsetEntries)
+	}
+	return store.Object{Type: store.TypeSet, Ptr: set}, true
 }
 
 // writeSetMembers replies the members of s in iteration order (no header).

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/store"
 )
 
 func TestSetCommandsReplies(t *testing.T) {
@@ -343,4 +345,64 @@ func parseScanReply(t *testing.T, raw string) []string {
 		t.Fatalf("bad scan reply %q", raw)
 	}
 	return out
+}
+
+func TestRDBHelpersRoundTrip(t *testing.T) {
+	ts := newTestServer(t, nil)
+	bs := func(ss ...string) [][]byte {
+		out := make([][]byte, len(ss))
+		for i, s := range ss {
+			out[i] = []byte(s)
+		}
+		return out
+	}
+	long := strings.Repeat("x", 65)
+	hashCases := []struct {
+		name  string
+		pairs [][]byte
+		enc   string
+	}{
+		{"listpack keeps order", bs("b", "1", "a", "2"), "listpack"},
+		{"long value", bs("a", long), "hashtable"},
+	}
+	for _, tc := range hashCases {
+		o, ok := ts.newHashFromPairs(tc.pairs)
+		if !ok {
+			t.Fatalf("%s: not created", tc.name)
+		}
+		h := o.Ptr.(*store.Hash)
+		if h.Encoding() != tc.enc {
+			t.Errorf("%s: got encoding %q, want %q", tc.name, h.Encoding(), tc.enc)
+		}
+		got := hashPairs(&o)
+		if tc.enc == "listpack" && string(bytes.Join(got, []byte(","))) != string(bytes.Join(tc.pairs, []byte(","))) {
+			t.Errorf("%s: got pairs %q, want %q", tc.name, got, tc.pairs)
+		}
+	}
+	if _, ok := ts.newHashFromPairs(nil); ok {
+		t.Errorf("empty hash: got a key, want none")
+	}
+	setCases := []struct {
+		name  string
+		elems [][]byte
+		enc   string
+		want  string
+	}{
+		{"intset sorted", bs("3", "1", "2"), "intset", "1,2,3"},
+		{"strings", bs("a", "1"), "hashtable", ""},
+	}
+	for _, tc := range setCases {
+		o, ok := ts.newSetFromElems(tc.elems)
+		if !ok {
+			t.Fatalf("%s: not created", tc.name)
+		}
+		if enc := o.Ptr.(*store.Set).Encoding(); enc != tc.enc {
+			t.Errorf("%s: got encoding %q, want %q", tc.name, enc, tc.enc)
+		}
+		if tc.want != "" {
+			if got := string(bytes.Join(setElems(&o), []byte(","))); got != tc.want {
+				t.Errorf("%s: got elems %q, want %q", tc.name, got, tc.want)
+			}
+		}
+	}
 }

@@ -198,3 +198,15 @@ func (h *Hash) Clone() *Hash {
 	h.d.Range(func(f, v string) bool { d.Add(f, v); return true })
 	return &Hash{d: d}
 }
+
+// Copy returns a deep copy of h (COPY, through the generic key commands' valueCopier).
+func (h *Hash) Copy() any { return h.Clone() }
+
+// GetField returns a copy of the value of field (SORT BY/GET through fieldGetter).
+func (h *Hash) GetField(field []byte) ([]byte, bool) {
+	v, ok := h.Get(field)
+	if !ok {
+		return nil, false
+	}
+	return []byte(v), true
+}

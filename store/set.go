@@ -298,3 +298,20 @@ func (s *Set) Clone() *Set {
 	s.d.Range(func(k string, _ struct{}) bool { d.Add(k, struct{}{}); return true })
 	return &Set{d: d}
 }
+
+// Copy returns a deep copy of s (COPY, through the generic key commands' valueCopier).
+func (s *Set) Copy() any { return s.Clone() }
+
+// Elements returns copies of the members in iteration order, ascending for an intset
+// (SORT through elementLister).
+func (s *Set) Elements() [][]byte {
+	out := make([][]byte, 0, s.Len())
+	if s.d == nil {
+		for _, v := range s.ints {
+			out = append(out, strconv.AppendInt(nil, v, 10))
+		}
+		return out
+	}
+	s.d.Range(func(m string, _ struct{}) bool { out = append(out, []byte(m)); return true })
+	return out
+}

@@ -52,6 +52,9 @@ type Server struct {
 	gateList   []gate       // pre-execution checks, see gates
 	exitCode   int          // process exit status after Serve returns
 
+	evict  evictState  // maxmemory eviction and memory accounting (evict.go)
+	expire expireState // active expiry and dict maintenance (expire.go)
+
 	tasks    []func(*Server) // cron tasks, see cronTaskList
 	done     chan struct{}
 	doneOnce sync.Once

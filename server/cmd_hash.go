@@ -295,7 +295,7 @@ func cmdHincrby(c *Client) {
 var argHset = []byte("HSET")
 
 func cmdHincrbyfloat(c *Client) {
-	incr, ok := parseLongDouble(c.args[3])
+	incr, ok := store.ParseLongDouble(c.args[3])
 	if !ok {
 		c.err(ErrNotFloat)
 		return
@@ -309,19 +309,19 @@ func cmdHincrbyfloat(c *Client) {
 	if !ok {
 		return
 	}
-	old := new(big.Float).SetPrec(ldPrec)
+	old := new(big.Float).SetPrec(64)
 	if v, found := h.Get(c.args[2]); found {
-		if old, ok = parseLongDouble([]byte(v)); !ok {
+		if old, ok = store.ParseLongDouble([]byte(v)); !ok {
 			c.err(ErrHashNotFloat)
 			return
 		}
 	}
-	sum, ok := addLongDouble(old, incr)
+	sum, ok := store.AddLongDouble(old, incr)
 	if !ok {
 		c.err(ErrHashIncrNaNInf)
 		return
 	}
-	val := appendLongDouble(nil, sum)
+	val := store.AppendLongDouble(nil, sum)
 	h.Set(c.args[2], val, c.hashLimits())
 	c.w.Bulk(val)
 	c.touch(key)
@@ -491,204 +491,6 @@ func cmdHscan(c *Client) {
 	writeScanReply(c, cursor, out)
 }
 
-// Long doubles. HINCRBYFLOAT computes in C long double, which on x86-64 is the 80-bit
-// extended format (64-bit mantissa, 15-bit exponent): parsing (strtold), addition and
-// "%.17Lf" formatting are reproduced with math/big at 64 bits of precision.
-const (
-	ldPrec   = 64
-	ldMaxExp = 16384  // largest MantExp of a finite long double
-	ldMinExp = -16444 // MantExp of the smallest subnormal
-	// ldMaxChars is MAX_LONG_DOUBLE_CHARS: string2ld rejects longer inputs.
-	ldMaxChars = 5 * 1024
-)
-
-// parseLongDouble is Redis's string2ld: strtold over the whole string, no leading space,
-// NaN and out-of-range values rejected, "inf"/"infinity" accepted (returned as ±Inf).
-func parseLongDouble(b []byte) (*big.Float, bool) {
-	if len(b) == 0 || len(b) >= ldMaxChars || isSpaceC(b[0]) {
-		return nil, false
-	}
-	s, neg := b, false
-	if s[0] == '+' || s[0] == '-' {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	var f *big.Float
-	var ok bool
-	switch {
-	case bytes.EqualFold(s, []byte("inf")) || bytes.EqualFold(s, []byte("infinity")):
-		f, ok = new(big.Float).SetInf(false), true
-	case len(s) >= 2 && s[0] == '0' && s[1]|0x20 == 'x':
-		f, ok = parseLDHex(s[2:])
-	default:
-		f, ok = parseLDDec(s)
-	}
-	if !ok {
-		return nil, false
-	}
-	if neg {
-		f.Neg(f)
-	}
-	return f, true
-}
-
-// addLongDouble returns a+b rounded to long double; ok=false when infinite.
-func addLongDouble(a, b *big.Float) (*big.Float, bool) {
-	if a.IsInf() || b.IsInf() {
-		return nil, false
-	}
-	z := new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven).Add(a, b)
-	if z.Sign() != 0 && z.MantExp(nil) > ldMaxExp {
-		return nil, false
-	}
-	return z, true
-}
-
-// appendLongDouble formats f as ld2string(LD_STR_HUMAN): "%.17Lf" without trailing
-// zeros (or '.'), and "-0" written "0".
-func appendLongDouble(dst []byte, f *big.Float) []byte {
-	start := len(dst)
-	dst = f.Append(dst, 'f', 17)
-	l := len(dst)
-	for l > start && dst[l-1] == '0' {
-		l--
-	}
-	if l > start && dst[l-1] == '.' {
-		l--
-	}
-	dst = dst[:l]
-	if string(dst[start:]) == "-0" {
-		dst = append(dst[:start], '0')
-	}
-	return dst
-}
-
-func parseLDDec(s []byte) (*big.Float, bool) {
-	i, digits, frac := 0, 0, 0
-	mant := make([]byte, 0, len(s))
-	for ; i < len(s) && isDigitC(s[i]); i++ {
-		mant = append(mant, s[i])
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		for i++; i < len(s) && isDigitC(s[i]); i++ {
-			mant = append(mant, s[i])
-			digits++
-			frac++
-		}
-	}
-	if digits == 0 {
-		return nil, false
-	}
-	exp, ok := parseLDExp(s[i:], 'e')
-	if !ok {
-		return nil, false
-	}
-	mant = bytes.TrimLeft(mant, "0")
-	if len(mant) == 0 {
-		return new(big.Float).SetPrec(ldPrec), true
-	}
-	e10 := exp - int64(frac)
-	if lead := e10 + int64(len(mant)) - 1; lead > 4933 || lead < -4952 {
-		return nil, false
-	}
-	n, _ := new(big.Int).SetString(string(mant), 10)
-	z := new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven)
-	if e10 >= 0 {
-		z.SetInt(n.Mul(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(e10), nil)))
-	} else {
-		d := new(big.Int).Exp(big.NewInt(10), big.NewInt(-e10), nil)
-		z.SetRat(new(big.Rat).SetFrac(n, d))
-	}
-	return ldRangeCheck(z)
-}
-
-func parseLDHex(s []byte) (*big.Float, bool) {
-	i, digits := 0, 0
-	frac := int64(0)
-	n := new(big.Int)
-	for ; i < len(s) && hexDigitC(s[i]) >= 0; i++ {
-		n.Lsh(n, 4).Or(n, big.NewInt(int64(hexDigitC(s[i]))))
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		for i++; i < len(s) && hexDigitC(s[i]) >= 0; i++ {
-			n.Lsh(n, 4).Or(n, big.NewInt(int64(hexDigitC(s[i]))))
-			digits++
-			frac += 4
-		}
-	}
-	if digits == 0 {
-		return nil, false
-	}
-	exp, ok := parseLDExp(s[i:], 'p')
-	if !ok {
-		return nil, false
-	}
-	if n.Sign() == 0 {
-		return new(big.Float).SetPrec(ldPrec), true
-	}
-	e2 := exp - frac
-	if lead := e2 + int64(n.BitLen()); lead > ldMaxExp+1 || lead < ldMinExp-2 {
-		return nil, false
-	}
-	z := new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven).SetInt(n)
-	z.SetMantExp(z, int(e2))
-	return ldRangeCheck(z)
-}
-
-// parseLDExp parses an optional exponent (marker, sign, digits) that must end s.
-func parseLDExp(s []byte, marker byte) (int64, bool) {
-	if len(s) == 0 {
-		return 0, true
-	}
-	if s[0]|0x20 != marker {
-		return 0, false
-	}
-	s = s[1:]
-	neg := false
-	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	if len(s) == 0 {
-		return 0, false
-	}
-	var e int64
-	for _, ch := range s {
-		if !isDigitC(ch) {
-			return 0, false
-		}
-		if e < 1<<40 {
-			e = e*10 + int64(ch-'0')
-		}
-	}
-	if neg {
-		e = -e
-	}
-	return e, true
-}
-
-func ldRangeCheck(z *big.Float) (*big.Float, bool) {
-	if z.Sign() == 0 {
-		return nil, false // underflow: strtold reports ERANGE with a zero result
-	}
-	if e := z.MantExp(nil); e > ldMaxExp || e < ldMinExp {
-		return nil, false
-	}
-	return z, true
-}
-
 func isDigitC(ch byte) bool { return ch >= '0' && ch <= '9' }
 
 func isSpaceC(ch byte) bool { return ch == ' ' || (ch >= '\t' && ch <= '\r') }
-
-func hexDigitC(ch byte) int {
-	switch {
-	case ch >= '0' && ch <= '9':
-		return int(ch - '0')
-	case ch|0x20 >= 'a' && ch|0x20 <= 'f':
-		return int(ch|0x20-'a') + 10
-	}
-	return -1
-}

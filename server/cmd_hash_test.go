@@ -8,13 +8,13 @@ import (
 	"github.com/vigil-db/vigil/store"
 )
 
-// step is one command of a scripted test and its exact raw reply.
-type step struct {
+// hsStep is one command of a scripted test and its exact raw reply.
+type hsStep struct {
 	args []string
 	want string
 }
 
-func runSteps(t *testing.T, c *rawClient, steps []step) {
+func hsRunSteps(t *testing.T, c *rawClient, steps []hsStep) {
 	t.Helper()
 	for _, st := range steps {
 		if got := c.do(st.args...); got != st.want {
@@ -23,8 +23,8 @@ func runSteps(t *testing.T, c *rawClient, steps []step) {
 	}
 }
 
-// do3 runs one command in-process for a RESP3 client and returns the raw reply.
-func do3(ts *testServer, args ...string) string {
+// hsDo3 runs one command in-process for a RESP3 client and returns the raw reply.
+func hsDo3(ts *testServer, args ...string) string {
 	c := &Client{srv: ts.Server, authed: true, user: "default"}
 	c.w.Proto = 3
 	argv := make([][]byte, len(args))
@@ -37,8 +37,8 @@ func do3(ts *testServer, args ...string) string {
 	return string(c.w.B)
 }
 
-// encodingOf returns the encoding of the hash or set at key in db 0 ("" if missing).
-func encodingOf(ts *testServer, key string) string {
+// hsEncodingOf returns the encoding of the hash or set at key in db 0 ("" if missing).
+func hsEncodingOf(ts *testServer, key string) string {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	o, ok := ts.dbs[0].Keys.Get(key)
@@ -57,7 +57,7 @@ func encodingOf(ts *testServer, key string) string {
 func TestHashCommandsReplies(t *testing.T) {
 	ts := newTestServer(t, nil)
 	c := ts.dial(t)
-	runSteps(t, c, []step{
+	hsRunSteps(t, c, []hsStep{
 		{[]string{"HSET", "h", "b", "1", "a", "2"}, ":2\r\n"},
 		{[]string{"HSET", "h", "b", "3", "c", "4"}, ":1\r\n"},
 		{[]string{"HGETALL", "h"}, "*6\r\n$1\r\nb\r\n$1\r\n3\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n4\r\n"},
@@ -118,7 +118,7 @@ func TestHashRESP3(t *testing.T) {
 		{[]string{"HMGET", "h", "zz"}, "*1\r\n_\r\n"},
 	}
 	for _, tc := range cases {
-		if got := do3(ts, tc.args...); got != tc.want {
+		if got := hsDo3(ts, tc.args...); got != tc.want {
 			t.Errorf("%s: got %q, want %q", strings.Join(tc.args, " "), got, tc.want)
 		}
 	}
@@ -157,7 +157,7 @@ func TestHashEncodingConversion(t *testing.T) {
 			for _, cmd := range tc.cmds {
 				c.do(cmd...)
 			}
-			if got := encodingOf(ts, tc.key); got != tc.want {
+			if got := hsEncodingOf(ts, tc.key); got != tc.want {
 				t.Errorf("got encoding %q, want %q", got, tc.want)
 			}
 		})
@@ -197,7 +197,7 @@ func TestHashPropagation(t *testing.T) {
 	}
 }
 
-func TestParseLongDouble(t *testing.T) {
+func TestHashParseLongDouble(t *testing.T) {
 	cases := []struct {
 		in   string
 		want string // "" = rejected
@@ -223,22 +223,22 @@ func TestParseLongDouble(t *testing.T) {
 		{"1e-5000", ""},
 	}
 	for _, tc := range cases {
-		f, ok := parseLongDouble([]byte(tc.in))
+		f, ok := store.ParseLongDouble([]byte(tc.in))
 		got := ""
 		if ok {
-			got = string(appendLongDouble(nil, f))
+			got = string(store.AppendLongDouble(nil, f))
 		}
 		want := tc.want
 		if want == "0.10000000000000000" {
 			want = "0.1"
 		}
 		if got != want {
-			t.Errorf("parseLongDouble(%q): got %q, want %q", tc.in, got, want)
+			t.Errorf("store.ParseLongDouble(%q): got %q, want %q", tc.in, got, want)
 		}
 	}
 }
 
-func TestLongDoubleAddition(t *testing.T) {
+func TestHashLongDoubleAddition(t *testing.T) {
 	cases := []struct{ a, b, want string }{
 		{"10.5", "0.1", "10.6"},
 		{"0.1", "0.2", "0.3"},
@@ -247,14 +247,14 @@ func TestLongDoubleAddition(t *testing.T) {
 		{"1.5e-4900", "16", "16"},
 	}
 	for _, tc := range cases {
-		a, _ := parseLongDouble([]byte(tc.a))
-		b, _ := parseLongDouble([]byte(tc.b))
-		sum, ok := addLongDouble(a, b)
+		a, _ := store.ParseLongDouble([]byte(tc.a))
+		b, _ := store.ParseLongDouble([]byte(tc.b))
+		sum, ok := store.AddLongDouble(a, b)
 		if !ok {
 			t.Errorf("%s + %s: overflow", tc.a, tc.b)
 			continue
 		}
-		if got := string(appendLongDouble(nil, sum)); got != tc.want {
+		if got := string(store.AppendLongDouble(nil, sum)); got != tc.want {
 			t.Errorf("%s + %s: got %q, want %q", tc.a, tc.b, got, tc.want)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 func TestSetCommandsReplies(t *testing.T) {
 	ts := newTestServer(t, nil)
 	c := ts.dial(t)
-	runSteps(t, c, []step{
+	hsRunSteps(t, c, []hsStep{
 		{[]string{"SADD", "i", "3", "1", "2", "1"}, ":3\r\n"},
 		{[]string{"SMEMBERS", "i"}, "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"},
 		{[]string{"SADD", "i", "1"}, ":0\r\n"},
@@ -85,7 +85,7 @@ func TestSetRESP3(t *testing.T) {
 		{[]string{"SPOP", "s", "5"}, "~2\r\n$1\r\n1\r\n$1\r\n2\r\n"},
 	}
 	for _, tc := range cases {
-		if got := do3(ts, tc.args...); got != tc.want {
+		if got := hsDo3(ts, tc.args...); got != tc.want {
 			t.Errorf("%s: got %q, want %q", strings.Join(tc.args, " "), got, tc.want)
 		}
 	}
@@ -127,7 +127,7 @@ func TestSetEncodingConversion(t *testing.T) {
 			for _, cmd := range tc.cmds {
 				c.do(cmd...)
 			}
-			if got := encodingOf(ts, tc.key); got != tc.want {
+			if got := hsEncodingOf(ts, tc.key); got != tc.want {
 				t.Errorf("got encoding %q, want %q", got, tc.want)
 			}
 		})
@@ -311,7 +311,7 @@ func TestCollScanFullIteration(t *testing.T) {
 			if calls > 10*n {
 				t.Fatalf("%s: cursor never returned to 0", cmd)
 			}
-			elems := parseScanReply(t, c.do(cmd, key, cursor, "COUNT", "7"))
+			elems := hsParseScanReply(t, c.do(cmd, key, cursor, "COUNT", "7"))
 			cursor = elems[0]
 			step := 1
 			if cmd == "HSCAN" {
@@ -330,8 +330,8 @@ func TestCollScanFullIteration(t *testing.T) {
 	}
 }
 
-// parseScanReply returns the cursor followed by the elements of a raw SCAN reply.
-func parseScanReply(t *testing.T, raw string) []string {
+// hsParseScanReply returns the cursor followed by the elements of a raw SCAN reply.
+func hsParseScanReply(t *testing.T, raw string) []string {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(raw, "\r\n"), "\r\n")
 	var out []string

@@ -184,7 +184,11 @@ func (s *Server) waitUnblocked(c *Client, b *blockState) bool {
 	}
 	s.mu.Lock()
 	c.queueOutput()
+	ticket := s.aofTicket() // the reply shows a pop that must be in the AOF first
 	s.mu.Unlock()
+	if !ticket.wait() {
+		return false
+	}
 	return c.flush() == nil
 }
 

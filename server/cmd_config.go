@@ -137,6 +137,8 @@ func (s *Server) applyConfig(before *config.Server, changed []string) error {
 func (s *Server) configAppliers() map[string]func(before *config.Server) error {
 	return map[string]func(*config.Server) error{
 		"notify-keyspace-events": func(*config.Server) error { return s.setNotifyFlags(s.cfg.NotifyKeyspaceEvents) },
+		"appendonly":             func(*config.Server) error { return s.aofApplyConfig() },
+		"appendfsync":            func(*config.Server) error { return s.aofApplyConfig() },
 	}
 }
 

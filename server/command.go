@@ -115,6 +115,7 @@ func buildCommandTable() commandTable {
 		pubsubCommands(),
 		configCommands(),
 		persistCommands(),
+		aofCommands(),
 		monitorCommands(),
 		dumpCommands(),
 	} {

@@ -131,11 +131,15 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			}
 		}
 		c.queueOutput()
+		ticket := s.aofTicket() // the replies may only go out once the AOF holds the writes
 		// c.flags and c.block change under the lock (other clients touch WATCHed keys,
 		// serve blocked clients): read them before releasing it
 		closing := c.has(ClientCloseAfterReply | ClientKilled)
 		blocked := c.block // read under the lock: another client may serve c at any time
 		s.mu.Unlock()
+		if !ticket.wait() {
+			return false
+		}
 		if err := c.flush(); err != nil {
 			return false
 		}

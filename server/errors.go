@@ -106,4 +106,8 @@ const (
 	ErrNotifyClass           = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." // CONFIG SET notify-keyspace-events reason
 
 	// --- config (cmd_config.go) ---
+
+	// --- aof (aof.go) ---
+	ErrAOFRewriteRunning = "ERR Background append only file rewriting already in progress"
+	ErrAOFRewriteFailed  = "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
 )

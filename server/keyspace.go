@@ -16,7 +16,7 @@ var (
 
 // keyIsExpired reports whether key in db has a TTL in the past (at the command's time snapshot).
 func (s *Server) keyIsExpired(db *store.DB, key string) bool {
-	if db.Expires.Len() == 0 {
+	if db.Expires.Len() == 0 || s.persist.loading { // nothing expires while loading (Redis)
 		return false
 	}
 	when, ok := db.Expires.Get(key)

@@ -52,6 +52,12 @@ func (s *Server) LoadDump() error {
 // loadRDB decodes r into the (empty) keyspace. Keys already expired are dropped, as a
 // master does; a replica keeps them and waits for its master's DEL.
 func (s *Server) loadRDB(r io.Reader) (loaded, expired int64, err error) {
+	return s.loadRDBWith(r, false)
+}
+
+// loadRDBWith is loadRDB; keepExpired keeps keys whose TTL has passed, as Redis does for
+// an AOF base (they are expired after loading, once the incr files are replayed).
+func (s *Server) loadRDBWith(r io.Reader, keepExpired bool) (loaded, expired int64, err error) {
 	d := rdb.NewDecoder(r)
 	d.SkipChecksum = !s.cfg.RDBChecksum
 	if err := d.Header(); err != nil {
@@ -67,7 +73,7 @@ func (s *Server) loadRDB(r io.Reader) (loaded, expired int64, err error) {
 				return fmt.Errorf("database %d out of range (databases %d)", e.DB, len(s.dbs))
 			}
 			db := s.dbs[e.DB]
-			if e.ExpireMs >= 0 && e.ExpireMs < now && !s.isReplica() {
+			if e.ExpireMs >= 0 && e.ExpireMs < now && !s.isReplica() && !keepExpired {
 				expired++
 				continue
 			}

@@ -33,6 +33,9 @@ type persistState struct {
 // ErrBgsaveInProgress is returned when a snapshot is already being written.
 var ErrBgsaveInProgress = errors.New("Background save already in progress")
 
+// errAOFChildActive is BGSAVE's refusal while an AOF rewrite (the other snapshot user) runs.
+var errAOFChildActive = errors.New("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+
 // rdbAux returns the AUX fields Redis 7.0 writes.
 func (s *Server) rdbAux() [][2]string {
 	return [][2]string{
@@ -104,7 +107,9 @@ func (s *Server) saveLocked() error {
 		}
 		defer func() {
 			for _, sd := range sn.dbs {
-				sd.keys.Freeze(false)
+				if !s.snapHolds(sd.keys) { // an AOF rewrite's snapshot keeps its dicts frozen
+					sd.keys.Freeze(false)
+				}
 			}
 		}()
 		for sn.step() {
@@ -140,6 +145,9 @@ func (s *Server) saveLocked() error {
 func (s *Server) bgsave(done func(error)) error {
 	if s.persist.bgsaveRunning {
 		return ErrBgsaveInProgress
+	}
+	if s.aof.rewriting {
+		return errAOFChildActive
 	}
 	s.nowMs = time.Now().UnixMilli()
 	sn, err := s.beginSnapshot(s.rdbAux(), s.rdbOptions())
@@ -189,7 +197,7 @@ func (s *Server) totalKeys() int64 {
 // saveCron starts a BGSAVE when a save point is reached (serverCron's check), or a
 // scheduled one.
 func (s *Server) saveCron() {
-	if s.persist.bgsaveRunning || s.persist.loading {
+	if s.persist.bgsaveRunning || s.persist.loading || s.aof.rewriting {
 		return
 	}
 	if s.persist.bgsaveScheduled {
@@ -258,8 +266,16 @@ func cmdBgsave(c *Client) {
 			return
 		}
 	}
-	_ = schedule // no other background child exists in Vigil, so SCHEDULE starts at once
 	if err := c.srv.bgsave(nil); err != nil {
+		if errors.Is(err, errAOFChildActive) { // an AOF rewrite holds the snapshot
+			if schedule {
+				c.srv.persist.bgsaveScheduled = true
+				c.w.Simple("Background saving scheduled")
+				return
+			}
+			c.err("ERR " + err.Error())
+			return
+		}
 		if errors.Is(err, ErrBgsaveInProgress) {
 			c.err("ERR " + err.Error())
 			return

@@ -49,6 +49,7 @@ type Server struct {
 	readyKeys  []readyKey   // keys that may unblock clients, served after each command
 	snap       *snapshot    // the point-in-time snapshot being written, if any
 	persist    persistState // RDB saving and loading state
+	aof        aofState     // the append-only file (aof.go)
 	gateList   []gate       // pre-execution checks, see gates
 	exitCode   int          // process exit status after Serve returns
 
@@ -103,6 +104,7 @@ func New(cfg *config.Server, log zerolog.Logger) *Server {
 	s.tasks = cronTaskList()
 	s.gateList = s.gates()
 	s.persist = persistState{lastSave: time.Now(), lastBgsaveOK: true, lastBgsaveSecs: -1}
+	s.aof = newAOFState()
 	s.dbs = make([]*store.DB, cfg.Databases)
 	s.dbState = make([]dbState, cfg.Databases)
 	for i := range s.dbs {

@@ -19,6 +19,7 @@ func (s *Server) Shutdown(opts ShutdownOptions) error {
 			return err
 		}
 	}
+	s.aofShutdown() // write and fsync the AOF (aof.go)
 	s.mu.Unlock()
 	s.Close()
 	return nil

@@ -58,7 +58,7 @@ func runServer(args []string) int {
 		defer os.Remove(cfg.PidFile)
 	}
 	go func() {
-		if err := srv.LoadDump(); err != nil {
+		if err := srv.LoadData(); err != nil { // the AOF with appendonly yes, else the RDB dump
 			srv.Fail(err)
 		}
 	}()

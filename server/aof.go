@@ -178,7 +178,7 @@ func (s *Server) aofStopLog() error {
 		return nil
 	}
 	close(a.stopLoop)
-	err := a.log.switchFile(nil, 0)
+	_, err := a.log.switchFile(nil, 0)
 	a.log = nil
 	return err
 }
@@ -252,11 +252,11 @@ func (s *Server) aofRewriteStart() error {
 			os.Remove(s.aofPath(name))
 			return err
 		}
-		_, _, size := a.log.status()
-		a.prevIncrSize += size
-		if err := a.log.switchFile(f, 0); err != nil {
+		size, err := a.log.switchFile(f, 0)
+		if err != nil {
 			s.log.Warn().Err(err).Msg("error writing the AOF before switching incr file")
 		}
+		a.prevIncrSize += size
 		a.selectedDB = -1
 		m = next
 		s.log.Info().Msgf("Creating AOF incr file %s on background rewrite", name)

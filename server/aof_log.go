@@ -237,8 +237,9 @@ func (l *aofLog) tick() {
 }
 
 // switchFile writes and fsyncs what is pending into the current file, then makes f the
-// file that receives what follows, and closes the old one (nil f closes the log).
-func (l *aofLog) switchFile(f *os.File, size int64) error {
+// file that receives what follows, and closes the old one (nil f closes the log). It
+// returns the old file's final size.
+func (l *aofLog) switchFile(f *os.File, size int64) (int64, error) {
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
 	err := l.flushLocked(true)
@@ -247,7 +248,7 @@ func (l *aofLog) switchFile(f *os.File, size int64) error {
 	}
 	l.syncMu.Lock()
 	l.mu.Lock()
-	old := l.file
+	old, oldSize := l.file, l.size
 	l.file, l.size = f, size
 	if f == nil {
 		l.buf = nil
@@ -259,7 +260,7 @@ func (l *aofLog) switchFile(f *os.File, size int64) error {
 			err = cerr
 		}
 	}
-	return err
+	return oldSize, err
 }
 
 // status returns aof_last_write_status, aof_buffer_length and the incr file's size.

@@ -38,6 +38,15 @@ const (
 	ErrDenied            = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
 
 	// --- connection / server (cmd_connection.go, cmd_server.go, cmd_client.go) ---
+	ErrInvalidFirstDB  = "ERR invalid first DB index"
+	ErrInvalidSecondDB = "ERR invalid second DB index"
+	ErrNoShutdown      = "ERR No shutdown in progress."
+	ErrShutdownFailed  = "ERR Errors trying to SHUTDOWN. Check logs."
+	ErrDebugSubcmd     = "ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
+	ErrLFUIdleTime     = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	ErrLFUNotSelected  = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	ErrDebugProtocol   = "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+	ErrRESP2Push       = "ERR RESP2 is not supported by this command"
 
 	// --- strings and bitmaps (cmd_string.go, cmd_bitmap.go) ---
 	ErrInvalidExpire    = "ERR invalid expire time in '%s' command"

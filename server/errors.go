@@ -75,8 +75,20 @@ const (
 	ErrListCount          = "ERR count should be greater than 0"
 
 	// --- hashes (cmd_hash.go) ---
+	ErrHashNotInt          = "ERR hash value is not an integer"
+	ErrHashNotFloat        = "ERR hash value is not a float"
+	ErrHashOverflow        = "ERR increment or decrement would overflow"
+	ErrHashIncrArgNaNInf   = "ERR value is NaN or Infinity"
+	ErrHashIncrNaNInf      = "ERR increment would produce NaN or Infinity"
+	ErrHashWithvaluesRange = "ERR value is out of range"
+	// ErrRandCountRange is getRangeLongFromObjectOrReply's message for HRANDFIELD/SRANDMEMBER counts.
+	ErrRandCountRange = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 
 	// --- sets (cmd_set.go) ---
+	ErrSetNumkeys     = "ERR numkeys should be greater than 0"
+	ErrSetNumkeysArgs = "ERR Number of keys can't be greater than number of args"
+	ErrSetLimit       = "ERR LIMIT can't be negative"
+	ErrSetScanCursor  = "ERR invalid cursor"
 
 	// --- sorted sets (cmd_zset.go) ---
 

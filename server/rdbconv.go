@@ -16,6 +16,10 @@ func (s *Server) objectToEntry(key string, o *store.Object, expireMs int64) (*rd
 		e.Kind, e.Str = rdb.KindString, o.Str
 	case store.TypeList:
 		e.Kind, e.Elems = rdb.KindList, listElems(o)
+	case store.TypeHash:
+		e.Kind, e.Pairs = rdb.KindHash, hashPairs(o)
+	case store.TypeSet:
+		e.Kind, e.Elems = rdb.KindSet, setElems(o)
 	default:
 		return nil, fmt.Errorf("type %s not convertible yet", o.Type)
 	}
@@ -32,6 +36,16 @@ func (s *Server) entryToObject(e *rdb.Entry) (store.Object, error) {
 			return o, nil
 		}
 		return store.Object{}, fmt.Errorf("empty list")
+	case rdb.KindHash:
+		if o, ok := s.newHashFromPairs(e.Pairs); ok {
+			return o, nil
+		}
+		return store.Object{}, fmt.Errorf("empty hash")
+	case rdb.KindSet:
+		if o, ok := s.newSetFromElems(e.Elems); ok {
+			return o, nil
+		}
+		return store.Object{}, fmt.Errorf("empty set")
 	}
 	return store.Object{}, fmt.Errorf("type %s not loadable yet", e.Kind)
 }

@@ -8,8 +8,8 @@ import (
 
 var hashSeed = maphash.MakeSeed()
 
-// Hash returns the hash Vigil's dicts use for key.
-func Hash(key string) uint64 { return maphash.String(hashSeed, key) }
+// HashKey returns the hash Vigil's dicts use for key.
+func HashKey(key string) uint64 { return maphash.String(hashSeed, key) }
 
 type entry[V any] struct {
 	key  string
@@ -55,7 +55,7 @@ func (d *Dict[V]) rehash(n int) bool {
 		mask := uint64(len(d.t[1]) - 1)
 		for e != nil {
 			next := e.next
-			h := Hash(e.key) & mask
+			h := HashKey(e.key) & mask
 			e.next = d.t[1][h]
 			d.t[1][h] = e
 			d.used[0]--
@@ -138,7 +138,7 @@ func (d *Dict[V]) find(key string) *entry[V] {
 		return nil
 	}
 	d.step()
-	h := Hash(key)
+	h := HashKey(key)
 	for t := 0; t < 2; t++ {
 		tab := d.t[t]
 		if len(tab) == 0 {
@@ -195,7 +195,7 @@ func (d *Dict[V]) insert(key string, v V) *entry[V] {
 		t = 1
 	}
 	tab := d.t[t]
-	h := Hash(key) & uint64(len(tab)-1)
+	h := HashKey(key) & uint64(len(tab)-1)
 	e := &entry[V]{key: key, val: v, next: tab[h]}
 	tab[h] = e
 	d.used[t]++
@@ -209,7 +209,7 @@ func (d *Dict[V]) Delete(key string) (V, bool) {
 		return zero, false
 	}
 	d.step()
-	h := Hash(key)
+	h := HashKey(key)
 	for t := 0; t < 2; t++ {
 		tab := d.t[t]
 		if len(tab) == 0 {
@@ -415,7 +415,7 @@ func (d *Dict[V]) BucketOf(key string) int {
 	if len(d.t[0]) == 0 {
 		return -1
 	}
-	return int(Hash(key) & uint64(len(d.t[0])-1))
+	return int(HashKey(key) & uint64(len(d.t[0])-1))
 }
 
 // RangeBucket calls fn for every element of bucket b of the frozen table.

@@ -188,10 +188,11 @@ func (s *Server) serializedLength(key string, o *store.Object) int64 {
 	e.Key, e.ExpireMs, e.Idle, e.Freq = nil, -1, -1, -1
 	var cw countWriter
 	enc := rdb.NewEncoder(&cw, s.rdbOptions())
-	if enc.Entry(e) != nil {
+	if enc.Entry(e) != nil || enc.Finish() != nil {
 		return 0
 	}
-	return cw.n - 2 // the type byte and the empty key's length byte
+	// minus the type byte, the empty key's length byte, the EOF opcode and the checksum
+	return cw.n - 2 - 9
 }
 
 // quicklistInfo is DEBUG OBJECT's ql_* suffix for a list. Vigil's lists are not

@@ -256,12 +256,12 @@ func TestLpEntrySize(t *testing.T) {
 		elem string
 		want int
 	}{
-		{"a", 3},       // 7-bit string: header, 1 byte, backlen
-		{"7", 2},       // 7-bit uint
-		{"1000", 3},    // 13-bit int
-		{"-1", 3},      // 13-bit int
-		{"40000", 5},   // 24-bit int
-		{"01", 4},      // not canonical: a string
+		{"a", 3},     // 7-bit string: header, 1 byte, backlen
+		{"7", 2},     // 7-bit uint
+		{"1000", 3},  // 13-bit int
+		{"-1", 3},    // 13-bit int
+		{"40000", 5}, // 24-bit int
+		{"01", 4},    // not canonical: a string
 		{strings.Repeat("x", 63), 65},
 		{strings.Repeat("x", 64), 67},
 		{strings.Repeat("x", 200), 204},

@@ -67,7 +67,7 @@ func debugHelp(c *Client) {
 
 // debugSleep blocks the whole server, as Redis does (strtod: a bad number sleeps 0).
 func debugSleep(c *Client) {
-	secs := strtod(string(c.args[2]))
+	secs := leadingFloat(string(c.args[2]))
 	if d := time.Duration(secs * float64(time.Second)); d > 0 {
 		time.Sleep(d)
 	}
@@ -75,7 +75,7 @@ func debugSleep(c *Client) {
 }
 
 func debugSetActiveExpire(c *Client) {
-	c.srv.activeExpireEnabled = atoi(c.args[2]) != 0
+	c.srv.activeExpireEnabled = leadingInt(c.args[2]) != 0
 	c.ok()
 }
 
@@ -461,8 +461,8 @@ func (s *Server) datasetDigest() digest {
 	return final
 }
 
-// strtod parses the longest leading float of s as C's strtod does (0 when none).
-func strtod(s string) float64 {
+// leadingFloat parses the longest leading float of s as C's strtod does (0 when none).
+func leadingFloat(s string) float64 {
 	s = strings.TrimLeft(s, " \t\n\v\f\r")
 	for end := len(s); end > 0; end-- {
 		if f, err := strconv.ParseFloat(s[:end], 64); err == nil {
@@ -474,8 +474,8 @@ func strtod(s string) float64 {
 	return 0
 }
 
-// atoi parses the leading integer of b as C's atoi does (0 when none).
-func atoi(b []byte) int64 {
+// leadingInt parses the leading integer of b as C's atoi does (0 when none).
+func leadingInt(b []byte) int64 {
 	s := strings.TrimLeft(string(b), " \t\n\v\f\r")
 	end := 0
 	if end < len(s) && (s[end] == '-' || s[end] == '+') {

@@ -273,14 +273,14 @@ func TestLpEntrySize(t *testing.T) {
 	}
 }
 
-func TestStrtodAtoi(t *testing.T) {
+func TestLeadingFloatInt(t *testing.T) {
 	fcases := []struct {
 		in   string
 		want float64
 	}{{"1.5", 1.5}, {"1.5abc", 1.5}, {"x", 0}, {" 2", 2}, {"", 0}, {"-0.25s", -0.25}}
 	for _, tc := range fcases {
-		if got := strtod(tc.in); got != tc.want {
-			t.Errorf("strtod(%q): got %v, want %v", tc.in, got, tc.want)
+		if got := leadingFloat(tc.in); got != tc.want {
+			t.Errorf("leadingFloat(%q): got %v, want %v", tc.in, got, tc.want)
 		}
 	}
 	icases := []struct {
@@ -288,8 +288,8 @@ func TestStrtodAtoi(t *testing.T) {
 		want int64
 	}{{"1", 1}, {"12x", 12}, {"x", 0}, {"-3", -3}, {"", 0}}
 	for _, tc := range icases {
-		if got := atoi([]byte(tc.in)); got != tc.want {
-			t.Errorf("atoi(%q): got %v, want %v", tc.in, got, tc.want)
+		if got := leadingInt([]byte(tc.in)); got != tc.want {
+			t.Errorf("leadingInt(%q): got %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }

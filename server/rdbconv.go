@@ -56,4 +56,3 @@ func (s *Server) entryToObject(e *rdb.Entry) (store.Object, error) {
 	}
 	return store.Object{}, fmt.Errorf("type %s not loadable yet", e.Kind)
 }
-

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ func argcBetween(lo, hi int) func(int) bool { return func(n int) bool { return n
 func debugSubcommands() map[string]debugSub {
 	return map[string]debugSub{
 		"help":                         {argcIs(2), debugHelp},
+		"reload":                       {argcBetween(2, 5), debugReload},
 		"sleep":                        {argcIs(3), debugSleep},
 		"set-active-expire":            {argcIs(3), debugSetActiveExpire},
 		"object":                       {argcIs(3), debugObject},
@@ -593,4 +595,49 @@ var debugHelpLines = []string{
 	"    Enable or disable the reply buffer resize cron job",
 	"CLUSTERLINK KILL <to|from|all> <node-id>",
 	"    Kills the link based on the direction to/from (both) with the provided node.",
+}
+
+// debugReload is DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dump, empty the
+// dataset, load the dump back (with the execution lock held throughout, as Redis blocks).
+func debugReload(c *Client) {
+	flush, save, merge := true, true, false
+	for _, a := range c.args[2:] {
+		switch {
+		case argEqualFold(a, "merge"):
+			merge = true
+		case argEqualFold(a, "noflush"):
+			flush = false
+		case argEqualFold(a, "nosave"):
+			save = false
+		default:
+			c.err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+			return
+		}
+	}
+	s := c.srv
+	if save {
+		if err := s.saveLocked(); err != nil {
+			c.err("ERR")
+			return
+		}
+	}
+	if flush {
+		for _, db := range s.dbs {
+			db.Keys = store.NewDict[store.Object]()
+			db.Expires = store.NewDict[int64]()
+		}
+	}
+	f, err := os.Open(s.dumpPath())
+	if err != nil {
+		c.err("ERR Error trying to load the RDB dump")
+		return
+	}
+	defer f.Close()
+	if _, _, err := s.loadRDB(f, loadOptions{locked: true, merge: merge}); err != nil {
+		s.log.Warn().Err(err).Msg("DEBUG RELOAD failed to load the dump")
+		c.err("ERR Error trying to load the RDB dump")
+		return
+	}
+	s.log.Warn().Msg("DB reloaded by DEBUG RELOAD")
+	c.ok()
 }

@@ -518,10 +518,13 @@ func cmdZScan(c *Client) {
 		count *= 2
 		maxIter := count * 10
 		scanned := int64(0)
-		for {
+		for { // do { scan } while (cursor && maxiterations-- && scanned < count)
 			cursor = zs.Scan(cursor, func(m string, s float64) { scanned += 2; keep(m, s) })
+			if cursor == 0 || maxIter == 0 {
+				break
+			}
 			maxIter--
-			if cursor == 0 || maxIter == 0 || scanned >= count {
+			if scanned >= count {
 				break
 			}
 		}

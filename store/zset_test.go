@@ -318,3 +318,16 @@ func BenchmarkZSetAddSkiplist(b *testing.B) {
 		z.Add(members[i&(1<<16-1)], float64(i), 0, testLim)
 	}
 }
+
+func BenchmarkZSetRank(b *testing.B) {
+	z := NewZSetSkiplist()
+	members := make([]string, 100000)
+	for i := range members {
+		members[i] = fmt.Sprintf("m:%012d", rand.IntN(1000000))
+		z.Add(members[i], float64(rand.IntN(1000000)), 0, testLim)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z.Rank(members[i%len(members)])
+	}
+}

@@ -18,10 +18,33 @@ type zslLevel struct {
 }
 
 type zslNode struct {
-	member   string
 	score    float64
+	level    []zslLevel // points into the node's own allocation for levels 1-4
+	inline   [1]zslLevel
+	member   string
 	backward *zslNode
-	level    []zslLevel
+}
+
+// newNode allocates a node with its level array in the same allocation for levels
+// up to 4, so that a hop reads one memory region (as Redis's flexible array member).
+func newNode(level int, score float64, member string) *zslNode {
+	var x *zslNode
+	switch {
+	case level == 1:
+		x = &zslNode{}
+		x.level = x.inline[:]
+	case level <= 4:
+		n := &struct {
+			zslNode
+			levels [4]zslLevel
+		}{}
+		x = &n.zslNode
+		x.level = n.levels[:level]
+	default:
+		x = &zslNode{level: make([]zslLevel, level)}
+	}
+	x.score, x.member = score, member
+	return x
 }
 
 type skiplist struct {
@@ -71,7 +94,7 @@ func (zsl *skiplist) insert(score float64, member string) *zslNode {
 		}
 		zsl.level = level
 	}
-	x = &zslNode{member: member, score: score, level: make([]zslLevel, level)}
+	x = newNode(level, score, member)
 	for i := 0; i < level; i++ {
 		x.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = x
@@ -162,7 +185,7 @@ func (zsl *skiplist) rank(score float64, member string) int {
 			rank += x.level[i].span
 			x = x.level[i].forward
 		}
-		if x != zsl.header && x.member == member && x.score == score {
+		if x != zsl.header && x.score == score && x.member == member {
 			return rank
 		}
 	}

@@ -114,6 +114,9 @@ func buildCommandTable() commandTable {
 		multiCommands(),
 		pubsubCommands(),
 		configCommands(),
+		persistCommands(),
+		monitorCommands(),
+		dumpCommands(),
 	} {
 		t.add(family...)
 	}

@@ -35,7 +35,7 @@ func (s *Server) processCommand(c *Client, args [][]byte) {
 		s.rejectCommand(c, cmd, ErrNotAllowedInMulti)
 		return
 	}
-	for _, gate := range s.gates() {
+	for _, gate := range s.gateList {
 		if msg := gate(c, cmd); msg != "" {
 			s.rejectCommand(c, cmd, msg)
 			return
@@ -59,9 +59,9 @@ func (s *Server) processCommand(c *Client, args [][]byte) {
 // MISCONF, LOADING...). It returns the error reply text, or "" to let the command run.
 type gate func(c *Client, cmd *Command) string
 
-// gates returns the checks in Redis's order. Families add theirs here.
+// gates returns the checks in Redis's order (built once, in New). Families add theirs here.
 func (s *Server) gates() []gate {
-	return []gate{s.gateOOM}
+	return []gate{s.gateOOM, s.gateMisconf, s.gateLoading}
 }
 
 // rejectCommand replies msg without running the command; inside MULTI it also makes EXEC fail.
@@ -71,6 +71,10 @@ func (s *Server) rejectCommand(c *Client, cmd *Command, msg string) {
 	}
 	if cmd != nil {
 		cmd.stats.rejected++
+		if cmd.Name == "exec" {
+			s.execAbort(c, msg)
+			return
+		}
 	}
 	c.err(msg)
 }

@@ -47,6 +47,15 @@ type Server struct {
 	unitDepth  int          // nesting of execution units (EXEC, blocked-client serving)
 	propagator []Propagator // consumers of the write stream (replication, AOF)
 	readyKeys  []readyKey   // keys that may unblock clients, served after each command
+	snap       *snapshot    // the point-in-time snapshot being written, if any
+	persist    persistState // RDB saving and loading state
+	gateList   []gate       // pre-execution checks, see gates
+	exitCode   int          // process exit status after Serve returns
+
+	evict       evictState  // maxmemory eviction and memory accounting (evict.go)
+	expire      expireState // active expiry and dict maintenance (expire.go)
+	notifyFlags NotifyClass // parsed notify-keyspace-events (see setNotifyFlags)
+	pubsub      pubsubState // channels, patterns and shard channels with their subscribers
 
 	tasks    []func(*Server) // cron tasks, see cronTaskList
 	done     chan struct{}
@@ -87,7 +96,13 @@ func New(cfg *config.Server, log zerolog.Logger) *Server {
 		done:      make(chan struct{}),
 	}
 	s.stats.errors = map[string]int64{}
+	s.pubsub = newPubsubState()
+	if err := s.setNotifyFlags(cfg.NotifyKeyspaceEvents); err != nil {
+		s.log.Warn().Err(err).Str("value", cfg.NotifyKeyspaceEvents).Msg("notify-keyspace-events ignored")
+	}
 	s.tasks = cronTaskList()
+	s.gateList = s.gates()
+	s.persist = persistState{lastSave: time.Now(), lastBgsaveOK: true, lastBgsaveSecs: -1}
 	s.dbs = make([]*store.DB, cfg.Databases)
 	s.dbState = make([]dbState, cfg.Databases)
 	for i := range s.dbs {

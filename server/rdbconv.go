@@ -1,0 +1,52 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/vigil-db/vigil/rdb"
+	"github.com/vigil-db/vigil/store"
+)
+
+// objectToEntry converts a stored value to its RDB form. The slices alias the object:
+// the encoder consumes them before the execution lock is released.
+func (s *Server) objectToEntry(key string, o *store.Object, expireMs int64) (*rdb.Entry, error) {
+	e := &rdb.Entry{Key: []byte(key), ExpireMs: expireMs, Idle: -1, Freq: -1}
+	switch o.Type {
+	case store.TypeString:
+		e.Kind, e.Str = rdb.KindString, o.Str
+	case store.TypeList:
+		e.Kind, e.Elems = rdb.KindList, listElems(o)
+	case store.TypeHash:
+		e.Kind, e.Pairs = rdb.KindHash, hashPairs(o)
+	case store.TypeSet:
+		e.Kind, e.Elems = rdb.KindSet, setElems(o)
+	default:
+		return nil, fmt.Errorf("type %s not convertible yet", o.Type)
+	}
+	return e, nil
+}
+
+// entryToObject builds the stored value of a loaded key.
+func (s *Server) entryToObject(e *rdb.Entry) (store.Object, error) {
+	switch e.Kind {
+	case rdb.KindString:
+		return store.NewString(e.Str), nil
+	case rdb.KindList:
+		if o, ok := newListFromElems(e.Elems); ok {
+			return o, nil
+		}
+		return store.Object{}, fmt.Errorf("empty list")
+	case rdb.KindHash:
+		if o, ok := s.newHashFromPairs(e.Pairs); ok {
+			return o, nil
+		}
+		return store.Object{}, fmt.Errorf("empty hash")
+	case rdb.KindSet:
+		if o, ok := s.newSetFromElems(e.Elems); ok {
+			return o, nil
+		}
+		return store.Object{}, fmt.Errorf("empty set")
+	}
+	return store.Object{}, fmt.Errorf("type %s not loadable yet", e.Kind)
+}
+

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
+	"github.com/vigil-db/vigil/rdb"
 	"github.com/vigil-db/vigil/server/resp"
 	"github.com/vigil-db/vigil/store"
 )
@@ -532,4 +536,40 @@ func bzpopGeneric(c *Client, keys [][]byte, max bool, timeoutArg []byte, count i
 		return true
 	}
 	c.blockOn(keys, deadline, serve, func(c *Client) { c.w.NullArray() })
+}
+
+// --- RDB conversion ---
+
+// zsetMembers returns the members of a sorted set in order (lowest score first), for the
+// RDB encoder; the member slices alias the set.
+func zsetMembers(o *store.Object) []rdb.ZMember {
+	zs := zsetOf(o)
+	out := make([]rdb.ZMember, 0, zs.Len())
+	zs.Range(false, func(m string, s float64) bool {
+		out = append(out, rdb.ZMember{Member: unsafe.Slice(unsafe.StringData(m), len(m)), Score: s})
+		return true
+	})
+	return out
+}
+
+// newZSetFromMembers builds a sorted set from loaded members (copied), with the encoding
+// Redis 7.0's loader gives a RDB_TYPE_ZSET_2 value: listpack when it fits the
+// zset-max-listpack-* limits. Redis refuses empty sorted sets and duplicate members.
+func (s *Server) newZSetFromMembers(members []rdb.ZMember) (store.Object, error) {
+	if len(members) == 0 {
+		return store.Object{}, errors.New("empty sorted set")
+	}
+	zs := store.NewZSetSkiplist()
+	maxLen, total := 0, 0
+	for _, m := range members {
+		if _, dup := zs.Score(k(m.Member)); dup {
+			return store.Object{}, fmt.Errorf("duplicate sorted set member %q", m.Member)
+		}
+		zs.Insert(k(m.Member), m.Score)
+		maxLen = max(maxLen, len(m.Member))
+		total += len(m.Member)
+	}
+	lim := store.Limits{MaxEntries: s.cfg.ZsetMaxListpackEntries, MaxValue: s.cfg.ZsetMaxListpackValue}
+	zs.ConvertToListpackIfFits(lim, maxLen, total)
+	return store.Object{Type: store.TypeZSet, Ptr: zs}, nil
 }

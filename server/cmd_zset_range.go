@@ -14,7 +14,6 @@ import (
 
 // --- number and range parsing ---
 
-func isCSpace(b byte) bool { return b == ' ' || (b >= '\t' && b <= '\r') }
 func isDigit(b byte) bool  { return b >= '0' && b <= '9' }
 func isHexDigit(b byte) bool {
 	return isDigit(b) || (b|0x20 >= 'a' && b|0x20 <= 'f')

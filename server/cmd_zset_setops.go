@@ -14,19 +14,11 @@ import (
 
 // ZUNION, ZINTER, ZDIFF (and their STORE forms), ZINTERCARD, ZRANDMEMBER and ZSCAN.
 
-// zsetOpSet is the view of a plain set (type set) that ZUNION/ZINTER/ZDIFF need: every
-// member counts with score 1. The set type of the store must implement it.
-type zsetOpSet interface {
-	Len() int
-	Contains(member string) bool
-	Range(fn func(member string) bool)
-}
-
 // zopSrc is one input of a set operation: a sorted set, a set, or nothing (missing key).
 type zopSrc struct {
 	obj    *store.Object
 	zs     *store.ZSet
-	set    zsetOpSet
+	set    *store.Set // every member scores 1
 	weight float64
 }
 
@@ -139,11 +131,7 @@ func zsetOpSources(c *Client, numkeysIdx int) ([]zopSrc, int, bool) {
 		case store.TypeZSet:
 			srcs[i].zs = zsetOf(o)
 		case store.TypeSet:
-			set, ok := o.Ptr.(zsetOpSet)
-			if !ok {
-				panic("server: the set type does not implement zsetOpSet")
-			}
-			srcs[i].set = set
+			srcs[i].set = o.Ptr.(*store.Set)
 		default:
 			c.err(ErrWrongType)
 			return nil, 0, false
@@ -431,42 +419,10 @@ func zrandMemberWithCount(c *Client, l int64, withScores bool) {
 
 // --- ZSCAN ---
 
-// parseScanCursor is Redis's parseScanCursorOrReply (strtoul, base 10).
-func parseScanCursor(b []byte) (uint64, bool) {
-	if len(b) > 0 && isCSpace(b[0]) {
-		return 0, false
-	}
-	i, neg := 0, false
-	if i < len(b) && (b[i] == '+' || b[i] == '-') {
-		neg = b[i] == '-'
-		i++
-	}
-	start := i
-	for i < len(b) && isDigit(b[i]) {
-		i++
-	}
-	if i == start { // no conversion: strtoul leaves the end pointer at the start
-		return 0, len(b) == 0 || b[0] == 0
-	}
-	if i < len(b) && b[i] != 0 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(k(b[start:i]), 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
-var emptyScan = []byte("*2\r\n$1\r\n0\r\n*0\r\n")
-
 func cmdZScan(c *Client) {
-	cursor, ok := parseScanCursor(c.args[2])
+	cursor, ok := parseCollScanCursor(c.args[2])
 	if !ok {
-		c.err(ErrZScanCursor)
+		c.err(ErrSetScanCursor)
 		return
 	}
 	o, ok := c.readTyped(c.args[1], store.TypeZSet)
@@ -474,39 +430,17 @@ func cmdZScan(c *Client) {
 		return
 	}
 	if o == nil {
-		c.w.Raw(emptyScan)
+		writeEmptyScan(c)
 		return
 	}
-	count := int64(10)
-	var pattern []byte
-	for i := 3; i < len(c.args); i += 2 {
-		left := len(c.args) - i
-		switch {
-		case isArg(c.args[i], "count") && left >= 2:
-			n, ok := resp.ParseInt(c.args[i+1])
-			if !ok {
-				c.err(ErrNotInt)
-				return
-			}
-			if n < 1 {
-				c.err(ErrSyntax)
-				return
-			}
-			count = n
-		case isArg(c.args[i], "match") && left >= 2:
-			pattern = c.args[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil
-			}
-		default:
-			c.err(ErrSyntax)
-			return
-		}
+	opt, ok := parseCollScanOpts(c, c.args[3:])
+	if !ok {
+		return
 	}
 	zs := zsetOf(o)
 	var items []store.ZEntry
 	keep := func(m string, s float64) {
-		if pattern == nil || zscanMatch(pattern, m) {
+		if !opt.usePattern || collScanMatch(opt.pattern, sb(m)) {
 			items = append(items, store.ZEntry{Member: m, Score: s})
 		}
 	}
@@ -515,19 +449,7 @@ func cmdZScan(c *Client) {
 		zs.Range(false, func(m string, s float64) bool { keep(m, s); return true })
 		cursor = 0
 	} else {
-		count *= 2
-		maxIter := count * 10
-		scanned := int64(0)
-		for { // do { scan } while (cursor && maxiterations-- && scanned < count)
-			cursor = zs.Scan(cursor, func(m string, s float64) { scanned += 2; keep(m, s) })
-			if cursor == 0 || maxIter == 0 {
-				break
-			}
-			maxIter--
-			if scanned >= count {
-				break
-			}
-		}
+		cursor = scanDict(zs.Dict(), cursor, opt.count*2, 2, keep)
 	}
 	c.w.Array(2)
 	c.w.BulkInt(int64(cursor))
@@ -550,108 +472,4 @@ func appendListpackScore(dst []byte, s float64) []byte {
 		return strconv.AppendInt(dst, int64(s), 10)
 	}
 	return resp.AppendDouble(dst, s)
-}
-
-// zscanMatch is Redis's stringmatchlen (glob-style, case-sensitive) on a member.
-func zscanMatch(pattern []byte, s string) bool {
-	skip := false
-	return globMatch(pattern, 0, s, 0, &skip)
-}
-
-func globAt(p []byte, i int) byte {
-	if i < len(p) {
-		return p[i]
-	}
-	return 0
-}
-
-// globMatch ports stringmatchlen_impl with indexes; reads past the end see the NUL that
-// terminates sds strings in C.
-func globMatch(p []byte, pi int, s string, si int, skipLonger *bool) bool {
-	for pi < len(p) && si < len(s) {
-		switch p[pi] {
-		case '*':
-			for pi < len(p) && globAt(p, pi+1) == '*' {
-				pi++
-			}
-			if len(p)-pi == 1 {
-				return true
-			}
-			for si < len(s) {
-				if globMatch(p, pi+1, s, si, skipLonger) {
-					return true
-				}
-				if *skipLonger {
-					return false
-				}
-				si++
-			}
-			*skipLonger = true
-			return false
-		case '?':
-			si++
-		case '[':
-			pi++
-			not := globAt(p, pi) == '^'
-			if not {
-				pi++
-			}
-			match := false
-		class:
-			for {
-				switch {
-				case globAt(p, pi) == '\\' && len(p)-pi >= 2:
-					pi++
-					if p[pi] == s[si] {
-						match = true
-					}
-				case globAt(p, pi) == ']':
-					break class
-				case pi >= len(p):
-					pi--
-					break class
-				case len(p)-pi >= 3 && p[pi+1] == '-':
-					lo, hi := int(int8(p[pi])), int(int8(p[pi+2]))
-					if lo > hi {
-						lo, hi = hi, lo
-					}
-					ch := int(int8(s[si]))
-					pi += 2
-					if ch >= lo && ch <= hi {
-						match = true
-					}
-				default:
-					if p[pi] == s[si] {
-						match = true
-					}
-				}
-				pi++
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			si++
-		case '\\':
-			if len(p)-pi >= 2 {
-				pi++
-			}
-			fallthrough
-		default:
-			if p[pi] != s[si] {
-				return false
-			}
-			si++
-		}
-		pi++
-		if si == len(s) {
-			for globAt(p, pi) == '*' {
-				pi++
-			}
-			break
-		}
-	}
-	return pi == len(p) && si == len(s)
 }

@@ -97,7 +97,6 @@ const (
 	ErrZCount           = "ERR count should be greater than 0"
 	ErrZRandCountRange  = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 	ErrZRandScoresRange = "ERR value is out of range"
-	ErrZScanCursor      = "ERR invalid cursor"
 
 	// --- generic keys (cmd_keys.go) ---
 	ErrInvalidCursor        = "ERR invalid cursor"

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"unsafe"
 )
 
 // ZEntry is one member of a sorted set with its score.
@@ -614,11 +615,22 @@ func (z *ZSet) Random() ZEntry {
 	return ZEntry{Member: m, Score: s}
 }
 
-// Scan visits a skiplist-encoded set's dict at cursor (see Dict.Scan) and returns the
-// next cursor. Listpack-encoded sets are scanned whole with Range.
-func (z *ZSet) Scan(cursor uint64, fn func(member string, score float64)) uint64 {
-	return z.dict.Scan(cursor, fn)
+// Dict returns the member-to-score dict of a skiplist-encoded set (for SCAN), or nil
+// for a listpack-encoded one, which is scanned whole with Range.
+func (z *ZSet) Dict() *Dict[float64] { return z.dict }
+
+// Elements returns the members in order (lowest score first); they alias the set.
+func (z *ZSet) Elements() [][]byte {
+	out := make([][]byte, 0, z.Len())
+	z.Range(false, func(m string, _ float64) bool {
+		out = append(out, unsafe.Slice(unsafe.StringData(m), len(m)))
+		return true
+	})
+	return out
 }
+
+// Copy returns a deep copy (COPY).
+func (z *ZSet) Copy() any { return z.Clone() }
 
 // Clone returns a deep copy with the same encoding (COPY, DEBUG RELOAD).
 func (z *ZSet) Clone() *ZSet {

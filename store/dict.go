@@ -418,12 +418,13 @@ func (d *Dict[V]) BucketOf(key string) int {
 	return int(HashKey(key) & uint64(len(d.t[0])-1))
 }
 
-// RangeBucket calls fn for every element of bucket b of the frozen table.
-func (d *Dict[V]) RangeBucket(b int, fn func(key string, v V)) {
+// RangeBucket calls fn for every element of bucket b of the frozen table, with a
+// pointer to the stored value (fn must not modify the dict).
+func (d *Dict[V]) RangeBucket(b int, fn func(key string, v *V)) {
 	if b < 0 || b >= len(d.t[0]) {
 		return
 	}
 	for e := d.t[0][b]; e != nil; e = e.next {
-		fn(e.key, e.val)
+		fn(e.key, &e.val)
 	}
 }

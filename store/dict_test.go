@@ -93,7 +93,7 @@ func TestDictFreezeKeepsBuckets(t *testing.T) {
 	}
 	total := 0
 	for i := 0; i < d.BucketCount(); i++ {
-		d.RangeBucket(i, func(string, int) { total++ })
+		d.RangeBucket(i, func(string, *int) { total++ })
 	}
 	if total != 5000 {
 		t.Fatalf("RangeBucket visited %d elements, want 5000", total)

@@ -14,7 +14,7 @@ import (
 
 // --- number and range parsing ---
 
-func isDigit(b byte) bool  { return b >= '0' && b <= '9' }
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 func isHexDigit(b byte) bool {
 	return isDigit(b) || (b|0x20 >= 'a' && b|0x20 <= 'f')
 }

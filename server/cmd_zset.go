@@ -113,28 +113,32 @@ func zaddOptions(args [][]byte, flags store.AddFlags) (store.AddFlags, bool, int
 	return flags, ch, idx
 }
 
+// zaddCheck validates ZADD's flags and pair count; it returns the error text or "" and
+// the number of score-member pairs.
+func zaddCheck(flags store.AddFlags, pairsArgs int) (string, int) {
+	nx, xx := flags&store.AddNX != 0, flags&store.AddXX != 0
+	gt, lt := flags&store.AddGT != 0, flags&store.AddLT != 0
+	switch {
+	case pairsArgs%2 != 0 || pairsArgs == 0:
+		return ErrSyntax, 0
+	case nx && xx:
+		return ErrZAddXXNX, 0
+	case (gt && nx) || (lt && nx) || (gt && lt):
+		return ErrZAddGTLTNX, 0
+	case flags&store.AddIncr != 0 && pairsArgs > 2:
+		return ErrZAddIncrPair, 0
+	}
+	return "", pairsArgs / 2
+}
+
 // zaddGeneric is Redis's zaddGenericCommand, shared by ZADD and ZINCRBY.
 func zaddGeneric(c *Client, flags store.AddFlags) {
 	key := c.args[1]
 	flags, ch, scoreIdx := zaddOptions(c.args, flags)
-	incr := flags&store.AddIncr != 0
-	nx, xx := flags&store.AddNX != 0, flags&store.AddXX != 0
-	gt, lt := flags&store.AddGT != 0, flags&store.AddLT != 0
-	elements := len(c.args) - scoreIdx
-	if elements%2 != 0 || elements == 0 {
-		c.err(ErrSyntax)
-		return
-	}
-	elements /= 2
-	switch {
-	case nx && xx:
-		c.err(ErrZAddXXNX)
-		return
-	case (gt && nx) || (lt && nx) || (gt && lt):
-		c.err(ErrZAddGTLTNX)
-		return
-	case incr && elements > 1:
-		c.err(ErrZAddIncrPair)
+	incr, xx := flags&store.AddIncr != 0, flags&store.AddXX != 0
+	msg, elements := zaddCheck(flags, len(c.args)-scoreIdx)
+	if msg != "" {
+		c.err(msg)
 		return
 	}
 	var buf [16]float64

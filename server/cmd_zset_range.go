@@ -363,22 +363,11 @@ func zrangeGeneric(c *Client, argStart int, storeDst bool, typ zrangeType, dir z
 
 func zrangeByRank(sink *zrangeSink, zs *store.ZSet, start, end int64, reverse bool) {
 	llen := int64(zs.Len())
-	if start < 0 {
-		start += llen
-	}
-	if end < 0 {
-		end += llen
-	}
-	if start < 0 {
-		start = 0
-	}
-	if start > end || start >= llen {
+	start, end, ok := clampRank(start, end, llen)
+	if !ok {
 		sink.begin(0)
 		sink.finish()
 		return
-	}
-	if end >= llen {
-		end = llen - 1
 	}
 	n := end - start + 1
 	sink.begin(int(n))
@@ -564,38 +553,59 @@ func zcountGeneric(c *Client, lex bool) {
 	}
 }
 
-func zremrangeGeneric(c *Client, typ zrangeType) {
-	key := c.args[1]
-	var start, end int64
-	var sr store.ScoreRange
-	var lr store.LexRange
-	var event string
-	switch typ {
+var zremEvents = [...]string{zrangeRank: "zremrangebyrank", zrangeScore: "zremrangebyscore", zrangeLex: "zremrangebylex"}
+
+// parseZRemRange parses the <start> <stop> or <min> <max> of ZREMRANGEBY*.
+func parseZRemRange(c *Client, opt *zrangeOpts) bool {
+	var ok bool
+	switch opt.typ {
 	case zrangeRank:
-		event = "zremrangebyrank"
-		var ok1, ok2 bool
-		start, ok1 = resp.ParseInt(c.args[2])
-		if ok1 {
-			end, ok2 = resp.ParseInt(c.args[3])
+		var ok2 bool
+		opt.start, ok = resp.ParseInt(c.args[2])
+		if ok {
+			opt.end, ok2 = resp.ParseInt(c.args[3])
 		}
-		if !ok1 || !ok2 {
+		if !ok || !ok2 {
 			c.err(ErrNotInt)
-			return
+			return false
 		}
 	case zrangeScore:
-		event = "zremrangebyscore"
-		var ok bool
-		if sr, ok = parseScoreRange(c.args[2], c.args[3]); !ok {
+		if opt.score, ok = parseScoreRange(c.args[2], c.args[3]); !ok {
 			c.err(ErrZMinMaxNotFloat)
-			return
+			return false
 		}
 	case zrangeLex:
-		event = "zremrangebylex"
-		var ok bool
-		if lr, ok = parseLexRange(c.args[2], c.args[3]); !ok {
+		if opt.lex, ok = parseLexRange(c.args[2], c.args[3]); !ok {
 			c.err(ErrZMinMaxNotLex)
-			return
+			return false
 		}
+	}
+	return true
+}
+
+// clampRank turns start/end (negative: from the end) into valid ranks of a set of llen
+// members; false when the range is empty.
+func clampRank(start, end, llen int64) (int64, int64, bool) {
+	if start < 0 {
+		start += llen
+	}
+	if end < 0 {
+		end += llen
+	}
+	if start < 0 {
+		start = 0
+	}
+	if start > end || start >= llen {
+		return 0, 0, false
+	}
+	return start, min(end, llen-1), true
+}
+
+func zremrangeGeneric(c *Client, typ zrangeType) {
+	key := c.args[1]
+	opt := zrangeOpts{typ: typ}
+	if !parseZRemRange(c, &opt) {
+		return
 	}
 	o, ok := c.writeTyped(key, store.TypeZSet)
 	if !ok {
@@ -609,37 +619,24 @@ func zremrangeGeneric(c *Client, typ zrangeType) {
 	deleted := 0
 	switch typ {
 	case zrangeRank:
-		llen := int64(zs.Len())
-		if start < 0 {
-			start += llen
-		}
-		if end < 0 {
-			end += llen
-		}
-		if start < 0 {
-			start = 0
-		}
-		if start > end || start >= llen {
+		start, end, ok := clampRank(opt.start, opt.end, int64(zs.Len()))
+		if !ok {
 			c.w.Int(0)
 			return
 		}
-		if end >= llen {
-			end = llen - 1
-		}
 		deleted = zs.DeleteRangeByRank(int(start), int(end))
 	case zrangeScore:
-		deleted = zs.DeleteRangeByScore(&sr)
+		deleted = zs.DeleteRangeByScore(&opt.score)
 	case zrangeLex:
-		deleted = zs.DeleteRangeByLex(&lr)
+		deleted = zs.DeleteRangeByLex(&opt.lex)
 	}
-	removed := false
-	if zs.Len() == 0 {
+	removed := zs.Len() == 0
+	if removed {
 		c.dbDelete(key)
-		removed = true
 	}
 	if deleted > 0 {
 		c.touch(key)
-		c.notify(NotifyZSet, event, key)
+		c.notify(NotifyZSet, zremEvents[typ], key)
 		if removed {
 			c.notify(NotifyGeneric, "del", key)
 		}

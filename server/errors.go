@@ -91,6 +91,21 @@ const (
 	ErrSetScanCursor  = "ERR invalid cursor"
 
 	// --- sorted sets (cmd_zset.go) ---
+	ErrZAddXXNX         = "ERR XX and NX options at the same time are not compatible"
+	ErrZAddGTLTNX       = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	ErrZAddIncrPair     = "ERR INCR option supports a single increment-element pair"
+	ErrZScoreNaN        = "ERR resulting score is not a number (NaN)"
+	ErrZRangeLimit      = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	ErrZRangeScoresLex  = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	ErrZMinMaxNotFloat  = "ERR min or max is not a float"
+	ErrZMinMaxNotLex    = "ERR min or max not valid string range item"
+	ErrZWeightNotFloat  = "ERR weight value is not a float"
+	ErrZAtLeastOneKey   = "ERR at least 1 input key is needed for '%s' command"
+	ErrZLimitNegative   = "ERR LIMIT can't be negative"
+	ErrZNumkeys         = "ERR numkeys should be greater than 0"
+	ErrZCount           = "ERR count should be greater than 0"
+	ErrZRandCountRange  = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	ErrZRandScoresRange = "ERR value is out of range"
 
 	// --- generic keys (cmd_keys.go) ---
 	ErrInvalidCursor        = "ERR invalid cursor"

@@ -27,6 +27,8 @@ func (s *Server) fillEntry(e *rdb.Entry, key string, o *store.Object, expireMs i
 		e.Kind, e.Pairs = rdb.KindHash, hashPairs(o)
 	case store.TypeSet:
 		e.Kind, e.Elems = rdb.KindSet, setElems(o)
+	case store.TypeZSet:
+		e.Kind, e.ZSet = rdb.KindZSet, zsetMembers(o)
 	default:
 		return fmt.Errorf("type %s not convertible yet", o.Type)
 	}
@@ -53,6 +55,8 @@ func (s *Server) entryToObject(e *rdb.Entry) (store.Object, error) {
 			return o, nil
 		}
 		return store.Object{}, fmt.Errorf("empty set")
+	case rdb.KindZSet:
+		return s.newZSetFromMembers(e.ZSet)
 	}
 	return store.Object{}, fmt.Errorf("type %s not loadable yet", e.Kind)
 }

@@ -13,14 +13,14 @@ tmp=$(mktemp -d)
 cleanup() { redis-cli -p $VPORT shutdown nosave >/dev/null 2>&1 || true; redis-cli -p $RPORT shutdown nosave >/dev/null 2>&1 || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 mkdir -p "$tmp/v" "$tmp/r"
-bin/vigil server --port $VPORT --bind 127.0.0.1 --save "" --dir "$tmp/v" >"$tmp/vigil.log" 2>&1 &
+bin/vigil server --port $VPORT --bind 127.0.0.1 --save "" --dir "$tmp/v" ${VIGIL_ARGS:-} >"$tmp/vigil.log" 2>&1 &
 VPID=$!
 redis-server --port $RPORT --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/r" >"$tmp/redis.log" 2>&1 &
 RPID=$!
 for p in $VPORT $RPORT; do for i in $(seq 100); do redis-cli -p $p ping >/dev/null 2>&1 && break; sleep 0.1; done; done
 now_ms() { date +%s%3N; }
 rss() { awk '/VmRSS/ {print $2*1024}' /proc/$1/status; }
-echo "# persistence: $KEYS keys (SET key:<i> <16 bytes>)"
+echo "# vigil args: ${VIGIL_ARGS:-none}; persistence: $KEYS keys (SET key:<i> <16 bytes>)"
 for who in vigil redis; do
 	port=$VPORT; [ $who = redis ] && port=$RPORT
 	awk -v n=$KEYS 'BEGIN { for (i=0;i<n;i++) printf "*3\r\n$3\r\nSET\r\n$%d\r\nkey:%d\r\n$16\r\nvalue-0123456789\r\n", length("key:" i), i }' | redis-cli -p $port --pipe >/dev/null

@@ -344,7 +344,8 @@ func zsetShort(z []ZMember, max int) bool {
 	return true
 }
 
-// formatScore formats a score as Redis's listpack does (%.17g, shortest round-trip form).
+// formatScore formats a score as Redis 7.0's zzlInsertAt stores it in a listpack: whole
+// numbers within +-2^62 as integers (double2ll; -0 becomes 0), others with %.17g.
 func formatScore(f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
@@ -352,7 +353,7 @@ func formatScore(f float64) []byte {
 	case math.IsInf(f, -1):
 		return []byte("-inf")
 	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e17 {
+	if f == math.Trunc(f) && f >= -(1<<62) && f <= 1<<62 {
 		return strconv.AppendInt(nil, int64(f), 10)
 	}
 	return strconv.AppendFloat(nil, f, 'g', 17, 64)

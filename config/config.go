@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Server is the typed configuration of one `vigil server` (redis-server) process.
 // Every field mirrors a Redis 7.0 directive; the directive name is given in the
@@ -12,8 +16,9 @@ type Server struct {
 
 	// --- network ---
 
-	// Bind lists the addresses to listen on (bind). Default "127.0.0.1 -::1"
-	// as in Redis's shipped redis.conf; a leading '-' means "skip if unavailable".
+	// Bind lists the addresses to listen on (bind). Default "* -::*", what
+	// redis-server uses without a file (the shipped redis.conf says
+	// "127.0.0.1 -::1"); a leading '-' means "skip if unavailable".
 	Bind []string
 	// Port is the TCP port (port); 0 disables TCP. Default 6379.
 	Port int
@@ -49,7 +54,7 @@ type Server struct {
 	Hz int
 	// DynamicHz scales hz with the number of clients (dynamic-hz). Default yes.
 	DynamicHz bool
-	// LogLevel is debug|verbose|notice|warning|nothing (loglevel). Default notice.
+	// LogLevel is debug|verbose|notice|warning (loglevel). Default notice.
 	LogLevel string
 	// LogFile is the log destination; "" = standard output (logfile).
 	LogFile string
@@ -58,6 +63,8 @@ type Server struct {
 	// PidFile is written at start and removed at exit when set (pidfile).
 	PidFile string
 	// Dir is the working directory for dumps and AOF (dir). Default ".".
+	// The loader and CONFIG SET store it as an absolute path; config never
+	// changes the process working directory, the server does.
 	Dir string
 	// EnableDebugCommand gates DEBUG: "no", "yes" or "local" (enable-debug-command). Default "no".
 	EnableDebugCommand string
@@ -71,6 +78,34 @@ type Server struct {
 	SlowlogMaxLen int
 	// LatencyTrackingInfoPercentiles is accepted for INFO latencystats (latency-tracking-info-percentiles). Default "50 99 99.9".
 	LatencyTrackingInfoPercentiles string
+	// LatencyMonitorThreshold is the LATENCY monitor threshold in milliseconds; 0 = off
+	// (latency-monitor-threshold). Default 0.
+	LatencyMonitorThreshold int64
+	// LatencyTracking enables per-command latency histograms (latency-tracking). Default yes.
+	LatencyTracking bool
+	// BindSourceAddr is the local address of outgoing connections to a master (bind-source-addr).
+	BindSourceAddr string
+	// ShutdownOnSigint and ShutdownOnSigterm are the SHUTDOWN flags used on a signal:
+	// "default" or some of "save", "nosave", "now", "force" separated by spaces
+	// (shutdown-on-sigint, shutdown-on-sigterm). Default "default".
+	ShutdownOnSigint, ShutdownOnSigterm string
+
+	// --- security ---
+
+	// ACLFile is the external ACL file (aclfile); "" = users come from `user` lines.
+	ACLFile string
+	// ACLLogMaxLen is the ACL LOG length (acllog-max-len). Default 128.
+	ACLLogMaxLen int
+	// ACLPubsubDefault is allchannels|resetchannels for new users (acl-pubsub-default). Default resetchannels.
+	ACLPubsubDefault string
+	// Users holds the arguments of each `user <name> <rules...>` line, name first,
+	// in file order. The server's ACL layer parses the rules.
+	Users [][]string
+	// RenameCommands holds each `rename-command <old> <new>` line in file order;
+	// new = "" removes the command. The server checks that old exists.
+	RenameCommands [][2]string
+	// TrackingTableMaxKeys bounds the client-tracking table (tracking-table-max-keys). Default 1000000.
+	TrackingTableMaxKeys int64
 
 	// --- memory ---
 
@@ -108,6 +143,12 @@ type Server struct {
 	ListMaxListpackSize int
 	// ListCompressDepth (list-compress-depth). Default 0.
 	ListCompressDepth int
+	// StreamNodeMaxBytes in bytes (stream-node-max-bytes). Default 4096.
+	StreamNodeMaxBytes int64
+	// StreamNodeMaxEntries (stream-node-max-entries). Default 100.
+	StreamNodeMaxEntries int64
+	// HllSparseMaxBytes in bytes (hll-sparse-max-bytes). Default 3000.
+	HllSparseMaxBytes int64
 
 	// --- persistence (used by the persistence issue) ---
 
@@ -135,6 +176,24 @@ type Server struct {
 	AOFUseRDBPreamble bool
 	// ShutdownTimeout is how long SHUTDOWN waits for replicas (shutdown-timeout, seconds). Default 10.
 	ShutdownTimeout time.Duration
+	// RDBDelSyncFiles deletes RDB files used only for replication (rdb-del-sync-files). Default no.
+	RDBDelSyncFiles bool
+	// RDBSaveIncrementalFsync fsyncs every 32mb while saving (rdb-save-incremental-fsync). Default yes.
+	RDBSaveIncrementalFsync bool
+	// SanitizeDumpPayload is no|yes|clients (sanitize-dump-payload). Default no.
+	SanitizeDumpPayload string
+	// NoAppendfsyncOnRewrite skips fsync during rewrites (no-appendfsync-on-rewrite). Default no.
+	NoAppendfsyncOnRewrite bool
+	// AutoAOFRewritePercentage triggers a rewrite on growth; 0 = off (auto-aof-rewrite-percentage). Default 100.
+	AutoAOFRewritePercentage int
+	// AutoAOFRewriteMinSize in bytes (auto-aof-rewrite-min-size). Default 64mb.
+	AutoAOFRewriteMinSize int64
+	// AOFRewriteIncrementalFsync fsyncs every 32mb while rewriting (aof-rewrite-incremental-fsync). Default yes.
+	AOFRewriteIncrementalFsync bool
+	// AOFTimestampEnabled writes timestamp annotations in the AOF (aof-timestamp-enabled). Default no.
+	AOFTimestampEnabled bool
+	// AOFDisableAutoGC keeps history AOF files (aof-disable-auto-gc). Default no.
+	AOFDisableAutoGC bool
 
 	// --- replication (used by the replication issue) ---
 
@@ -177,6 +236,19 @@ type Server struct {
 	MinReplicasToWrite int
 	// MinReplicasMaxLag (min-replicas-max-lag, seconds). Default 10.
 	MinReplicasMaxLag int
+	// ReplDisableTCPNoDelay (repl-disable-tcp-nodelay). Default no.
+	ReplDisableTCPNoDelay bool
+	// ReplicaIgnoreDiskWriteErrors (replica-ignore-disk-write-errors). Default no.
+	ReplicaIgnoreDiskWriteErrors bool
+	// PropagationErrorBehavior is ignore|panic|panic-on-replicas (propagation-error-behavior). Default ignore.
+	PropagationErrorBehavior string
+
+	// --- accepted, no effect ---
+
+	// Extra holds the values of the directives Vigil accepts but ignores
+	// (see IgnoredDirectives), keyed by canonical name, in CONFIG GET form.
+	// A missing key means the Redis default.
+	Extra map[string]string
 }
 
 // OutputBufferLimit is one class of client-output-buffer-limit.
@@ -198,11 +270,14 @@ const (
 
 // SavePoint is one `save <seconds> <changes>` point.
 type SavePoint struct {
+	// Seconds is the period after which a snapshot is taken (>= 1).
 	Seconds int
+	// Changes is the minimum number of writes in that period (>= 0).
 	Changes int
 }
 
-// Default returns the configuration redis-server 7.0 uses when started with no file.
+// Default returns the configuration redis-server 7.0 uses when started with no
+// file. (hash-max-listpack-entries is 512 there; the shipped redis.conf says 128.)
 func Default() *Server {
 	return &Server{
 		Bind:                           []string{"*", "-::*"},
@@ -230,7 +305,7 @@ func Default() *Server {
 		LFULogFactor:                   10,
 		LFUDecayTime:                   1,
 		ActiveExpireEffort:             1,
-		HashMaxListpackEntries:         128,
+		HashMaxListpackEntries:         512,
 		HashMaxListpackValue:           64,
 		ZsetMaxListpackEntries:         128,
 		ZsetMaxListpackValue:           64,
@@ -260,5 +335,52 @@ func Default() *Server {
 		ReplDisklessSyncDelay:          5 * time.Second,
 		ReplDisklessLoad:               "disabled",
 		MinReplicasMaxLag:              10,
+		LatencyTracking:                true,
+		ShutdownOnSigint:               "default",
+		ShutdownOnSigterm:              "default",
+		ACLLogMaxLen:                   128,
+		ACLPubsubDefault:               "resetchannels",
+		TrackingTableMaxKeys:           1000000,
+		StreamNodeMaxBytes:             4096,
+		StreamNodeMaxEntries:           100,
+		HllSparseMaxBytes:              3000,
+		RDBSaveIncrementalFsync:        true,
+		SanitizeDumpPayload:            "no",
+		AutoAOFRewritePercentage:       100,
+		AutoAOFRewriteMinSize:          64 << 20,
+		AOFRewriteIncrementalFsync:     true,
+		PropagationErrorBehavior:       "ignore",
 	}
+}
+
+// Clone returns a deep copy of s.
+func (s *Server) Clone() *Server {
+	c := *s
+	c.Bind = append([]string(nil), s.Bind...)
+	c.Save = append([]SavePoint(nil), s.Save...)
+	c.RenameCommands = append([][2]string(nil), s.RenameCommands...)
+	c.Users = nil
+	for _, u := range s.Users {
+		c.Users = append(c.Users, append([]string(nil), u...))
+	}
+	if s.Extra != nil {
+		c.Extra = make(map[string]string, len(s.Extra))
+		for k, v := range s.Extra {
+			c.Extra[k] = v
+		}
+	}
+	return &c
+}
+
+// Master returns the host and port of ReplicaOf; ok is false on a master.
+func (s *Server) Master() (host string, port int, ok bool) {
+	i := strings.LastIndexByte(s.ReplicaOf, ' ')
+	if i < 0 {
+		return "", 0, false
+	}
+	port, err := strconv.Atoi(s.ReplicaOf[i+1:])
+	if err != nil {
+		return "", 0, false
+	}
+	return s.ReplicaOf[:i], port, true
 }

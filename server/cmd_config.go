@@ -1,4 +1,160 @@
 package server
 
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vigil-db/vigil/config"
+)
+
 // configCommands returns CONFIG GET, SET, REWRITE, RESETSTAT, HELP.
-func configCommands() []*Command { return nil }
+func configCommands() []*Command {
+	const f = FlagAdmin | FlagNoScript | FlagLoading | FlagStale
+	return []*Command{{
+		Name: "config", Arity: -2, Group: "server",
+		Subs: subs(
+			sub("config", "get", -3, f, cmdConfigGet),
+			sub("config", "set", -4, f, cmdConfigSet),
+			sub("config", "rewrite", 2, f, cmdConfigRewrite),
+			sub("config", "resetstat", 2, f, cmdConfigResetStat),
+			sub("config", "help", 2, FlagLoading|FlagStale, cmdConfigHelp),
+		),
+	}}
+}
+
+func cmdConfigGet(c *Client) {
+	patterns := make([]string, 0, len(c.args)-2)
+	for _, a := range c.args[2:] {
+		patterns = append(patterns, string(a))
+	}
+	kvs := config.Get(c.srv.cfg, patterns)
+	c.w.Map(len(kvs))
+	for _, kv := range kvs {
+		c.w.BulkString(kv.Key)
+		c.w.BulkString(kv.Value)
+	}
+}
+
+func cmdConfigSet(c *Client) {
+	if len(c.args)%2 != 0 {
+		c.err(ErrSyntax)
+		return
+	}
+	pairs := make([][2]string, 0, (len(c.args)-2)/2)
+	for i := 2; i < len(c.args); i += 2 {
+		pairs = append(pairs, [2]string{string(c.args[i]), string(c.args[i+1])})
+	}
+	before := c.srv.cfg.Clone()
+	changed, err := config.SetWith(c.srv.cfg, pairs, config.SetOptions{LocalClient: c.isLocal()})
+	if err != nil {
+		c.err(err.Error())
+		return
+	}
+	if err := c.srv.applyConfig(before, changed); err != nil {
+		// roll back: the in-memory config must match what the server runs with
+		*c.srv.cfg = *before
+		c.err(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", pairs[0][0], err))
+		return
+	}
+	c.ok()
+}
+
+func cmdConfigRewrite(c *Client) {
+	err := config.Rewrite(c.srv.cfg)
+	switch {
+	case err == nil:
+		c.ok()
+	case errors.Is(err, config.ErrNoConfigFile):
+		c.err("ERR The server is running without a config file")
+	default:
+		c.srv.log.Warn().Err(err).Msg("CONFIG REWRITE failed")
+		var re *config.RewriteError
+		if errors.As(err, &re) && re.Err != nil {
+			err = re.Err
+		}
+		c.err("ERR Rewriting config file: " + errText(err))
+	}
+}
+
+// errText is the strerror-like tail of an OS error.
+func errText(err error) string {
+	var pe interface{ Unwrap() error }
+	for errors.As(err, &pe) {
+		inner := pe.Unwrap()
+		if inner == nil {
+			break
+		}
+		err = inner
+	}
+	return err.Error()
+}
+
+func cmdConfigResetStat(c *Client) {
+	c.srv.resetStats()
+	c.ok()
+}
+
+func cmdConfigHelp(c *Client) {
+	c.replyHelpLines("CONFIG", []string{
+		"GET <pattern>",
+		"    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>",
+		"    Set the configuration <directive> to <value>.",
+		"RESETSTAT",
+		"    Reset statistics reported by the INFO command.",
+		"REWRITE",
+		"    Rewrite the configuration file.",
+	})
+}
+
+// replyHelpLines replies Redis's addReplyHelp format for a container command.
+func (c *Client) replyHelpLines(container string, lines []string) {
+	c.w.Array(len(lines) + 3)
+	c.w.Simple(container + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range lines {
+		c.w.Simple(l)
+	}
+	c.w.Simple("HELP")
+	c.w.Simple("    Prints this help.")
+}
+
+// isLocal reports whether c connected over loopback or the Unix socket.
+func (c *Client) isLocal() bool { return c.has(ClientUnixSocket) || isLoopbackAddr(c.addr) }
+
+// applyConfig reacts to directives CONFIG SET changed. Each family reacts to its own.
+func (s *Server) applyConfig(before *config.Server, changed []string) error {
+	for _, name := range changed {
+		if apply, ok := s.configAppliers()[name]; ok {
+			if err := apply(before); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// configAppliers maps a directive to what must happen when CONFIG SET changes it.
+func (s *Server) configAppliers() map[string]func(before *config.Server) error {
+	return map[string]func(*config.Server) error{}
+}
+
+// resetStats is CONFIG RESETSTAT: the INFO stats counters, commandstats and errorstats.
+func (s *Server) resetStats() {
+	s.stats.connections.Store(0)
+	s.stats.rejectedConns.Store(0)
+	s.stats.netInput.Store(0)
+	s.stats.netOutput.Store(0)
+	s.stats.commands = 0
+	s.stats.expiredKeys = 0
+	s.stats.evictedKeys = 0
+	s.stats.keyspaceHits = 0
+	s.stats.keyspaceMiss = 0
+	s.stats.totalErrors = 0
+	s.stats.errors = map[string]int64{}
+	for _, cmd := range s.cmds {
+		*cmd.stats = cmdStats{}
+		for _, sc := range cmd.Subs {
+			*sc.stats = cmdStats{}
+		}
+	}
+}

@@ -1,15 +1,8 @@
 package server
 
-import "time"
-
 // serverCommands returns INFO, COMMAND, DBSIZE, FLUSHDB, FLUSHALL, DEBUG, OBJECT... .
 func serverCommands() []*Command { return nil }
 
-// afterCall feeds MONITOR clients and the slowlog after a command ran.
-func (s *Server) afterCall(c *Client, cmd *Command, dur time.Duration) {}
-
-// removeMonitor drops c from the MONITOR list.
-func (s *Server) removeMonitor(c *Client) {}
 
 // debugAllowed applies enable-debug-command (yes, no, or local connections only).
 func (s *Server) debugAllowed(c *Client) bool {

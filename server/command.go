@@ -114,6 +114,8 @@ func buildCommandTable() commandTable {
 		multiCommands(),
 		pubsubCommands(),
 		configCommands(),
+		persistCommands(),
+		monitorCommands(),
 	} {
 		t.add(family...)
 	}

@@ -165,7 +165,8 @@ func (s *Server) newClient(conn net.Conn) *Client {
 			tc.SetKeepAlive(true)
 			tc.SetKeepAlivePeriod(s.cfg.TCPKeepalive)
 		}
-	} else {
+	}
+	if conn.LocalAddr().Network() == "unix" {
 		c.flags |= ClientUnixSocket
 		c.addr = s.cfg.UnixSocket + ":0"
 		c.laddr = s.cfg.UnixSocket + ":0"

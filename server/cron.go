@@ -6,5 +6,6 @@ func cronTaskList() []func(*Server) {
 	return []func(*Server){
 		(*Server).clientsCron,   // idle timeouts, output buffer soft limits (cmd_client.go)
 		(*Server).databasesCron, // active expiry and incremental rehash (expire.go)
+		(*Server).saveCron,      // save points and scheduled BGSAVE (persist.go)
 	}
 }

@@ -35,7 +35,7 @@ func (s *Server) processCommand(c *Client, args [][]byte) {
 		s.rejectCommand(c, cmd, ErrNotAllowedInMulti)
 		return
 	}
-	for _, gate := range s.gates() {
+	for _, gate := range s.gateList {
 		if msg := gate(c, cmd); msg != "" {
 			s.rejectCommand(c, cmd, msg)
 			return
@@ -59,9 +59,9 @@ func (s *Server) processCommand(c *Client, args [][]byte) {
 // MISCONF, LOADING...). It returns the error reply text, or "" to let the command run.
 type gate func(c *Client, cmd *Command) string
 
-// gates returns the checks in Redis's order. Families add theirs here.
+// gates returns the checks in Redis's order (built once, in New). Families add theirs here.
 func (s *Server) gates() []gate {
-	return []gate{s.gateOOM}
+	return []gate{s.gateOOM, s.gateMisconf, s.gateLoading}
 }
 
 // rejectCommand replies msg without running the command; inside MULTI it also makes EXEC fail.
@@ -102,7 +102,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 	cmd.Handler(c)
 	dur := time.Since(start)
 	if c.propagateSelf && !c.overridden {
-		s.propagateRecord(c.dbIndex, copyArgs(c.args))
+		s.propagateRecord(c.dbIndex, c.args)
 	}
 	s.endUnit()
 	if skip {
@@ -116,20 +116,6 @@ func (s *Server) call(c *Client, cmd *Command) {
 	s.stats.commands++
 	c.lastCmd = cmd.Name
 	s.afterCall(c, cmd, dur)
-}
-
-func copyArgs(args [][]byte) [][]byte {
-	n := 0
-	for _, a := range args {
-		n += len(a)
-	}
-	buf := make([]byte, 0, n)
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		buf = append(buf, a...)
-		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
-	}
-	return out
 }
 
 // countError records an error reply in errorstats (keyed by its first word).

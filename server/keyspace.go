@@ -48,6 +48,7 @@ func (s *Server) expireIfNeeded(c *Client, db *store.DB, key string, forceDelete
 // propagate DEL (or UNLINK with lazyfree-lazy-expire), count it.
 func (s *Server) deleteExpiredKey(db *store.DB, key string) {
 	owned := []byte(key)
+	s.preserve(db.Keys, key)
 	db.Keys.Delete(key)
 	db.Expires.Delete(key)
 	s.notify(NotifyExpired, "expired", owned, db.ID)
@@ -67,6 +68,9 @@ func (c *Client) lookup(key []byte, write bool) *store.Object {
 	o := db.Keys.Ref(k(key))
 	if o != nil && s.expireIfNeeded(c, db, k(key), write) {
 		o = nil
+	}
+	if o != nil && write {
+		s.preserve(db.Keys, k(key))
 	}
 	if o != nil {
 		s.touchObject(o)
@@ -117,6 +121,7 @@ func (s *Server) dbAdd(db *store.DB, key []byte, o store.Object) *store.Object {
 	if o.LRU == 0 {
 		o.LRU = s.initialLRU()
 	}
+	s.preserve(db.Keys, k(key))
 	ref := db.Keys.Add(string(key), o)
 	if o.Type == store.TypeList || o.Type == store.TypeZSet {
 		s.signalReady(db.ID, key)
@@ -128,6 +133,7 @@ func (s *Server) dbAdd(db *store.DB, key []byte, o store.Object) *store.Object {
 // and touch watchers.
 func (c *Client) setKey(key []byte, o store.Object, keepTTL bool) {
 	db := c.db()
+	c.srv.preserve(db.Keys, k(key))
 	if ref := db.Keys.Ref(k(key)); ref != nil {
 		o.LRU = ref.LRU
 		*ref = o
@@ -144,6 +150,7 @@ func (c *Client) setKey(key []byte, o store.Object, keepTTL bool) {
 func (c *Client) dbDelete(key []byte) bool { return c.srv.dbDelete(c.db(), key) }
 
 func (s *Server) dbDelete(db *store.DB, key []byte) bool {
+	s.preserve(db.Keys, k(key))
 	if _, ok := db.Keys.Delete(k(key)); !ok {
 		return false
 	}
@@ -164,6 +171,7 @@ func (c *Client) getExpire(key []byte) int64 {
 // setExpire sets the absolute expiry of an existing key.
 func (c *Client) setExpire(key []byte, whenMs int64) {
 	db := c.db()
+	c.srv.preserve(db.Keys, k(key))
 	if ref := db.Expires.Ref(k(key)); ref != nil {
 		*ref = whenMs
 		return
@@ -173,6 +181,7 @@ func (c *Client) setExpire(key []byte, whenMs int64) {
 
 // removeExpire drops key's TTL and reports whether it had one.
 func (c *Client) removeExpire(key []byte) bool {
+	c.srv.preserve(c.db().Keys, k(key))
 	_, ok := c.db().Expires.Delete(k(key))
 	return ok
 }

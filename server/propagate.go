@@ -1,7 +1,7 @@
 package server
 
 // Record is one command of the write stream: the database it applies to and its
-// arguments. Argv is owned by the record and never modified after it is fed.
+// arguments. Argv may alias a client's buffers: it is valid only during Feed.
 type Record struct {
 	DB   int
 	Argv [][]byte
@@ -10,7 +10,8 @@ type Record struct {
 // Propagator consumes the write stream: the replication backlog, the AOF, tests.
 // Feed receives the records of one execution unit in order, already wrapped in
 // MULTI/EXEC when the unit produced more than one command. It is called under the
-// execution lock and must not block; it may keep the Argv slices but not recs itself.
+// execution lock and must not block. Neither recs nor the Argv slices may be kept after
+// Feed returns: serialize (the backlog, the AOF) or copy what is needed.
 type Propagator interface {
 	Feed(recs []Record)
 }
@@ -53,7 +54,8 @@ func (s *Server) flushUnit() {
 }
 
 // propagateRecord adds one record to the current execution unit, or feeds it at once
-// when no unit is open (active expiry, eviction from cron). argv must be owned.
+// when no unit is open (active expiry, eviction from cron). argv must stay unmodified
+// until the unit ends (the end of the current command).
 func (s *Server) propagateRecord(db int, argv [][]byte) {
 	s.unit = append(s.unit, Record{DB: db, Argv: argv})
 	if s.unitDepth == 0 {
@@ -61,11 +63,12 @@ func (s *Server) propagateRecord(db int, argv [][]byte) {
 	}
 }
 
-// propagate makes argv (copied) the record of the current command instead of the
-// command's own arguments. Call it once per record; several calls produce several records.
+// propagate makes argv the record of the current command instead of the command's own
+// arguments. Call it once per record; several calls produce several records. argv must
+// stay unmodified until the command returns.
 func (c *Client) propagate(argv ...[]byte) {
 	c.overridden = true
-	c.srv.propagateRecord(c.dbIndex, copyArgs(argv))
+	c.srv.propagateRecord(c.dbIndex, argv)
 }
 
 // propagateStrings is propagate for string arguments.

@@ -47,6 +47,10 @@ type Server struct {
 	unitDepth  int          // nesting of execution units (EXEC, blocked-client serving)
 	propagator []Propagator // consumers of the write stream (replication, AOF)
 	readyKeys  []readyKey   // keys that may unblock clients, served after each command
+	snap       *snapshot    // the point-in-time snapshot being written, if any
+	persist    persistState // RDB saving and loading state
+	gateList   []gate       // pre-execution checks, see gates
+	exitCode   int          // process exit status after Serve returns
 
 	tasks    []func(*Server) // cron tasks, see cronTaskList
 	done     chan struct{}
@@ -88,6 +92,8 @@ func New(cfg *config.Server, log zerolog.Logger) *Server {
 	}
 	s.stats.errors = map[string]int64{}
 	s.tasks = cronTaskList()
+	s.gateList = s.gates()
+	s.persist = persistState{lastSave: time.Now(), lastBgsaveOK: true, lastBgsaveSecs: -1}
 	s.dbs = make([]*store.DB, cfg.Databases)
 	s.dbState = make([]dbState, cfg.Databases)
 	for i := range s.dbs {

@@ -23,7 +23,8 @@ type entry[V any] struct {
 type Dict[V any] struct {
 	t         [2][]*entry[V]
 	used      [2]int
-	rehashIdx int // -1 when not rehashing
+	rehashIdx int  // -1 when not rehashing
+	frozen    bool // no resizing (a snapshot is walking the buckets)
 }
 
 const dictInitialSize = 4
@@ -96,7 +97,7 @@ func nextPow2(n int) int {
 
 func (d *Dict[V]) resizeTo(n int) {
 	size := nextPow2(n)
-	if d.rehashing() || size == len(d.t[0]) {
+	if d.rehashing() || size == len(d.t[0]) || (d.frozen && d.t[0] != nil) {
 		return
 	}
 	if d.t[0] == nil {
@@ -236,7 +237,7 @@ func (d *Dict[V]) Delete(key string) (V, bool) {
 }
 
 // Clear removes every element.
-func (d *Dict[V]) Clear() { *d = Dict[V]{rehashIdx: -1} }
+func (d *Dict[V]) Clear() { *d = Dict[V]{rehashIdx: -1, frozen: d.frozen} }
 
 // Range calls fn for every element until fn returns false. fn must not modify the dict.
 func (d *Dict[V]) Range(fn func(key string, v V) bool) {
@@ -295,10 +296,7 @@ func (d *Dict[V]) Scan(cursor uint64, fn func(key string, v V)) uint64 {
 			break
 		}
 	}
-	v |= ^m0
-	v = bits.Reverse64(v)
-	v++
-	return bits.Reverse64(v)
+	return v
 }
 
 // Random returns a random element (Redis's dictGetRandomKey: a random non-empty bucket,
@@ -386,4 +384,46 @@ func (d *Dict[V]) Sample(n int, fn func(key string, v V)) int {
 		i = (i + 1) & maxMask
 	}
 	return stored
+}
+
+// --- bucket access for point-in-time snapshots (see server/snapshot.go) ---
+
+// FinishRehash completes an incremental rehash at once, so that every element lives in
+// one table whose bucket indexes stay stable while resizing is frozen.
+func (d *Dict[V]) FinishRehash() {
+	for d.rehashing() {
+		d.rehash(1 << 20)
+	}
+}
+
+// Freeze stops (true) or allows (false) resizing. While frozen, elements never move
+// between buckets: chains grow instead. A snapshot freezes the dicts it walks.
+func (d *Dict[V]) Freeze(on bool) {
+	if on {
+		d.FinishRehash()
+		d.frozen = true
+		return
+	}
+	d.frozen = false
+}
+
+// BucketCount returns the number of buckets of the (single, frozen) table.
+func (d *Dict[V]) BucketCount() int { return len(d.t[0]) }
+
+// BucketOf returns the bucket index key hashes to in the frozen table (-1 if empty).
+func (d *Dict[V]) BucketOf(key string) int {
+	if len(d.t[0]) == 0 {
+		return -1
+	}
+	return int(Hash(key) & uint64(len(d.t[0])-1))
+}
+
+// RangeBucket calls fn for every element of bucket b of the frozen table.
+func (d *Dict[V]) RangeBucket(b int, fn func(key string, v V)) {
+	if b < 0 || b >= len(d.t[0]) {
+		return
+	}
+	for e := d.t[0][b]; e != nil; e = e.next {
+		fn(e.key, e.val)
+	}
 }

@@ -27,6 +27,10 @@ func runServer(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	log, closeLog, err := newLogger(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -36,6 +40,7 @@ func runServer(args []string) int {
 	for _, w := range warnings {
 		log.Warn().Msg(w)
 	}
+	procs := applyIOThreads(cfg)
 	if cfg.Dir != "" && cfg.Dir != "." {
 		if err := os.Chdir(cfg.Dir); err != nil {
 			log.Error().Err(err).Str("dir", cfg.Dir).Msg("can't chdir to dir")
@@ -52,6 +57,11 @@ func runServer(args []string) int {
 		os.WriteFile(cfg.PidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
 		defer os.Remove(cfg.PidFile)
 	}
+	go func() {
+		if err := srv.LoadDump(); err != nil {
+			srv.Fail(err)
+		}
+	}()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
@@ -59,7 +69,7 @@ func runServer(args []string) int {
 		log.Info().Str("signal", sig.String()).Msg("received signal, scheduling shutdown")
 		srv.Shutdown(server.ShutdownOptions{})
 	}()
-	log.Info().Int("port", cfg.Port).Int("pid", os.Getpid()).Str("run_id", srv.RunID()).Msg("Ready to accept connections")
+	log.Info().Int("port", cfg.Port).Int("pid", os.Getpid()).Int("gomaxprocs", procs).Str("run_id", srv.RunID()).Msg("Ready to accept connections")
 	srv.Serve()
 	log.Info().Msg("Redis is now ready to exit, bye bye...")
 	return srv.ExitCode()

@@ -1,0 +1,74 @@
+package config
+
+import (
+	goflag "flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var updateDocs = goflag.Bool("update", false, "rewrite docs/configuration.md from the directive table")
+
+// referenceDoc renders docs/configuration.md from the directive table.
+func referenceDoc() string {
+	var b strings.Builder
+	b.WriteString("# Configuration reference\n\n")
+	b.WriteString("Generated from the directive table in `config/` by `go test ./config/ -run TestConfigurationDoc -update`;\n")
+	b.WriteString("a test fails when this file is out of date.\n\n")
+	b.WriteString("`vigil server [FILE] [--directive value ...]` reads redis.conf syntax (or YAML/TOML/JSON by file\n")
+	b.WriteString("extension). Precedence: built-in defaults < file < environment `VIGIL_<DIRECTIVE>` (upper case,\n")
+	b.WriteString("`-` as `_`) < `--directive` flags. Memory values accept b, k, kb, m, mb, g, gb (k = 1000, kb = 1024).\n")
+	b.WriteString("A bad line exits with status 1 and Redis's `FATAL CONFIG FILE ERROR` text naming the line.\n\n")
+	b.WriteString("`io-threads N` (default 1) sets how many cores run Vigil's goroutines (GOMAXPROCS), unless the\n")
+	b.WriteString("GOMAXPROCS environment variable is set.\n\n")
+	b.WriteString("| directive | alias | type | default | CONFIG SET |\n|---|---|---|---|---|\n")
+	def := Default()
+	var ignored []string
+	for _, d := range Directives() {
+		if d.Ignored {
+			ignored = append(ignored, d.Name)
+			continue
+		}
+		val := ""
+		if kv := Get(def, []string{d.Name}); len(kv) == 1 {
+			val = kv[0].Value
+		}
+		set := "yes"
+		if !d.Mutable {
+			set = "no (restart)"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` | %s |\n", d.Name, code(d.Alias), d.Kind, val, set)
+	}
+	b.WriteString("\n## Accepted but without effect in Vigil\n\n")
+	b.WriteString("Redis 7.0 accepts these; Vigil accepts them too (CONFIG GET/SET/REWRITE keep their values) and\n")
+	b.WriteString("logs one warning per directive used, because they tune things Vigil does not have (threads,\n")
+	b.WriteString("the allocator, TLS, cluster mode, defragmentation...). `io-threads` is the exception above.\n\n")
+	for _, n := range ignored {
+		fmt.Fprintf(&b, "- `%s`\n", n)
+	}
+	return b.String()
+}
+
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + s + "`"
+}
+
+func TestConfigurationDoc(t *testing.T) {
+	path := filepath.Join("..", "docs", "configuration.md")
+	want := referenceDoc()
+	if *updateDocs {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != want {
+		t.Fatalf("docs/configuration.md is out of date: run go test ./config/ -run TestConfigurationDoc -update")
+	}
+}

@@ -1,0 +1,155 @@
+package server
+
+import (
+	"bufio"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-db/vigil/config"
+)
+
+func TestUnixSocketAndPerm(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.sock")
+	newTestServer(t, func(c *config.Server) {
+		c.UnixSocket = path
+		c.UnixSocketPerm = 0o700
+	})
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Mode().Perm(); got != 0o700 {
+		t.Errorf("socket permissions: got %o, want 700", got)
+	}
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("PING\r\n"))
+	line, _ := bufio.NewReader(conn).ReadString('\n')
+	if line != "+PONG\r\n" {
+		t.Errorf("got %q, want +PONG", line)
+	}
+}
+
+func TestIdleTimeoutClosesClient(t *testing.T) {
+	ts := newTestServer(t, func(c *config.Server) { c.Timeout = time.Second })
+	c := ts.dial(t)
+	if got := c.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("got %q", got)
+	}
+	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	start := time.Now()
+	_, err := c.r.ReadByte()
+	if err == nil {
+		t.Fatal("connection still open after idle timeout: got a byte, want EOF")
+	}
+	t.Logf("idle client closed after %v", time.Since(start))
+}
+
+func TestMaxClients(t *testing.T) {
+	ts := newTestServer(t, func(c *config.Server) { c.MaxClients = 2 })
+	a, b := ts.dial(t), ts.dial(t)
+	a.do("PING")
+	b.do("PING")
+	conn, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, _ := bufio.NewReader(conn).ReadString('\n')
+	if want := "-ERR max number of clients reached\r\n"; line != want {
+		t.Errorf("got %q, want %q", line, want)
+	}
+}
+
+func TestProtoMaxBulkLen(t *testing.T) {
+	ts := newTestServer(t, func(c *config.Server) { c.ProtoMaxBulkLen = 10 })
+	c := ts.dial(t)
+	c.conn.Write([]byte("*2\r\n$4\r\nECHO\r\n$11\r\nhello world\r\n"))
+	if got, want := c.read(), "-ERR Protocol error: invalid bulk length\r\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if _, err := c.r.ReadByte(); err == nil {
+		t.Error("connection still open after a protocol error")
+	}
+}
+
+func TestProtocolErrorsCloseConnection(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"*x\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
+		{"*1\r\n:1\r\n", "-ERR Protocol error: expected '$', got ':'\r\n"},
+		{"SET \"a\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"},
+	}
+	ts := newTestServer(t, nil)
+	for _, tc := range cases {
+		t.Run(strings.TrimSpace(tc.in), func(t *testing.T) {
+			c := ts.dial(t)
+			c.conn.Write([]byte(tc.in))
+			if got := c.read(); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestQueryBufferLimit(t *testing.T) {
+	ts := newTestServer(t, func(c *config.Server) { c.ClientQueryBufferLimit = 1 << 20 })
+	c := ts.dial(t)
+	// a 2 MB bulk announced: the server must refuse to buffer it and close the client
+	c.conn.Write([]byte("*2\r\n$4\r\nECHO\r\n$2097152\r\n"))
+	c.conn.Write(make([]byte, 1<<20+100))
+	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 256)
+	_, err := c.r.Read(buf)
+	for err == nil {
+		_, err = c.r.Read(buf)
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("connection still open: want it closed after exceeding client-query-buffer-limit")
+	}
+}
+
+func TestPipelineRepliesInOrder(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.dial(t)
+	var b strings.Builder
+	for i := 0; i < 1000; i++ {
+		b.WriteString("*2\r\n$4\r\nECHO\r\n$4\r\n")
+		b.WriteString(strings.Repeat(string(rune('a'+i%26)), 4))
+		b.WriteString("\r\n")
+	}
+	c.conn.Write([]byte(b.String()))
+	for i := 0; i < 1000; i++ {
+		want := "$4\r\n" + strings.Repeat(string(rune('a'+i%26)), 4) + "\r\n"
+		if got := c.read(); got != want {
+			t.Fatalf("reply %d: got %q, want %q", i, got, want)
+		}
+	}
+}
+
+// fakeConn is a net.Conn whose remote address is not loopback, for protected mode.
+type fakeConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (f fakeConn) RemoteAddr() net.Addr { return f.remote }
+
+func TestProtectedModeDeniesNonLoopback(t *testing.T) {
+	ts := newTestServer(t, nil)
+	server, client := net.Pipe()
+	defer client.Close()
+	go ts.serveConn(fakeConn{Conn: server, remote: &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 5000}})
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, _ := bufio.NewReader(client).ReadString('\n')
+	if !strings.HasPrefix(line, "-DENIED Redis is running in protected mode") {
+		t.Errorf("got %q, want the DENIED error", line)
+	}
+}

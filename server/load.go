@@ -1,0 +1,122 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/metrics"
+	"time"
+
+	"github.com/vigil-db/vigil/rdb"
+)
+
+// loadBatch is how many keys are inserted per execution-lock acquisition while loading,
+// so that PING, INFO and other loading-allowed commands keep being served.
+const loadBatch = 1000
+
+// LoadDump loads the RDB file (dir/dbfilename) if it exists. It runs after Listen: while
+// it loads, INFO shows loading:1 and data commands get -LOADING. A dump that cannot be
+// loaded completely (corrupt, or a key of a type Vigil does not hold) is an error: the
+// server must not run with a partial data set.
+func (s *Server) LoadDump() error {
+	f, err := os.Open(s.dumpPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", s.dumpPath(), err)
+	}
+	defer f.Close()
+	start := time.Now()
+	s.mu.Lock()
+	s.persist.loading = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.persist.loading = false
+		s.mu.Unlock()
+	}()
+	loaded, expired, err := s.loadRDB(f)
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", s.dumpPath(), err)
+	}
+	s.mu.Lock()
+	s.persist.loadKeysLoaded, s.persist.loadKeysExpired = loaded, expired
+	s.persist.lastSave = time.Now()
+	s.mu.Unlock()
+	s.log.Info().Int64("keys", loaded).Int64("expired", expired).Dur("took", time.Since(start)).Msg("DB loaded from disk")
+	return nil
+}
+
+// loadRDB decodes r into the (empty) keyspace. Keys already expired are dropped, as a
+// master does; a replica keeps them and waits for its master's DEL.
+func (s *Server) loadRDB(r io.Reader) (loaded, expired int64, err error) {
+	d := rdb.NewDecoder(r)
+	d.SkipChecksum = !s.cfg.RDBChecksum
+	if err := d.Header(); err != nil {
+		return 0, 0, err
+	}
+	batch := make([]*rdb.Entry, 0, loadBatch)
+	flush := func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		now := time.Now().UnixMilli()
+		for _, e := range batch {
+			if e.DB < 0 || e.DB >= len(s.dbs) {
+				return fmt.Errorf("database %d out of range (databases %d)", e.DB, len(s.dbs))
+			}
+			db := s.dbs[e.DB]
+			if e.ExpireMs >= 0 && e.ExpireMs < now && !s.isReplica() {
+				expired++
+				continue
+			}
+			if _, dup := db.Keys.Get(string(e.Key)); dup {
+				return fmt.Errorf("duplicate key %q in database %d", e.Key, e.DB)
+			}
+			o, err := s.entryToObject(e)
+			if err != nil {
+				return fmt.Errorf("key %q: %w", e.Key, err)
+			}
+			s.dbAdd(db, e.Key, o)
+			if e.ExpireMs >= 0 {
+				db.Expires.Add(string(e.Key), e.ExpireMs)
+			}
+			loaded++
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for {
+		e, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return loaded, expired, err
+		}
+		batch = append(batch, e)
+		if len(batch) == loadBatch {
+			if err := flush(); err != nil {
+				return loaded, expired, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return loaded, expired, err
+	}
+	for _, w := range d.Warnings {
+		s.log.Warn().Msg(w)
+	}
+	return loaded, expired, nil
+}
+
+// usedMemoryEstimate is the Go heap in use (runtime/metrics), for the used-mem AUX field.
+func (s *Server) usedMemoryEstimate() int64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() == metrics.KindUint64 {
+		return int64(sample[0].Value.Uint64())
+	}
+	return 0
+}

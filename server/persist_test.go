@@ -1,0 +1,91 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vigil-db/vigil/config"
+)
+
+func TestSaveAndLoad(t *testing.T) {
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "dump.rdb")
+	ts := newTestServer(t, func(c *config.Server) { c.DBFilename = dump })
+	c := ts.dial(t)
+	for i := 0; i < 100; i++ {
+		c.do("SET", fmt.Sprintf("k%d", i), fmt.Sprintf("v%d", i))
+	}
+	c.do("SELECT", "2")
+	c.do("SET", "indb2", "x")
+	if got := c.do("SAVE"); got != "+OK\r\n" {
+		t.Fatalf("SAVE: got %q", got)
+	}
+	if _, err := os.Stat(dump); err != nil {
+		t.Fatalf("dump not written: %v", err)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "temp-*"))
+	if len(matches) != 0 {
+		t.Errorf("temporary files left behind: %v", matches)
+	}
+
+	ts2 := newTestServer(t, func(c *config.Server) { c.DBFilename = dump })
+	if err := ts2.LoadDump(); err != nil {
+		t.Fatal(err)
+	}
+	c2 := ts2.dial(t)
+	if got := c2.do("GET", "k42"); got != "$3\r\nv42\r\n" {
+		t.Errorf("GET k42 after load: got %q", got)
+	}
+	c2.do("SELECT", "2")
+	if got := c2.do("GET", "indb2"); got != "$1\r\nx\r\n" {
+		t.Errorf("GET indb2 after load: got %q", got)
+	}
+}
+
+func TestBgsaveWhileWriting(t *testing.T) {
+	dump := filepath.Join(t.TempDir(), "dump.rdb")
+	ts := newTestServer(t, func(c *config.Server) { c.DBFilename = dump })
+	c := ts.dial(t)
+	for i := 0; i < 20000; i++ {
+		c.send("SET", fmt.Sprintf("k%d", i), "v")
+	}
+	for i := 0; i < 20000; i++ {
+		c.read()
+	}
+	if got := c.do("BGSAVE"); got != "+Background saving started\r\n" {
+		t.Fatalf("BGSAVE: got %q", got)
+	}
+	// writes keep being served while the snapshot is written
+	for i := 0; i < 1000; i++ {
+		if got := c.do("SET", fmt.Sprintf("k%d", i), "changed"); got != "+OK\r\n" {
+			t.Fatalf("SET during BGSAVE: got %q", got)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ts.mu.Lock()
+		running, ok := ts.persist.bgsaveRunning, ts.persist.lastBgsaveOK
+		ts.mu.Unlock()
+		if !running {
+			if !ok {
+				t.Fatal("BGSAVE failed")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("BGSAVE did not finish")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ts2 := newTestServer(t, func(c *config.Server) { c.DBFilename = dump })
+	if err := ts2.LoadDump(); err != nil {
+		t.Fatal(err)
+	}
+	c2 := ts2.dial(t)
+	if got := c2.do("GET", "k5"); got != "$1\r\nv\r\n" {
+		t.Errorf("GET k5 from the snapshot: got %q, want the value at BGSAVE time", got)
+	}
+}

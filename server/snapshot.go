@@ -1,0 +1,201 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/vigil-db/vigil/rdb"
+	"github.com/vigil-db/vigil/store"
+)
+
+// A snapshot serializes the dataset as it was at one instant (its start) while clients keep
+// reading and writing: Go cannot fork, so it copies on write at bucket granularity.
+//
+// At the start (under the execution lock) it captures every database's dicts and freezes
+// their resizing, so that a key's bucket never changes. A goroutine then walks the buckets
+// in order, a batch per lock acquisition, and encodes every bucket not yet written. Before
+// any mutation of a key (see preserve and its callers in keyspace.go), the key's bucket is
+// encoded first if it has not been yet. So every bucket is written exactly once, with the
+// content it had at the start; keys added later land in buckets either already written
+// (not in the snapshot) or written before the insertion. FLUSHDB/FLUSHALL replace the
+// dicts instead of clearing them, so the captured ones are left intact.
+//
+// The encoded bytes go to an in-memory buffer that the goroutine drains to the writer
+// outside the lock: a file for BGSAVE, a socket for diskless replication.
+type snapshot struct {
+	dbs    []snapDB
+	enc    *rdb.Encoder
+	out    *snapBuffer
+	lastDB int
+	keys   int64 // keys written
+	conv   func(key string, o *store.Object, expireMs int64) (*rdb.Entry, error)
+	err    error // first encoding error
+}
+
+type snapDB struct {
+	id      int
+	keys    *store.Dict[store.Object]
+	expires *store.Dict[int64]
+	done    []uint64 // bit per bucket: already written
+	next    int      // next bucket the walker looks at
+}
+
+// snapBuffer is the encoded stream between the encoder (under the execution lock) and
+// the goroutine that writes it out.
+type snapBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *snapBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// take returns the pending bytes (copied) and empties the buffer.
+func (b *snapBuffer) take() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() == 0 {
+		return nil
+	}
+	out := bytes.Clone(b.buf.Bytes())
+	b.buf.Reset()
+	return out
+}
+
+func (b *snapBuffer) size() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
+// snapshotBatch is how many buckets the walker encodes per lock acquisition.
+const snapshotBatch = 256
+
+// beginSnapshot captures the dataset (under the execution lock) and writes the header.
+func (s *Server) beginSnapshot(aux [][2]string, opt rdb.Options) (*snapshot, error) {
+	sn := &snapshot{out: &snapBuffer{}, lastDB: -1, conv: s.objectToEntry}
+	sn.enc = rdb.NewEncoder(sn.out, opt)
+	if err := sn.enc.Header(aux); err != nil {
+		return nil, err
+	}
+	for _, db := range s.dbs {
+		if db.Keys.Len() == 0 {
+			continue
+		}
+		db.Keys.Freeze(true)
+		sn.dbs = append(sn.dbs, snapDB{
+			id: db.ID, keys: db.Keys, expires: db.Expires,
+			done: make([]uint64, (db.Keys.BucketCount()+63)/64),
+		})
+	}
+	return sn, nil
+}
+
+// writeBucket encodes bucket b of sd unless already written.
+func (sn *snapshot) writeBucket(sd *snapDB, b int) {
+	if b < 0 || sd.done[b/64]&(1<<(b%64)) != 0 {
+		return
+	}
+	sd.done[b/64] |= 1 << (b % 64)
+	sd.keys.RangeBucket(b, func(key string, o store.Object) {
+		if sn.err != nil {
+			return
+		}
+		if sn.lastDB != sd.id {
+			// RDB loaders treat SELECTDB as stateless, so databases may interleave.
+			if err := sn.enc.SelectDB(sd.id, sd.keys.Len(), sd.expires.Len()); err != nil {
+				sn.err = err
+				return
+			}
+			sn.lastDB = sd.id
+		}
+		exp := int64(-1)
+		if sd.expires.Len() > 0 {
+			if when, ok := sd.expires.Get(key); ok {
+				exp = when
+			}
+		}
+		e, err := sn.conv(key, &o, exp)
+		if err != nil {
+			sn.err = fmt.Errorf("snapshot: key %q: %w", key, err)
+			return
+		}
+		if err := sn.enc.Entry(e); err != nil {
+			sn.err = err
+			return
+		}
+		sn.keys++
+	})
+}
+
+// preserve writes key's bucket before the key (in dict keys) is mutated. It is the only
+// hook the write path needs, and costs one nil check when no snapshot runs.
+func (s *Server) preserve(keys *store.Dict[store.Object], key string) {
+	sn := s.snap
+	if sn == nil {
+		return
+	}
+	for i := range sn.dbs {
+		if sn.dbs[i].keys == keys {
+			sn.writeBucket(&sn.dbs[i], keys.BucketOf(key))
+			return
+		}
+	}
+}
+
+// step encodes the next batch of buckets; it returns false when every bucket is written.
+func (sn *snapshot) step() bool {
+	budget := snapshotBatch
+	for i := range sn.dbs {
+		sd := &sn.dbs[i]
+		for sd.next < sd.keys.BucketCount() && budget > 0 {
+			sn.writeBucket(sd, sd.next)
+			sd.next++
+			budget--
+		}
+		if budget == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// runSnapshot walks and writes the whole snapshot to w, holding the execution lock only
+// per batch. It is called by the BGSAVE/full-sync goroutine after beginSnapshot.
+func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) {
+	defer func() {
+		s.mu.Lock()
+		for _, sd := range sn.dbs {
+			sd.keys.Freeze(false)
+		}
+		if s.snap == sn {
+			s.snap = nil
+		}
+		s.mu.Unlock()
+	}()
+	for {
+		s.mu.Lock()
+		more := sn.step()
+		if !more && sn.err == nil {
+			sn.err = sn.enc.Finish()
+		}
+		encErr := sn.err
+		s.mu.Unlock()
+		if data := sn.out.take(); len(data) > 0 {
+			if _, err := w.Write(data); err != nil {
+				return sn.keys, err
+			}
+		}
+		if encErr != nil {
+			return sn.keys, encErr
+		}
+		if !more {
+			return sn.keys, nil
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package store
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestDictBasic(t *testing.T) {
+	d := NewDict[int]()
+	for i := 0; i < 10000; i++ {
+		if !d.Set(fmt.Sprint(i), i) {
+			t.Fatalf("Set(%d): got replaced, want added", i)
+		}
+	}
+	if d.Len() != 10000 {
+		t.Fatalf("Len: got %d, want 10000", d.Len())
+	}
+	for i := 0; i < 10000; i += 2 {
+		if _, ok := d.Delete(fmt.Sprint(i)); !ok {
+			t.Fatalf("Delete(%d): got missing", i)
+		}
+	}
+	for i := 0; i < 10000; i++ {
+		v, ok := d.Get(fmt.Sprint(i))
+		if ok != (i%2 == 1) || (ok && v != i) {
+			t.Fatalf("Get(%d): got %d,%v", i, v, ok)
+		}
+	}
+	if d.Set("1", 100) {
+		t.Error("Set existing: got added, want replaced")
+	}
+	if v, _ := d.Get("1"); v != 100 {
+		t.Errorf("Get after replace: got %d, want 100", v)
+	}
+}
+
+// TestDictScanGuarantee checks Redis's SCAN guarantee: every element present for the
+// whole scan is returned at least once, while the table grows and shrinks between calls.
+func TestDictScanGuarantee(t *testing.T) {
+	for seed := uint64(0); seed < 20; seed++ {
+		r := rand.New(rand.NewPCG(seed, 7))
+		d := NewDict[int]()
+		stable := map[string]bool{}
+		for i := 0; i < 500; i++ {
+			k := fmt.Sprintf("stable-%d", i)
+			d.Set(k, i)
+			stable[k] = true
+		}
+		seen := map[string]bool{}
+		cursor := uint64(0)
+		churn := 0
+		for steps := 0; ; steps++ {
+			cursor = d.Scan(cursor, func(k string, _ int) { seen[k] = true })
+			// grow or shrink with temporary keys between calls
+			switch r.IntN(3) {
+			case 0:
+				for j := 0; j < r.IntN(400); j++ {
+					d.Set(fmt.Sprintf("tmp-%d", churn), 0)
+					churn++
+				}
+			case 1:
+				for j := 0; j < churn; j++ {
+					d.Delete(fmt.Sprintf("tmp-%d", j))
+				}
+				d.ShrinkIfNeeded()
+			}
+			if cursor == 0 || steps > 100000 {
+				break
+			}
+		}
+		for k := range stable {
+			if !seen[k] {
+				t.Fatalf("seed %d: key %s present for the whole scan was never returned", seed, k)
+			}
+		}
+	}
+}
+
+func TestDictFreezeKeepsBuckets(t *testing.T) {
+	d := NewDict[int]()
+	for i := 0; i < 1000; i++ {
+		d.Set(fmt.Sprint(i), i)
+	}
+	d.Freeze(true)
+	n := d.BucketCount()
+	b := d.BucketOf("7")
+	for i := 1000; i < 5000; i++ {
+		d.Set(fmt.Sprint(i), i)
+	}
+	if d.BucketCount() != n || d.BucketOf("7") != b {
+		t.Fatalf("frozen dict resized: buckets %d -> %d", n, d.BucketCount())
+	}
+	total := 0
+	for i := 0; i < d.BucketCount(); i++ {
+		d.RangeBucket(i, func(string, int) { total++ })
+	}
+	if total != 5000 {
+		t.Fatalf("RangeBucket visited %d elements, want 5000", total)
+	}
+	d.Freeze(false)
+	d.Set("x", 1)
+	for d.RehashSteps(100) {
+	}
+	if d.BucketCount() == n {
+		t.Errorf("after unfreezing, the overloaded table did not grow (still %d buckets)", n)
+	}
+}
+
+func TestDictRandomAndSample(t *testing.T) {
+	d := NewDict[int]()
+	if _, _, ok := d.Random(); ok {
+		t.Fatal("Random on empty dict: got ok")
+	}
+	for i := 0; i < 100; i++ {
+		d.Set(fmt.Sprint(i), i)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 5000; i++ {
+		k, _, _ := d.Random()
+		seen[k] = true
+	}
+	if len(seen) < 90 {
+		t.Errorf("Random covered %d of 100 keys in 5000 draws", len(seen))
+	}
+	got := 0
+	d.Sample(10, func(string, int) { got++ })
+	if got != 10 {
+		t.Errorf("Sample(10): got %d elements", got)
+	}
+}

@@ -2,8 +2,13 @@ package server
 
 import (
 	"math"
-	"strconv"
+	"math/big"
+	"strings"
+	"syscall"
 	"time"
+	"unsafe"
+
+	"github.com/vigil-db/vigil/server/resp"
 )
 
 // blockState is the state of a client blocked on keys (BLPOP, BZPOPMIN, BLMOVE...).
@@ -153,19 +158,17 @@ func (s *Server) unblockWithTimeout(c *Client) {
 
 // waitUnblocked waits, without the lock, until c is served, times out or is closed; then
 // it flushes the reply. It returns false if the connection must be closed.
-func (s *Server) waitUnblocked(c *Client) bool {
-	s.mu.Lock()
-	b := c.block
-	s.mu.Unlock()
-	if b == nil {
-		return true
-	}
+// b is c's block state, read under the lock when the command blocked: if c has been served
+// since, b.done is already closed and the reply is flushed at once.
+func (s *Server) waitUnblocked(c *Client, b *blockState) bool {
 	var timer <-chan time.Time
 	if !b.deadline.IsZero() {
 		t := time.NewTimer(time.Until(b.deadline))
 		defer t.Stop()
 		timer = t.C
 	}
+	stopWatch := c.watchHangup()
+	defer stopWatch()
 	select {
 	case <-b.done:
 	case <-timer:
@@ -185,30 +188,131 @@ func (s *Server) waitUnblocked(c *Client) bool {
 	return c.flush() == nil
 }
 
-// parseTimeout parses a blocking command's timeout in seconds (a float) as Redis's
+// watchHangup closes c if its peer disconnects while c is blocked (the connection
+// goroutine is not reading then). It peeks without consuming input, so pipelined commands
+// stay in the socket; when such input is pending it stops watching. The returned stop
+// function ends the watch and must be called before the connection is read again.
+func (c *Client) watchHangup() (stop func()) {
+	sc, ok := c.conn.(syscall.Conn)
+	if !ok {
+		return func() {}
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return func() {}
+	}
+	c.conn.SetReadDeadline(time.Time{}) // blocked clients are exempt from the idle timeout
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hangup := false
+		var buf [1]byte
+		err := rc.Read(func(fd uintptr) bool {
+			n, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&buf[0])), 1,
+				syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+			switch {
+			case errno == syscall.EAGAIN || errno == syscall.EINTR:
+				return false // not readable yet: wait
+			case errno != 0 || n == 0:
+				hangup = true // reset or orderly shutdown
+			}
+			return true
+		})
+		if err == nil && hangup {
+			c.close()
+		}
+	}()
+	return func() {
+		c.conn.SetReadDeadline(time.Now())
+		<-done
+		c.conn.SetReadDeadline(time.Time{})
+	}
+}
+
+// parseTimeout parses a blocking command's timeout in seconds as Redis 7.0's
 // getTimeoutFromObjectOrReply does, replying the error itself. A zero deadline means forever.
+// Redis computes (long long)(strtold(arg) * 1000.0) without further checks, so 0.0001
+// blocks forever, -0.0009 is accepted as 0 and inf is "negative"; a deadline past the end
+// of time wraps in Redis and times out at once, as it does here.
 func (c *Client) parseTimeout(arg []byte) (time.Time, bool) {
-	f, err := strconv.ParseFloat(string(arg), 64)
-	if err != nil || math.IsNaN(f) || len(arg) == 0 || arg[0] == ' ' {
+	ms, ok := timeoutMillis(arg)
+	if !ok {
 		c.err(ErrTimeoutNotFloat)
 		return time.Time{}, false
 	}
-	ms := f * 1000
-	if ms > math.MaxInt64 || math.IsInf(ms, 0) {
-		c.err(ErrTimeoutOutOfRange)
-		return time.Time{}, false
-	}
-	tval := int64(math.Ceil(ms))
-	if tval < 0 {
+	if ms < 0 {
 		c.err(ErrTimeoutNegative)
 		return time.Time{}, false
 	}
-	if tval == 0 {
+	if ms == 0 {
 		return time.Time{}, true
 	}
-	if tval > math.MaxInt64-c.now() {
-		c.err(ErrTimeoutOutOfRange)
-		return time.Time{}, false
+	if ms > math.MaxInt64-c.now() {
+		return time.UnixMilli(c.now()), true
 	}
-	return time.UnixMilli(c.now() + tval), true
+	return time.UnixMilli(c.now() + ms), true
+}
+
+// timeoutMillis is (long long)(strtold(arg) * 1000.0) as compiled for x86-64: 80-bit
+// extended precision (64-bit mantissa, round to nearest even), truncation toward zero,
+// and LLONG_MIN (the "integer indefinite") for results out of range.
+func timeoutMillis(arg []byte) (int64, bool) {
+	if n, ok := resp.ParseInt(arg); ok {
+		if n > math.MaxInt64/1000 || n < math.MinInt64/1000 {
+			return math.MinInt64, true
+		}
+		return n * 1000, true
+	}
+	x, ok := parseLongDouble(arg)
+	if !ok {
+		return 0, false
+	}
+	p := new(big.Float).SetPrec(64).SetMode(big.ToNearestEven)
+	p.Mul(x, big.NewFloat(1000))
+	if p.IsInf() {
+		return math.MinInt64, true
+	}
+	i, _ := p.Int(nil)
+	if !i.IsInt64() {
+		return math.MinInt64, true
+	}
+	return i.Int64(), true
+}
+
+// parseLongDouble parses arg as Redis's string2ld does with glibc's strtold: the whole
+// string, no leading space, decimal or hexadecimal, inf/infinity; NaN and values out of
+// the long double range are rejected.
+func parseLongDouble(arg []byte) (*big.Float, bool) {
+	if len(arg) == 0 || len(arg) >= 5*1024 {
+		return nil, false
+	}
+	s := string(arg)
+	neg := false
+	if s[0] == '+' || s[0] == '-' {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if s == "" || s[0] == '+' || s[0] == '-' || strings.ContainsRune(s, '_') {
+		return nil, false
+	}
+	x := new(big.Float).SetPrec(64).SetMode(big.ToNearestEven)
+	low := strings.ToLower(s)
+	switch {
+	case low == "inf" || low == "infinity":
+		return x.SetInf(neg), true
+	case strings.HasPrefix(low, "0b") || strings.HasPrefix(low, "0o"):
+		return nil, false
+	case !strings.HasPrefix(low, "0x") && strings.ContainsAny(low, "p"):
+		return nil, false
+	}
+	if _, _, err := x.Parse(s, 0); err != nil {
+		return nil, false
+	}
+	if exp := x.MantExp(nil); x.Sign() != 0 && (exp > 16384 || exp < -16445) {
+		return nil, false // ERANGE: overflow to HUGE_VAL or underflow to zero
+	}
+	if neg {
+		x.Neg(x)
+	}
+	return x, true
 }

@@ -58,6 +58,7 @@ type Client struct {
 	watched  []watchedKey    // keys watched by WATCH
 	subs     map[string]struct{}
 	psubs    map[string]struct{}
+	ssubs    map[string]struct{} // shard channels (SSUBSCRIBE)
 	block    *blockState
 	libName  string
 	libVer   string
@@ -84,8 +85,9 @@ type queuedCommand struct {
 }
 
 type watchedKey struct {
-	db  int
-	key string
+	db      int
+	key     string
+	expired bool // the key was already logically expired when WATCHed
 }
 
 // ID returns the client's id.

@@ -135,7 +135,9 @@ func (s *Server) applyConfig(before *config.Server, changed []string) error {
 
 // configAppliers maps a directive to what must happen when CONFIG SET changes it.
 func (s *Server) configAppliers() map[string]func(before *config.Server) error {
-	return map[string]func(*config.Server) error{}
+	return map[string]func(*config.Server) error{
+		"notify-keyspace-events": func(*config.Server) error { return s.setNotifyFlags(s.cfg.NotifyKeyspaceEvents) },
+	}
 }
 
 // resetStats is CONFIG RESETSTAT: the INFO stats counters, commandstats and errorstats.

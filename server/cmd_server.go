@@ -3,7 +3,6 @@ package server
 // serverCommands returns INFO, COMMAND, DBSIZE, FLUSHDB, FLUSHALL, DEBUG, OBJECT... .
 func serverCommands() []*Command { return nil }
 
-
 // debugAllowed applies enable-debug-command (yes, no, or local connections only).
 func (s *Server) debugAllowed(c *Client) bool {
 	switch s.cfg.EnableDebugCommand {

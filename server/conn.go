@@ -131,14 +131,18 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			}
 		}
 		c.queueOutput()
+		// c.flags and c.block change under the lock (other clients touch WATCHed keys,
+		// serve blocked clients): read them before releasing it
+		closing := c.has(ClientCloseAfterReply | ClientKilled)
+		blocked := c.block // read under the lock: another client may serve c at any time
 		s.mu.Unlock()
 		if err := c.flush(); err != nil {
 			return false
 		}
-		if c.has(ClientCloseAfterReply | ClientKilled) {
+		if closing {
 			return false
 		}
-		if c.block != nil && !s.waitUnblocked(c) {
+		if blocked != nil && !s.waitUnblocked(c, blocked) {
 			return false
 		}
 	}

@@ -71,6 +71,10 @@ func (s *Server) rejectCommand(c *Client, cmd *Command, msg string) {
 	}
 	if cmd != nil {
 		cmd.stats.rejected++
+		if cmd.Name == "exec" {
+			s.execAbort(c, msg)
+			return
+		}
 	}
 	c.err(msg)
 }

@@ -40,8 +40,30 @@ const (
 	// --- connection / server (cmd_connection.go, cmd_server.go, cmd_client.go) ---
 
 	// --- strings and bitmaps (cmd_string.go, cmd_bitmap.go) ---
+	ErrInvalidExpire    = "ERR invalid expire time in '%s' command"
+	ErrIncrOverflow     = "ERR increment or decrement would overflow"
+	ErrDecrOverflow     = "ERR decrement would overflow"
+	ErrIncrNaNInf       = "ERR increment would produce NaN or Infinity"
+	ErrStringTooLong    = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	ErrOffsetRange      = "ERR offset is out of range"
+	ErrLCSWrongType     = "ERR The specified keys must contain string values"
+	ErrLCSIdxAndLen     = "ERR If you want both the length and indexes, please just use IDX."
+	ErrLCSTooLong       = "ERR String too long for LCS"
+	ErrLCSMemory        = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+	ErrBitOffset        = "ERR bit offset is not an integer or out of range"
+	ErrBitValue         = "ERR bit is not an integer or out of range"
+	ErrBitArg           = "ERR The bit argument must be 1 or 0."
+	ErrBitopNot         = "ERR BITOP NOT must be called with a single source key."
+	ErrBitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+	ErrBitfieldOverflow = "ERR Invalid OVERFLOW type specified"
+	ErrBitfieldROWrite  = "ERR BITFIELD_RO only supports the GET subcommand"
 
 	// --- lists (cmd_list.go) ---
+	ErrListRankZero       = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	ErrListCountNegative  = "ERR COUNT can't be negative"
+	ErrListMaxlenNegative = "ERR MAXLEN can't be negative"
+	ErrListNumkeys        = "ERR numkeys should be greater than 0"
+	ErrListCount          = "ERR count should be greater than 0"
 
 	// --- hashes (cmd_hash.go) ---
 
@@ -50,8 +72,26 @@ const (
 	// --- sorted sets (cmd_zset.go) ---
 
 	// --- generic keys (cmd_keys.go) ---
+	ErrInvalidCursor        = "ERR invalid cursor"
+	ErrSameObject           = "ERR source and destination objects are the same"
+	ErrUnknownTypeObject    = "ERR unknown type object"
+	ErrUnsupportedOption    = "ERR Unsupported option %s"
+	ErrExpireNXIncompatible = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	ErrExpireGTLT           = "ERR GT and LT options at the same time are not compatible"
+	ErrInvalidExpireTime    = "ERR invalid expire time in '%s' command"
+	ErrSortScores           = "ERR One or more scores can't be converted into double"
+	ErrIntRange             = "ERR value is out of range, value must between -2147483648 and 2147483647"
 
 	// --- transactions and pub/sub (cmd_multi.go, cmd_pubsub.go) ---
+	ErrMultiNested           = "ERR MULTI calls can not be nested"
+	ErrExecWithoutMulti      = "ERR EXEC without MULTI"
+	ErrDiscardWithoutMulti   = "ERR DISCARD without MULTI"
+	ErrWatchInMulti          = "ERR WATCH inside MULTI is not allowed"
+	ErrExecAbort             = "EXECABORT Transaction discarded because of previous errors."
+	ErrExecAbortBecause      = "EXECABORT Transaction discarded because of: %s" // a gate refused EXEC; %s is its error without "ERR "
+	ErrSubscribeDenyBlocking = "ERR %s isn't allowed for a DENY BLOCKING client"
+	ErrPubsubSubcmdSyntax    = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
+	ErrNotifyClass           = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." // CONFIG SET notify-keyspace-events reason
 
 	// --- config (cmd_config.go) ---
 )

@@ -1,13 +1,468 @@
 package server
 
-import "github.com/vigil-db/vigil/store"
+import (
+	"math"
+	"math/rand/v2"
+	"runtime/metrics"
+	"time"
 
-// gateOOM refuses denyoom commands when used memory is over maxmemory and eviction cannot
-// free enough (performEvictions).
-func (s *Server) gateOOM(c *Client, cmd *Command) string { return "" }
+	"github.com/vigil-db/vigil/store"
+)
 
-// touchObject updates the LRU clock or LFU counter of an accessed object.
-func (s *Server) touchObject(o *store.Object) {}
+// Eviction follows Redis 7.0's evict.c: an LRU clock or LFU counter in every object's LRU
+// field, a pool of the 16 best candidates refreshed by sampling maxmemory-samples keys per
+// database, and performEvictions before each command while used memory is above maxmemory.
+//
+// Memory accounting. Redis counts every allocation (zmalloc_used_memory); Go offers no such
+// cheap counter, and reading runtime/metrics on every command costs too much. usedMemory is
+// therefore an estimate with three parts:
+//
+//	used = live + grown - freed
+//
+//   - live is the heap reachable after the last GC cycle ("/gc/heap/live:bytes"), read from
+//     runtime/metrics in cron (hz times per second). It excludes garbage, which Redis's
+//     allocator frees at once, so it is the closest thing to Redis's figure.
+//   - grown is the argument bytes (plus a per-key overhead) of every denyoom command since
+//     the last GC cycle: the upper bound of what those commands could have added.
+//   - freed is the estimated size of the keys evicted since the last GC cycle, so that an
+//     eviction loop sees its own progress before the collector runs.
+//
+// When cron sees a new GC cycle, live is replaced and grown and freed restart from zero.
+// The estimate never goes below zero. Tests replace memSource to drive it exactly.
 
-// initialLRU is the LRU/LFU field of a new object.
-func (s *Server) initialLRU() uint32 { return 1 }
+const (
+	lruBits            = 24
+	lruClockMax        = 1<<lruBits - 1
+	lruClockResolution = 1000 // ms
+	lfuInitVal         = 5
+	evpoolSize         = 16
+	keyOverhead        = 64 // bytes a key costs besides its name and value (dict entry, object)
+)
+
+// evictState is the eviction and memory-accounting state of a server (under mu).
+type evictState struct {
+	pool   [evpoolSize]evictCandidate
+	nextDB int // round robin of the random policies
+
+	live     int64  // heap live after the last GC cycle
+	gcCycles uint64 // GC cycle count at the last refresh
+	grown    int64  // estimated bytes added by denyoom commands since that cycle
+	freed    int64  // estimated bytes released by evictions since that cycle
+	peak     int64  // highest estimate seen (used_memory_peak)
+	running  bool   // the last performEvictions hit its time limit: cron continues
+	samples  []metrics.Sample
+	// memSource returns the live heap and the GC cycle count; runtime/metrics by default.
+	memSource func() (live int64, cycles uint64)
+}
+
+// evictCandidate is one entry of the eviction pool; an empty entry has key == "".
+type evictCandidate struct {
+	idle  uint64 // higher is a better candidate
+	key   string // the dict's own key string (immutable), or "" for an empty slot
+	db    int
+	valid bool
+}
+
+// Eviction policies, as maxmemory-policy names them.
+const (
+	policyNoEviction     = "noeviction"
+	policyAllkeysLRU     = "allkeys-lru"
+	policyAllkeysLFU     = "allkeys-lfu"
+	policyAllkeysRandom  = "allkeys-random"
+	policyVolatileLRU    = "volatile-lru"
+	policyVolatileLFU    = "volatile-lfu"
+	policyVolatileRandom = "volatile-random"
+	policyVolatileTTL    = "volatile-ttl"
+)
+
+func (s *Server) policyLFU() bool {
+	p := s.cfg.MaxMemoryPolicy
+	return p == policyAllkeysLFU || p == policyVolatileLFU
+}
+
+func (s *Server) policyLRU() bool {
+	p := s.cfg.MaxMemoryPolicy
+	return p == policyAllkeysLRU || p == policyVolatileLRU
+}
+
+func (s *Server) policyAllKeys() bool {
+	p := s.cfg.MaxMemoryPolicy
+	return p == policyAllkeysLRU || p == policyAllkeysLFU || p == policyAllkeysRandom
+}
+
+// lruClock is Redis's LRU_CLOCK: seconds, modulo 2^24.
+func (s *Server) lruClock() uint32 {
+	return uint32(s.nowMs/lruClockResolution) & lruClockMax
+}
+
+// lfuMinutes is LFUGetTimeInMinutes: minutes, modulo 2^16.
+func (s *Server) lfuMinutes() uint32 { return uint32(s.nowMs/60000) & 65535 }
+
+// initialLRU is the LRU/LFU field of a new object (createObject).
+func (s *Server) initialLRU() uint32 {
+	if s.policyLFU() {
+		return s.lfuMinutes()<<8 | lfuInitVal
+	}
+	return s.lruClock()
+}
+
+// touchObject updates the LRU clock or the LFU counter of an accessed object (lookupKey).
+func (s *Server) touchObject(o *store.Object) {
+	if s.policyLFU() {
+		counter := s.lfuLogIncr(s.lfuDecrAndReturn(o))
+		o.LRU = s.lfuMinutes()<<8 | uint32(counter)
+		return
+	}
+	o.LRU = s.lruClock()
+}
+
+// objectIdleMs is estimateObjectIdleTime: milliseconds since the object was last accessed
+// (meaningful under an LRU or non-LFU policy; OBJECT IDLETIME).
+func (s *Server) objectIdleMs(o *store.Object) int64 {
+	clock := s.lruClock()
+	if clock >= o.LRU {
+		return int64(clock-o.LRU) * lruClockResolution
+	}
+	return int64(clock+(lruClockMax-o.LRU)) * lruClockResolution
+}
+
+// lfuDecrAndReturn is LFUDecrAndReturn: the LFU counter decayed by the minutes elapsed
+// (OBJECT FREQ).
+func (s *Server) lfuDecrAndReturn(o *store.Object) uint32 {
+	ldt := o.LRU >> 8
+	counter := o.LRU & 255
+	if s.cfg.LFUDecayTime <= 0 {
+		return counter
+	}
+	now := s.lfuMinutes()
+	var elapsed uint32
+	if now >= ldt {
+		elapsed = now - ldt
+	} else {
+		elapsed = 65535 - ldt + now
+	}
+	periods := elapsed / uint32(s.cfg.LFUDecayTime)
+	if periods > counter {
+		return 0
+	}
+	return counter - periods
+}
+
+// lfuLogIncr is LFULogIncr: a logarithmic, probabilistic increment of the counter.
+func (s *Server) lfuLogIncr(counter uint32) uint32 {
+	if counter >= 255 {
+		return 255
+	}
+	base := float64(counter) - lfuInitVal
+	if base < 0 {
+		base = 0
+	}
+	p := 1.0 / (base*float64(s.cfg.LFULogFactor) + 1)
+	if rand.Float64() < p {
+		counter++
+	}
+	return counter
+}
+
+// usedMemory is the used_memory estimate (see the comment at the top of this file).
+func (s *Server) usedMemory() int64 {
+	u := s.evict.live + s.evict.grown - s.evict.freed
+	if u < 0 {
+		u = 0
+	}
+	if u > s.evict.peak {
+		s.evict.peak = u
+	}
+	return u
+}
+
+// usedMemoryPeak is used_memory_peak.
+func (s *Server) usedMemoryPeak() int64 {
+	s.usedMemory()
+	return s.evict.peak
+}
+
+// refreshMemory reads the runtime's figures (cron).
+func (s *Server) refreshMemory() {
+	src := s.evict.memSource
+	if src == nil {
+		src = s.readRuntimeMemory
+	}
+	live, cycles := src()
+	if cycles != s.evict.gcCycles || s.evict.live == 0 {
+		s.evict.live = live
+		s.evict.gcCycles = cycles
+		s.evict.grown = 0
+		s.evict.freed = 0
+	}
+}
+
+func (s *Server) readRuntimeMemory() (int64, uint64) {
+	if s.evict.samples == nil {
+		s.evict.samples = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	}
+	metrics.Read(s.evict.samples)
+	var live int64
+	var cycles uint64
+	if v := s.evict.samples[0].Value; v.Kind() == metrics.KindUint64 {
+		live = int64(v.Uint64())
+	}
+	if v := s.evict.samples[1].Value; v.Kind() == metrics.KindUint64 {
+		cycles = v.Uint64()
+	}
+	return live, cycles
+}
+
+// commandGrowth is the estimate of what a denyoom command may add to the dataset.
+func commandGrowth(args [][]byte) int64 {
+	n := int64(keyOverhead)
+	for _, a := range args[1:] {
+		n += int64(len(a))
+	}
+	return n
+}
+
+// lenner is implemented by collection values; it sizes them for the eviction estimate.
+type lenner interface{ Len() int }
+
+// objectSize estimates what deleting key (holding o) frees.
+func objectSize(key string, o *store.Object) int64 {
+	n := int64(keyOverhead + len(key) + len(o.Str))
+	if l, ok := o.Ptr.(lenner); ok {
+		n += int64(l.Len()) * 48
+	}
+	return n
+}
+
+// gateOOM is the maxmemory part of Redis's processCommand: run performEvictions, and refuse
+// denyoom commands (and anything queued in MULTI except EXEC/DISCARD/QUIT/RESET) when
+// memory could not be freed.
+func (s *Server) gateOOM(c *Client, cmd *Command) string {
+	denyOOM := cmd.Flags&FlagDenyOOM != 0
+	if cmd.Name == "exec" {
+		for _, q := range c.multi {
+			if q.cmd.Flags&FlagDenyOOM != 0 {
+				denyOOM = true
+				break
+			}
+		}
+	}
+	if denyOOM {
+		s.evict.grown += commandGrowth(c.args)
+	}
+	if s.cfg.MaxMemory <= 0 {
+		return ""
+	}
+	outOfMemory := !s.performEvictions()
+	reject := denyOOM
+	if c.has(ClientMulti) {
+		switch cmd.Name {
+		case "exec", "discard", "quit", "reset":
+		default:
+			reject = true
+		}
+	}
+	if outOfMemory && reject {
+		return ErrOOM
+	}
+	return ""
+}
+
+// safeToEvict is isSafeToPerformEvictions.
+func (s *Server) safeToEvict() bool {
+	if s.isReplica() && s.cfg.ReplicaIgnoreMaxmemory {
+		return false
+	}
+	return !s.pauseActive()
+}
+
+// evictionTimeLimit is evictionTimeLimitUs: 50µs × 1.15^tenacity, no limit at 100.
+func (s *Server) evictionTimeLimit() time.Duration {
+	t := s.cfg.MaxMemoryEvictionTenacity
+	if t >= 100 {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(50*math.Pow(1.15, float64(t))) * time.Microsecond
+}
+
+// performEvictions frees memory down to maxmemory by evicting keys. It returns false
+// (EVICT_FAIL) when memory is over the limit and nothing more can be evicted.
+func (s *Server) performEvictions() bool {
+	s.evict.running = false
+	if !s.safeToEvict() {
+		return true
+	}
+	used := s.usedMemory()
+	if used <= s.cfg.MaxMemory {
+		return true
+	}
+	if s.cfg.MaxMemoryPolicy == policyNoEviction {
+		return false
+	}
+	toFree := used - s.cfg.MaxMemory
+	var freed int64
+	start := time.Now()
+	limit := s.evictionTimeLimit()
+	keys := 0
+	for freed < toFree {
+		db, key, ok := s.pickEvictionKey()
+		if !ok {
+			return false
+		}
+		freed += s.evictKey(db, key)
+		keys++
+		if keys%16 == 0 && time.Since(start) > limit {
+			s.evict.running = true
+			return true
+		}
+	}
+	return true
+}
+
+// evictKey deletes key from db as an eviction and returns the estimated bytes freed.
+func (s *Server) evictKey(db *store.DB, key string) int64 {
+	o := db.Keys.Ref(key)
+	if o == nil {
+		return 0
+	}
+	size := objectSize(key, o)
+	owned := []byte(key)
+	s.dbDelete(db, owned)
+	s.evict.freed += size
+	s.stats.evictedKeys++
+	s.touchWatched(db.ID, key)
+	s.notify(NotifyEvicted, "evicted", owned, db.ID)
+	cmd := argDel
+	if s.cfg.LazyfreeLazyEviction {
+		cmd = argUnlink
+	}
+	s.propagateRecord(db.ID, [][]byte{cmd, owned})
+	return size
+}
+
+// pickEvictionKey chooses the next key to evict according to the policy.
+func (s *Server) pickEvictionKey() (*store.DB, string, bool) {
+	switch s.cfg.MaxMemoryPolicy {
+	case policyAllkeysRandom, policyVolatileRandom:
+		allKeys := s.cfg.MaxMemoryPolicy == policyAllkeysRandom
+		for range s.dbs {
+			s.evict.nextDB = (s.evict.nextDB + 1) % len(s.dbs)
+			db := s.dbs[s.evict.nextDB]
+			var key string
+			var ok bool
+			if allKeys {
+				key, _, ok = db.Keys.Random()
+			} else {
+				key, _, ok = db.Expires.Random()
+			}
+			if ok {
+				return db, key, true
+			}
+		}
+		return nil, "", false
+	case policyAllkeysLRU, policyVolatileLRU, policyAllkeysLFU, policyVolatileLFU, policyVolatileTTL:
+		return s.pickFromPool()
+	}
+	return nil, "", false
+}
+
+// pickFromPool refills the pool from every database and takes its best live entry.
+func (s *Server) pickFromPool() (*store.DB, string, bool) {
+	allKeys := s.policyAllKeys()
+	for {
+		total := 0
+		for _, db := range s.dbs {
+			n := db.Expires.Len()
+			if allKeys {
+				n = db.Keys.Len()
+			}
+			if n > 0 {
+				s.populatePool(db, allKeys)
+				total += n
+			}
+		}
+		if total == 0 {
+			return nil, "", false
+		}
+		pool := &s.evict.pool
+		for k := evpoolSize - 1; k >= 0; k-- {
+			if !pool[k].valid {
+				continue
+			}
+			cand := pool[k]
+			pool[k] = evictCandidate{}
+			db := s.dbs[cand.db]
+			var found bool
+			if allKeys {
+				found = db.Keys.Ref(cand.key) != nil
+			} else {
+				_, found = db.Expires.Get(cand.key)
+			}
+			if found {
+				return db, cand.key, true
+			}
+		}
+	}
+}
+
+// populatePool is evictionPoolPopulate: sample keys of db and insert the good ones.
+func (s *Server) populatePool(db *store.DB, allKeys bool) {
+	samples := s.cfg.MaxMemorySamples
+	if samples <= 0 {
+		samples = 5
+	}
+	if allKeys {
+		db.Keys.Sample(samples, func(key string, o store.Object) {
+			s.poolInsert(db.ID, key, s.evictScore(&o, 0))
+		})
+		return
+	}
+	ttl := s.cfg.MaxMemoryPolicy == policyVolatileTTL
+	db.Expires.Sample(samples, func(key string, when int64) {
+		if ttl {
+			s.poolInsert(db.ID, key, math.MaxUint64-uint64(when))
+			return
+		}
+		if o, ok := db.Keys.Get(key); ok {
+			s.poolInsert(db.ID, key, s.evictScore(&o, when))
+		}
+	})
+}
+
+// evictScore is the pool's "idle" value of o: higher is evicted first.
+func (s *Server) evictScore(o *store.Object, when int64) uint64 {
+	switch {
+	case s.policyLFU():
+		return 255 - uint64(s.lfuDecrAndReturn(o))
+	case s.cfg.MaxMemoryPolicy == policyVolatileTTL:
+		return math.MaxUint64 - uint64(when)
+	}
+	return uint64(s.objectIdleMs(o))
+}
+
+// poolInsert keeps the pool sorted by ascending idle, as Redis's insertion does.
+func (s *Server) poolInsert(db int, key string, idle uint64) {
+	pool := &s.evict.pool
+	k := 0
+	for k < evpoolSize && pool[k].valid && pool[k].idle < idle {
+		k++
+	}
+	switch {
+	case k == 0 && pool[evpoolSize-1].valid:
+		return
+	case k < evpoolSize && !pool[k].valid:
+	case !pool[evpoolSize-1].valid:
+		copy(pool[k+1:], pool[k:evpoolSize-1])
+	default:
+		k--
+		copy(pool[:k], pool[1:k+1])
+	}
+	pool[k] = evictCandidate{idle: idle, key: key, db: db, valid: true}
+}
+
+// evictionCron continues an eviction that hit its time limit (evictionTimeProc).
+func (s *Server) evictionCron() {
+	if s.cfg.MaxMemory > 0 && s.evict.running {
+		s.performEvictions() // each DEL is fed on its own, never wrapped
+	}
+}

@@ -52,6 +52,11 @@ type Server struct {
 	gateList   []gate       // pre-execution checks, see gates
 	exitCode   int          // process exit status after Serve returns
 
+	evict       evictState  // maxmemory eviction and memory accounting (evict.go)
+	expire      expireState // active expiry and dict maintenance (expire.go)
+	notifyFlags NotifyClass // parsed notify-keyspace-events (see setNotifyFlags)
+	pubsub      pubsubState // channels, patterns and shard channels with their subscribers
+
 	tasks    []func(*Server) // cron tasks, see cronTaskList
 	done     chan struct{}
 	doneOnce sync.Once
@@ -91,6 +96,10 @@ func New(cfg *config.Server, log zerolog.Logger) *Server {
 		done:      make(chan struct{}),
 	}
 	s.stats.errors = map[string]int64{}
+	s.pubsub = newPubsubState()
+	if err := s.setNotifyFlags(cfg.NotifyKeyspaceEvents); err != nil {
+		s.log.Warn().Err(err).Str("value", cfg.NotifyKeyspaceEvents).Msg("notify-keyspace-events ignored")
+	}
 	s.tasks = cronTaskList()
 	s.gateList = s.gates()
 	s.persist = persistState{lastSave: time.Now(), lastBgsaveOK: true, lastBgsaveSecs: -1}

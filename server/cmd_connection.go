@@ -1,11 +1,14 @@
 package server
 
 import (
-	"strconv"
+	"fmt"
+	"math"
 	"strings"
+
+	"github.com/vigil-db/vigil/server/resp"
 )
 
-// connectionCommands returns PING, ECHO, SELECT, QUIT, AUTH, HELLO, RESET and CLIENT.
+// connectionCommands returns PING, ECHO, SELECT, QUIT, AUTH, HELLO, RESET, CLIENT and COMMAND.
 func connectionCommands() []*Command {
 	const conn = FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoAuth | FlagAllowBusy
 	return []*Command{
@@ -13,10 +16,11 @@ func connectionCommands() []*Command {
 		{Name: "echo", Arity: 2, Flags: FlagFast | FlagStale | FlagLoading, Handler: cmdEcho, Group: "connection"},
 		{Name: "select", Arity: 2, Flags: FlagFast | FlagStale | FlagLoading, Handler: cmdSelect, Group: "connection"},
 		{Name: "quit", Arity: -1, Flags: conn, Handler: cmdQuit, Group: "connection"},
-		{Name: "auth", Arity: -2, Flags: conn | FlagSkipSlowlog, Handler: cmdAuth, Group: "connection"},
-		{Name: "hello", Arity: -1, Flags: conn | FlagSkipSlowlog, Handler: cmdHello, Group: "connection"},
+		{Name: "auth", Arity: -2, Flags: conn, Handler: cmdAuth, Group: "connection"},
+		{Name: "hello", Arity: -1, Flags: conn, Handler: cmdHello, Group: "connection"},
 		{Name: "reset", Arity: 1, Flags: conn, Handler: cmdReset, Group: "connection"},
 		clientCommand(),
+		commandCommands(),
 	}
 }
 
@@ -45,11 +49,12 @@ func cmdPing(c *Client) {
 func cmdEcho(c *Client) { c.w.Bulk(c.args[1]) }
 
 func cmdSelect(c *Client) {
-	id, err := strconv.Atoi(string(c.args[1]))
-	if err != nil {
-		c.err(ErrInvalidDBIndex)
+	n, ok := resp.ParseInt(c.args[1])
+	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+		c.err(ErrNotInt)
 		return
 	}
+	id := int(n)
 	if id < 0 || id >= len(c.srv.dbs) {
 		c.err(ErrDBIndex)
 		return
@@ -98,52 +103,73 @@ func cmdAuth(c *Client) {
 	c.ok()
 }
 
-func cmdHello(c *Client) {
-	ver := int64(0)
+// helloArgs is the parsed form of HELLO's arguments.
+type helloArgs struct {
+	ver        int
+	user, pass []byte
+	name       []byte
+	setName    bool
+}
+
+// parseHello parses HELLO [protover [AUTH user pass] [SETNAME name]], replying errors.
+func (c *Client) parseHello() (helloArgs, bool) {
+	var h helloArgs
 	next := 1
 	if len(c.args) >= 2 {
-		v, err := strconv.ParseInt(string(c.args[1]), 10, 64)
-		if err != nil || !validInt(c.args[1]) {
+		v, ok := resp.ParseInt(c.args[1])
+		if !ok {
 			c.err(ErrHelloProtoNotInt)
-			return
+			return h, false
 		}
 		if v < 2 || v > 3 {
 			c.err(ErrNoProto)
-			return
+			return h, false
 		}
-		ver = v
+		h.ver = int(v)
 		next = 2
 	}
-	var user, pass []byte
 	for j := next; j < len(c.args); j++ {
 		more := len(c.args) - 1 - j
 		opt := string(c.args[j])
 		switch {
 		case strings.EqualFold(opt, "auth") && more >= 2:
-			user, pass = c.args[j+1], c.args[j+2]
+			h.user, h.pass = c.args[j+1], c.args[j+2]
 			j += 2
 		case strings.EqualFold(opt, "setname") && more >= 1:
-			if !validClientName(c.args[j+1]) {
-				c.err(ErrClientName)
-				return
-			}
-			c.name = string(c.args[j+1])
+			h.name, h.setName = c.args[j+1], true
 			j++
 		default:
-			c.err("ERR Syntax error in HELLO option '" + opt + "'")
-			return
+			c.err(fmt.Sprintf(ErrHelloSyntax, opt))
+			return h, false
 		}
 	}
-	if user != nil && !c.authenticate(user, pass) {
+	return h, true
+}
+
+// cmdHello follows Redis 7.0.15's order: authenticate, then set the name (even when the
+// client is still not authenticated), then refuse unauthenticated clients.
+func cmdHello(c *Client) {
+	h, ok := c.parseHello()
+	if !ok {
+		return
+	}
+	if h.user != nil && !c.authenticate(h.user, h.pass) {
 		c.err(ErrWrongPass)
 		return
+	}
+	if h.setName {
+		if !validClientName(h.name) {
+			c.err(ErrClientName)
+			return
+		}
+		c.name = string(h.name)
 	}
 	if !c.authed {
 		c.err(ErrHelloNoAuth)
 		return
 	}
-	if ver != 0 {
-		c.w.Proto = int(ver)
+	if h.ver != 0 {
+		c.w.Proto = h.ver
 	}
 	c.w.Map(7)
 	c.w.BulkString("server")
@@ -166,45 +192,19 @@ func cmdHello(c *Client) {
 	c.w.Array(0)
 }
 
-// validInt reports whether b is an integer as Redis's string2ll accepts it.
-func validInt(b []byte) bool {
-	if len(b) == 0 || len(b) > 20 {
-		return false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return true
-	}
-	i := 0
-	if b[0] == '-' {
-		i = 1
-		if len(b) == 1 {
-			return false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return false
-	}
-	for _, ch := range b[i+1:] {
-		if ch < '0' || ch > '9' {
-			return false
-		}
-	}
-	return true
-}
-
+// cmdReset is clearClientConnectionState: it leaves MONITOR, MULTI, WATCH and pub/sub,
+// selects db 0, goes back to RESP2, drops the name and, when a password is required,
+// the authentication. CLIENT REPLY OFF/SKIP are cleared; NO-EVICT stays, as in Redis 7.0.15.
 func cmdReset(c *Client) {
 	if c.has(ClientReplica | ClientMaster) {
 		c.err(ErrResetNotNormal)
 		return
 	}
 	s := c.srv
-	if c.has(ClientMonitor) {
-		s.removeMonitor(c)
+	s.removeMonitor(c)
+	if c.has(ClientMulti) {
+		s.discardTransaction(c)
 	}
-	// discard a transaction in progress
-	c.multi = nil
-	c.multiMem = 0
-	c.flags &^= ClientMulti | ClientDirtyCAS | ClientDirtyExec
 	s.unwatchAll(c)
 	s.unsubscribeAll(c)
 	c.dbIndex = 0
@@ -212,6 +212,6 @@ func cmdReset(c *Client) {
 	c.name = ""
 	c.user = "default"
 	c.authed = s.cfg.RequirePass == ""
-	c.flags &^= ClientPubSub | ClientNoEvict | ClientReplyOff | ClientReplySkipNext
+	c.flags &^= ClientPubSub | ClientReplyOff | ClientReplySkipNext
 	c.w.Simple("RESET")
 }

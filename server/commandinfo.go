@@ -118,8 +118,8 @@ type redisMeta struct {
 	docs *rnode // COMMAND DOCS map (without the name)
 }
 
-func (m *redisMeta) arity() int            { return int(m.info.elems[1].n) }
-func (m *redisMeta) flags() []string       { return m.info.elems[2].strs() }
+func (m *redisMeta) arity() int      { return int(m.info.elems[1].n) }
+func (m *redisMeta) flags() []string { return m.info.elems[2].strs() }
 func (m *redisMeta) keyPos() (int, int, int) {
 	e := m.info.elems
 	return int(e[3].n), int(e[4].n), int(e[5].n)
@@ -309,7 +309,7 @@ func cmdCommandInfo(c *Client) {
 	for _, a := range c.args[2:] {
 		cmd := c.srv.lookupCommandName(string(a))
 		if cmd == nil || enc[cmd.Name] == nil {
-			c.w.NullArray()
+			c.w.Null()
 			continue
 		}
 		c.w.Raw(enc[cmd.Name])
@@ -363,7 +363,7 @@ func cmdCommandList(c *Client) {
 				return false
 			}
 		case "pattern":
-			match = func(name string, _ *Command) bool { return commandGlob(val, name, true) }
+			match = func(name string, _ *Command) bool { return globMatch(sb(val), sb(name), true) }
 		}
 	}
 	if match == nil {
@@ -408,18 +408,7 @@ var commandHelp = []string{
 	"    Return the keys and the access flags from a full Redis command.",
 }
 
-func cmdCommandHelp(c *Client) { c.helpReply("COMMAND", commandHelp) }
-
-// helpReply writes a container command's HELP reply as Redis's addReplyHelp does.
-func (c *Client) helpReply(container string, lines []string) {
-	c.w.Array(len(lines) + 3)
-	c.w.Simple(container + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-	for _, l := range lines {
-		c.w.Simple(l)
-	}
-	c.w.Simple("HELP")
-	c.w.Simple("    Prints this help.")
-}
+func cmdCommandHelp(c *Client) { c.replyHelpLines("COMMAND", commandHelp) }
 
 // keyRef is one key found in a command's arguments, with its key-spec flags.
 type keyRef struct {
@@ -596,8 +585,8 @@ func specRange(spec *rnode, argv [][]byte) (first, last, step int, found, ok boo
 		if idx >= argc {
 			return 0, 0, 0, false, false
 		}
-		numkeys, err := resp.ParseInt(argv[idx])
-		if err != nil || numkeys < 0 {
+		numkeys, valid := resp.ParseInt(argv[idx])
+		if !valid || numkeys < 0 {
 			return 0, 0, 0, false, false
 		}
 		first += int(fspec.get("firstkey").n)
@@ -655,128 +644,4 @@ func migrateKeys(m *redisMeta, argv [][]byte) []keyRef {
 		}
 	}
 	return []keyRef{{pos: 3, flags: specs[0].get("flags").strs()}}
-}
-
-// commandGlob is Redis's stringmatchlen: glob-style matching with *, ?, [...] and \ escapes.
-func commandGlob(pattern, s string, nocase bool) bool {
-	return globMatchDepth(pattern, s, nocase, 0)
-}
-
-func globMatchDepth(p, s string, nocase bool, depth int) bool {
-	if depth > 1000 {
-		return false
-	}
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 1 && p[1] == '*' {
-				p = p[1:]
-			}
-			if len(p) == 1 {
-				return true
-			}
-			for i := 0; i < len(s); i++ {
-				if globMatchDepth(p[1:], s[i:], nocase, depth+1) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			s = s[1:]
-		case '[':
-			if len(s) == 0 {
-				return false
-			}
-			p = p[1:]
-			not := len(p) > 0 && p[0] == '^'
-			if not {
-				p = p[1:]
-			}
-			match := false
-			for {
-				if len(p) == 0 {
-					break
-				}
-				if p[0] == '\\' && len(p) >= 2 {
-					p = p[1:]
-					if p[0] == s[0] {
-						match = true
-					}
-				} else if p[0] == ']' {
-					break
-				} else if len(p) >= 3 && p[1] == '-' {
-					lo, hi, ch := p[0], p[2], s[0]
-					if lo > hi {
-						lo, hi = hi, lo
-					}
-					if nocase {
-						lo, hi, ch = lowerByte(lo), lowerByte(hi), lowerByte(ch)
-					}
-					p = p[2:]
-					if ch >= lo && ch <= hi {
-						match = true
-					}
-				} else if eqByte(p[0], s[0], nocase) {
-					match = true
-				}
-				p = p[1:]
-			}
-			if len(p) == 0 {
-				// unterminated class: Redis treats the end of pattern as the class end
-				if not {
-					match = !match
-				}
-				if !match {
-					return false
-				}
-				s = s[1:]
-				return len(s) == 0
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			s = s[1:]
-		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
-			}
-			if len(s) == 0 || !eqByte(p[0], s[0], nocase) {
-				return false
-			}
-			s = s[1:]
-		default:
-			if len(s) == 0 || !eqByte(p[0], s[0], nocase) {
-				return false
-			}
-			s = s[1:]
-		}
-		p = p[1:]
-		if len(s) == 0 {
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
-			}
-			break
-		}
-	}
-	return len(p) == 0 && len(s) == 0
-}
-
-func lowerByte(b byte) byte {
-	if b >= 'A' && b <= 'Z' {
-		return b + 'a' - 'A'
-	}
-	return b
-}
-
-func eqByte(a, b byte, nocase bool) bool {
-	if nocase {
-		return lowerByte(a) == lowerByte(b)
-	}
-	return a == b
 }

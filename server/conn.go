@@ -123,8 +123,12 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 	i := 0
 	for i < len(cmds) {
 		s.mu.Lock()
+		postponed := false
 		for ; i < len(cmds); i++ {
-			s.processCommand(c, cmds[i])
+			if !s.processCommand(c, cmds[i]) {
+				postponed = true // CLIENT PAUSE holds cmds[i]: run it again after the pause
+				break
+			}
 			if c.block != nil || c.has(ClientCloseAfterReply|ClientKilled) {
 				i++
 				break
@@ -143,6 +147,9 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			return false
 		}
 		if blocked != nil && !s.waitUnblocked(c, blocked) {
+			return false
+		}
+		if postponed && !s.waitUnpaused(c) {
 			return false
 		}
 	}

@@ -38,6 +38,28 @@ const (
 	ErrDenied            = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
 
 	// --- connection / server (cmd_connection.go, cmd_server.go, cmd_client.go) ---
+	ErrHelloProtoNotInt        = "ERR Protocol version is not an integer or out of range"
+	ErrNoProto                 = "NOPROTO unsupported protocol version"
+	ErrHelloSyntax             = "ERR Syntax error in HELLO option '%s'"
+	ErrHelloNoAuth             = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+	ErrClientName              = "ERR Client names cannot contain spaces, newlines or special characters."
+	ErrResetNotNormal          = "ERR can only reset normal client connections"
+	ErrNoSuchClient            = "ERR No such client"
+	ErrClientKillType          = "ERR Unknown client type '%s'"
+	ErrClientListType          = "ERR Unknown client type '%s'"
+	ErrInvalidClientID         = "ERR Invalid client ID"
+	ErrPauseTimeout            = "ERR timeout is not an integer or out of range"
+	ErrClientUnblockReason     = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+	ErrClientKillID            = "ERR client-id should be greater than 0"
+	ErrNoSuchUser              = "ERR No such user '%s'"
+	ErrSubcommandSyntax        = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
+	ErrPauseMode               = "ERR CLIENT PAUSE mode must be WRITE or ALL"
+	ErrInvalidCommandSpecified = "ERR Invalid command specified"
+	ErrCommandNoKeys           = "ERR The command has no key arguments"
+	ErrGetKeysArity            = "ERR Invalid number of arguments specified for command"
+	ErrGetKeysInvalidArgs      = "ERR Invalid arguments specified for command"
+	ErrMonitorDenyBlocking     = "ERR MONITOR isn't allowed for DENY BLOCKING client"
+	ErrSlowlogCount            = "ERR count should be greater than or equal to -1"
 
 	// --- strings and bitmaps (cmd_string.go, cmd_bitmap.go) ---
 	ErrInvalidExpire    = "ERR invalid expire time in '%s' command"

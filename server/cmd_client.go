@@ -59,6 +59,7 @@ func clientCommand() *Command {
 		sub("client", "unblock", -3, FlagAdmin|cf, cmdClientUnblock),
 		sub("client", "getredir", 2, cf, cmdClientGetredir),
 		sub("client", "trackinginfo", 2, cf, cmdClientTrackingInfo),
+		sub("client", "caching", 3, cf, cmdClientCaching),
 		sub("client", "help", 2, FlagLoading|FlagStale, cmdClientHelp),
 	)}
 }
@@ -97,6 +98,9 @@ func cmdClientGetname(c *Client) {
 }
 
 func cmdClientGetredir(c *Client) { c.w.Int(-1) }
+
+// cmdClientCaching always fails: tracking (CLIENT TRACKING) is never enabled in Vigil.
+func cmdClientCaching(c *Client) { c.err(ErrCachingNoTracking) }
 
 // cmdClientTrackingInfo reports tracking as off: Vigil has no client-side caching.
 func cmdClientTrackingInfo(c *Client) {

@@ -50,8 +50,12 @@ func cmdEcho(c *Client) { c.w.Bulk(c.args[1]) }
 
 func cmdSelect(c *Client) {
 	n, ok := resp.ParseInt(c.args[1])
-	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+	if !ok {
 		c.err(ErrNotInt)
+		return
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		c.err(ErrIntRange)
 		return
 	}
 	id := int(n)
@@ -103,29 +107,23 @@ func cmdAuth(c *Client) {
 	c.ok()
 }
 
-// helloArgs is the parsed form of HELLO's arguments.
-type helloArgs struct {
-	ver        int
-	user, pass []byte
-	name       []byte
-	setName    bool
-}
-
-// parseHello parses HELLO [protover [AUTH user pass] [SETNAME name]], replying errors.
-func (c *Client) parseHello() (helloArgs, bool) {
-	var h helloArgs
+// cmdHello follows Redis 7.0.15: options apply in order as they are parsed (AUTH
+// authenticates, SETNAME sets the name, even if a later option fails or the client
+// stays unauthenticated), then unauthenticated clients are refused.
+func cmdHello(c *Client) {
+	ver := 0
 	next := 1
 	if len(c.args) >= 2 {
 		v, ok := resp.ParseInt(c.args[1])
 		if !ok {
 			c.err(ErrHelloProtoNotInt)
-			return h, false
+			return
 		}
 		if v < 2 || v > 3 {
 			c.err(ErrNoProto)
-			return h, false
+			return
 		}
-		h.ver = int(v)
+		ver = int(v)
 		next = 2
 	}
 	for j := next; j < len(c.args); j++ {
@@ -133,43 +131,29 @@ func (c *Client) parseHello() (helloArgs, bool) {
 		opt := string(c.args[j])
 		switch {
 		case strings.EqualFold(opt, "auth") && more >= 2:
-			h.user, h.pass = c.args[j+1], c.args[j+2]
+			if !c.authenticate(c.args[j+1], c.args[j+2]) {
+				c.err(ErrWrongPass)
+				return
+			}
 			j += 2
 		case strings.EqualFold(opt, "setname") && more >= 1:
-			h.name, h.setName = c.args[j+1], true
+			if !validClientName(c.args[j+1]) {
+				c.err(ErrClientName)
+				return
+			}
+			c.name = string(c.args[j+1])
 			j++
 		default:
 			c.err(fmt.Sprintf(ErrHelloSyntax, opt))
-			return h, false
-		}
-	}
-	return h, true
-}
-
-// cmdHello follows Redis 7.0.15's order: authenticate, then set the name (even when the
-// client is still not authenticated), then refuse unauthenticated clients.
-func cmdHello(c *Client) {
-	h, ok := c.parseHello()
-	if !ok {
-		return
-	}
-	if h.user != nil && !c.authenticate(h.user, h.pass) {
-		c.err(ErrWrongPass)
-		return
-	}
-	if h.setName {
-		if !validClientName(h.name) {
-			c.err(ErrClientName)
 			return
 		}
-		c.name = string(h.name)
 	}
 	if !c.authed {
 		c.err(ErrHelloNoAuth)
 		return
 	}
-	if h.ver != 0 {
-		c.w.Proto = h.ver
+	if ver != 0 {
+		c.w.Proto = ver
 	}
 	c.w.Map(7)
 	c.w.BulkString("server")

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	_ "embed"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +33,7 @@ type rnode struct {
 // parseRNode parses one RESP3 value from b and returns it with the rest of b.
 // The input is the embedded metadata: malformed input is a broken invariant.
 func parseRNode(b []byte) (*rnode, []byte) {
-	i := strings.Index(string(b), "\r\n")
+	i := bytes.Index(b, []byte("\r\n"))
 	if i < 1 {
 		panic("server: malformed embedded command metadata")
 	}
@@ -185,6 +187,9 @@ func (s *Server) commandMeta() *commandInfoCache {
 		for name, cmd := range s.cmds {
 			m := meta[name]
 			if m == nil {
+				// a command Redis 7.0.15 does not have: describe it from Vigil's table
+				ci.info[name] = synthInfo(cmd)
+				ci.docs[name] = synthDocs(cmd)
 				continue
 			}
 			ci.info[name] = filterInfo(m.info, cmd)
@@ -198,6 +203,8 @@ func (s *Server) commandMeta() *commandInfoCache {
 			}
 			if m.docs != nil {
 				ci.docs[name] = filterDocs(m.docs, cmd)
+			} else {
+				ci.docs[name] = synthDocs(cmd)
 			}
 		}
 		for p := 0; p < 2; p++ {
@@ -216,6 +223,37 @@ func (s *Server) commandMeta() *commandInfoCache {
 		}
 	})
 	return ci
+}
+
+// synthInfo builds a COMMAND INFO entry from Vigil's table, in Redis's RESP3 shapes.
+func synthInfo(cmd *Command) *rnode {
+	flags := &rnode{kind: '~'}
+	for _, f := range cmd.Flags.Names() {
+		flags.elems = append(flags.elems, &rnode{kind: '+', s: f})
+	}
+	subcmds := &rnode{kind: '~'}
+	for _, name := range sortedSubNames(cmd) {
+		subcmds.elems = append(subcmds.elems, synthInfo(cmd.Subs[name]))
+	}
+	return &rnode{kind: '*', elems: []*rnode{
+		{kind: '$', s: cmd.Name}, {kind: ':', n: int64(cmd.Arity)}, flags,
+		{kind: ':', n: int64(cmd.FirstKey)}, {kind: ':', n: int64(cmd.LastKey)}, {kind: ':', n: int64(cmd.Step)},
+		{kind: '~'}, {kind: '~'}, {kind: '~'}, subcmds,
+	}}
+}
+
+// synthDocs builds a COMMAND DOCS map from Vigil's table: its group only.
+func synthDocs(cmd *Command) *rnode {
+	return &rnode{kind: '%', elems: []*rnode{{kind: '$', s: "group"}, {kind: '$', s: cmd.Group}}}
+}
+
+func sortedSubNames(cmd *Command) []string {
+	names := make([]string, 0, len(cmd.Subs))
+	for name := range cmd.Subs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // filterInfo returns the INFO entry keeping only the subcommands cmd has.
@@ -263,6 +301,16 @@ func hasSub(cmd *Command, full string) bool {
 	return has
 }
 
+// lookupArgv is Redis's lookupCommand for a full argv: a container without a subcommand
+// argument is the container itself.
+func (s *Server) lookupArgv(argv [][]byte) *Command {
+	cmd := s.cmds[strings.ToLower(string(argv[0]))]
+	if cmd == nil || len(argv) == 1 || len(cmd.Subs) == 0 {
+		return cmd
+	}
+	return cmd.Subs[strings.ToLower(string(argv[1]))]
+}
+
 // lookupCommandName finds a command by "name" or "container|sub" (case-insensitive).
 func (s *Server) lookupCommandName(name string) *Command {
 	name = strings.ToLower(name)
@@ -279,8 +327,8 @@ func commandCommands() *Command {
 		Subs: subs(
 			sub("command", "count", 2, FlagLoading|FlagStale, cmdCommandCount),
 			sub("command", "docs", -2, FlagLoading|FlagStale, cmdCommandDocs),
-			sub("command", "getkeys", -3, FlagLoading|FlagStale, cmdCommandGetKeys),
-			sub("command", "getkeysandflags", -3, FlagLoading|FlagStale, cmdCommandGetKeysAndFlags),
+			sub("command", "getkeys", -4, FlagLoading|FlagStale, cmdCommandGetKeys),
+			sub("command", "getkeysandflags", -4, FlagLoading|FlagStale, cmdCommandGetKeysAndFlags),
 			sub("command", "help", 2, FlagLoading|FlagStale, cmdCommandHelp),
 			sub("command", "info", -2, FlagLoading|FlagStale, cmdCommandInfo),
 			sub("command", "list", -2, FlagLoading|FlagStale, cmdCommandList),
@@ -421,7 +469,7 @@ func cmdCommandGetKeysAndFlags(c *Client) { getKeysReply(c, true) }
 
 func getKeysReply(c *Client, withFlags bool) {
 	argv := c.args[2:]
-	cmd, _ := c.srv.cmds.lookup(argv)
+	cmd := c.srv.lookupArgv(argv)
 	if cmd == nil {
 		c.err(ErrInvalidCommandSpecified)
 		return
@@ -583,7 +631,7 @@ func specRange(spec *rnode, argv [][]byte) (first, last, step int, found, ok boo
 		step = int(fspec.get("keystep").n)
 		idx := first + int(fspec.get("keynumidx").n)
 		if idx >= argc {
-			return 0, 0, 0, false, false
+			return 0, 0, 0, false, true // variadic command with too few arguments: no keys
 		}
 		numkeys, valid := resp.ParseInt(argv[idx])
 		if !valid || numkeys < 0 {
@@ -614,12 +662,12 @@ func sortKeys(m *redisMeta, argv [][]byte) []keyRef {
 			i += n
 			continue
 		}
-		if a == "store" && i+1 < len(argv) && len(specs) > 1 {
+		if a == "store" && i+1 < len(argv) && len(specs) > 2 {
 			// like Redis, the last STORE wins
 			if len(out) == 2 {
 				out = out[:1]
 			}
-			out = append(out, keyRef{pos: i + 1, flags: specs[1].get("flags").strs()})
+			out = append(out, keyRef{pos: i + 1, flags: specs[2].get("flags").strs()})
 			i++
 		}
 	}

@@ -58,6 +58,7 @@ const (
 	ErrCommandNoKeys           = "ERR The command has no key arguments"
 	ErrGetKeysArity            = "ERR Invalid number of arguments specified for command"
 	ErrGetKeysInvalidArgs      = "ERR Invalid arguments specified for command"
+	ErrCachingNoTracking       = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
 	ErrMonitorDenyBlocking     = "ERR MONITOR isn't allowed for DENY BLOCKING client"
 	ErrSlowlogCount            = "ERR count should be greater than or equal to -1"
 

@@ -42,24 +42,44 @@ func (o *Options) defaults() {
 // Encoder writes an RDB version 10 stream.
 type Encoder struct {
 	w   *bufio.Writer
-	crc uint64
+	cw  *crcWriter
 	opt Options
 	err error
-	buf []byte
+}
+
+// crcWriter computes the checksum over what the buffered writer flushes: large chunks,
+// which the slicing-by-8 CRC handles fast.
+type crcWriter struct {
+	w   io.Writer
+	crc uint64
+	on  bool
+}
+
+func (c *crcWriter) Write(p []byte) (int, error) {
+	if c.on {
+		c.crc = CRC64(c.crc, p)
+	}
+	return c.w.Write(p)
 }
 
 // NewEncoder returns an encoder writing to w.
 func NewEncoder(w io.Writer, opt Options) *Encoder {
 	opt.defaults()
-	return &Encoder{w: bufio.NewWriterSize(w, 64<<10), opt: opt}
+	cw := &crcWriter{w: w, on: opt.Checksum}
+	return &Encoder{w: bufio.NewWriterSize(cw, 64<<10), cw: cw, opt: opt}
+}
+
+// Flush writes buffered bytes to the underlying writer.
+func (e *Encoder) Flush() error {
+	if e.err == nil {
+		e.err = e.w.Flush()
+	}
+	return e.err
 }
 
 func (e *Encoder) write(p []byte) {
 	if e.err != nil {
 		return
-	}
-	if e.opt.Checksum {
-		e.crc = CRC64(e.crc, p)
 	}
 	_, e.err = e.w.Write(p)
 }
@@ -286,16 +306,14 @@ func (e *Encoder) writeQuicklist(elems [][]byte) {
 // Finish writes the EOF opcode and the checksum, and flushes.
 func (e *Encoder) Finish() error {
 	e.writeByte(opEOF)
+	if e.Flush() != nil {
+		return e.err
+	}
 	var b [8]byte
 	if e.opt.Checksum {
-		binary.LittleEndian.PutUint64(b[:], e.crc)
+		binary.LittleEndian.PutUint64(b[:], e.cw.crc)
 	}
-	if e.err == nil {
-		_, e.err = e.w.Write(b[:])
-	}
-	if e.err == nil {
-		e.err = e.w.Flush()
-	}
+	_, e.err = e.cw.w.Write(b[:])
 	return e.err
 }
 

@@ -206,3 +206,29 @@ func encodeAllF(entries []*Entry, opt Options) []byte {
 	enc.Finish()
 	return buf.Bytes()
 }
+
+func TestDumpPayload(t *testing.T) {
+	// DUMP of SET s hello on redis-server 7.0.15
+	redisPayload := []byte("\x00\x05hello\n\x00cr\xdfve4 \n")
+	e, err := ParseDumpPayload(redisPayload, false)
+	if err != nil || string(e.Str) != "hello" {
+		t.Fatalf("parse Redis's payload: got %+v, %v", e, err)
+	}
+	if got := DumpPayload(&Entry{Kind: KindString, Str: []byte("hello"), ExpireMs: -1, Idle: -1, Freq: -1}, Options{}); !bytes.Equal(got, redisPayload) {
+		t.Errorf("DumpPayload: got %q, want %q", got, redisPayload)
+	}
+	// DUMP of RPUSH l a b 1 on redis-server 7.0.15
+	listPayload := []byte("\x12\x01\x02\x0f\x0f\x00\x00\x00\x03\x00\x81a\x02\x81b\x02\x01\x01\xff\n\x00\xe0\x1b\xabJG\xceY\"")
+	l := &Entry{Kind: KindList, Elems: [][]byte{[]byte("a"), []byte("b"), []byte("1")}, ExpireMs: -1, Idle: -1, Freq: -1}
+	if got := DumpPayload(l, Options{}); !bytes.Equal(got, listPayload) {
+		t.Errorf("DumpPayload(list): got %q, want %q", got, listPayload)
+	}
+	bad := append([]byte(nil), redisPayload...)
+	bad[len(bad)-1] ^= 1
+	if _, err := ParseDumpPayload(bad, false); !errors.Is(err, ErrDumpPayload) {
+		t.Errorf("corrupt checksum: got %v, want ErrDumpPayload", err)
+	}
+	if _, err := ParseDumpPayload([]byte("x"), false); !errors.Is(err, ErrDumpPayload) {
+		t.Errorf("short payload: got %v, want ErrDumpPayload", err)
+	}
+}

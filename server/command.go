@@ -116,6 +116,7 @@ func buildCommandTable() commandTable {
 		configCommands(),
 		persistCommands(),
 		monitorCommands(),
+		dumpCommands(),
 	} {
 		t.add(family...)
 	}

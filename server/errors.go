@@ -61,6 +61,15 @@ const (
 	ErrCachingNoTracking       = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
 	ErrMonitorDenyBlocking     = "ERR MONITOR isn't allowed for DENY BLOCKING client"
 	ErrSlowlogCount            = "ERR count should be greater than or equal to -1"
+	ErrInvalidFirstDB          = "ERR invalid first DB index"
+	ErrInvalidSecondDB         = "ERR invalid second DB index"
+	ErrNoShutdown              = "ERR No shutdown in progress."
+	ErrShutdownFailed          = "ERR Errors trying to SHUTDOWN. Check logs."
+	ErrDebugSubcmd             = "ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
+	ErrLFUIdleTime             = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	ErrLFUNotSelected          = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	ErrDebugProtocol           = "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+	ErrRESP2Push               = "ERR RESP2 is not supported by this command"
 
 	// --- strings and bitmaps (cmd_string.go, cmd_bitmap.go) ---
 	ErrInvalidExpire    = "ERR invalid expire time in '%s' command"
@@ -89,10 +98,37 @@ const (
 	ErrListCount          = "ERR count should be greater than 0"
 
 	// --- hashes (cmd_hash.go) ---
+	ErrHashNotInt          = "ERR hash value is not an integer"
+	ErrHashNotFloat        = "ERR hash value is not a float"
+	ErrHashOverflow        = "ERR increment or decrement would overflow"
+	ErrHashIncrArgNaNInf   = "ERR value is NaN or Infinity"
+	ErrHashIncrNaNInf      = "ERR increment would produce NaN or Infinity"
+	ErrHashWithvaluesRange = "ERR value is out of range"
+	// ErrRandCountRange is getRangeLongFromObjectOrReply's message for HRANDFIELD/SRANDMEMBER counts.
+	ErrRandCountRange = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 
 	// --- sets (cmd_set.go) ---
+	ErrSetNumkeys     = "ERR numkeys should be greater than 0"
+	ErrSetNumkeysArgs = "ERR Number of keys can't be greater than number of args"
+	ErrSetLimit       = "ERR LIMIT can't be negative"
+	ErrSetScanCursor  = "ERR invalid cursor"
 
 	// --- sorted sets (cmd_zset.go) ---
+	ErrZAddXXNX         = "ERR XX and NX options at the same time are not compatible"
+	ErrZAddGTLTNX       = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	ErrZAddIncrPair     = "ERR INCR option supports a single increment-element pair"
+	ErrZScoreNaN        = "ERR resulting score is not a number (NaN)"
+	ErrZRangeLimit      = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	ErrZRangeScoresLex  = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	ErrZMinMaxNotFloat  = "ERR min or max is not a float"
+	ErrZMinMaxNotLex    = "ERR min or max not valid string range item"
+	ErrZWeightNotFloat  = "ERR weight value is not a float"
+	ErrZAtLeastOneKey   = "ERR at least 1 input key is needed for '%s' command"
+	ErrZLimitNegative   = "ERR LIMIT can't be negative"
+	ErrZNumkeys         = "ERR numkeys should be greater than 0"
+	ErrZCount           = "ERR count should be greater than 0"
+	ErrZRandCountRange  = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	ErrZRandScoresRange = "ERR value is out of range"
 
 	// --- generic keys (cmd_keys.go) ---
 	ErrInvalidCursor        = "ERR invalid cursor"

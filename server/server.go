@@ -58,6 +58,10 @@ type Server struct {
 	notifyFlags NotifyClass // parsed notify-keyspace-events (see setNotifyFlags)
 	pubsub      pubsubState // channels, patterns and shard channels with their subscribers
 
+	activeExpireEnabled bool      // DEBUG SET-ACTIVE-EXPIRE: the active expire cycle runs (default true)
+	replID, replID2     string    // replication ids (INFO replication, DEBUG CHANGE-REPL-ID)
+	info                infoState // INFO's instantaneous metrics (cmd_info.go)
+
 	tasks    []func(*Server) // cron tasks, see cronTaskList
 	done     chan struct{}
 	doneOnce sync.Once
@@ -97,6 +101,8 @@ func New(cfg *config.Server, log zerolog.Logger) *Server {
 		done:      make(chan struct{}),
 	}
 	s.stats.errors = map[string]int64{}
+	s.activeExpireEnabled = true
+	s.replID, s.replID2 = newRunID(), zeroReplID
 	s.pubsub = newPubsubState()
 	if err := s.setNotifyFlags(cfg.NotifyKeyspaceEvents); err != nil {
 		s.log.Warn().Err(err).Str("value", cfg.NotifyKeyspaceEvents).Msg("notify-keyspace-events ignored")

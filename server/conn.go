@@ -123,6 +123,10 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 	i := 0
 	for i < len(cmds) {
 		s.mu.Lock()
+		if c.has(ClientKilled) { // CLIENT KILL while this goroutine waited for the lock
+			s.mu.Unlock()
+			return false
+		}
 		postponed := false
 		for ; i < len(cmds); i++ {
 			if !s.processCommand(c, cmds[i]) {

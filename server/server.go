@@ -50,6 +50,7 @@ type Server struct {
 	snap       *snapshot    // the point-in-time snapshot being written, if any
 	persist    persistState // RDB saving and loading state
 	gateList   []gate       // pre-execution checks, see gates
+	admin      adminState   // CLIENT PAUSE, MONITOR, SLOWLOG (cmd_client.go, cmd_monitor.go)
 	exitCode   int          // process exit status after Serve returns
 
 	evict       evictState  // maxmemory eviction and memory accounting (evict.go)

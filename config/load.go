@@ -286,6 +286,11 @@ func (l *loader) apply(name string, args []string) error {
 }
 
 func (l *loader) applyDirective(d *Directive, args []string) error {
+	if d.MultiArg && len(args) == 1 && strings.Contains(args[0], " ") {
+		// Redis splits a single argument of a multi-argument directive on spaces:
+		// `--save "3600 1"` and `save "3600 1"` both mean `save 3600 1`.
+		args = strings.Fields(args[0])
+	}
 	if !d.MultiArg && len(args) != 1 {
 		return reason(msgWrongArgs)
 	}

@@ -376,3 +376,19 @@ func TestViperFiles(t *testing.T) {
 		}
 	})
 }
+
+func TestMultiArgSingleQuotedArgument(t *testing.T) {
+	for _, src := range []string{"save \"3600 1 300 100\"\n", "save 3600 1 300 100\n"} {
+		cfg, _, err := Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.Save) != 2 || cfg.Save[0] != (SavePoint{3600, 1}) || cfg.Save[1] != (SavePoint{300, 100}) {
+			t.Errorf("%q: got save %v, want [{3600 1} {300 100}]", src, cfg.Save)
+		}
+	}
+	cfg, _, err := Load("", []string{"--save", "3600 1"})
+	if err != nil || len(cfg.Save) != 1 || cfg.Save[0] != (SavePoint{3600, 1}) {
+		t.Errorf("--save \"3600 1\": got %v, %v", cfg.Save, err)
+	}
+}

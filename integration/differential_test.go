@@ -24,6 +24,7 @@ import (
 //
 //	!unordered CMD        compare an aggregate reply as a multiset of its elements
 //	!unordered-pairs CMD  same, keeping (field, value) pairs together (flat HGETALL...)
+//	!unordered-deep CMD   multiset comparison at every nesting level (SCAN's key array)
 //	!ttl CMD              integer replies may differ by at most 1 (TTL drift)
 //	!read                 read one more reply from both without sending (pub/sub)
 //	!sleep MS             pause
@@ -95,7 +96,7 @@ func runCorpus(t *testing.T, path, redisAddr, vigilAddr string) int {
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 			continue
 		case "!read":
-		case "", "!unordered", "!unordered-pairs", "!ttl":
+		case "", "!unordered", "!unordered-pairs", "!unordered-deep", "!ttl":
 			args, ok := resp.SplitArgs([]byte(text), nil)
 			if !ok || len(args) == 0 {
 				t.Fatalf("%s:%d: bad command line %q", filepath.Base(path), l.no, l.text)
@@ -135,6 +136,8 @@ func sameReply(mode string, want, got []byte) bool {
 		a, errA := intReply(want)
 		b, errB := intReply(got)
 		return errA == nil && errB == nil && a-b <= 1 && b-a <= 1
+	case "!unordered-deep":
+		return bytes.Equal(deepCanon(want), deepCanon(got))
 	case "!unordered", "!unordered-pairs":
 		hw, ew, okw := testutil.SplitAggregate(want)
 		hg, eg, okg := testutil.SplitAggregate(got)
@@ -168,4 +171,18 @@ func intReply(b []byte) (int64, error) {
 		return 0, fmt.Errorf("not an integer reply")
 	}
 	return strconv.ParseInt(string(b[1:len(b)-2]), 10, 64)
+}
+
+// deepCanon renders a reply with every aggregate's elements sorted, recursively.
+func deepCanon(raw []byte) []byte {
+	header, elems, ok := testutil.SplitAggregate(raw)
+	if !ok {
+		return raw
+	}
+	items := make([]string, len(elems))
+	for i, e := range elems {
+		items[i] = string(deepCanon(e))
+	}
+	sort.Strings(items)
+	return []byte(header + strings.Join(items, "\x00"))
 }

@@ -17,7 +17,7 @@ func DumpPayload(e *Entry, opt Options) []byte {
 	enc := NewEncoder(&buf, opt)
 	enc.writeValueHeader(e)
 	enc.writeValue(e)
-	enc.w.Flush()
+	enc.Flush()
 	b := buf.Bytes()
 	b = binary.LittleEndian.AppendUint16(b, Version)
 	return binary.LittleEndian.AppendUint64(b, CRC64(0, b))

@@ -42,24 +42,44 @@ func (o *Options) defaults() {
 // Encoder writes an RDB version 10 stream.
 type Encoder struct {
 	w   *bufio.Writer
-	crc uint64
+	cw  *crcWriter
 	opt Options
 	err error
-	buf []byte
+}
+
+// crcWriter computes the checksum over what the buffered writer flushes: large chunks,
+// which the slicing-by-8 CRC handles fast.
+type crcWriter struct {
+	w   io.Writer
+	crc uint64
+	on  bool
+}
+
+func (c *crcWriter) Write(p []byte) (int, error) {
+	if c.on {
+		c.crc = CRC64(c.crc, p)
+	}
+	return c.w.Write(p)
 }
 
 // NewEncoder returns an encoder writing to w.
 func NewEncoder(w io.Writer, opt Options) *Encoder {
 	opt.defaults()
-	return &Encoder{w: bufio.NewWriterSize(w, 64<<10), opt: opt}
+	cw := &crcWriter{w: w, on: opt.Checksum}
+	return &Encoder{w: bufio.NewWriterSize(cw, 64<<10), cw: cw, opt: opt}
+}
+
+// Flush writes buffered bytes to the underlying writer.
+func (e *Encoder) Flush() error {
+	if e.err == nil {
+		e.err = e.w.Flush()
+	}
+	return e.err
 }
 
 func (e *Encoder) write(p []byte) {
 	if e.err != nil {
 		return
-	}
-	if e.opt.Checksum {
-		e.crc = CRC64(e.crc, p)
 	}
 	_, e.err = e.w.Write(p)
 }
@@ -286,16 +306,14 @@ func (e *Encoder) writeQuicklist(elems [][]byte) {
 // Finish writes the EOF opcode and the checksum, and flushes.
 func (e *Encoder) Finish() error {
 	e.writeByte(opEOF)
+	if e.Flush() != nil {
+		return e.err
+	}
 	var b [8]byte
 	if e.opt.Checksum {
-		binary.LittleEndian.PutUint64(b[:], e.crc)
+		binary.LittleEndian.PutUint64(b[:], e.cw.crc)
 	}
-	if e.err == nil {
-		_, e.err = e.w.Write(b[:])
-	}
-	if e.err == nil {
-		e.err = e.w.Flush()
-	}
+	_, e.err = e.cw.w.Write(b[:])
 	return e.err
 }
 
@@ -326,7 +344,8 @@ func zsetShort(z []ZMember, max int) bool {
 	return true
 }
 
-// formatScore formats a score as Redis's listpack does (%.17g, shortest round-trip form).
+// formatScore formats a score as Redis 7.0's zzlInsertAt stores it in a listpack: whole
+// numbers within +-2^62 as integers (double2ll; -0 becomes 0), others with %.17g.
 func formatScore(f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
@@ -334,7 +353,7 @@ func formatScore(f float64) []byte {
 	case math.IsInf(f, -1):
 		return []byte("-inf")
 	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e17 {
+	if f == math.Trunc(f) && f >= -(1<<62) && f <= 1<<62 {
 		return strconv.AppendInt(nil, int64(f), 10)
 	}
 	return strconv.AppendFloat(nil, f, 'g', 17, 64)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"strconv"
 	"testing"
@@ -168,7 +169,7 @@ func TestFormatScore(t *testing.T) {
 	for _, tc := range []struct {
 		in   float64
 		want string
-	}{{1, "1"}, {2.5, "2.5"}, {0.1, "0.10000000000000001"}, {-3, "-3"}, {1e20, "1e+20"}} {
+	}{{1, "1"}, {2.5, "2.5"}, {0.1, "0.10000000000000001"}, {-3, "-3"}, {1e17, "100000000000000000"}, {math.Copysign(0, -1), "0"}, {1e20, "1e+20"}} {
 		if got := string(formatScore(tc.in)); got != tc.want {
 			t.Errorf("formatScore(%v): got %q, want %q", tc.in, got, tc.want)
 		}

@@ -271,7 +271,7 @@ func (s *Server) aofRewriteStart() error {
 		s.log.Info().Msgf("Creating AOF incr file %s on background rewrite", name)
 	}
 	a.manifest = m
-	sn, err := s.beginSnapshot(s.aofBaseAux(), s.rdbOptions())
+	sn, err := s.beginSnapshot(s.aofBaseAux(), s.rdbOptions(), nil)
 	if err != nil {
 		return err
 	}

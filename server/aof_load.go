@@ -135,7 +135,7 @@ func (s *Server) aofLoadFile(path, name string, last bool) error {
 	var off int64
 	if sig, _ := br.Peek(5); string(sig) == "REDIS" {
 		s.log.Info().Msg("Reading RDB base file on AOF loading...")
-		loaded, expired, err := s.loadRDBWith(br, true)
+		loaded, expired, err := s.loadRDB(br, loadOptions{keepExpired: true})
 		if err != nil {
 			return fmt.Errorf("Error reading the RDB base file %s, AOF loading aborted: %w", name, err)
 		}
@@ -397,12 +397,11 @@ func (s *Server) aofOpenOnStart(m *aofManifest) error {
 func (s *Server) writeBaseLocked(path string, rdbFormat bool) error {
 	s.nowMs = time.Now().UnixMilli()
 	var rdbBuf bytes.Buffer
-	sn, err := s.beginSnapshot(s.aofBaseAux(), s.rdbOptions())
+	sn, err := s.beginSnapshot(s.aofBaseAux(), s.rdbOptions(), &rdbBuf)
 	if err != nil {
 		return err
 	}
-	for sn.step() {
-		rdbBuf.Write(sn.out.take())
+	for sn.step() && sn.err == nil {
 	}
 	for _, sd := range sn.dbs {
 		if !s.snapHolds(sd.keys) {
@@ -415,7 +414,6 @@ func (s *Server) writeBaseLocked(path string, rdbFormat bool) error {
 	if sn.err != nil {
 		return sn.err
 	}
-	rdbBuf.Write(sn.out.take())
 	return writeFileAtomic(path, func(w io.Writer) error {
 		if rdbFormat {
 			_, err := w.Write(rdbBuf.Bytes())

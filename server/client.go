@@ -62,9 +62,10 @@ type Client struct {
 	block    *blockState
 	libName  string
 	libVer   string
-	qbufLen  int  // bytes in the query buffer (for CLIENT LIST)
-	multiMem int  // bytes queued in MULTI
-	failed   bool // the current command replied an error (commandstats failed_calls)
+	qbufLen  int         // bytes in the query buffer (for CLIENT LIST)
+	multiMem int         // bytes queued in MULTI
+	failed   bool        // the current command replied an error (commandstats failed_calls)
+	admin    clientAdmin // output-limit state (cmd_client.go)
 
 	// propagation of the current command (see propagate.go)
 	propagateSelf bool // the command changed the dataset: propagate its argv

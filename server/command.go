@@ -151,6 +151,9 @@ func (t commandTable) lookup(args [][]byte) (*Command, string) {
 		return cmd, ""
 	}
 	if len(args) < 2 {
+		if cmd.Handler != nil { // a container with a form without subcommand (COMMAND)
+			return cmd, ""
+		}
 		return nil, fmt.Sprintf(ErrWrongArgs, cmd.Name)
 	}
 	sname := lower(buf[:0], args[1])

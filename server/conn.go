@@ -123,8 +123,16 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 	i := 0
 	for i < len(cmds) {
 		s.mu.Lock()
+		if c.has(ClientKilled) { // CLIENT KILL while this goroutine waited for the lock
+			s.mu.Unlock()
+			return false
+		}
+		postponed := false
 		for ; i < len(cmds); i++ {
-			s.processCommand(c, cmds[i])
+			if !s.processCommand(c, cmds[i]) {
+				postponed = true // CLIENT PAUSE holds cmds[i]: run it again after the pause
+				break
+			}
 			if c.block != nil || c.has(ClientCloseAfterReply|ClientKilled) {
 				i++
 				break
@@ -147,6 +155,9 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			return false
 		}
 		if blocked != nil && !s.waitUnblocked(c, blocked) {
+			return false
+		}
+		if postponed && !s.waitUnpaused(c) {
 			return false
 		}
 	}

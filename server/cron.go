@@ -7,6 +7,7 @@ func cronTaskList() []func(*Server) {
 		(*Server).clientsCron,   // idle timeouts, output buffer soft limits (cmd_client.go)
 		(*Server).databasesCron, // active expiry and incremental rehash (expire.go)
 		(*Server).saveCron,      // save points and scheduled BGSAVE (persist.go)
+		(*Server).infoCron,      // instantaneous metrics for INFO (cmd_info.go)
 		(*Server).aofCron,       // scheduled and automatic AOF rewrites (aof.go)
 	}
 }

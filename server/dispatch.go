@@ -5,9 +5,21 @@ import (
 	"time"
 )
 
-// processCommand is Redis's processCommand: every generic check in one place, then call.
-// It runs under the execution lock.
-func (s *Server) processCommand(c *Client, args [][]byte) {
+// processCommand runs one command under the execution lock and applies CLIENT REPLY
+// OFF/SKIP to its reply. It returns false when CLIENT PAUSE postponed the command: the
+// caller waits for the pause to end (waitUnpaused) and submits the command again.
+func (s *Server) processCommand(c *Client, args [][]byte) bool {
+	mark := len(c.w.B)
+	if !s.dispatch(c, args) {
+		return false
+	}
+	c.applyReplyMode(mark)
+	return true
+}
+
+// dispatch is Redis's processCommand: every generic check in one place, then call.
+// It returns false when the command was postponed by CLIENT PAUSE.
+func (s *Server) dispatch(c *Client, args [][]byte) bool {
 	c.args = args
 	c.cmd = nil
 	now := time.Now()
@@ -17,42 +29,46 @@ func (s *Server) processCommand(c *Client, args [][]byte) {
 	cmd, errText := s.cmds.lookup(args)
 	if cmd == nil {
 		s.rejectCommand(c, nil, errText)
-		return
+		return true
 	}
 	if !arityOK(cmd.Arity, len(args)) {
 		s.rejectCommand(c, cmd, fmt.Sprintf(ErrWrongArgs, cmd.Name))
-		return
+		return true
 	}
 	if cmd.Flags&FlagProtected != 0 && !s.debugAllowed(c) {
 		s.rejectCommand(c, cmd, fmt.Sprintf(ErrDebugDisabled, "DEBUG", "enable-debug-command"))
-		return
+		return true
 	}
 	if !c.authed && cmd.Flags&FlagNoAuth == 0 {
 		s.rejectCommand(c, cmd, ErrNoAuth)
-		return
+		return true
 	}
 	if c.has(ClientMulti) && cmd.Flags&FlagNoMulti != 0 {
 		s.rejectCommand(c, cmd, ErrNotAllowedInMulti)
-		return
+		return true
 	}
 	for _, gate := range s.gateList {
 		if msg := gate(c, cmd); msg != "" {
 			s.rejectCommand(c, cmd, msg)
-			return
+			return true
 		}
 	}
 	if c.has(ClientPubSub) && c.w.Proto == 2 && !allowedInPubSubContext(cmd.Name) {
 		s.rejectCommand(c, cmd, fmt.Sprintf(ErrPubSubContext, cmd.Name))
-		return
+		return true
+	}
+	if s.admin.pause.kind != pauseOff && s.mustPostpone(c, cmd) {
+		return false
 	}
 	if c.has(ClientMulti) && !isTransactionControl(cmd.Name) {
 		s.queueMulti(c, cmd)
-		return
+		return true
 	}
 	s.call(c, cmd)
 	if len(s.readyKeys) > 0 {
 		s.handleReadyKeys()
 	}
+	return true
 }
 
 // gate is a check applied to every command before it runs (OOM, read-only replica,
@@ -99,8 +115,6 @@ func isTransactionControl(name string) bool {
 func (s *Server) call(c *Client, cmd *Command) {
 	c.cmd = cmd
 	c.failed, c.propagateSelf, c.overridden = false, false, false
-	skip := c.has(ClientReplySkip)
-	mark := len(c.w.B)
 	s.beginUnit()
 	start := time.Now()
 	cmd.Handler(c)
@@ -109,9 +123,6 @@ func (s *Server) call(c *Client, cmd *Command) {
 		s.propagateRecord(c.dbIndex, c.args)
 	}
 	s.endUnit()
-	if skip {
-		c.w.B = c.w.B[:mark]
-	}
 	cmd.stats.calls++
 	cmd.stats.usec += dur.Microseconds()
 	if c.failed {

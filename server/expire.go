@@ -34,7 +34,7 @@ type expireState struct {
 func (s *Server) databasesCron() {
 	s.refreshMemory()
 	s.evictionCron()
-	if !s.isReplica() {
+	if !s.isReplica() && s.activeExpireEnabled {
 		s.activeExpireCycle()
 	}
 	s.resizeAndRehash()

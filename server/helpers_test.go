@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ func newTestServer(t testing.TB, mutate func(*config.Server)) *testServer {
 	cfg.Port = 0
 	cfg.Save = nil
 	cfg.EnableDebugCommand = "yes"
+	cfg.DBFilename = filepath.Join(t.TempDir(), "dump.rdb") // never write into the package directory
 	if mutate != nil {
 		mutate(cfg)
 	}

@@ -76,4 +76,3 @@ func dupObject(o *store.Object) (store.Object, bool) {
 	dup.Ptr = cp.Copy()
 	return dup, true
 }
-

@@ -37,7 +37,7 @@ func (s *Server) LoadDump() error {
 		s.persist.loading = false
 		s.mu.Unlock()
 	}()
-	loaded, expired, err := s.loadRDB(f)
+	loaded, expired, err := s.loadRDB(f, loadOptions{})
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", s.dumpPath(), err)
 	}
@@ -49,15 +49,21 @@ func (s *Server) LoadDump() error {
 	return nil
 }
 
-// loadRDB decodes r into the (empty) keyspace. Keys already expired are dropped, as a
-// master does; a replica keeps them and waits for its master's DEL.
-func (s *Server) loadRDB(r io.Reader) (loaded, expired int64, err error) {
-	return s.loadRDBWith(r, false)
+// loadOptions tune loadRDB.
+type loadOptions struct {
+	// locked: the caller holds the execution lock (DEBUG RELOAD); otherwise each batch
+	// takes it, so that loading-allowed commands are served meanwhile.
+	locked bool
+	// merge replaces existing keys instead of failing on duplicates (DEBUG RELOAD MERGE).
+	merge bool
+	// keepExpired keeps keys whose TTL has passed, as Redis does for an AOF base (they
+	// expire after loading, once the incr files are replayed).
+	keepExpired bool
 }
 
-// loadRDBWith is loadRDB; keepExpired keeps keys whose TTL has passed, as Redis does for
-// an AOF base (they are expired after loading, once the incr files are replayed).
-func (s *Server) loadRDBWith(r io.Reader, keepExpired bool) (loaded, expired int64, err error) {
+// loadRDB decodes r into the keyspace. Keys already expired are dropped, as a master
+// does; a replica keeps them and waits for its master's DEL.
+func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, err error) {
 	d := rdb.NewDecoder(r)
 	d.SkipChecksum = !s.cfg.RDBChecksum
 	if err := d.Header(); err != nil {
@@ -65,20 +71,25 @@ func (s *Server) loadRDBWith(r io.Reader, keepExpired bool) (loaded, expired int
 	}
 	batch := make([]*rdb.Entry, 0, loadBatch)
 	flush := func() error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		if !opt.locked {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+		}
 		now := time.Now().UnixMilli()
 		for _, e := range batch {
 			if e.DB < 0 || e.DB >= len(s.dbs) {
 				return fmt.Errorf("database %d out of range (databases %d)", e.DB, len(s.dbs))
 			}
 			db := s.dbs[e.DB]
-			if e.ExpireMs >= 0 && e.ExpireMs < now && !s.isReplica() && !keepExpired {
+			if e.ExpireMs >= 0 && e.ExpireMs < now && !s.isReplica() && !opt.keepExpired {
 				expired++
 				continue
 			}
 			if _, dup := db.Keys.Get(string(e.Key)); dup {
-				return fmt.Errorf("duplicate key %q in database %d", e.Key, e.DB)
+				if !opt.merge {
+					return fmt.Errorf("duplicate key %q in database %d", e.Key, e.DB)
+				}
+				s.dbDelete(db, e.Key)
 			}
 			o, err := s.entryToObject(e)
 			if err != nil {

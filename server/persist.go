@@ -101,7 +101,7 @@ func (s *Server) saveLocked() error {
 	s.nowMs = time.Now().UnixMilli()
 	dirty := s.dirty
 	err := writeFileAtomic(s.dumpPath(), func(w io.Writer) error {
-		sn, err := s.beginSnapshot(s.rdbAux(), s.rdbOptions())
+		sn, err := s.beginSnapshot(s.rdbAux(), s.rdbOptions(), w)
 		if err != nil {
 			return err
 		}
@@ -112,21 +112,12 @@ func (s *Server) saveLocked() error {
 				}
 			}
 		}()
-		for sn.step() {
-			if data := sn.out.take(); len(data) > 0 {
-				if _, err := w.Write(data); err != nil {
-					return err
-				}
-			}
+		for sn.step() && sn.err == nil {
 		}
 		if sn.err == nil {
 			sn.err = sn.enc.Finish()
 		}
-		if sn.err != nil {
-			return sn.err
-		}
-		_, err = w.Write(sn.out.take())
-		return err
+		return sn.err
 	})
 	if err != nil {
 		s.log.Warn().Err(err).Msg("error saving DB on disk")
@@ -150,7 +141,7 @@ func (s *Server) bgsave(done func(error)) error {
 		return errAOFChildActive
 	}
 	s.nowMs = time.Now().UnixMilli()
-	sn, err := s.beginSnapshot(s.rdbAux(), s.rdbOptions())
+	sn, err := s.beginSnapshot(s.rdbAux(), s.rdbOptions(), nil)
 	if err != nil {
 		return err
 	}

@@ -51,12 +51,17 @@ type Server struct {
 	persist    persistState // RDB saving and loading state
 	aof        aofState     // the append-only file (aof.go)
 	gateList   []gate       // pre-execution checks, see gates
+	admin      adminState   // CLIENT PAUSE, MONITOR, SLOWLOG (cmd_client.go, cmd_monitor.go)
 	exitCode   int          // process exit status after Serve returns
 
 	evict       evictState  // maxmemory eviction and memory accounting (evict.go)
 	expire      expireState // active expiry and dict maintenance (expire.go)
 	notifyFlags NotifyClass // parsed notify-keyspace-events (see setNotifyFlags)
 	pubsub      pubsubState // channels, patterns and shard channels with their subscribers
+
+	activeExpireEnabled bool      // DEBUG SET-ACTIVE-EXPIRE: the active expire cycle runs (default true)
+	replID, replID2     string    // replication ids (INFO replication, DEBUG CHANGE-REPL-ID)
+	info                infoState // INFO's instantaneous metrics (cmd_info.go)
 
 	tasks    []func(*Server) // cron tasks, see cronTaskList
 	done     chan struct{}
@@ -97,6 +102,8 @@ func New(cfg *config.Server, log zerolog.Logger) *Server {
 		done:      make(chan struct{}),
 	}
 	s.stats.errors = map[string]int64{}
+	s.activeExpireEnabled = true
+	s.replID, s.replID2 = newRunID(), zeroReplID
 	s.pubsub = newPubsubState()
 	if err := s.setNotifyFlags(cfg.NotifyKeyspaceEvents); err != nil {
 		s.log.Warn().Err(err).Str("value", cfg.NotifyKeyspaceEvents).Msg("notify-keyspace-events ignored")

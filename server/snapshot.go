@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -30,8 +29,9 @@ type snapshot struct {
 	out    *snapBuffer
 	lastDB int
 	keys   int64 // keys written
-	conv   func(key string, o *store.Object, expireMs int64) (*rdb.Entry, error)
-	err    error // first encoding error
+	fill   func(e *rdb.Entry, key string, o *store.Object, expireMs int64) error
+	entry  rdb.Entry // reused for every key
+	err    error     // first encoding error
 }
 
 type snapDB struct {
@@ -43,43 +43,42 @@ type snapDB struct {
 }
 
 // snapBuffer is the encoded stream between the encoder (under the execution lock) and
-// the goroutine that writes it out.
+// the goroutine that writes it out. Two slices alternate, so nothing is copied twice.
 type snapBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu         sync.Mutex
+	cur, spare []byte
 }
 
 func (b *snapBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	b.cur = append(b.cur, p...)
+	b.mu.Unlock()
+	return len(p), nil
 }
 
-// take returns the pending bytes (copied) and empties the buffer.
+// take returns the pending bytes and empties the buffer. The slice is valid until the
+// next call of take.
 func (b *snapBuffer) take() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.buf.Len() == 0 {
-		return nil
-	}
-	out := bytes.Clone(b.buf.Bytes())
-	b.buf.Reset()
+	out := b.cur
+	b.cur, b.spare = b.spare[:0], out
 	return out
-}
-
-func (b *snapBuffer) size() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
 }
 
 // snapshotBatch is how many buckets the walker encodes per lock acquisition.
 const snapshotBatch = 256
 
 // beginSnapshot captures the dataset (under the execution lock) and writes the header.
-func (s *Server) beginSnapshot(aux [][2]string, opt rdb.Options) (*snapshot, error) {
-	sn := &snapshot{out: &snapBuffer{}, lastDB: -1, conv: s.objectToEntry}
-	sn.enc = rdb.NewEncoder(sn.out, opt)
+// With direct set, the encoder writes straight to it (SAVE, which holds the lock for the
+// whole dump); otherwise to a buffer that runSnapshot drains.
+func (s *Server) beginSnapshot(aux [][2]string, opt rdb.Options, direct io.Writer) (*snapshot, error) {
+	sn := &snapshot{out: &snapBuffer{}, lastDB: -1, fill: s.fillEntry}
+	if direct != nil {
+		sn.enc = rdb.NewEncoder(direct, opt)
+	} else {
+		sn.enc = rdb.NewEncoder(sn.out, opt)
+	}
 	if err := sn.enc.Header(aux); err != nil {
 		return nil, err
 	}
@@ -102,7 +101,7 @@ func (sn *snapshot) writeBucket(sd *snapDB, b int) {
 		return
 	}
 	sd.done[b/64] |= 1 << (b % 64)
-	sd.keys.RangeBucket(b, func(key string, o store.Object) {
+	sd.keys.RangeBucket(b, func(key string, o *store.Object) {
 		if sn.err != nil {
 			return
 		}
@@ -120,8 +119,8 @@ func (sn *snapshot) writeBucket(sd *snapDB, b int) {
 				exp = when
 			}
 		}
-		e, err := sn.conv(key, &o, exp)
-		if err != nil {
+		e := &sn.entry
+		if err := sn.fill(e, key, o, exp); err != nil {
 			sn.err = fmt.Errorf("snapshot: key %q: %w", key, err)
 			return
 		}

@@ -26,7 +26,7 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 
 	s := ts.Server
 	s.mu.Lock()
-	sn, err := s.beginSnapshot([][2]string{{"redis-ver", Version}}, rdb.Options{Checksum: true})
+	sn, err := s.beginSnapshot([][2]string{{"redis-ver", Version}}, rdb.Options{Checksum: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,14 +76,14 @@ func (d *Dict[V]) rehash(n int) bool {
 
 // RehashSteps performs up to n incremental rehash steps (for the server's cron).
 func (d *Dict[V]) RehashSteps(n int) bool {
-	if !d.rehashing() {
+	if !d.rehashing() || d.frozen {
 		return false
 	}
 	return d.rehash(n)
 }
 
 func (d *Dict[V]) step() {
-	if d.rehashing() {
+	if d.rehashing() && !d.frozen {
 		d.rehash(1)
 	}
 }
@@ -387,43 +387,57 @@ func (d *Dict[V]) Sample(n int, fn func(key string, v V)) int {
 }
 
 // --- bucket access for point-in-time snapshots (see server/snapshot.go) ---
+//
+// A frozen dict neither resizes nor moves elements between its two tables (an incremental
+// rehash in progress just pauses), so every element stays in one bucket. Buckets are
+// numbered across both tables: 0..len(t0)-1 are table 0's, the rest table 1's.
 
-// FinishRehash completes an incremental rehash at once, so that every element lives in
-// one table whose bucket indexes stay stable while resizing is frozen.
+// FinishRehash completes an incremental rehash at once.
 func (d *Dict[V]) FinishRehash() {
 	for d.rehashing() {
 		d.rehash(1 << 20)
 	}
 }
 
-// Freeze stops (true) or allows (false) resizing. While frozen, elements never move
-// between buckets: chains grow instead. A snapshot freezes the dicts it walks.
-func (d *Dict[V]) Freeze(on bool) {
-	if on {
-		d.FinishRehash()
-		d.frozen = true
-		return
-	}
-	d.frozen = false
-}
+// Freeze stops (true) or allows (false) resizing and rehashing. While frozen, elements
+// never move between buckets: chains grow instead. Freezing costs O(1).
+func (d *Dict[V]) Freeze(on bool) { d.frozen = on }
 
-// BucketCount returns the number of buckets of the (single, frozen) table.
-func (d *Dict[V]) BucketCount() int { return len(d.t[0]) }
+// BucketCount returns the number of buckets of both tables.
+func (d *Dict[V]) BucketCount() int { return len(d.t[0]) + len(d.t[1]) }
 
-// BucketOf returns the bucket index key hashes to in the frozen table (-1 if empty).
+// BucketOf returns the bucket that holds key, or the one it would be inserted into when
+// absent (-1 if the dict has no table yet). Stable while the dict is frozen.
 func (d *Dict[V]) BucketOf(key string) int {
 	if len(d.t[0]) == 0 {
 		return -1
 	}
-	return int(HashKey(key) & uint64(len(d.t[0])-1))
+	h := HashKey(key)
+	i0 := int(h & uint64(len(d.t[0])-1))
+	if !d.rehashing() {
+		return i0
+	}
+	if i0 >= d.rehashIdx {
+		for e := d.t[0][i0]; e != nil; e = e.next {
+			if e.key == key {
+				return i0
+			}
+		}
+	}
+	return len(d.t[0]) + int(h&uint64(len(d.t[1])-1))
 }
 
-// RangeBucket calls fn for every element of bucket b of the frozen table.
-func (d *Dict[V]) RangeBucket(b int, fn func(key string, v V)) {
-	if b < 0 || b >= len(d.t[0]) {
+// RangeBucket calls fn for every element of bucket b (numbered as BucketOf does), with
+// a pointer to the stored value (fn must not modify the dict).
+func (d *Dict[V]) RangeBucket(b int, fn func(key string, v *V)) {
+	t := 0
+	if b >= len(d.t[0]) {
+		t, b = 1, b-len(d.t[0])
+	}
+	if b < 0 || b >= len(d.t[t]) {
 		return
 	}
-	for e := d.t[0][b]; e != nil; e = e.next {
-		fn(e.key, e.val)
+	for e := d.t[t][b]; e != nil; e = e.next {
+		fn(e.key, &e.val)
 	}
 }

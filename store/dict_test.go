@@ -93,7 +93,7 @@ func TestDictFreezeKeepsBuckets(t *testing.T) {
 	}
 	total := 0
 	for i := 0; i < d.BucketCount(); i++ {
-		d.RangeBucket(i, func(string, int) { total++ })
+		d.RangeBucket(i, func(string, *int) { total++ })
 	}
 	if total != 5000 {
 		t.Fatalf("RangeBucket visited %d elements, want 5000", total)
@@ -127,5 +127,57 @@ func TestDictRandomAndSample(t *testing.T) {
 	d.Sample(10, func(string, int) { got++ })
 	if got != 10 {
 		t.Errorf("Sample(10): got %d elements", got)
+	}
+}
+
+// TestDictFreezeMidRehash freezes a dict while it rehashes: elements must stay in the
+// bucket BucketOf reports, inserts and deletes still work, and RangeBucket over every
+// bucket sees every element exactly once.
+func TestDictFreezeMidRehash(t *testing.T) {
+	d := NewDict[int]()
+	for i := 0; i < 1024; i++ {
+		d.Set(fmt.Sprint(i), i)
+	}
+	d.Set("trigger", 0) // starts a rehash to 2048 buckets
+	if !d.rehashing() {
+		t.Fatal("expected a rehash in progress")
+	}
+	d.Freeze(true)
+	before := map[string]int{}
+	for i := 0; i < 1024; i++ {
+		before[fmt.Sprint(i)] = d.BucketOf(fmt.Sprint(i))
+	}
+	for i := 1024; i < 3000; i++ {
+		d.Set(fmt.Sprint(i), i)
+	}
+	for i := 0; i < 100; i++ {
+		d.Delete(fmt.Sprint(i))
+	}
+	for i := 100; i < 1024; i++ {
+		k := fmt.Sprint(i)
+		if got := d.BucketOf(k); got != before[k] {
+			t.Fatalf("key %s moved from bucket %d to %d while frozen", k, before[k], got)
+		}
+		if v, ok := d.Get(k); !ok || v != i {
+			t.Fatalf("Get(%s) while frozen: got %d,%v", k, v, ok)
+		}
+	}
+	seen := map[string]int{}
+	for b := 0; b < d.BucketCount(); b++ {
+		d.RangeBucket(b, func(k string, _ *int) {
+			seen[k]++
+			if d.BucketOf(k) != b {
+				t.Fatalf("key %s found in bucket %d but BucketOf says %d", k, b, d.BucketOf(k))
+			}
+		})
+	}
+	if len(seen) != d.Len() {
+		t.Fatalf("RangeBucket saw %d keys, dict has %d", len(seen), d.Len())
+	}
+	d.Freeze(false)
+	for d.RehashSteps(100) {
+	}
+	if d.rehashing() {
+		t.Fatal("rehash did not complete after unfreezing")
 	}
 }

@@ -65,9 +65,15 @@ func runServer(args []string) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
-		sig := <-sigs
-		log.Info().Str("signal", sig.String()).Msg("received signal, scheduling shutdown")
-		srv.Shutdown(server.ShutdownOptions{})
+		// As in Redis, a shutdown whose final save fails leaves the server running; the
+		// next signal tries again.
+		for sig := range sigs {
+			log.Info().Str("signal", sig.String()).Msg("received signal, scheduling shutdown")
+			if err := srv.Shutdown(server.ShutdownOptions{}); err == nil {
+				return
+			}
+			log.Warn().Str("signal", sig.String()).Msg("received signal but errors trying to shut down the server, check the logs for more information")
+		}
 	}()
 	log.Info().Int("port", cfg.Port).Int("pid", os.Getpid()).Int("gomaxprocs", procs).Str("run_id", srv.RunID()).Msg("Ready to accept connections")
 	srv.Serve()

@@ -18,8 +18,7 @@ import (
 	"github.com/vigil-db/vigil/internal/testutil"
 )
 
-// aofPopulate writes every type Vigil holds (sorted sets excepted: not in every build yet),
-// small and large encodings, two databases, keys with a TTL, through commands whose AOF
+// aofPopulate writes every type Vigil holds, small and large encodings, two databases, keys with a TTL, through commands whose AOF
 // records differ from their argv (EX -> PXAT, INCRBYFLOAT, transactions, expiry).
 func aofPopulate(t *testing.T, ctx context.Context, c *redis.Client, tag string) {
 	t.Helper()
@@ -49,6 +48,12 @@ func aofPopulate(t *testing.T, ctx context.Context, c *redis.Client, tag string)
 		}
 		p.HIncrBy(ctx, pre+"hash", "n", 8)
 		p.Expire(ctx, pre+"bighash", time.Hour)
+		p.ZAdd(ctx, pre+"zset", redis.Z{Score: 1, Member: "a"}, redis.Z{Score: 2.5, Member: "b"}, redis.Z{Score: -0.1, Member: "c"})
+		for i := 0; i < 200; i++ {
+			p.ZAdd(ctx, pre+"bigzset", redis.Z{Score: float64(i) / 3, Member: "m" + strconv.Itoa(i)})
+		}
+		p.ZIncrBy(ctx, pre+"zset", 0.5, "a")
+		p.ZPopMin(ctx, pre+"bigzset", 2)
 		p.Set(ctx, pre+"deleted", "x", 0)
 		p.Del(ctx, pre+"deleted")
 		if _, err := p.Exec(ctx); err != nil {

@@ -8,7 +8,9 @@
 // once. Output that other goroutines produce for a client (pub/sub messages, replies to
 // blocked clients) is appended to Client.pending under Client.outMu, always while holding
 // Server.mu, so replies stay in execution order. Lock order: Server.mu, then Client.outMu;
-// Client.flushMu is taken without Server.mu.
+// Client.flushMu is taken without Server.mu. The AOF log (aof_log.go) has its own locks,
+// taken after Server.mu in the order flushMu, syncMu, mu; replies wait for the AOF outside
+// Server.mu (group commit).
 //
 // Every write produces its propagation records through one hook (propagate.go): handlers
 // call addDirty (propagate their own argv) or propagate (explicit, deterministic records);

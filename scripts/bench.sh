@@ -36,7 +36,7 @@ for P in 1 16; do
 			port=$VPORT; [ $who = redis ] && port=$RPORT
 			redis-cli -p $port flushall >/dev/null
 			redis-benchmark -p $port -c 50 -n $N -P $P -t "$TESTS" --csv 2>/dev/null |
-				awk -F'","' -v who=$who -v P=$P 'NR>1 { gsub(/"/,"",$1); print P, who, $1, $2 }' >>"$tmp/results"
+				awk -F'","' -v who=$who -v P=$P 'NR>1 && $1 !~ /needed/ { gsub(/"/,"",$1); sub(/ .*/,"",$1); print P, who, $1, $2 }' >>"$tmp/results"
 		done
 	done
 done

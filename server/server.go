@@ -39,8 +39,9 @@ type Server struct {
 
 	runID     string
 	startTime time.Time
-	nowMs     int64 // command time snapshot, unix ms (under mu)
-	dirty     int64 // changes since the last save
+	nowMs     int64     // command time snapshot, unix ms (under mu)
+	clock     time.Time // when the current command started (set by dispatch, advanced by call)
+	dirty     int64     // changes since the last save
 	stats     stats
 
 	unit       []Record     // propagation records of the current execution unit

@@ -123,7 +123,7 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 	i := 0
 	for i < len(cmds) {
 		s.mu.Lock()
-		s.clock = time.Now() // dispatch and call advance it: one clock read per command
+		s.clock = time.Now()     // dispatch and call advance it: one clock read per command
 		if c.has(ClientKilled) { // CLIENT KILL while this goroutine waited for the lock
 			s.mu.Unlock()
 			return false

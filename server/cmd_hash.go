@@ -454,7 +454,7 @@ func hrandfieldCount(c *Client, l int64, withValues bool) {
 }
 
 func cmdHscan(c *Client) {
-	cursor, ok := parseCollScanCursor(c.args[2])
+	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
 		c.err(ErrSetScanCursor)
 		return
@@ -491,10 +491,6 @@ func cmdHscan(c *Client) {
 	writeScanReply(c, cursor, out)
 }
 
-func isDigitC(ch byte) bool { return ch >= '0' && ch <= '9' }
-
-func isSpaceC(ch byte) bool { return ch == ' ' || (ch >= '\t' && ch <= '\r') }
-
 // collection SCAN helpers (HSCAN, SSCAN): Redis's scanGenericCommand for an object.
 
 type collScanOpts struct {
@@ -503,64 +499,11 @@ type collScanOpts struct {
 	usePattern bool
 }
 
-// parseCollScanCursor is parseScanCursorOrReply: strtoul in base 10 (optional sign,
-// negative values wrap), refusing a leading space, trailing bytes and overflow.
-func parseCollScanCursor(b []byte) (uint64, bool) {
-	if len(b) > 0 && isSpaceC(b[0]) {
-		return 0, false
-	}
-	i, neg := 0, false
-	if i < len(b) && (b[i] == '+' || b[i] == '-') {
-		neg = b[i] == '-'
-		i++
-	}
-	start := i
-	var v uint64
-	for ; i < len(b) && isDigitC(b[i]); i++ {
-		d := uint64(b[i] - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if i == start {
-		return 0, len(b) == 0 // nothing converted: only "" ends at the terminator
-	}
-	if i != len(b) {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
-// parseCollScanOpts parses COUNT and MATCH (args are those after the cursor).
+// parseCollScanOpts parses COUNT and MATCH (args are those after the cursor); TYPE is
+// SCAN's alone.
 func parseCollScanOpts(c *Client, args [][]byte) (collScanOpts, bool) {
-	opt := collScanOpts{count: 10}
-	for i := 0; i < len(args); i += 2 {
-		more := len(args) - i
-		switch {
-		case bytes.EqualFold(args[i], []byte("count")) && more >= 2:
-			n, ok := resp.ParseInt(args[i+1])
-			if !ok {
-				c.err(ErrNotInt)
-				return opt, false
-			}
-			if n < 1 {
-				c.err(ErrSyntax)
-				return opt, false
-			}
-			opt.count = n
-		case bytes.EqualFold(args[i], []byte("match")) && more >= 2:
-			opt.pattern = args[i+1]
-			opt.usePattern = !(len(opt.pattern) == 1 && opt.pattern[0] == '*')
-		default:
-			c.err(ErrSyntax)
-			return opt, false
-		}
-	}
-	return opt, true
+	o, ok := c.parseScanOptions(args, false)
+	return collScanOpts{count: o.count, pattern: o.pattern, usePattern: !o.matchAll}, ok
 }
 
 // scanDict runs dictScan until count elements were emitted, the scan ended, or
@@ -590,100 +533,4 @@ func writeScanReply(c *Client, cursor uint64, items []string) {
 func writeEmptyScan(c *Client) { c.w.Raw([]byte("*2\r\n$1\r\n0\r\n*0\r\n")) }
 
 // collScanMatch is Redis's stringmatchlen (case-sensitive) for SCAN's MATCH.
-func collScanMatch(pattern, s []byte) bool {
-	skip := false
-	return collGlob(pattern, s, &skip)
-}
-
-// collGlob mirrors stringmatchlen_impl index by index, reading a NUL past the end of
-// the pattern as C does.
-func collGlob(p, s []byte, skipLonger *bool) bool {
-	at := func(i int) byte {
-		if i < len(p) {
-			return p[i]
-		}
-		return 0
-	}
-	pi, si := 0, 0
-	for pi < len(p) && si < len(s) {
-		switch p[pi] {
-		case '*':
-			for pi < len(p) && at(pi+1) == '*' {
-				pi++
-			}
-			if len(p)-pi == 1 {
-				return true
-			}
-			for si < len(s) {
-				if collGlob(p[pi+1:], s[si:], skipLonger) {
-					return true
-				}
-				if *skipLonger {
-					return false
-				}
-				si++
-			}
-			*skipLonger = true
-			return false
-		case '?':
-			si++
-		case '[':
-			pi++
-			not := at(pi) == '^'
-			if not {
-				pi++
-			}
-			match := false
-			for {
-				if at(pi) == '\\' && len(p)-pi >= 2 {
-					pi++
-					if p[pi] == s[si] {
-						match = true
-					}
-				} else if at(pi) == ']' {
-					break
-				} else if pi >= len(p) {
-					pi--
-					break
-				} else if len(p)-pi >= 3 && p[pi+1] == '-' {
-					start, end, ch := int(int8(p[pi])), int(int8(p[pi+2])), int(int8(s[si]))
-					if start > end {
-						start, end = end, start
-					}
-					pi += 2
-					if ch >= start && ch <= end {
-						match = true
-					}
-				} else if p[pi] == s[si] {
-					match = true
-				}
-				pi++
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			si++
-		case '\\':
-			if len(p)-pi >= 2 {
-				pi++
-			}
-			fallthrough
-		default:
-			if p[pi] != s[si] {
-				return false
-			}
-			si++
-		}
-		pi++
-		if si == len(s) {
-			for at(pi) == '*' {
-				pi++
-			}
-			break
-		}
-	}
-	return pi >= len(p) && si == len(s)
-}
+func collScanMatch(pattern, s []byte) bool { return globMatch(pattern, s, false) }

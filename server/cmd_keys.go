@@ -184,7 +184,7 @@ type scanOptions struct {
 }
 
 // parseScanOptions parses COUNT, MATCH and TYPE from args (the arguments after the cursor).
-func (c *Client) parseScanOptions(args [][]byte) (scanOptions, bool) {
+func (c *Client) parseScanOptions(args [][]byte, allowType bool) (scanOptions, bool) {
 	opt := scanOptions{count: 10, matchAll: true}
 	for i := 0; i < len(args); i += 2 {
 		left := len(args) - i
@@ -203,7 +203,7 @@ func (c *Client) parseScanOptions(args [][]byte) (scanOptions, bool) {
 		case bytes.EqualFold(args[i], []byte("match")) && left >= 2:
 			opt.pattern = args[i+1]
 			opt.matchAll = len(opt.pattern) == 1 && opt.pattern[0] == '*'
-		case bytes.EqualFold(args[i], []byte("type")) && left >= 2:
+		case allowType && bytes.EqualFold(args[i], []byte("type")) && left >= 2:
 			opt.typeName = args[i+1]
 		default:
 			c.err(ErrSyntax)
@@ -219,7 +219,7 @@ func cmdScan(c *Client) {
 		c.err(ErrInvalidCursor)
 		return
 	}
-	opt, ok := c.parseScanOptions(c.args[2:])
+	opt, ok := c.parseScanOptions(c.args[2:], true)
 	if !ok {
 		return
 	}

@@ -679,7 +679,7 @@ func diffAlgorithm(sets []*store.Set) int {
 }
 
 func cmdSscan(c *Client) {
-	cursor, ok := parseCollScanCursor(c.args[2])
+	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
 		c.err(ErrSetScanCursor)
 		return

@@ -286,9 +286,9 @@ func TestParseCollScanCursor(t *testing.T) {
 		{"1.5", 0, false},
 	}
 	for _, tc := range cases {
-		got, ok := parseCollScanCursor([]byte(tc.in))
+		got, ok := parseScanCursor([]byte(tc.in))
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseCollScanCursor(%q): got %d, %v, want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+			t.Errorf("parseScanCursor(%q): got %d, %v, want %d, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
 }

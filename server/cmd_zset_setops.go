@@ -420,7 +420,7 @@ func zrandMemberWithCount(c *Client, l int64, withScores bool) {
 // --- ZSCAN ---
 
 func cmdZScan(c *Client) {
-	cursor, ok := parseCollScanCursor(c.args[2])
+	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
 		c.err(ErrSetScanCursor)
 		return

@@ -64,6 +64,8 @@ type Client struct {
 	libVer   string
 	qbufLen  int         // bytes in the query buffer (for CLIENT LIST)
 	multiMem int         // bytes queued in MULTI
+	detach   func()      // set by SYNC/PSYNC: run by the connection goroutine after the batch
+	repl     replState   // what REPLCONF announced
 	failed   bool        // the current command replied an error (commandstats failed_calls)
 	admin    clientAdmin // output-limit state (cmd_client.go)
 

@@ -118,6 +118,7 @@ func buildCommandTable() commandTable {
 		aofCommands(),
 		monitorCommands(),
 		dumpCommands(),
+		syncCommands(),
 	} {
 		t.add(family...)
 	}

@@ -134,12 +134,13 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 				postponed = true // CLIENT PAUSE holds cmds[i]: run it again after the pause
 				break
 			}
-			if c.block != nil || c.has(ClientCloseAfterReply|ClientKilled) {
+			if c.block != nil || c.detach != nil || c.has(ClientCloseAfterReply|ClientKilled) {
 				i++
 				break
 			}
 		}
 		c.queueOutput()
+		detach := c.detach
 		ticket := s.aofTicket() // the replies may only go out once the AOF holds the writes
 		// c.flags and c.block change under the lock (other clients touch WATCHed keys,
 		// serve blocked clients): read them before releasing it
@@ -159,6 +160,11 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			return false
 		}
 		if postponed && !s.waitUnpaused(c) {
+			return false
+		}
+		if detach != nil {
+			// the connection leaves the command loop (SYNC/PSYNC): the stream owns it now
+			detach()
 			return false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +88,28 @@ func TestBgsaveWhileWriting(t *testing.T) {
 	c2 := ts2.dial(t)
 	if got := c2.do("GET", "k5"); got != "$1\r\nv\r\n" {
 		t.Errorf("GET k5 from the snapshot: got %q, want the value at BGSAVE time", got)
+	}
+}
+
+func TestLoadingGate(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.dial(t)
+	ts.mu.Lock()
+	ts.persist.loading = true
+	ts.mu.Unlock()
+	if got, want := c.do("GET", "k"), "-LOADING Redis is loading the dataset in memory\r\n"; got != want {
+		t.Errorf("GET while loading: got %q, want %q", got, want)
+	}
+	if got := c.do("PING"); got != "+PONG\r\n" {
+		t.Errorf("PING while loading: got %q", got)
+	}
+	if got := c.do("INFO", "persistence"); !strings.Contains(got, "loading:1\r\n") {
+		t.Errorf("INFO while loading lacks loading:1: %q", got)
+	}
+	ts.mu.Lock()
+	ts.persist.loading = false
+	ts.mu.Unlock()
+	if got := c.do("GET", "k"); got != "$-1\r\n" {
+		t.Errorf("GET after loading: got %q", got)
 	}
 }

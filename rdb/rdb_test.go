@@ -233,3 +233,22 @@ func TestDumpPayload(t *testing.T) {
 		t.Errorf("short payload: got %v, want ErrDumpPayload", err)
 	}
 }
+
+func TestCanonicalInt(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"-1", -1, true}, {"123", 123, true}, {"9223372036854775807", 9223372036854775807, true},
+		{"-9223372036854775808", -9223372036854775808, true}, {"9223372036854775808", 0, false},
+		{"-0", 0, false}, {"007", 0, false}, {"+1", 0, false}, {"", 0, false}, {"-", 0, false},
+		{"1a", 0, false}, {" 1", 0, false}, {"key:1", 0, false},
+	}
+	for _, tc := range cases {
+		got, ok := canonicalInt([]byte(tc.in))
+		if ok != tc.ok || (ok && got != tc.want) {
+			t.Errorf("canonicalInt(%q): got %d,%v, want %d,%v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

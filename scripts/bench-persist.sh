@@ -23,7 +23,7 @@ rss() { awk '/VmRSS/ {print $2*1024}' /proc/$1/status; }
 echo "# vigil args: ${VIGIL_ARGS:-none}; persistence: $KEYS keys (SET key:<i> <16 bytes>)"
 for who in vigil redis; do
 	port=$VPORT; [ $who = redis ] && port=$RPORT
-	awk -v n=$KEYS 'BEGIN { for (i=0;i<n;i++) printf "*3\r\n$3\r\nSET\r\n$%d\r\nkey:%d\r\n$16\r\nvalue-0123456789\r\n", length("key:" i), i }' | redis-cli -p $port --pipe >/dev/null
+	awk -v n=$KEYS 'BEGIN { for (i=0;i<n;i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$16\r\nvalue-0123456789\r\n", i }' | redis-cli -p $port --pipe >/dev/null
 	t0=$(now_ms); redis-cli -p $port save >/dev/null; t1=$(now_ms)
 	eval "save_$who=$((t1-t0))"
 	t0=$(now_ms); redis-cli -p $port bgsave >/dev/null

@@ -401,7 +401,7 @@ func (s *Server) writeBaseLocked(path string, rdbFormat bool) error {
 	if err != nil {
 		return err
 	}
-	for sn.step() && sn.err == nil {
+	for sn.step(time.Time{}) && sn.err == nil {
 	}
 	for _, sd := range sn.dbs {
 		if !s.snapHolds(sd.keys) {

@@ -112,7 +112,7 @@ func (s *Server) saveLocked() error {
 				}
 			}
 		}()
-		for sn.step() && sn.err == nil {
+		for sn.step(time.Time{}) && sn.err == nil {
 		}
 		if sn.err == nil {
 			sn.err = sn.enc.Finish()

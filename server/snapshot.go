@@ -3,7 +3,9 @@ package server
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
+	"time"
 
 	"github.com/vigil-db/vigil/rdb"
 	"github.com/vigil-db/vigil/store"
@@ -66,8 +68,14 @@ func (b *snapBuffer) take() []byte {
 	return out
 }
 
-// snapshotBatch is how many buckets the walker encodes per lock acquisition.
-const snapshotBatch = 256
+// snapshotBatch is how many buckets the walker encodes at most per lock acquisition;
+// snapshotSlice bounds the time it holds the lock. Between steps the walker yields, so
+// that clients waiting for the lock run first: Go's mutex lets the goroutine that just
+// unlocked take it again, which would starve them for milliseconds.
+const (
+	snapshotBatch = 256
+	snapshotSlice = 200 * time.Microsecond
+)
 
 // beginSnapshot captures the dataset (under the execution lock) and writes the header.
 // With direct set, the encoder writes straight to it (SAVE, which holds the lock for the
@@ -147,8 +155,9 @@ func (s *Server) preserve(keys *store.Dict[store.Object], key string) {
 	}
 }
 
-// step encodes the next batch of buckets; it returns false when every bucket is written.
-func (sn *snapshot) step() bool {
+// step encodes the next batch of buckets (at most snapshotBatch, or until deadline if
+// it is not zero); it returns false when every bucket is written.
+func (sn *snapshot) step(deadline time.Time) bool {
 	budget := snapshotBatch
 	for i := range sn.dbs {
 		sd := &sn.dbs[i]
@@ -156,6 +165,9 @@ func (sn *snapshot) step() bool {
 			sn.writeBucket(sd, sd.next)
 			sd.next++
 			budget--
+			if budget%32 == 0 && !deadline.IsZero() && time.Now().After(deadline) {
+				return true
+			}
 		}
 		if budget == 0 {
 			return true
@@ -179,7 +191,7 @@ func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) 
 	}()
 	for {
 		s.mu.Lock()
-		more := sn.step()
+		more := sn.step(time.Now().Add(snapshotSlice))
 		if !more && sn.err == nil {
 			sn.err = sn.enc.Finish()
 		}
@@ -196,5 +208,6 @@ func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) 
 		if !more {
 			return sn.keys, nil
 		}
+		runtime.Gosched()
 	}
 }

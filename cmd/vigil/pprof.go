@@ -4,6 +4,7 @@ import (
 	"net/http"
 	_ "net/http/pprof" // registers /debug/pprof on the default mux, served only when VIGIL_PPROF is set
 	"os"
+	"runtime"
 
 	"github.com/rs/zerolog"
 )
@@ -14,6 +15,8 @@ func startPprof(log zerolog.Logger) {
 	if addr == "" {
 		return
 	}
+	runtime.SetMutexProfileFraction(10) // /debug/pprof/mutex: who holds the execution lock
+	runtime.SetBlockProfileRate(100000)
 	go func() {
 		if err := http.ListenAndServe(addr, nil); err != nil {
 			log.Warn().Err(err).Str("addr", addr).Msg("pprof listener failed")

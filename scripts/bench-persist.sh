@@ -20,7 +20,7 @@ RPID=$!
 for p in $VPORT $RPORT; do for i in $(seq 100); do redis-cli -p $p ping >/dev/null 2>&1 && break; sleep 0.1; done; done
 now_ms() { date +%s%3N; }
 rss() { awk '/VmRSS/ {print $2*1024}' /proc/$1/status; }
-echo "# vigil args: ${VIGIL_ARGS:-none}; persistence: $KEYS keys (SET key:<i> <16 bytes>)"
+echo "# vigil args: ${VIGIL_ARGS:-none}; persistence: $KEYS keys (SET key:<12-digit i> <16 bytes>, overwritten by redis-benchmark -r during BGSAVE)"
 for who in vigil redis; do
 	port=$VPORT; [ $who = redis ] && port=$RPORT
 	awk -v n=$KEYS 'BEGIN { for (i=0;i<n;i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$16\r\nvalue-0123456789\r\n", i }' | redis-cli -p $port --pipe >/dev/null

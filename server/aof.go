@@ -435,7 +435,7 @@ func (s *Server) aofDeleteHistory() {
 func (a *aofState) currentSize() int64 {
 	n := a.baseSize + a.prevIncrSize
 	if a.log != nil {
-		_, _, size := a.log.status()
+		_, size, _ := a.log.status()
 		n += size
 	}
 	return n
@@ -549,7 +549,7 @@ func (s *Server) aofInfo() [][2]string {
 	}
 	writeOK, pending := true, 0
 	if a.log != nil {
-		err, n, _ := a.log.status()
+		n, _, err := a.log.status()
 		writeOK, pending = err == nil, n
 	}
 	out := [][2]string{

@@ -264,8 +264,8 @@ func (l *aofLog) switchFile(f *os.File, size int64) (int64, error) {
 }
 
 // status returns aof_last_write_status, aof_buffer_length and the incr file's size.
-func (l *aofLog) status() (err error, pending int, size int64) {
+func (l *aofLog) status() (pending int, size int64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.writeErr, len(l.buf), l.size
+	return len(l.buf), l.size, l.writeErr
 }

@@ -60,8 +60,6 @@ type Client struct {
 	psubs    map[string]struct{}
 	ssubs    map[string]struct{} // shard channels (SSUBSCRIBE)
 	block    *blockState
-	libName  string
-	libVer   string
 	qbufLen  int         // bytes in the query buffer (for CLIENT LIST)
 	multiMem int         // bytes queued in MULTI
 	detach   func()      // set by SYNC/PSYNC: run by the connection goroutine after the batch

@@ -189,12 +189,6 @@ func (c *Client) removeExpire(key []byte) bool {
 // touch is Redis's signalModifiedKey: it invalidates WATCHes on key.
 func (c *Client) touch(key []byte) { c.srv.touchWatched(c.dbIndex, k(key)) }
 
-// modified is touch plus one dirty change (so the command is propagated).
-func (c *Client) modified(key []byte) {
-	c.touch(key)
-	c.addDirty(1)
-}
-
 // now returns the command's time snapshot in unix milliseconds.
 func (c *Client) now() int64 { return c.srv.nowMs }
 

@@ -26,7 +26,6 @@ type persistState struct {
 	loading          bool
 	loadKeysLoaded   int64
 	loadKeysExpired  int64
-	currentSaveKeys  int64
 	currentSaveTotal int64
 }
 

@@ -71,23 +71,9 @@ func (c *Client) propagate(argv ...[]byte) {
 	c.srv.propagateRecord(c.dbIndex, argv)
 }
 
-// propagateStrings is propagate for string arguments.
-func (c *Client) propagateStrings(argv ...string) {
-	out := make([][]byte, len(argv))
-	for i, a := range argv {
-		out[i] = []byte(a)
-	}
-	c.overridden = true
-	c.srv.propagateRecord(c.dbIndex, out)
-}
-
 // addDirty counts n changes to the dataset (for save points) and marks the command to be
 // propagated with its own arguments unless it calls propagate.
 func (c *Client) addDirty(n int64) {
 	c.srv.dirty += n
 	c.propagateSelf = true
 }
-
-// suppressPropagation keeps a command that changed the dataset out of the stream
-// (used where Redis calls preventCommandPropagation).
-func (c *Client) suppressPropagation() { c.overridden = true }

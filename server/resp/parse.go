@@ -3,7 +3,6 @@ package resp
 import (
 	"bytes"
 	"errors"
-	"strconv"
 )
 
 // Limits bounds what Parse accepts. Zero values mean Redis's defaults.
@@ -289,6 +288,3 @@ func hexVal(c byte) byte {
 
 // ParseInt parses a decimal integer with Redis's strict string2ll rules.
 func ParseInt(b []byte) (int64, bool) { return parseInt(b) }
-
-// itoa appends the decimal form of n.
-func itoa(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }

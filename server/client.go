@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-db/vigil/server/resp"
@@ -60,12 +61,12 @@ type Client struct {
 	psubs    map[string]struct{}
 	ssubs    map[string]struct{} // shard channels (SSUBSCRIBE)
 	block    *blockState
-	qbufLen  int         // bytes in the query buffer (for CLIENT LIST)
-	multiMem int         // bytes queued in MULTI
-	detach   func()      // set by SYNC/PSYNC: run by the connection goroutine after the batch
-	repl     replState   // what REPLCONF announced
-	failed   bool        // the current command replied an error (commandstats failed_calls)
-	admin    clientAdmin // output-limit state (cmd_client.go)
+	qbufLen  atomic.Int64 // bytes in the query buffer (for CLIENT LIST; written without the lock)
+	multiMem int          // bytes queued in MULTI
+	detach   func()       // set by SYNC/PSYNC: run by the connection goroutine after the batch
+	repl     replState    // what REPLCONF announced
+	failed   bool         // the current command replied an error (commandstats failed_calls)
+	admin    clientAdmin  // output-limit state (cmd_client.go)
 
 	// propagation of the current command (see propagate.go)
 	propagateSelf bool // the command changed the dataset: propagate its argv

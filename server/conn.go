@@ -99,7 +99,7 @@ func (s *Server) serveConn(conn net.Conn) {
 			s.log.Warn().Str("addr", c.addr).Msg("closing client that reached max query buffer length")
 			return
 		}
-		c.qbufLen = end - start
+		c.qbufLen.Store(int64(end - start))
 		if !s.execBatch(c, cmds) {
 			return
 		}

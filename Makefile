@@ -14,7 +14,7 @@ build:
 	ln -sf vigil bin/redis-server
 
 test: build
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 run: build
 	@echo "Starting vigil server on 127.0.0.1:$(PORT) with embedded defaults."

@@ -203,26 +203,7 @@ func cmdHdel(c *Client) {
 		c.w.Int(0)
 		return
 	}
-	deleted, removed := int64(0), false
-	for _, f := range c.args[2:] {
-		if h.Delete(f) {
-			deleted++
-			if h.Len() == 0 {
-				c.dbDelete(key)
-				removed = true
-				break
-			}
-		}
-	}
-	if deleted > 0 {
-		c.touch(key)
-		c.notify(NotifyHash, "hdel", key)
-		if removed {
-			c.notify(NotifyGeneric, "del", key)
-		}
-		c.addDirty(deleted)
-	}
-	c.w.Int(deleted)
+	c.removeMembers(key, c.args[2:], NotifyHash, "hdel", h.Delete, h.Len)
 }
 
 func cmdHlen(c *Client) {

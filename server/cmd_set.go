@@ -144,26 +144,7 @@ func cmdSrem(c *Client) {
 		c.w.Int(0)
 		return
 	}
-	deleted, removed := int64(0), false
-	for _, m := range c.args[2:] {
-		if s.Remove(m) {
-			deleted++
-			if s.Len() == 0 {
-				c.dbDelete(key)
-				removed = true
-				break
-			}
-		}
-	}
-	if deleted > 0 {
-		c.touch(key)
-		c.notify(NotifySet, "srem", key)
-		if removed {
-			c.notify(NotifyGeneric, "del", key)
-		}
-		c.addDirty(deleted)
-	}
-	c.w.Int(deleted)
+	c.removeMembers(key, c.args[2:], NotifySet, "srem", s.Remove, s.Len)
 }
 
 func cmdSmove(c *Client) {

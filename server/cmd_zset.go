@@ -233,26 +233,7 @@ func cmdZRem(c *Client) {
 		return
 	}
 	zs := zsetOf(o)
-	deleted, removed := 0, false
-	for _, m := range c.args[2:] {
-		if zs.Delete(k(m)) {
-			deleted++
-		}
-		if zs.Len() == 0 {
-			c.dbDelete(key)
-			removed = true
-			break
-		}
-	}
-	if deleted > 0 {
-		c.notify(NotifyZSet, "zrem", key)
-		if removed {
-			c.notify(NotifyGeneric, "del", key)
-		}
-		c.touch(key)
-		c.addDirty(int64(deleted))
-	}
-	c.w.Int(int64(deleted))
+	c.removeMembers(key, c.args[2:], NotifyZSet, "zrem", func(m []byte) bool { return zs.Delete(k(m)) }, zs.Len)
 }
 
 func cmdZCard(c *Client) {

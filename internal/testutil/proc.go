@@ -215,7 +215,9 @@ func CheckFor(t testing.TB, total, every time.Duration, msg string, fn func() bo
 func StartVigil(t testing.TB, args ...string) (*Proc, string) {
 	t.Helper()
 	port := FreePort(t)
-	all := append([]string{"server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", ""}, args...)
+	// its own directory, so dumps never land in (or load from) the source tree; a --dir
+	// in args comes later and wins
+	all := append([]string{"server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir()}, args...)
 	p := Start(t, "vigil", VigilBinary(t), all...)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	WaitForPort(t, addr, 10*time.Second, p)

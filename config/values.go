@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/vigil-db/vigil/server/resp"
 	"math"
 	"strconv"
 	"strings"
@@ -20,117 +21,20 @@ var errUnbalancedQuotes = errors.New("config: unbalanced quotes")
 // 'single quotes' with \' only. A closing quote must be followed by a blank or
 // the end of the line. A NUL byte ends the line, as in C.
 func splitArgs(line string) ([]string, error) {
-	if i := strings.IndexByte(line, 0); i >= 0 {
-		line = line[:i]
+	parts, ok := resp.SplitArgs([]byte(line), nil)
+	if !ok {
+		return nil, errUnbalancedQuotes
 	}
-	var args []string
-	p := 0
-	n := len(line)
-	at := func(i int) byte {
-		if i < n {
-			return line[i]
-		}
-		return 0
+	args := make([]string, len(parts))
+	for i, p := range parts {
+		args[i] = string(p)
 	}
-	for {
-		for p < n && isCSpace(line[p]) {
-			p++
-		}
-		if p >= n {
-			return args, nil
-		}
-		var cur []byte
-		inq, insq, done := false, false, false
-		for !done {
-			c := at(p)
-			switch {
-			case inq:
-				switch {
-				case c == '\\' && at(p+1) == 'x' && isHex(at(p+2)) && isHex(at(p+3)):
-					cur = append(cur, unhex(at(p+2))<<4|unhex(at(p+3)))
-					p += 3
-				case c == '\\' && at(p+1) != 0:
-					p++
-					cur = append(cur, unescape(line[p]))
-				case c == '"':
-					if nx := at(p + 1); nx != 0 && !isCSpace(nx) {
-						return nil, errUnbalancedQuotes
-					}
-					done = true
-				case c == 0:
-					return nil, errUnbalancedQuotes
-				default:
-					cur = append(cur, c)
-				}
-			case insq:
-				switch {
-				case c == '\\' && at(p+1) == '\'':
-					p++
-					cur = append(cur, '\'')
-				case c == '\'':
-					if nx := at(p + 1); nx != 0 && !isCSpace(nx) {
-						return nil, errUnbalancedQuotes
-					}
-					done = true
-				case c == 0:
-					return nil, errUnbalancedQuotes
-				default:
-					cur = append(cur, c)
-				}
-			default:
-				switch c {
-				case ' ', '\n', '\r', '\t', 0:
-					done = true
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if p < n {
-				p++
-			}
-		}
-		args = append(args, string(cur))
-	}
-}
-
-func unescape(c byte) byte {
-	switch c {
-	case 'n':
-		return '\n'
-	case 'r':
-		return '\r'
-	case 't':
-		return '\t'
-	case 'b':
-		return '\b'
-	case 'a':
-		return '\a'
-	}
-	return c
+	return args, nil
 }
 
 // isCSpace is C's isspace in the C locale.
 func isCSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
 }
 
 // repr quotes s like Redis's sdscatrepr, so that splitArgs(repr(s)) == [s].

@@ -171,7 +171,7 @@ func cmdClientList(c *Client) {
 	case len(c.args) == 4 && strings.EqualFold(string(c.args[2]), "type"):
 		t, ok := clientTypeByName(string(c.args[3]))
 		if !ok {
-			c.err(fmt.Sprintf(ErrClientListType, string(c.args[3])))
+			c.err(fmt.Sprintf(ErrUnknownClientType, string(c.args[3])))
 			return
 		}
 		for _, cl := range s.sortedClients() {
@@ -356,7 +356,7 @@ func (c *Client) parseKillFilter() (killFilter, bool) {
 		case "type":
 			t, ok := clientTypeByName(val)
 			if !ok {
-				c.err(fmt.Sprintf(ErrClientKillType, val))
+				c.err(fmt.Sprintf(ErrUnknownClientType, val))
 				return f, false
 			}
 			f.typ, f.hasType = t, true

@@ -262,7 +262,7 @@ func cmdHincrby(c *Client) {
 		}
 	}
 	if (incr < 0 && old < 0 && incr < math.MinInt64-old) || (incr > 0 && old > 0 && incr > math.MaxInt64-old) {
-		c.err(ErrHashOverflow)
+		c.err(ErrIncrOverflow)
 		return
 	}
 	var buf [24]byte
@@ -299,7 +299,7 @@ func cmdHincrbyfloat(c *Client) {
 	}
 	sum, ok := store.AddLongDouble(old, incr)
 	if !ok {
-		c.err(ErrHashIncrNaNInf)
+		c.err(ErrIncrNaNInf)
 		return
 	}
 	val := store.AppendLongDouble(nil, sum)
@@ -368,7 +368,7 @@ func cmdHrandfield(c *Client) {
 		if len(c.args) == 4 {
 			withValues = true
 			if l < -math.MaxInt64/2 || l > math.MaxInt64/2 {
-				c.err(ErrHashWithvaluesRange)
+				c.err(ErrValueOutOfRange)
 				return
 			}
 		}
@@ -437,7 +437,7 @@ func hrandfieldCount(c *Client, l int64, withValues bool) {
 func cmdHscan(c *Client) {
 	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
-		c.err(ErrSetScanCursor)
+		c.err(ErrInvalidCursor)
 		return
 	}
 	h, ok := c.readHash(c.args[1])

@@ -503,13 +503,13 @@ func expireGeneric(c *Client, basetime int64, seconds bool) {
 	}
 	if seconds {
 		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
-			c.err(fmt.Sprintf(ErrInvalidExpireTime, c.cmd.Name))
+			c.err(fmt.Sprintf(ErrInvalidExpire, c.cmd.Name))
 			return
 		}
 		when *= 1000
 	}
 	if when > math.MaxInt64-basetime {
-		c.err(fmt.Sprintf(ErrInvalidExpireTime, c.cmd.Name))
+		c.err(fmt.Sprintf(ErrInvalidExpire, c.cmd.Name))
 		return
 	}
 	when += basetime

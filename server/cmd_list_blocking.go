@@ -22,7 +22,7 @@ type mpopArgs struct {
 // parseMpop parses "numkeys key... LEFT|RIGHT [COUNT n]" starting at c.args[idx].
 func (c *Client) parseMpop(idx int) (mpopArgs, bool) {
 	var a mpopArgs
-	numkeys, ok := c.parseLongMin(c.args[idx], 1, ErrListNumkeys)
+	numkeys, ok := c.parseLongMin(c.args[idx], 1, ErrNumkeys)
 	if !ok {
 		return a, false
 	}
@@ -39,7 +39,7 @@ func (c *Client) parseMpop(idx int) (mpopArgs, bool) {
 	for j := whereIdx + 1; j < len(c.args); j++ {
 		if a.count == -1 && j < len(c.args)-1 && strings.EqualFold(k(c.args[j]), "count") {
 			j++
-			if a.count, ok = c.parseLongMin(c.args[j], 1, ErrListCount); !ok {
+			if a.count, ok = c.parseLongMin(c.args[j], 1, ErrCountPositive); !ok {
 				return a, false
 			}
 			continue

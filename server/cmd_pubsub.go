@@ -349,7 +349,7 @@ func cmdPubsubShardChannels(c *Client) { pubsubChannels(c, c.srv.pubsub.shard) }
 // (sorted; Redis's order is its hash table's).
 func pubsubChannels(c *Client, reg map[string][]*Client) {
 	if len(c.args) > 3 {
-		c.err(fmt.Sprintf(ErrPubsubSubcmdSyntax, string(c.args[1]), "PUBSUB"))
+		c.err(fmt.Sprintf(ErrSubcommandSyntax, string(c.args[1]), "PUBSUB"))
 		return
 	}
 	all, pat := len(c.args) == 2, ""

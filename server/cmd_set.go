@@ -425,7 +425,7 @@ func cmdSinterstore(c *Client) { sinterGeneric(c, c.args[2:], c.args[1], false, 
 func cmdSintercard(c *Client) {
 	numkeys, ok := resp.ParseInt(c.args[1])
 	if !ok || numkeys < 1 {
-		c.err(ErrSetNumkeys)
+		c.err(ErrNumkeys)
 		return
 	}
 	if numkeys > int64(len(c.args)-2) {
@@ -438,7 +438,7 @@ func cmdSintercard(c *Client) {
 		if bytes.EqualFold(c.args[j], []byte("limit")) && more > 0 {
 			j++
 			if limit, ok = resp.ParseInt(c.args[j]); !ok || limit < 0 {
-				c.err(ErrSetLimit)
+				c.err(ErrLimitNegative)
 				return
 			}
 			continue
@@ -662,7 +662,7 @@ func diffAlgorithm(sets []*store.Set) int {
 func cmdSscan(c *Client) {
 	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
-		c.err(ErrSetScanCursor)
+		c.err(ErrInvalidCursor)
 		return
 	}
 	s, ok := c.readSet(c.args[1])

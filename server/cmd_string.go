@@ -482,26 +482,12 @@ func cmdGetrange(c *Client) {
 		c.w.Bulk(emptyBulk)
 		return
 	}
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	if start < 0 {
-		start = 0
-	}
-	if end < 0 {
-		end = 0
-	}
-	if end >= n {
-		end = n - 1
-	}
-	if start > end || n == 0 {
+	r := clampBitRange(start, end, n, false) // the same clamping as BITCOUNT's byte mode
+	if r.start > r.end || n == 0 {
 		c.w.Bulk(emptyBulk)
 		return
 	}
-	c.w.Bulk(s[start : end+1])
+	c.w.Bulk(s[r.start : r.end+1])
 }
 
 func cmdSetrange(c *Client) {

@@ -421,7 +421,7 @@ func cmdBZMPop(c *Client) { zmpopGeneric(c, 2, true) }
 func zmpopGeneric(c *Client, numkeysIdx int, block bool) {
 	numkeys, ok := resp.ParseInt(c.args[numkeysIdx])
 	if !ok || numkeys < 1 {
-		c.err(ErrZNumkeys)
+		c.err(ErrNumkeys)
 		return
 	}
 	if numkeys >= int64(len(c.args)) {
@@ -448,7 +448,7 @@ func zmpopGeneric(c *Client, numkeysIdx int, block bool) {
 			j++
 			n, ok := resp.ParseInt(c.args[j])
 			if !ok || n < 1 {
-				c.err(ErrZCount)
+				c.err(ErrCountPositive)
 				return
 			}
 			count = n

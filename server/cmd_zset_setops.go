@@ -176,7 +176,7 @@ func parseZsetOpOptions(c *Client, j int, srcs []zopSrc, dst []byte, op zsetOp, 
 		case cardOnly && remaining >= 2 && isArg(args[j], "limit"):
 			n, ok := resp.ParseInt(args[j+1])
 			if !ok || n < 0 {
-				c.err(ErrZLimitNegative)
+				c.err(ErrLimitNegative)
 				return opt, false
 			}
 			opt.limit = n
@@ -332,7 +332,7 @@ func cmdZRandMember(c *Client) {
 			return
 		}
 		if l == math.MinInt64 {
-			c.err(ErrZRandCountRange)
+			c.err(ErrRandCountRange)
 			return
 		}
 		if len(c.args) > 4 || (len(c.args) == 4 && !isArg(c.args[3], "withscores")) {
@@ -341,7 +341,7 @@ func cmdZRandMember(c *Client) {
 		}
 		withScores := len(c.args) == 4
 		if withScores && (l < -math.MaxInt64/2 || l > math.MaxInt64/2) {
-			c.err(ErrZRandScoresRange)
+			c.err(ErrValueOutOfRange)
 			return
 		}
 		zrandMemberWithCount(c, l, withScores)
@@ -422,7 +422,7 @@ func zrandMemberWithCount(c *Client, l int64, withScores bool) {
 func cmdZScan(c *Client) {
 	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
-		c.err(ErrSetScanCursor)
+		c.err(ErrInvalidCursor)
 		return
 	}
 	o, ok := c.readTyped(c.args[1], store.TypeZSet)

@@ -257,17 +257,9 @@ func cmdBgsave(c *Client) {
 		}
 	}
 	if err := c.srv.bgsave(nil); err != nil {
-		if errors.Is(err, errAOFChildActive) { // an AOF rewrite holds the snapshot
-			if schedule {
-				c.srv.persist.bgsaveScheduled = true
-				c.w.Simple("Background saving scheduled")
-				return
-			}
-			c.err("ERR " + err.Error())
-			return
-		}
-		if errors.Is(err, ErrBgsaveInProgress) {
-			c.err("ERR " + err.Error())
+		if schedule && errors.Is(err, errAOFChildActive) { // an AOF rewrite holds the snapshot
+			c.srv.persist.bgsaveScheduled = true
+			c.w.Simple("Background saving scheduled")
 			return
 		}
 		c.err("ERR " + err.Error())

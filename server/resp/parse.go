@@ -177,8 +177,13 @@ func parseInt(b []byte) (int64, bool) {
 // SplitArgs splits a line the way Redis's sdssplitargs does (used for inline commands and
 // config files): spaces separate arguments, "double quotes" support \n \r \t \b \a \\ \" and
 // \xHH escapes, 'single quotes' support \'. A closing quote must be followed by a space or
-// the end of the line. It returns false on unbalanced quotes. Arguments are fresh copies.
+// the end of the line; a NUL byte ends the line, as in C. It returns false on unbalanced
+// quotes. Arguments are fresh copies. config uses it for redis.conf lines too, as Redis
+// uses sdssplitargs for both.
 func SplitArgs(line []byte, args [][]byte) ([][]byte, bool) {
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
 	i := 0
 	for {
 		for i < len(line) && isSpace(line[i]) {

@@ -25,6 +25,7 @@ func TestParse(t *testing.T) {
 		{"inline quotes", "SET \"a b\" 'c d'\r\n", []string{"SET", "a b", "c d"}, 17, ""},
 		{"inline hex escape", "ECHO \"\\x41\\n\"\r\n", []string{"ECHO", "A\n"}, 15, ""},
 		{"empty inline", "\r\n", nil, 2, ""},
+		{"inline NUL ends the line", "SET a\x00b c\r\n", []string{"SET", "a"}, 11, ""},
 		{"incomplete header", "*2\r", nil, 0, "incomplete"},
 		{"incomplete bulk", "*1\r\n$5\r\nab", nil, 0, "incomplete"},
 		{"incomplete inline", "PING", nil, 0, "incomplete"},

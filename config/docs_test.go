@@ -35,6 +35,9 @@ func referenceDoc() string {
 		if kv := Get(def, []string{d.Name}); len(kv) == 1 {
 			val = kv[0].Value
 		}
+		if d.Name == "dir" {
+			val = "(the working directory)" // machine-dependent; keep the doc stable
+		}
 		set := "yes"
 		if !d.Mutable {
 			set = "no (restart)"

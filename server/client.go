@@ -64,7 +64,9 @@ type Client struct {
 	qbufLen  atomic.Int64 // bytes in the query buffer (for CLIENT LIST; written without the lock)
 	multiMem int          // bytes queued in MULTI
 	detach   func()       // set by SYNC/PSYNC: run by the connection goroutine after the batch
-	repl     replState    // what REPLCONF announced
+	repl     replState    // what REPLCONF announced, and the replica's state on this master
+	wait     *waitState   // blocked in WAIT
+	woff     int64        // master_repl_offset after this client's last command (WAIT)
 	failed   bool         // the current command replied an error (commandstats failed_calls)
 	admin    clientAdmin  // output-limit state (cmd_client.go)
 
@@ -76,6 +78,7 @@ type Client struct {
 	outMu   sync.Mutex
 	pending []byte
 	flushMu sync.Mutex
+	hold    atomic.Bool // a replica's stream is held until its RDB is sent (or its first ACK)
 	kick    chan struct{}
 	closed  chan struct{}
 	closeMu sync.Once
@@ -142,6 +145,9 @@ func (c *Client) deliver(fn func(w *resp.Writer)) {
 func (c *Client) flush() error {
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
+	if c.hold.Load() {
+		return nil
+	}
 	c.outMu.Lock()
 	data := c.pending
 	c.pending = nil

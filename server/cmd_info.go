@@ -478,9 +478,9 @@ func (s *Server) infoStats(w *infoWriter) {
 	w.f2("instantaneous_input_repl_kbps", 0)
 	w.f2("instantaneous_output_repl_kbps", 0)
 	w.int("rejected_connections", st.rejectedConns.Load())
-	w.int("sync_full", 0)
-	w.int("sync_partial_ok", 0)
-	w.int("sync_partial_err", 0)
+	w.int("sync_full", s.repl.syncFull)
+	w.int("sync_partial_ok", s.repl.syncPartialOK)
+	w.int("sync_partial_err", s.repl.syncPartialErr)
 	w.int("expired_keys", st.expiredKeys)
 	w.f2("expired_stale_perc", s.expire.stalePerc*100)
 	w.int("expired_time_cap_reached_count", s.expire.timeCapHits)
@@ -516,22 +516,6 @@ func (s *Server) infoStats(w *infoWriter) {
 	w.int("io_threaded_writes_processed", 0)
 	w.int("reply_buffer_shrinks", 0)
 	w.int("reply_buffer_expands", 0)
-}
-
-// infoReplication is the master form with no replicas; the replication package will
-// report its own state here.
-func (s *Server) infoReplication(w *infoWriter) {
-	w.str("role", "master")
-	w.int("connected_slaves", 0)
-	w.str("master_failover_state", "no-failover")
-	w.str("master_replid", s.replID)
-	w.str("master_replid2", s.replID2)
-	w.int("master_repl_offset", 0)
-	w.int("second_repl_offset", -1)
-	w.int("repl_backlog_active", 0)
-	w.int("repl_backlog_size", s.cfg.ReplBacklogSize)
-	w.int("repl_backlog_first_byte_offset", 0)
-	w.int("repl_backlog_histlen", 0)
 }
 
 func (s *Server) infoCPU(w *infoWriter) {

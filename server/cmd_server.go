@@ -167,14 +167,6 @@ func cmdTime(c *Client) {
 	c.w.Bulk(strconv.AppendInt(buf[:0], int64(now.Nanosecond()/1000), 10))
 }
 
-// cmdRole replies the master form; the replication package will own the replica form.
-func cmdRole(c *Client) {
-	c.w.Array(3)
-	c.w.BulkString("master")
-	c.w.Int(0)
-	c.w.Array(0)
-}
-
 func cmdShutdown(c *Client) {
 	var opts ShutdownOptions
 	for _, a := range c.args[1:] {

@@ -21,16 +21,29 @@ func syncCommands() []*Command {
 		{Name: "replconf", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale | FlagAllowBusy, Handler: cmdReplconf, Group: "server"},
 		{Name: "sync", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoMulti, Handler: cmdSync, Group: "server"},
 		{Name: "psync", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagNoMulti, Handler: cmdSync, Group: "server"},
+		{Name: "replicaof", Arity: 3, Flags: FlagAdmin | FlagNoScript | FlagStale, Handler: cmdReplicaof, Group: "server"},
+		{Name: "slaveof", Arity: 3, Flags: FlagAdmin | FlagNoScript | FlagStale, Handler: cmdReplicaof, Group: "server"},
+		{Name: "wait", Arity: 3, Flags: FlagNoScript, Handler: cmdWait, Group: "generic"},
+		{Name: "failover", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagStale, Handler: cmdFailover, Group: "server"},
 	}
 }
 
-// replState is what a client told us with REPLCONF.
+// replState is what a client told us with REPLCONF and, once it is a replica of ours,
+// its replication state (under the execution lock).
 type replState struct {
 	listeningPort int
 	ipAddress     string
 	capaEOF       bool
 	capaPSync2    bool
 	rdbOnly       bool
+
+	state      replicaState
+	ackOff     int64     // the offset it acknowledged last
+	ackTime    time.Time // when it last sent an ACK (or a keep-alive)
+	waitSince  time.Time // when it started waiting for a full sync
+	oldSync    bool      // it sent SYNC, not PSYNC: no ACKs expected
+	fullOffset int64     // the offset its RDB snapshot was taken at
+	waitAck    bool      // diskless: its stream is held until its first ACK
 }
 
 func cmdReplconf(c *Client) {
@@ -68,25 +81,19 @@ func cmdReplconf(c *Client) {
 				return
 			}
 			c.repl.rdbOnly = v == 1
-		case argEqualFold(opt, "ack"), argEqualFold(opt, "getack"):
-			return // only meaningful on replication links: never replied to
+		case argEqualFold(opt, "getack"):
+			if c.has(ClientMaster) && c.srv.repl.link != nil {
+				c.srv.repl.link.ackNow = true
+			}
+			return // never replied to
+		case argEqualFold(opt, "ack"):
+			return // ACKs arrive on replica sessions (serveReplica); never replied to
 		default:
 			c.err(fmt.Sprintf("ERR Unrecognized REPLCONF option: %s", opt))
 			return
 		}
 	}
 	c.ok()
-}
-
-// cmdSync is SYNC and PSYNC for RDB-only clients.
-func cmdSync(c *Client) {
-	if !c.repl.rdbOnly {
-		c.err("ERR this Vigil version serves RDB-only transfers (REPLCONF rdb-only 1, as redis-cli --rdb sends); serving replicas comes with replication")
-		return
-	}
-	psync := argEqualFold(c.args[0], "psync")
-	s := c.srv
-	c.detach = func() { s.sendRDBOnly(c, psync) }
 }
 
 // sendRDBOnly streams a point-in-time snapshot to c, then closes the connection. It runs

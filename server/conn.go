@@ -238,6 +238,9 @@ func (s *Server) freeClient(c *Client) {
 
 // releaseClientState drops subscriptions, watches and blocking registrations (under mu).
 func (s *Server) releaseClientState(c *Client) {
+	if c.wait != nil {
+		s.removeWaiter(c)
+	}
 	if c.block != nil {
 		s.unblock(c)
 	}

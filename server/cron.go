@@ -9,5 +9,6 @@ func cronTaskList() []func(*Server) {
 		(*Server).saveCron,      // save points and scheduled BGSAVE (persist.go)
 		(*Server).infoCron,      // instantaneous metrics for INFO (cmd_info.go)
 		(*Server).aofCron,       // scheduled and automatic AOF rewrites (aof.go)
+		(*Server).replicationCron, // once per second: replica pings, timeouts, full syncs (repl.go)
 	}
 }

@@ -48,10 +48,12 @@ func (s *Server) dispatch(c *Client, args [][]byte) bool {
 		s.rejectCommand(c, cmd, ErrNotAllowedInMulti)
 		return true
 	}
-	for _, gate := range s.gateList {
-		if msg := gate(c, cmd); msg != "" {
-			s.rejectCommand(c, cmd, msg)
-			return true
+	if !c.has(ClientMaster) { // our master's stream obeys no gate
+		for _, gate := range s.gateList {
+			if msg := gate(c, cmd); msg != "" {
+				s.rejectCommand(c, cmd, msg)
+				return true
+			}
 		}
 	}
 	if c.has(ClientPubSub) && c.w.Proto == 2 && !allowedInPubSubContext(cmd.Name) {
@@ -78,7 +80,7 @@ type gate func(c *Client, cmd *Command) string
 
 // gates returns the checks in Redis's order (built once, in New). Families add theirs here.
 func (s *Server) gates() []gate {
-	return []gate{s.gateOOM, s.gateMisconf, s.gateLoading}
+	return []gate{s.gateOOM, s.gateMisconf, s.gateNoReplicas, s.gateReadOnly, s.gateMasterDown, s.gateLoading}
 }
 
 // rejectCommand replies msg without running the command; inside MULTI it also makes EXEC fail.
@@ -128,6 +130,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 		s.propagateRecord(c.dbIndex, c.args)
 	}
 	s.endUnit()
+	c.woff = s.repl.offset
 	cmd.stats.calls++
 	cmd.stats.usec += dur.Microseconds()
 	if c.failed {

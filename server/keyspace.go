@@ -192,9 +192,6 @@ func (c *Client) touch(key []byte) { c.srv.touchWatched(c.dbIndex, k(key)) }
 // now returns the command's time snapshot in unix milliseconds.
 func (c *Client) now() int64 { return c.srv.nowMs }
 
-// isReplica reports whether this server replicates from a master. The replication
-// package will own this state; until then a server is always a master.
-func (s *Server) isReplica() bool { return false }
 
 // expiryPaused reports whether clients are paused, during which expired keys are
 // reported missing but not deleted.

@@ -37,11 +37,13 @@ func (s *Server) LoadDump() error {
 		s.persist.loading = false
 		s.mu.Unlock()
 	}()
-	loaded, expired, err := s.loadRDB(f, loadOptions{})
+	var aux [][2]string
+	loaded, expired, err := s.loadRDB(f, loadOptions{aux: &aux})
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", s.dumpPath(), err)
 	}
 	s.mu.Lock()
+	s.restoreReplicationInfo(aux)
 	s.persist.loadKeysLoaded, s.persist.loadKeysExpired = loaded, expired
 	s.persist.lastSave = time.Now()
 	s.mu.Unlock()
@@ -56,6 +58,8 @@ type loadOptions struct {
 	locked bool
 	// merge replaces existing keys instead of failing on duplicates (DEBUG RELOAD MERGE).
 	merge bool
+	// aux, if set, receives the dump's AUX fields.
+	aux *[][2]string
 	// keepExpired keeps keys whose TTL has passed, as Redis does for an AOF base (they
 	// expire after loading, once the incr files are replayed).
 	keepExpired bool
@@ -121,6 +125,9 @@ func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, e
 	}
 	if err := flush(); err != nil {
 		return loaded, expired, err
+	}
+	if opt.aux != nil {
+		*opt.aux = d.Aux
 	}
 	for _, w := range d.Warnings {
 		s.log.Warn().Msg(w)

@@ -37,13 +37,14 @@ var errAOFChildActive = errors.New("Another child process is active (AOF?): can'
 
 // rdbAux returns the AUX fields Redis 7.0 writes.
 func (s *Server) rdbAux() [][2]string {
-	return [][2]string{
+	aux := [][2]string{
 		{"redis-ver", Version},
 		{"redis-bits", "64"},
 		{"ctime", strconv.FormatInt(time.Now().Unix(), 10)},
 		{"used-mem", strconv.FormatInt(s.usedMemoryEstimate(), 10)},
-		{"aof-base", "0"},
 	}
+	aux = append(aux, s.rdbReplAux()...)
+	return append(aux, [2]string{"aof-base", "0"})
 }
 
 func (s *Server) rdbOptions() rdb.Options {

@@ -46,6 +46,7 @@ func (s *Server) flushUnit() {
 		wrapped = append(wrapped, Record{DB: recs[len(recs)-1].DB, Argv: [][]byte{argExec}})
 		recs = wrapped
 	}
+	s.replFeedRecords(recs)
 	for _, p := range s.propagator {
 		p.Feed(recs)
 	}

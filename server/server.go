@@ -62,6 +62,7 @@ type Server struct {
 
 	activeExpireEnabled bool      // DEBUG SET-ACTIVE-EXPIRE: the active expire cycle runs (default true)
 	replID, replID2     string    // replication ids (INFO replication, DEBUG CHANGE-REPL-ID)
+	repl                replicationState
 	info                infoState // INFO's instantaneous metrics (cmd_info.go)
 
 	tasks    []func(*Server) // cron tasks, see cronTaskList
@@ -105,6 +106,10 @@ func New(cfg *config.Server, log zerolog.Logger) *Server {
 	s.stats.errors = map[string]int64{}
 	s.activeExpireEnabled = true
 	s.replID, s.replID2 = newRunID(), zeroReplID
+	s.repl = newReplicationState()
+	if host, port, ok := configuredMaster(cfg.ReplicaOf); ok {
+		s.repl.masterHost, s.repl.masterPort = host, port
+	}
 	s.pubsub = newPubsubState()
 	if err := s.setNotifyFlags(cfg.NotifyKeyspaceEvents); err != nil {
 		s.log.Warn().Err(err).Str("value", cfg.NotifyKeyspaceEvents).Msg("notify-keyspace-events ignored")

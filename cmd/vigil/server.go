@@ -60,7 +60,10 @@ func runServer(args []string) int {
 	go func() {
 		if err := srv.LoadData(); err != nil { // the AOF with appendonly yes, else the RDB dump
 			srv.Fail(err)
+			return
 		}
+		srv.StartReplication() // replicaof: connect once the local data is loaded
+
 	}()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)

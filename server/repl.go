@@ -1,0 +1,477 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-db/vigil/replica"
+)
+
+// Replication state, both sides (Redis 7.0's replication.c). Everything here is under the
+// execution lock. The role is decided in one place: s.repl.masterHost is set when this
+// server replicates from a master (isReplica), and only becomeReplica/becomeMaster
+// change it.
+
+// linkState is the state of the link to our master (Redis's repl_state).
+type linkState int
+
+const (
+	linkNone       linkState = iota // not a replica
+	linkConnect                     // must (re)connect
+	linkConnecting                  // TCP connect in flight
+	linkHandshake                   // PING, AUTH, REPLCONF, PSYNC
+	linkTransfer                    // receiving the RDB payload
+	linkConnected                   // streaming
+)
+
+// String is the ROLE state name.
+func (l linkState) String() string {
+	return [...]string{"none", "connect", "connecting", "handshake", "sync", "connected"}[l]
+}
+
+// replicaState is the state of a replica attached to us (master side).
+type replicaState int
+
+const (
+	replWaitBgsaveStart replicaState = iota // waiting for a snapshot to start
+	replWaitBgsaveEnd                       // snapshot running; stream bytes are buffered
+	replSendBulk                            // sending the RDB file
+	replOnline                              // streaming
+)
+
+func (r replicaState) String() string {
+	switch r {
+	case replWaitBgsaveStart, replWaitBgsaveEnd:
+		return "wait_bgsave"
+	case replSendBulk:
+		return "send_bulk"
+	}
+	return "online"
+}
+
+// cachedMaster is what a replica remembers of a master to PSYNC with: its replication
+// id, the offset applied, and the database its stream had selected.
+type cachedMaster struct {
+	replid string
+	offset int64
+	db     int
+}
+
+// replicationState is Server.repl.
+type replicationState struct {
+	offset       int64            // master_repl_offset
+	secondOffset int64            // second_repl_offset (-1 unset)
+	backlog      *replica.Backlog // nil: no backlog (the offset does not advance)
+	seldb        int              // database last selected in the stream (-1 unknown)
+	scratch      []byte           // serialization buffer for feeds
+
+	replicas        []*Client // replicas attached to us, any state
+	noReplicasSince time.Time // when the last replica left (backlog TTL)
+	lastCron        time.Time // replicationCron runs once per second
+	cronTicks       int64     // replicationCron runs so far (ping period counting)
+	goodReplicas    int       // min-replicas-to-write: replicas with a fresh ACK
+	waiters         []*Client // clients blocked in WAIT
+	getack          bool      // a WAIT blocked: send REPLCONF GETACK * once this batch
+	syncRunning     bool      // a full-sync snapshot is being produced
+
+	masterHost string      // "" = we are a master
+	masterPort int         // the master's port
+	link       *masterLink // the link to our master, nil when master
+	cached     *cachedMaster
+	downSince  time.Time // when the link went down (zero: never up or reset)
+
+	syncFull, syncPartialOK, syncPartialErr int64 // INFO stats
+
+	failover failoverState
+}
+
+func newReplicationState() replicationState {
+	return replicationState{secondOffset: -1, seldb: -1, noReplicasSince: time.Now()}
+}
+
+// isReplica reports whether this server replicates from a master.
+func (s *Server) isReplica() bool { return s.repl.masterHost != "" }
+
+// linkUp reports whether we are a replica streaming from its master.
+func (s *Server) linkUp() bool {
+	return s.repl.link != nil && s.repl.link.state == linkConnected
+}
+
+// replFeedRecords serializes the records of one execution unit into the replication
+// stream (master only: a replica proxies its master's bytes instead, see replApplied).
+func (s *Server) replFeedRecords(recs []Record) {
+	r := &s.repl
+	if r.backlog == nil || s.isReplica() {
+		return
+	}
+	b := r.scratch[:0]
+	for _, rec := range recs {
+		if rec.DB != r.seldb {
+			b = appendSelect(b, rec.DB)
+			r.seldb = rec.DB
+		}
+		b = appendMultibulk(b, rec.Argv)
+	}
+	s.replFeedBytes(b)
+	r.scratch = b[:0]
+}
+
+// replFeedBytes appends raw stream bytes to the backlog and to every replica past the
+// start of its full sync, and advances master_repl_offset.
+func (s *Server) replFeedBytes(b []byte) {
+	r := &s.repl
+	if r.backlog == nil || len(b) == 0 {
+		return
+	}
+	r.backlog.Write(b)
+	r.offset = r.backlog.End()
+	for _, c := range r.replicas {
+		if c.repl.state != replWaitBgsaveStart {
+			c.appendStream(b)
+		}
+	}
+}
+
+// createBacklog creates the backlog at the current offset. A master that had none gets a
+// new replication id, as Redis does when the first replica asks for a full sync.
+func (s *Server) createBacklog() {
+	r := &s.repl
+	if r.backlog != nil {
+		return
+	}
+	r.backlog = replica.NewBacklog(s.backlogSize(), r.offset)
+}
+
+func (s *Server) backlogSize() int64 { return max(s.cfg.ReplBacklogSize, 16384) }
+
+// freeBacklog drops the backlog (a replica about to load a new dataset, backlog TTL).
+func (s *Server) freeBacklog() { s.repl.backlog = nil }
+
+// shiftReplicationID is Redis's shiftReplicationId: the current history becomes the
+// secondary one, so replicas of the old id can still PSYNC up to this offset.
+func (s *Server) shiftReplicationID() {
+	s.replID2 = s.replID
+	s.repl.secondOffset = s.repl.offset + 1
+	s.replID = newRunID()
+	s.log.Info().Str("replid", s.replID).Str("replid2", s.replID2).Int64("offset", s.repl.secondOffset).
+		Msg("Setting secondary replication ID, valid up to offset " + strconv.FormatInt(s.repl.secondOffset, 10) + ". New replication ID is " + s.replID)
+}
+
+// clearReplicationID2 forgets the secondary history.
+func (s *Server) clearReplicationID2() {
+	s.replID2 = zeroReplID
+	s.repl.secondOffset = -1
+}
+
+// disconnectReplicas closes every attached replica (they reconnect and PSYNC).
+func (s *Server) disconnectReplicas() {
+	for _, c := range s.repl.replicas {
+		c.flags |= ClientKilled
+		c.close()
+	}
+}
+
+// removeReplica forgets c (its connection ended).
+func (s *Server) removeReplica(c *Client) {
+	r := &s.repl
+	for i, x := range r.replicas {
+		if x == c {
+			r.replicas = append(r.replicas[:i], r.replicas[i+1:]...)
+			break
+		}
+	}
+	if len(r.replicas) == 0 {
+		r.noReplicasSince = time.Now()
+	}
+	s.log.Info().Str("addr", c.replicaAddr()).Msg("Connection with replica " + c.replicaAddr() + " lost.")
+	s.refreshGoodReplicas()
+	s.checkWaiters()
+}
+
+// replicaAddr is the replica's announced ip:port.
+func (c *Client) replicaAddr() string {
+	return c.replicaIP() + ":" + strconv.Itoa(c.repl.listeningPort)
+}
+
+func (c *Client) replicaIP() string {
+	if c.repl.ipAddress != "" {
+		return c.repl.ipAddress
+	}
+	host := c.addr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
+
+// rdbReplAux returns the repl-stream-db, repl-id and repl-offset AUX fields Redis writes
+// when the dump can seed a partial resync (rdbPopulateSaveInfo), or nil.
+func (s *Server) rdbReplAux() [][2]string {
+	db := -1
+	switch {
+	case !s.isReplica() && s.repl.backlog != nil:
+		db = max(s.repl.seldb, 0)
+	case s.isReplica() && s.repl.link != nil && s.repl.link.client != nil:
+		db = s.repl.link.client.dbIndex
+	case s.isReplica() && s.repl.cached != nil:
+		db = s.repl.cached.db
+	default:
+		return nil
+	}
+	return [][2]string{
+		{"repl-stream-db", strconv.Itoa(db)},
+		{"repl-id", s.replID},
+		{"repl-offset", strconv.FormatInt(s.repl.offset, 10)},
+	}
+}
+
+// restoreReplicationInfo applies the repl-* AUX fields of the dump loaded at start-up
+// (Redis's loadDataFromDisk): a master keeps serving PSYNCs of its old history, a replica
+// PSYNCs from where the dump left off.
+func (s *Server) restoreReplicationInfo(aux [][2]string) {
+	var id string
+	var off int64 = -1
+	db := 0
+	for _, kv := range aux {
+		switch kv[0] {
+		case "repl-id":
+			id = kv[1]
+		case "repl-offset":
+			if v, err := strconv.ParseInt(kv[1], 10, 64); err == nil {
+				off = v
+			}
+		case "repl-stream-db":
+			if v, err := strconv.Atoi(kv[1]); err == nil {
+				db = v
+			}
+		}
+	}
+	if len(id) != 40 || off < 0 {
+		return
+	}
+	r := &s.repl
+	if s.isReplica() {
+		s.replID = id
+		r.offset = off
+		r.cached = &cachedMaster{replid: id, offset: off, db: db}
+		s.createBacklog()
+		return
+	}
+	s.replID2 = id
+	r.secondOffset = off + 1
+	r.offset = off
+	s.createBacklog()
+	r.seldb = db
+}
+
+// replicationCron is Redis's replicationCron, run once per second (every 100 ms while a
+// FAILOVER is in progress) from serverCron.
+func (s *Server) replicationCron() {
+	now := time.Now()
+	period := time.Second
+	if s.repl.failover.state != failoverNone {
+		period = 100 * time.Millisecond
+	}
+	if now.Sub(s.repl.lastCron) < period {
+		return
+	}
+	s.repl.lastCron = now
+	s.repl.cronTicks++
+	s.failoverCron(now)
+	s.masterCron(now)
+	s.refreshGoodReplicas()
+}
+
+// masterCron pings replicas, drops timed-out ones, frees an unused backlog and starts
+// full syncs that wait for a snapshot.
+func (s *Server) masterCron(now time.Time) {
+	r := &s.repl
+	period := int64(s.cfg.ReplPingReplicaPeriod / time.Second)
+	if !s.isReplica() && len(r.replicas) > 0 && period > 0 && r.cronTicks%period == 0 &&
+		!(s.pauseActive() && r.failover.state != failoverNone) {
+		s.replFeedBytes([]byte("*1\r\n$4\r\nping\r\n"))
+	}
+	for _, c := range r.replicas {
+		switch {
+		case c.repl.state == replWaitBgsaveStart:
+			c.appendStream([]byte("\n")) // keep-alive, not part of the offset
+		case c.repl.state == replOnline && !c.repl.oldSync && now.Sub(c.repl.ackTime) > s.cfg.ReplTimeout:
+			s.log.Warn().Str("replica", c.replicaAddr()).Msg("Disconnecting timedout replica (streaming sync): " + c.replicaAddr())
+			c.flags |= ClientKilled
+			c.close()
+		}
+	}
+	if !s.isReplica() && len(r.replicas) == 0 && r.backlog != nil && s.cfg.ReplBacklogTTL > 0 &&
+		now.Sub(r.noReplicasSince) > s.cfg.ReplBacklogTTL {
+		s.replID = newRunID() // nobody can PSYNC this history any more
+		s.clearReplicationID2()
+		s.freeBacklog()
+		s.log.Info().Msg("Replication backlog freed after " + strconv.FormatInt(int64(s.cfg.ReplBacklogTTL/time.Second), 10) + " seconds without connected replicas.")
+	}
+	s.startFullSyncIfReady(now)
+}
+
+// refreshGoodReplicas counts replicas whose last ACK is within min-replicas-max-lag.
+func (s *Server) refreshGoodReplicas() {
+	n := 0
+	lag := time.Duration(s.cfg.MinReplicasMaxLag) * time.Second
+	now := time.Now()
+	for _, c := range s.repl.replicas {
+		if c.repl.state == replOnline && now.Sub(c.repl.ackTime) <= lag {
+			n++
+		}
+	}
+	s.repl.goodReplicas = n
+}
+
+func (s *Server) minReplicasEnabled() bool {
+	return s.cfg.MinReplicasToWrite > 0 && s.cfg.MinReplicasMaxLag > 0
+}
+
+// infoReplication writes INFO's Replication section in Redis 7.0's field order.
+func (s *Server) infoReplication(w *infoWriter) {
+	r := &s.repl
+	if !s.isReplica() {
+		w.str("role", "master")
+	} else {
+		s.infoReplicaFields(w)
+	}
+	w.int("connected_slaves", int64(len(r.replicas)))
+	if s.minReplicasEnabled() {
+		w.int("min_slaves_good_slaves", int64(r.goodReplicas))
+	}
+	now := time.Now()
+	i := 0
+	for _, c := range r.replicas {
+		lag := int64(0)
+		if c.repl.state == replOnline {
+			lag = int64(now.Sub(c.repl.ackTime).Seconds())
+		}
+		w.str("slave"+strconv.Itoa(i), "ip="+c.replicaIP()+",port="+strconv.Itoa(c.repl.listeningPort)+
+			",state="+c.repl.state.String()+",offset="+strconv.FormatInt(c.repl.ackOff, 10)+
+			",lag="+strconv.FormatInt(lag, 10))
+		i++
+	}
+	w.str("master_failover_state", r.failover.state.String())
+	w.str("master_replid", s.replID)
+	w.str("master_replid2", s.replID2)
+	w.int("master_repl_offset", r.offset)
+	w.int("second_repl_offset", r.secondOffset)
+	if r.backlog == nil {
+		w.int("repl_backlog_active", 0)
+		w.int("repl_backlog_size", s.cfg.ReplBacklogSize)
+		w.int("repl_backlog_first_byte_offset", 0)
+		w.int("repl_backlog_histlen", 0)
+		return
+	}
+	w.int("repl_backlog_active", 1)
+	w.int("repl_backlog_size", s.cfg.ReplBacklogSize)
+	w.int("repl_backlog_first_byte_offset", r.backlog.FirstByte())
+	w.int("repl_backlog_histlen", r.backlog.Histlen())
+}
+
+// infoReplicaFields writes the replica-only fields, from role to replica_announced.
+func (s *Server) infoReplicaFields(w *infoWriter) {
+	r := &s.repl
+	l := r.link
+	now := time.Now()
+	w.str("role", "slave")
+	w.str("master_host", r.masterHost)
+	w.int("master_port", int64(r.masterPort))
+	state := linkConnect
+	if l != nil {
+		state = l.state
+	}
+	if state == linkConnected {
+		w.str("master_link_status", "up")
+	} else {
+		w.str("master_link_status", "down")
+	}
+	lastIO := int64(-1)
+	if l != nil && l.client != nil {
+		lastIO = int64(now.Sub(time.UnixMilli(l.lastIO.Load())).Seconds())
+	}
+	w.int("master_last_io_seconds_ago", lastIO)
+	w.int("master_sync_in_progress", b2i(state == linkTransfer))
+	read, applied := int64(1), int64(1)
+	if l != nil && l.client != nil {
+		applied = l.reploff
+		read = l.reploff + l.unapplied.Load()
+	} else if r.cached != nil {
+		read, applied = r.cached.offset, r.cached.offset
+	}
+	w.int("slave_read_repl_offset", read)
+	w.int("slave_repl_offset", applied)
+	if state == linkTransfer && l != nil {
+		total, got := l.xferTotal.Load(), l.xferRead.Load()
+		w.int("master_sync_total_bytes", total)
+		w.int("master_sync_read_bytes", got)
+		w.int("master_sync_left_bytes", max(total-got, 0))
+		perc := 0.0
+		if total > 0 {
+			perc = float64(got) * 100 / float64(total)
+		}
+		w.str("master_sync_perc", strconv.FormatFloat(perc, 'f', 2, 64))
+		w.int("master_sync_last_io_seconds_ago", int64(now.Sub(time.UnixMilli(l.lastIO.Load())).Seconds()))
+	}
+	if state != linkConnected {
+		down := int64(-1)
+		if !r.downSince.IsZero() {
+			down = int64(now.Sub(r.downSince).Seconds())
+		}
+		w.int("master_link_down_since_seconds", down)
+	}
+	w.int("slave_priority", int64(s.cfg.ReplicaPriority))
+	w.int("slave_read_only", b2i(s.cfg.ReplicaReadOnly))
+	w.int("replica_announced", b2i(s.cfg.ReplicaAnnounced))
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// cmdRole is ROLE: the master form lists online replicas, the replica form the link.
+func cmdRole(c *Client) {
+	s := c.srv
+	r := &s.repl
+	if !s.isReplica() {
+		online := 0
+		for _, rc := range r.replicas {
+			if rc.repl.state == replOnline {
+				online++
+			}
+		}
+		c.w.Array(3)
+		c.w.BulkString("master")
+		c.w.Int(r.offset)
+		c.w.Array(online)
+		for _, rc := range r.replicas {
+			if rc.repl.state != replOnline {
+				continue
+			}
+			c.w.Array(3)
+			c.w.BulkString(rc.replicaIP())
+			c.w.BulkString(strconv.Itoa(rc.repl.listeningPort))
+			c.w.BulkString(strconv.FormatInt(rc.repl.ackOff, 10))
+		}
+		return
+	}
+	c.w.Array(5)
+	c.w.BulkString("slave")
+	c.w.BulkString(r.masterHost)
+	c.w.Int(int64(r.masterPort))
+	state := linkConnect
+	off := int64(-1)
+	if l := r.link; l != nil {
+		state = l.state
+		if l.client != nil {
+			off = l.reploff
+		}
+	}
+	c.w.BulkString(state.String())
+	c.w.Int(off)
+}

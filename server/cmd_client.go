@@ -701,6 +701,9 @@ func (s *Server) checkOutputLimit(c *Client, n int) {
 	if lim.Hard == 0 && lim.Soft == 0 {
 		return
 	}
+	if c.ctype() == typeReplica && lim.Hard > 0 && lim.Hard < s.backlogSize() {
+		lim.Hard = s.backlogSize() // a replica may always hold a backlog's worth
+	}
 	hard := lim.Hard > 0 && int64(n) >= lim.Hard
 	soft := lim.Soft > 0 && int64(n) >= lim.Soft
 	if soft {

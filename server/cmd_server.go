@@ -190,12 +190,24 @@ func cmdShutdown(c *Client) {
 		c.err(ErrSyntax)
 		return
 	}
+	s := c.srv
 	if opts.Abort {
-		// Vigil's shutdown never waits for replicas, so none is ever in progress.
-		c.err(ErrNoShutdown)
+		if !s.abortShutdown() {
+			c.err(ErrNoShutdown)
+			return
+		}
+		c.ok()
 		return
 	}
-	s := c.srv
+	if !opts.Now && !opts.Force && s.cfg.ShutdownTimeout > 0 && !s.isReplica() && s.replicasLagging() {
+		// wait for the replicas outside the lock, on this connection's goroutine
+		c.detach = func() {
+			if err := s.Shutdown(opts); err != nil {
+				c.conn.Write([]byte("-" + ErrShutdownFailed + "\r\n"))
+			}
+		}
+		return
+	}
 	if err := s.prepareShutdown(opts); err != nil {
 		c.err(ErrShutdownFailed)
 		return

@@ -84,6 +84,8 @@ type replicationState struct {
 	syncFull, syncPartialOK, syncPartialErr int64 // INFO stats
 
 	failover failoverState
+
+	shutdownAbort chan struct{} // a shutdown waits for replicas: SHUTDOWN ABORT closes it
 }
 
 func newReplicationState() replicationState {

@@ -508,6 +508,11 @@ func (s *Server) requestAcks() {
 	if s.pauseActive() {
 		return
 	}
+	s.requestAcksNow()
+}
+
+// requestAcksNow sends REPLCONF GETACK * to the replicas.
+func (s *Server) requestAcksNow() {
 	s.replFeedBytes([]byte("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"))
 }
 

@@ -1,5 +1,15 @@
 package server
 
+import (
+	"errors"
+	"math"
+	"time"
+)
+
+// errShutdownAborted is returned when SHUTDOWN ABORT cancelled a shutdown waiting for
+// replicas.
+var errShutdownAborted = errors.New("shutdown aborted")
+
 // ShutdownOptions are SHUTDOWN's flags.
 type ShutdownOptions struct {
 	NoSave, Save, Now, Force, Abort bool
@@ -9,8 +19,14 @@ type ShutdownOptions struct {
 // (or SAVE is given) unless NOSAVE. A failed save aborts the shutdown unless FORCE, as in
 // Redis. It is what SHUTDOWN and SIGTERM/SIGINT call.
 func (s *Server) Shutdown(opts ShutdownOptions) error {
+	if !s.waitReplicasBeforeShutdown(opts) {
+		return errShutdownAborted
+	}
 	s.mu.Lock()
 	err := s.prepareShutdown(opts)
+	if err != nil {
+		s.unpauseClients()
+	}
 	s.mu.Unlock()
 	if err != nil {
 		return err
@@ -51,4 +67,65 @@ func (s *Server) ExitCode() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.exitCode
+}
+
+// replicasLagging reports whether some replica has not acknowledged our whole stream.
+func (s *Server) replicasLagging() bool {
+	for _, c := range s.repl.replicas {
+		if c.repl.ackOff != s.repl.offset {
+			return true
+		}
+	}
+	return false
+}
+
+// waitReplicasBeforeShutdown is Redis's shutdown grace period: unless NOW or FORCE or
+// shutdown-timeout 0, writes are paused and replicas get up to shutdown-timeout to
+// acknowledge everything (GETACK is sent) before the final save. It returns false if
+// SHUTDOWN ABORT cancelled the shutdown.
+func (s *Server) waitReplicasBeforeShutdown(opts ShutdownOptions) bool {
+	s.mu.Lock()
+	if opts.Now || opts.Force || s.cfg.ShutdownTimeout <= 0 || s.isReplica() || !s.replicasLagging() {
+		s.mu.Unlock()
+		return true
+	}
+	s.log.Info().Msg("Waiting for replicas before shutting down.")
+	abort := make(chan struct{})
+	s.repl.shutdownAbort = abort
+	s.pauseClients(pauseWrite, math.MaxInt64)
+	s.requestAcksNow()
+	deadline := time.Now().Add(s.cfg.ShutdownTimeout)
+	s.mu.Unlock()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-abort:
+			return false
+		case <-tick.C:
+		}
+		s.mu.Lock()
+		lagging := s.replicasLagging()
+		if !lagging || time.Now().After(deadline) {
+			if lagging {
+				s.log.Warn().Msg("Lagging replica(s) did not catch up before the shutdown timeout.")
+			}
+			s.repl.shutdownAbort = nil
+			s.mu.Unlock()
+			return true
+		}
+		s.mu.Unlock()
+	}
+}
+
+// abortShutdown is SHUTDOWN ABORT: it reports whether a shutdown was waiting.
+func (s *Server) abortShutdown() bool {
+	if s.repl.shutdownAbort == nil {
+		return false
+	}
+	close(s.repl.shutdownAbort)
+	s.repl.shutdownAbort = nil
+	s.unpauseClients()
+	s.log.Info().Msg("Shutdown manually aborted.")
+	return true
 }

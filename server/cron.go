@@ -4,11 +4,11 @@ package server
 // execution lock. Each family adds its task here and implements it in its own file.
 func cronTaskList() []func(*Server) {
 	return []func(*Server){
-		(*Server).clientsCron,   // idle timeouts, output buffer soft limits (cmd_client.go)
-		(*Server).databasesCron, // active expiry and incremental rehash (expire.go)
-		(*Server).saveCron,      // save points and scheduled BGSAVE (persist.go)
-		(*Server).infoCron,      // instantaneous metrics for INFO (cmd_info.go)
-		(*Server).aofCron,       // scheduled and automatic AOF rewrites (aof.go)
+		(*Server).clientsCron,     // idle timeouts, output buffer soft limits (cmd_client.go)
+		(*Server).databasesCron,   // active expiry and incremental rehash (expire.go)
+		(*Server).saveCron,        // save points and scheduled BGSAVE (persist.go)
+		(*Server).infoCron,        // instantaneous metrics for INFO (cmd_info.go)
+		(*Server).aofCron,         // scheduled and automatic AOF rewrites (aof.go)
 		(*Server).replicationCron, // once per second: replica pings, timeouts, full syncs (repl.go)
 	}
 }

@@ -192,7 +192,6 @@ func (c *Client) touch(key []byte) { c.srv.touchWatched(c.dbIndex, k(key)) }
 // now returns the command's time snapshot in unix milliseconds.
 func (c *Client) now() int64 { return c.srv.nowMs }
 
-
 // expiryPaused reports whether clients are paused, during which expired keys are
 // reported missing but not deleted.
 func (s *Server) expiryPaused() bool { return s.pauseActive() }

@@ -60,8 +60,8 @@ type Server struct {
 	notifyFlags NotifyClass // parsed notify-keyspace-events (see setNotifyFlags)
 	pubsub      pubsubState // channels, patterns and shard channels with their subscribers
 
-	activeExpireEnabled bool      // DEBUG SET-ACTIVE-EXPIRE: the active expire cycle runs (default true)
-	replID, replID2     string    // replication ids (INFO replication, DEBUG CHANGE-REPL-ID)
+	activeExpireEnabled bool   // DEBUG SET-ACTIVE-EXPIRE: the active expire cycle runs (default true)
+	replID, replID2     string // replication ids (INFO replication, DEBUG CHANGE-REPL-ID)
 	repl                replicationState
 	info                infoState // INFO's instantaneous metrics (cmd_info.go)
 

@@ -1,0 +1,60 @@
+package failover
+
+import (
+	"time"
+
+	"github.com/vigil-db/vigil/election"
+)
+
+// ReplicaStatus is the machine's view of one replica, for SENTINEL
+// REPLICAS flags and the config file.
+type ReplicaStatus struct {
+	Addr                                           Addr
+	Promoted, ReconfSent, ReconfInprog, ReconfDone bool
+	// Synced: seen with master_link_status:up towards the current master
+	// (Vigil's promotion rule).
+	Synced bool
+}
+
+// Status is the machine's view of one master, for SENTINEL MASTER and
+// INFO: failover flags and state, epochs, our vote.
+type Status struct {
+	Name          string
+	Addr          Addr
+	ConfigEpoch   uint64
+	State         State // StateNone when no failover is in progress
+	FailoverEpoch uint64
+	Forced        bool      // force_failover flag
+	StartTime     time.Time // failover_start_time (zero: never)
+	ChangeTime    time.Time // failover_state_change_time
+	Promoted      *Addr     // promoted replica during a failover
+	Vote          election.Vote
+	Replicas      []ReplicaStatus
+}
+
+// InProgress reports the failover_in_progress flag.
+func (s Status) InProgress() bool { return s.State != StateNone }
+
+// Status returns the view of a master.
+func (m *Machine) Status(name string) (Status, bool) {
+	ms := m.masters[name]
+	if ms == nil {
+		return Status{}, false
+	}
+	st := Status{
+		Name: name, Addr: ms.addr, ConfigEpoch: ms.configEpoch, State: ms.state,
+		FailoverEpoch: ms.failoverEpoch, Forced: ms.forced,
+		StartTime: ms.startTime, ChangeTime: ms.changeTime, Vote: m.el.Vote(name),
+	}
+	if ms.promoted != nil {
+		a := ms.promoted.addr
+		st.Promoted = &a
+	}
+	for _, r := range ms.sortedReplicas() {
+		st.Replicas = append(st.Replicas, ReplicaStatus{
+			Addr: r.addr, Promoted: r.promoted, ReconfSent: r.reconfSent,
+			ReconfInprog: r.reconfInprog, ReconfDone: r.reconfDone, Synced: r.synced,
+		})
+	}
+	return st, true
+}

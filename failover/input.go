@@ -19,11 +19,15 @@ type Info struct {
 	MasterPort int    // role slave: master_port
 	// MasterLinkUp is master_link_status:up.
 	MasterLinkUp bool
-	// MasterLinkDownTime is master_link_down_since_seconds × 1000 (0 when
-	// absent).
+	// MasterLinkDownTime is master_link_down_since_seconds × 1000, as Redis
+	// parses it: 0 when the line is absent (link up), -1 s when the replica
+	// says -1 (never connected since its REPLICAOF or its start).
 	MasterLinkDownTime time.Duration
-	Priority           int   // slave_priority (100 when absent)
-	ReplOffset         int64 // slave_repl_offset
+	// Priority is slave_priority (100 when absent on a replica) and
+	// ReplOffset slave_repl_offset. An instance reporting role:master has
+	// neither line: its previous values are kept, as in Redis.
+	Priority   int
+	ReplOffset int64
 }
 
 // Observation is the shell's current view of one instance of a master: the

@@ -172,15 +172,29 @@ func (m *Machine) Advance() {
 	}{}
 }
 
-// HardState returns the state to persist, as of now.
+// HardState returns the state to persist, as of now. As in Redis's config
+// rewrite, a master whose failover reached reconf_slaves is saved with the
+// promoted replica's address, and the old master takes the promoted
+// replica's place among the replicas, so that a restart resumes on the new
+// master.
 func (m *Machine) HardState() HardState {
 	hs := HardState{CurrentEpoch: m.el.CurrentEpoch(), Masters: map[string]MasterHardState{}}
 	for name, ms := range m.masters {
+		addr, _ := m.ClientAddr(name)
+		replicas := ms.replicaAddrs()
+		if addr != ms.addr {
+			for i, r := range replicas {
+				if sameAddr(r, addr) {
+					replicas[i] = ms.addr
+				}
+			}
+			sort.Slice(replicas, func(i, j int) bool { return replicas[i].String() < replicas[j].String() })
+		}
 		hs.Masters[name] = MasterHardState{
-			Addr:        ms.addr,
+			Addr:        addr,
 			ConfigEpoch: ms.configEpoch,
 			Vote:        m.el.Vote(name),
-			Replicas:    ms.replicaAddrs(),
+			Replicas:    replicas,
 		}
 	}
 	return hs

@@ -152,7 +152,7 @@ func TestAbortNoGoodSlave(t *testing.T) {
 		info Info
 	}{
 		{"priority 0", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, ReplOffset: 100}},
-		{"never synced with the current master (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, ReplOffset: 100}},
+		{"never synced with the current master: link down since -1 (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, ReplOffset: 100, MasterLinkDownTime: -time.Second}},
 		{"offset 0 (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, Priority: 100}},
 	}
 	for _, tt := range tests {

@@ -45,14 +45,16 @@ func (m *Machine) observe(now time.Time, o Observation) error {
 // sentinelRefreshInstanceInfo.
 func (m *Machine) refreshInfo(now time.Time, ms *masterState, inst *instance, isMaster bool, info Info) {
 	inst.infoTime = now
+	if info.Role == RoleMaster {
+		info.Priority, info.ReplOffset = inst.info.Priority, inst.info.ReplOffset
+	}
 	if info.Role == RoleSlave && (!strings.EqualFold(info.MasterHost, inst.info.MasterHost) ||
 		info.MasterPort != inst.info.MasterPort) {
 		inst.confChange = now
-		inst.synced = false
 	}
 	inst.info = info
-	if info.Role == RoleSlave && info.MasterLinkUp && sameAddr(Addr{info.MasterHost, info.MasterPort}, ms.addr) {
-		inst.synced = true
+	if info.Role == RoleSlave {
+		inst.synced = syncedWith(info)
 	}
 	if info.Role != RoleUnknown && info.Role != inst.roleReported {
 		inst.roleTime = now
@@ -143,4 +145,15 @@ func noDownFor(now time.Time, i *instance, d time.Duration) bool {
 // replicaOf issues the SLAVEOF <to> transaction to r.
 func (m *Machine) replicaOf(ms *masterState, r *instance, to Addr) {
 	m.out.Commands = append(m.out.Commands, Command{Master: ms.cfg.Name, Target: r.addr, Kind: ReplicaOf, ReplicaOf: to})
+}
+
+// syncedWith is Vigil's promotion rule: a replica has completed a sync with
+// the master it is attached to if its link is up, or down with a
+// master_link_down_since_seconds other than -1 (Redis resets it to "never"
+// at REPLICAOF and at start, and sets it only when a synced link drops).
+// The replica's own report is used, not which master it follows: a sentinel
+// restarted during an outage, or one whose master's failover was interrupted
+// after the promotion, must still find the replicas that hold the data.
+func syncedWith(info Info) bool {
+	return info.MasterLinkUp || info.MasterLinkDownTime >= 0
 }

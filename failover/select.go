@@ -18,8 +18,9 @@ type Candidate struct {
 	InfoTime     time.Time // last INFO reply; zero if never
 	// MasterLinkDownTime is master_link_down_since_seconds × 1000.
 	MasterLinkDownTime time.Duration
-	// Synced is Vigil's addition: INFO showed master_link_status:up while the
-	// replica replicated from the current master, since it was attached.
+	// Synced is Vigil's addition: the replica's last INFO as a replica showed
+	// its link up, or down after having been up since its REPLICAOF
+	// (master_link_down_since_seconds ≠ -1).
 	Synced bool
 }
 
@@ -63,9 +64,9 @@ func (e Exclusion) String() string {
 //     3 × info-period;
 //   - master link down longer than (now − master SDOWN since, if SDOWN) +
 //     10 × down-after;
-//   - (Vigil, not Redis) never completed a sync with the current master
-//     (Synced false, or offset 0): promoting it would discard acknowledged
-//     writes.
+//   - (Vigil, not Redis) never completed a sync since attached to its
+//     master (Synced false, or offset 0): promoting it would discard
+//     acknowledged writes.
 func Check(p SelectParams, c Candidate) Exclusion {
 	switch {
 	case c.SDown || c.ODown:

@@ -11,8 +11,8 @@ import (
 type ReplicaStatus struct {
 	Addr                                           Addr
 	Promoted, ReconfSent, ReconfInprog, ReconfDone bool
-	// Synced: seen with master_link_status:up towards the current master
-	// (Vigil's promotion rule).
+	// Synced: has completed a sync since attached to its master (Vigil's
+	// promotion rule; see Candidate.Synced).
 	Synced bool
 }
 

@@ -311,6 +311,16 @@ func (s *State) PeersDown(masterName string) int {
 	return n
 }
 
+// PeerDown reports the down flag of a peer's last reply about a master.
+func (s *State) PeerDown(masterName, peer string) bool {
+	if m := s.masters[masterName]; m != nil {
+		if p := m.peers[peer]; p != nil {
+			return p.down
+		}
+	}
+	return false
+}
+
 // PeerVote returns the last vote a peer replied for a master.
 func (s *State) PeerVote(masterName, peer string) Vote {
 	if m := s.masters[masterName]; m != nil {

@@ -495,3 +495,23 @@ func TestInstanceString(t *testing.T) {
 		}
 	}
 }
+
+func TestPeersStatus(t *testing.T) {
+	h := newHarness(t, testMaster(2), "me")
+	h.mustStep(Sentinels{Master: "mymaster", Peers: []Peer{{"p2", false}, {"p1", true}, {"me", true}}})
+	h.mustStep(VoteReply{From: "p1", Master: "mymaster", Reply: election.Reply{Down: true, Leader: "p1", LeaderEpoch: 4}})
+	want := []PeerStatus{
+		{ID: "p1", Connected: true, Down: true, Vote: election.Vote{Leader: "p1", Epoch: 4}, LastReply: h.now},
+		{ID: "p2"},
+	}
+	if got := h.m.Peers("mymaster"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Peers = %+v, want %+v", got, want)
+	}
+	if got := h.m.PeersDown("mymaster"); got != 1 {
+		t.Fatalf("PeersDown = %d, want 1", got)
+	}
+	h.tick(5*time.Second + time.Millisecond)
+	if got := h.m.Peers("mymaster")[0]; got.Down || got.Vote.Leader != "" {
+		t.Fatalf("stale reply not forgotten at Tick: %+v", got)
+	}
+}

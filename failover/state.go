@@ -30,7 +30,7 @@ func (s State) String() string {
 // become is the one place where a failover changes state.
 func (m *Machine) become(now time.Time, ms *masterState, s State) {
 	m.log.Info().Str("master", ms.cfg.Name).Uint64("epoch", ms.failoverEpoch).
-		Str("from", ms.state.String()).Str("to", s.String()).Msg("failover state")
+		Str("prev_state", ms.state.String()).Str("state", s.String()).Msg("failover state changed")
 	ms.state = s
 	ms.changeTime = now
 }

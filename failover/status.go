@@ -58,3 +58,34 @@ func (m *Machine) Status(name string) (Status, bool) {
 	}
 	return st, true
 }
+
+// PeerStatus is what we know of another sentinel for one master, for
+// SENTINEL SENTINELS (`master_down` flag, `voted-leader`,
+// `voted-leader-epoch`).
+type PeerStatus struct {
+	ID        string
+	Connected bool
+	// Down is the down flag of its last IS-MASTER-DOWN-BY-ADDR reply
+	// (forgotten after 5 × ask-period).
+	Down bool
+	// Vote is the vote of its last reply that carried one (Leader "" when
+	// none or forgotten).
+	Vote      election.Vote
+	LastReply time.Time
+}
+
+// Peers returns the other sentinels known for a master, sorted by id.
+func (m *Machine) Peers(name string) []PeerStatus {
+	ms := m.masters[name]
+	if ms == nil {
+		return nil
+	}
+	var out []PeerStatus
+	for _, id := range m.el.Peers(name) {
+		out = append(out, PeerStatus{
+			ID: id, Connected: ms.peers[id], Down: m.el.PeerDown(name, id),
+			Vote: m.el.PeerVote(name, id), LastReply: m.el.LastReply(name, id),
+		})
+	}
+	return out
+}

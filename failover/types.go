@@ -1,8 +1,8 @@
 package failover
 
 import (
-	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-db/vigil/election"
@@ -15,7 +15,12 @@ type Addr struct {
 }
 
 // String returns "host:port" ("[host]:port" for IPv6), Redis's replica name.
-func (a Addr) String() string { return net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) }
+func (a Addr) String() string {
+	if strings.Contains(a.Host, ":") {
+		return "[" + a.Host + "]:" + strconv.Itoa(a.Port)
+	}
+	return a.Host + ":" + strconv.Itoa(a.Port)
+}
 
 // IsZero reports whether the address is unset.
 func (a Addr) IsZero() bool { return a.Host == "" && a.Port == 0 }

@@ -1,0 +1,139 @@
+package failover
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// Candidate is one replica as seen by the sentinel, the input of Select.
+type Candidate struct {
+	Addr         Addr
+	RunID        string // "" when INFO never gave one
+	Priority     int    // slave_priority
+	Offset       int64  // slave_repl_offset
+	SDown, ODown bool
+	Disconnected bool
+	LastOKPing   time.Time // last valid PING reply
+	InfoTime     time.Time // last INFO reply; zero if never
+	// MasterLinkDownTime is master_link_down_since_seconds × 1000.
+	MasterLinkDownTime time.Duration
+	// Synced is Vigil's addition: the replica's last INFO as a replica showed
+	// its link up, or down after having been up since its REPLICAOF
+	// (master_link_down_since_seconds ≠ -1).
+	Synced bool
+}
+
+// SelectParams is the context of a selection.
+type SelectParams struct {
+	Now              time.Time
+	MasterSDown      bool
+	MasterSDownSince time.Time
+	DownAfter        time.Duration // the master's down-after-milliseconds
+	PingPeriod       time.Duration
+	InfoPeriod       time.Duration
+}
+
+// Exclusion is why Select refuses a candidate.
+type Exclusion int
+
+// Reasons, in the order Select checks them (Redis's sentinelSelectSlave, then
+// Vigil's sync rule).
+const (
+	Eligible Exclusion = iota
+	ExcludedDown
+	ExcludedDisconnected
+	ExcludedStalePing
+	ExcludedPriorityZero
+	ExcludedStaleInfo
+	ExcludedLinkDownTooLong
+	ExcludedNeverSynced
+)
+
+// String names the reason.
+func (e Exclusion) String() string {
+	return [...]string{"eligible", "sdown-or-odown", "disconnected", "stale-ping",
+		"priority-zero", "stale-info", "link-down-too-long", "never-synced"}[e]
+}
+
+// Check returns why c cannot be promoted, or Eligible:
+//   - SDOWN or ODOWN; link disconnected;
+//   - last valid PING reply older than 5 × ping-period;
+//   - slave_priority 0;
+//   - INFO older than 5 × ping-period if the master is SDOWN, else
+//     3 × info-period;
+//   - master link down longer than (now − master SDOWN since, if SDOWN) +
+//     10 × down-after;
+//   - (Vigil, not Redis) never completed a sync since attached to its
+//     master (Synced false, or offset 0): promoting it would discard
+//     acknowledged writes.
+func Check(p SelectParams, c Candidate) Exclusion {
+	switch {
+	case c.SDown || c.ODown:
+		return ExcludedDown
+	case c.Disconnected:
+		return ExcludedDisconnected
+	case p.Now.Sub(c.LastOKPing) > 5*p.PingPeriod:
+		return ExcludedStalePing
+	case c.Priority == 0:
+		return ExcludedPriorityZero
+	case p.Now.Sub(c.InfoTime) > infoValidity(p):
+		return ExcludedStaleInfo
+	case c.MasterLinkDownTime > maxMasterDownTime(p):
+		return ExcludedLinkDownTooLong
+	case !c.Synced || c.Offset == 0:
+		return ExcludedNeverSynced
+	}
+	return Eligible
+}
+
+func infoValidity(p SelectParams) time.Duration {
+	if p.MasterSDown {
+		return 5 * p.PingPeriod
+	}
+	return 3 * p.InfoPeriod
+}
+
+func maxMasterDownTime(p SelectParams) time.Duration {
+	var d time.Duration
+	if p.MasterSDown {
+		d = p.Now.Sub(p.MasterSDownSince)
+	}
+	return d + 10*p.DownAfter
+}
+
+// Less orders candidates for promotion as Redis's compareSlavesForPromotion:
+// priority ascending, then offset descending, then run id ascending
+// (case-insensitive), a missing run id after any other. Full ties, which
+// Redis leaves to qsort, are broken by address for determinism.
+func Less(a, b Candidate) bool {
+	if a.Priority != b.Priority {
+		return a.Priority < b.Priority
+	}
+	if a.Offset != b.Offset {
+		return a.Offset > b.Offset
+	}
+	if (a.RunID == "") != (b.RunID == "") {
+		return b.RunID == ""
+	}
+	if c := strings.Compare(strings.ToLower(a.RunID), strings.ToLower(b.RunID)); c != 0 {
+		return c < 0
+	}
+	return a.Addr.String() < b.Addr.String()
+}
+
+// Select returns the replica to promote: the first by Less among the
+// candidates Check accepts. ok is false when none qualifies.
+func Select(p SelectParams, cands []Candidate) (best Candidate, ok bool) {
+	good := make([]Candidate, 0, len(cands))
+	for _, c := range cands {
+		if Check(p, c) == Eligible {
+			good = append(good, c)
+		}
+	}
+	if len(good) == 0 {
+		return Candidate{}, false
+	}
+	sort.Slice(good, func(i, j int) bool { return Less(good[i], good[j]) })
+	return good[0], true
+}

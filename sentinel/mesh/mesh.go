@@ -224,16 +224,30 @@ func (m *Mesh) Join(seeds []string) (int, error) {
 	}
 	n, err := ml.Join(seeds)
 	if err != nil {
-		if strings.Contains(err.Error(), ErrDuplicateName.Error()) {
-			err = fmt.Errorf("%w: join %v: %v", ErrDuplicateName, seeds, err)
+		flat := flatten(err)
+		if strings.Contains(flat, ErrDuplicateName.Error()) {
+			err = fmt.Errorf("%w: join %v: %s", ErrDuplicateName, seeds, flat)
 		} else {
-			err = fmt.Errorf("mesh: join %v: %w", seeds, err)
+			err = fmt.Errorf("mesh: join %v: %s", seeds, flat)
 		}
 		m.log.Error().Err(err).Strs("seeds", seeds).Msg("join failed")
 		return n, err
 	}
 	m.log.Info().Int("contacted", n).Int("members", ml.NumMembers()).Msg("joined mesh")
 	return n, nil
+}
+
+// flatten renders memberlist's multi-error (one line per seed) on one line.
+func flatten(err error) string {
+	multi, ok := err.(interface{ WrappedErrors() []error })
+	if !ok {
+		return err.Error()
+	}
+	parts := make([]string, 0, len(multi.WrappedErrors()))
+	for _, e := range multi.WrappedErrors() {
+		parts = append(parts, e.Error())
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Broadcast gossips an Opinion or a MasterConfig to every member; receivers relay it.

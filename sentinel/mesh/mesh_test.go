@@ -349,7 +349,8 @@ func TestWrongKeyKeptOut(t *testing.T) {
 		})
 	}
 	testutil.CheckFor(t, waitTotal, waitEvery, "the seed to log the refused connection", func() bool {
-		return nodes[0].log.contains(`"level":"error"`)
+		return nodes[0].log.contains("no installed keys could decrypt the message") &&
+			nodes[0].log.contains("encryption is configured but remote state is not encrypted")
 	})
 }
 

@@ -110,7 +110,8 @@ func (t *table) leaving(name string) bool {
 	return t.leaves[name].active
 }
 
-// joined forgets the leave intent of a member that (re)joined. Its opinions are kept:
+// joined deactivates the leave intent of a member that (re)joined (its Lamport time is
+// kept, so late copies stay old). Its opinions are kept:
 // a restarted member's clock moves past them through push/pull (the state carries the
 // sender's clock), and dropping them would let older relayed copies back in.
 func (t *table) joined(name string) {

@@ -169,8 +169,9 @@ func waitMembers(t *testing.T, nodes []*node, want int) {
 
 // network lets a test cut nodes off: every cutTransport consults it before sending.
 type network struct {
-	mu  sync.Mutex
-	cut map[string]bool // isolated gossip addresses
+	mu    sync.Mutex
+	cut   map[string]bool    // isolated gossip addresses
+	pairs map[[2]string]bool // links cut in both directions
 }
 
 func (nw *network) isolate(addr string, on bool) {
@@ -182,10 +183,20 @@ func (nw *network) isolate(addr string, on bool) {
 	nw.cut[addr] = on
 }
 
+func (nw *network) cutLink(a, b string) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if nw.pairs == nil {
+		nw.pairs = make(map[[2]string]bool)
+	}
+	nw.pairs[[2]string{a, b}] = true
+	nw.pairs[[2]string{b, a}] = true
+}
+
 func (nw *network) blocked(from, to string) bool {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
-	return nw.cut[from] || nw.cut[to]
+	return nw.cut[from] || nw.cut[to] || nw.pairs[[2]string{from, to}]
 }
 
 // cutTransport is memberlist's UDP/TCP transport with a switch: traffic to or from an

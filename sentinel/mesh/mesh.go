@@ -37,6 +37,11 @@ var (
 	ErrShutdown = errors.New("mesh: shut down")
 )
 
+// minRetransmitMult is the least retransmit multiplier of the mesh's own gossip queue:
+// each node sends a message it relays to minRetransmitMult × ceil(log10(N+1)) random
+// members. memberlist's local default (2) let an epidemic die out in a 5-node mesh.
+const minRetransmitMult = 4
+
 // DefaultIncomingBuffer is the capacity of the Incoming channel when Config leaves it 0.
 const DefaultIncomingBuffer = 1024
 
@@ -65,11 +70,11 @@ type Config struct {
 	// Logger receives the mesh's and memberlist's logs, with component=mesh.
 	// Default: disabled.
 	Logger zerolog.Logger
-	// Fast selects timings for sub-second failure detection on loopback (probe every
+	// Fast selects timings for sub-second failure detection on loopback: probe every
 	// 200 ms, probe timeout 100 ms, suspicion multiplier 2, gossip every 50 ms,
-	// push/pull every 5 s) instead of memberlist's LAN defaults (probe 1 s, suspicion
-	// 4, gossip 200 ms, push/pull 30 s). It costs traffic and false suspicions on a
-	// loaded host.
+	// retransmit multiplier 4, push/pull every 5 s. Default: memberlist's LAN timings
+	// (probe 1 s, suspicion 4, gossip 200 ms, push/pull 30 s). Fast costs traffic and
+	// false suspicions on a loaded host.
 	Fast bool
 	// IncomingBuffer is the capacity of the Incoming channel. Default
 	// DefaultIncomingBuffer.
@@ -126,7 +131,10 @@ func New(cfg Config) (*Mesh, error) {
 	m.ev = newEvents(m)
 	mc := m.memberlistConfig(cfg)
 	m.grace = mc.ProbeInterval
-	m.queue = &memberlist.TransmitLimitedQueue{NumNodes: m.numNodes, RetransmitMult: mc.RetransmitMult}
+	m.queue = &memberlist.TransmitLimitedQueue{
+		NumNodes:       m.numNodes,
+		RetransmitMult: max(mc.RetransmitMult, minRetransmitMult),
+	}
 	ml, err := memberlist.Create(mc)
 	if err != nil {
 		return nil, fmt.Errorf("mesh: create: %w", err)
@@ -146,6 +154,7 @@ func (m *Mesh) memberlistConfig(cfg Config) *memberlist.Config {
 		c.ProbeTimeout = 100 * time.Millisecond
 		c.SuspicionMult = 2
 		c.GossipInterval = 50 * time.Millisecond
+		c.RetransmitMult = 4 // the local default 2 lets membership gossip die out at N=5
 		c.PushPullInterval = 5 * time.Second
 	}
 	c.Name = cfg.Name
@@ -250,9 +259,11 @@ func flatten(err error) string {
 	return strings.Join(parts, "; ")
 }
 
-// Broadcast gossips an Opinion or a MasterConfig to every member; receivers relay it.
+// Broadcast sends an Opinion or a MasterConfig to every member: directly (one UDP packet
+// each) and by gossip, which receivers relay.
 // A MasterConfig must be newer than the known config of its master (ErrStaleConfig);
-// re-broadcasting the known one is a no-op.
+// re-broadcasting the known one is a no-op. Our own broadcasts are not delivered to our
+// own Incoming.
 func (m *Mesh) Broadcast(p Payload) error {
 	if m.closed.Load() {
 		return ErrShutdown
@@ -279,7 +290,23 @@ func (m *Mesh) Broadcast(p Payload) error {
 		}
 	}
 	m.queue.QueueBroadcast(&broadcast{name: broadcastName(m.name, p), msg: raw})
+	m.sendDirect(raw)
 	return nil
+}
+
+// sendDirect sends raw in one UDP packet to every other live member, so a broadcast does
+// not wait for the next gossip round; the gossip copy covers lost packets and members
+// we do not know yet, and receivers drop the duplicate.
+func (m *Mesh) sendDirect(raw []byte) {
+	ml := m.ml.Load()
+	for _, n := range ml.Members() {
+		if n.Name == m.name {
+			continue
+		}
+		if err := ml.SendBestEffort(n, raw); err != nil {
+			m.log.Debug().Err(err).Str("peer", n.Name).Msg("direct send failed")
+		}
+	}
 }
 
 // Send delivers a VoteRequest or VoteReply to one member, by name, over a new TCP
@@ -373,7 +400,7 @@ func (m *Mesh) LocalAddr() string { return m.ml.Load().LocalNode().Address() }
 
 // Leave announces a graceful departure (the others report MemberLeave, not MemberFail)
 // and waits up to timeout for memberlist's leave to be gossiped. The mesh keeps running
-// until Shutdown; Leave is a no-op after Shutdown returns ErrShutdown.
+// until Shutdown. After Shutdown, Leave returns ErrShutdown.
 func (m *Mesh) Leave(timeout time.Duration) error {
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()

@@ -84,6 +84,29 @@ func TestMembersAndMeta(t *testing.T) {
 	}
 }
 
+// TestOpinionsRelayed: the origin reaches only one member directly; the others get its
+// opinions because receivers relay (memberlist does not).
+func TestOpinionsRelayed(t *testing.T) {
+	nw := &network{}
+	nodes := newCluster(t, 5, func(c *Config) { c.transport = newCutTransport(t, nw) })
+	origin := nodes[0]
+	for _, nd := range nodes[2:] {
+		nw.cutLink(origin.LocalAddr(), nd.LocalAddr())
+	}
+	op := Opinion{Master: "mymaster", Addr: "127.0.0.1:6379", Down: true, Time: 1}
+	if err := origin.Broadcast(op); err != nil {
+		t.Fatalf("Broadcast: %v", err)
+	}
+	testutil.CheckFor(t, waitTotal, waitEvery, "the opinion relayed to every member", func() bool {
+		for _, nd := range nodes[1:] {
+			if lastOpinions(nd)[opinionKey{origin.name, op.Master, op.Addr}] != op {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // lastOpinions maps (origin, master, addr) to the last opinion a node delivered.
 func lastOpinions(nd *node) map[opinionKey]Opinion {
 	out := make(map[opinionKey]Opinion)
@@ -397,23 +420,30 @@ func TestLeaveVersusCrash(t *testing.T) {
 	survivors := []*node{nodes[0], nodes[3]}
 	testutil.CheckFor(t, waitTotal, waitEvery, "departures reported", func() bool {
 		for _, nd := range survivors {
-			if len(nd.events(leaver.name)) < 2 || len(nd.events(crasher.name)) < 2 {
+			if !departed(nd.events(leaver.name)) || !departed(nd.events(crasher.name)) {
 				return false
 			}
 		}
 		return true
 	})
+	// A loaded machine may add a false suspicion (fail, join) earlier; the last event
+	// is what the departure was reported as.
 	for _, nd := range survivors {
-		if got := nd.events(leaver.name); !slices.Equal(got, []EventType{MemberJoin, MemberLeave}) {
-			t.Fatalf("%s: events of the leaver = %v, want [join leave]", nd.name, got)
+		if got := nd.events(leaver.name); got[len(got)-1] != MemberLeave {
+			t.Fatalf("%s: events of the leaver = %v, want the last one leave", nd.name, got)
 		}
-		if got := nd.events(crasher.name); !slices.Equal(got, []EventType{MemberJoin, MemberFail}) {
-			t.Fatalf("%s: events of the crashed node = %v, want [join fail]", nd.name, got)
+		if got := nd.events(crasher.name); got[len(got)-1] != MemberFail {
+			t.Fatalf("%s: events of the crashed node = %v, want the last one fail", nd.name, got)
 		}
 	}
 	if err := leaver.Leave(time.Second); !errors.Is(err, ErrShutdown) {
 		t.Fatalf("Leave after Shutdown error = %v, want %v", err, ErrShutdown)
 	}
+}
+
+// departed reports whether the last event is a departure.
+func departed(evs []EventType) bool {
+	return len(evs) > 0 && (evs[len(evs)-1] == MemberLeave || evs[len(evs)-1] == MemberFail)
 }
 
 // TestIncomingFullDrops: a consumer that does not read makes the mesh drop and count,

@@ -38,10 +38,13 @@
 // goroutines; they copy the bytes they keep, update the mesh's table under its mutex
 // and hand messages to the Incoming channel without blocking: when the channel is full
 // the message is dropped and counted (Mesh.Dropped), so the consumer must drain it
-// promptly. Incoming is never closed; stop reading after Shutdown. Locks: table.mu,
-// events.mu, Mesh.metaMu and Mesh.lifeMu are leaves except events.mu, which may take
-// table.mu; nothing holds a lock while calling memberlist, except Leave and Shutdown,
-// which hold lifeMu.
+// promptly. Incoming is never closed; stop reading after Shutdown.
+//
+// Members, Send and the direct sends use the mesh's own copy of the member list, made in
+// the event callbacks (memberlist's Members returns pointers into state it rewrites, a
+// data race under -race). Lock order: memberlist's node lock (held around the event
+// callbacks), then events.mu, then table.mu; Mesh.metaMu and Mesh.lifeMu are taken alone.
+// No mesh lock is held while calling memberlist, except lifeMu in Leave and Shutdown.
 //
 // Shutdown order: Leave(timeout) then Shutdown(). Shutdown alone looks like a crash to
 // the others. Join is not retried: after a partition heals memberlist usually merges

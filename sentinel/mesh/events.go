@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"sort"
 	"sync"
 	"time"
 
@@ -13,10 +14,15 @@ import (
 // A departure without a known intent waits up to Mesh.grace for a late intent (it may
 // arrive on another connection) before it is reported as MemberFail; a rejoin or an
 // intent ends the wait at once. Departures are therefore reported in order with joins.
+//
+// It also keeps the mesh's copy of the live members: memberlist's Members returns
+// pointers into its own state, which it rewrites without a lock the reader could take,
+// while these callbacks run under memberlist's node lock, where copying is safe.
 type events struct {
 	m       *Mesh
 	mu      sync.Mutex
 	pending map[string]*departure
+	members map[string]memberlist.Node // live peers (not us), copied
 	stopped bool
 }
 
@@ -29,7 +35,7 @@ type departure struct {
 var _ memberlist.EventDelegate = (*events)(nil)
 
 func newEvents(m *Mesh) *events {
-	return &events{m: m, pending: make(map[string]*departure)}
+	return &events{m: m, pending: make(map[string]*departure), members: make(map[string]memberlist.Node)}
 }
 
 // NotifyJoin reports a new (or returning) member; a pending departure of the same name is
@@ -43,6 +49,7 @@ func (e *events) NotifyJoin(n *memberlist.Node) {
 	defer e.mu.Unlock()
 	e.flushLocked(n.Name)
 	e.m.table.joined(n.Name)
+	e.members[n.Name] = copyNode(n)
 	e.m.log.Info().Str("peer", n.Name).Str("addr", mem.Addr).Msg("member joined")
 	e.m.deliver(Message{From: n.Name, Payload: MemberEvent{Type: MemberJoin, Member: mem}})
 }
@@ -53,6 +60,9 @@ func (e *events) NotifyUpdate(n *memberlist.Node) {
 		return
 	}
 	mem := member(n)
+	e.mu.Lock()
+	e.members[n.Name] = copyNode(n)
+	e.mu.Unlock()
 	e.m.log.Debug().Str("peer", n.Name).Uint64("epoch", mem.Meta.Epoch).Msg("member updated")
 	e.m.deliver(Message{From: n.Name, Payload: MemberEvent{Type: MemberUpdate, Member: mem}})
 }
@@ -66,6 +76,7 @@ func (e *events) NotifyLeave(n *memberlist.Node) {
 	d := &departure{member: member(n)}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	delete(e.members, n.Name)
 	e.flushLocked(n.Name)
 	if e.stopped {
 		return
@@ -124,4 +135,35 @@ func (e *events) stop() {
 		d.timer.Stop()
 		delete(e.pending, name)
 	}
+}
+
+// copyNode copies a node handed to a callback, meta included.
+func copyNode(n *memberlist.Node) memberlist.Node {
+	c := *n
+	c.Meta = append([]byte(nil), n.Meta...)
+	return c
+}
+
+// peers returns copies of the live members other than us, sorted by name.
+func (e *events) peers() []*memberlist.Node {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*memberlist.Node, 0, len(e.members))
+	for _, n := range e.members {
+		c := n
+		out = append(out, &c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// peer returns a copy of the live member called name, or nil.
+func (e *events) peer(name string) *memberlist.Node {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n, ok := e.members[name]
+	if !ok {
+		return nil
+	}
+	return &n
 }

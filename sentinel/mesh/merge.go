@@ -18,15 +18,13 @@ var _ memberlist.MergeDelegate = (*merge)(nil)
 // NotifyMerge refuses the join when a live node of the other side has the name of one
 // of our live members (ourselves included) at a different address.
 func (g *merge) NotifyMerge(peers []*memberlist.Node) error {
-	ml := g.m.ml.Load()
-	if ml == nil {
+	if g.m.ml.Load() == nil { // still in New; m.addr is set before ml is stored
 		return nil
 	}
-	known := make(map[string]string)
-	for _, n := range ml.Members() {
+	known := map[string]string{g.m.name: g.m.addr}
+	for _, n := range g.m.ev.peers() {
 		known[n.Name] = n.Address()
 	}
-	known[g.m.name] = ml.LocalNode().Address()
 	for _, p := range peers {
 		if p.State == memberlist.StateDead || p.State == memberlist.StateLeft {
 			continue

@@ -88,6 +88,7 @@ type Config struct {
 // concurrent use.
 type Mesh struct {
 	name  string
+	addr  string // our gossip address, fixed once listening
 	log   zerolog.Logger
 	ml    atomic.Pointer[memberlist.Memberlist]
 	queue *memberlist.TransmitLimitedQueue
@@ -139,8 +140,9 @@ func New(cfg Config) (*Mesh, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mesh: create: %w", err)
 	}
+	m.addr = ml.LocalNode().Address()
 	m.ml.Store(ml)
-	m.log.Info().Str("addr", ml.LocalNode().Address()).Bool("encrypted", len(cfg.Secret) > 0).
+	m.log.Info().Str("addr", m.addr).Bool("encrypted", len(cfg.Secret) > 0).
 		Msg("mesh listening")
 	return m, nil
 }
@@ -299,10 +301,7 @@ func (m *Mesh) Broadcast(p Payload) error {
 // we do not know yet, and receivers drop the duplicate.
 func (m *Mesh) sendDirect(raw []byte) {
 	ml := m.ml.Load()
-	for _, n := range ml.Members() {
-		if n.Name == m.name {
-			continue
-		}
+	for _, n := range m.ev.peers() {
 		if err := ml.SendBestEffort(n, raw); err != nil {
 			m.log.Debug().Err(err).Str("peer", n.Name).Msg("direct send failed")
 		}
@@ -321,7 +320,7 @@ func (m *Mesh) Send(to string, p Payload) error {
 	default:
 		return fmt.Errorf("%w: send %T", ErrWrongPayload, p)
 	}
-	node := m.node(to)
+	node := m.ev.peer(to)
 	if node == nil {
 		return fmt.Errorf("%w: %s", ErrUnknownMember, to)
 	}
@@ -331,16 +330,6 @@ func (m *Mesh) Send(to string, p Payload) error {
 	}
 	if err := m.ml.Load().SendReliable(node, raw); err != nil {
 		return fmt.Errorf("mesh: send to %s: %w", to, err)
-	}
-	return nil
-}
-
-// node returns the live member called name, or nil.
-func (m *Mesh) node(name string) *memberlist.Node {
-	for _, n := range m.ml.Load().Members() {
-		if n.Name == name {
-			return n
-		}
 	}
 	return nil
 }
@@ -360,9 +349,11 @@ func (m *Mesh) KnownConfig(master string) (MasterConfig, bool) { return m.table.
 
 // Members returns the live members, this sentinel included, sorted by name.
 func (m *Mesh) Members() []Member {
-	nodes := m.ml.Load().Members()
-	out := make([]Member, 0, len(nodes))
-	for _, n := range nodes {
+	m.metaMu.Lock()
+	self, _ := decodeMeta(m.meta)
+	m.metaMu.Unlock()
+	out := []Member{{Name: m.name, Addr: m.addr, Meta: self}}
+	for _, n := range m.ev.peers() {
 		out = append(out, member(n))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -396,10 +387,12 @@ func (m *Mesh) UpdateMeta(meta Meta, timeout time.Duration) error {
 
 // LocalAddr returns the gossip address others join, "ip:port" (with the port the kernel
 // picked when BindPort was 0).
-func (m *Mesh) LocalAddr() string { return m.ml.Load().LocalNode().Address() }
+func (m *Mesh) LocalAddr() string { return m.addr }
 
-// Leave announces a graceful departure (the others report MemberLeave, not MemberFail)
-// and waits up to timeout for memberlist's leave to be gossiped. The mesh keeps running
+// Leave announces a graceful departure (the others report MemberLeave, not MemberFail):
+// it sends a leave intent to every member (waiting up to timeout for those sends), then
+// waits up to timeout for memberlist's leave to be gossiped. A timeout of 0 waits without
+// limit. The mesh keeps running
 // until Shutdown. After Shutdown, Leave returns ErrShutdown.
 func (m *Mesh) Leave(timeout time.Duration) error {
 	m.lifeMu.Lock()
@@ -416,17 +409,24 @@ func (m *Mesh) Leave(timeout time.Duration) error {
 	m.table.acceptLeave(m.name, lt)
 	m.queue.QueueBroadcast(&broadcast{name: broadcastName(m.name, leaveIntent{}), msg: raw})
 	var wg sync.WaitGroup
-	for _, n := range ml.Members() {
-		if n.Name == m.name {
-			continue
-		}
+	for _, n := range m.ev.peers() {
 		wg.Go(func() {
 			if err := ml.SendReliable(n, raw); err != nil {
 				m.log.Warn().Err(err).Str("peer", n.Name).Msg("leave intent not sent")
 			}
 		})
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var expired <-chan time.Time // nil (never) for timeout 0, as in memberlist
+	if timeout > 0 {
+		expired = time.After(timeout)
+	}
+	select {
+	case <-done:
+	case <-expired:
+		m.log.Warn().Msg("leave intent still being sent")
+	}
 	m.log.Info().Msg("leaving mesh")
 	if err := ml.Leave(timeout); err != nil {
 		return fmt.Errorf("mesh: leave: %w", err)

@@ -113,17 +113,14 @@ func (l *Link) connectCC() {
 
 // ccUp marks s up after its handshake and reports it.
 func (l *Link) ccUp(s *ccSession) {
-	var up bool
-	o := l.record(EventLinkUp, func(time.Time) {
-		if l.cc == s && !l.st.CCUp {
-			l.st.CCUp, up = true, true
+	l.report(Observation{Event: EventLinkUp, Conn: CC}, func(time.Time) bool {
+		if l.cc != s || l.st.CCUp {
+			return false
 		}
+		l.st.CCUp = true
+		return true
 	})
-	if up {
-		o.Conn = CC
-		l.log.Debug().Msg("command connection up")
-		l.emit(o)
-	}
+	l.log.Debug().Msg("command connection up")
 }
 
 // dropCC ends session s if it is still the current one.
@@ -131,21 +128,21 @@ func (l *Link) dropCC(s *ccSession, cause error) {
 	if s == nil {
 		return
 	}
-	var was, cur bool
-	o := l.record(EventLinkDown, func(time.Time) {
-		if l.cc == s {
-			cur, was = true, l.st.CCUp
-			l.cc, l.st.CCUp = nil, false
+	var cur, was bool
+	l.report(Observation{Event: EventLinkDown, Conn: CC, Err: cause}, func(time.Time) bool {
+		if l.cc != s {
+			return false
 		}
+		cur, was = true, l.st.CCUp
+		l.cc, l.st.CCUp = nil, false
+		return was
 	})
 	if !cur {
 		return
 	}
 	s.close()
 	if was {
-		o.Conn, o.Err = CC, cause
 		l.log.Info().Err(cause).Msg("command connection down")
-		l.emit(o)
 	}
 }
 
@@ -193,32 +190,30 @@ func (l *Link) sendPing(s *ccSession) {
 	if s == nil {
 		return
 	}
-	sent := l.record(EventPingSent, func(now time.Time) {
+	l.report(Observation{Event: EventPingSent}, func(now time.Time) bool {
 		l.pings++
 		l.st.LastPing = now
 		if l.st.ActPing.IsZero() {
 			l.st.ActPing = now
 		}
+		return true
 	})
 	if !l.spawn(func() {
-		l.emit(sent)
 		ctx, cancel := l.ctx()
 		defer cancel()
 		text, _, terr := replyText(l.do(ctx, s, l.command("PING")))
 		ok := terr == nil && pingAvailable(text)
-		o := l.record(EventPingReply, func(now time.Time) {
+		l.report(Observation{Event: EventPingReply, OK: ok, Reply: text, Err: terr}, func(now time.Time) bool {
 			l.pings--
-			if terr != nil {
-				return
+			if terr == nil {
+				l.st.LastPong = now
 			}
-			l.st.LastPong = now
 			if ok {
 				l.st.LastAvail = now
 				l.st.ActPing = time.Time{}
 			}
+			return true
 		})
-		o.OK, o.Reply, o.Err = ok, text, terr
-		l.emit(o)
 	}) {
 		l.update(func(time.Time) { l.pings-- })
 	}
@@ -236,18 +231,19 @@ func (l *Link) sendInfo(s *ccSession) {
 		v, err := l.do(ctx, s, l.command("INFO"))
 		text, isStr := v.(string)
 		ok := err == nil && isStr
-		o := l.record(EventInfo, func(now time.Time) {
+		o := Observation{Event: EventInfo}
+		if ok {
+			o.Reply, o.Info = text, ParseInfo(text)
+		} else {
+			l.log.Debug().Err(err).Msg("info failed")
+		}
+		l.report(o, func(now time.Time) bool {
 			l.infos--
 			if ok {
 				l.infoRefresh = now
 			}
+			return ok
 		})
-		if !ok {
-			l.log.Debug().Err(err).Msg("info failed")
-			return
-		}
-		o.Reply, o.Info = text, ParseInfo(text)
-		l.emit(o)
 	}) {
 		l.update(func(time.Time) { l.infos-- })
 	}
@@ -278,14 +274,13 @@ func (l *Link) sendHello(s *ccSession) {
 		defer cancel()
 		text, isErr, terr := replyText(l.do(ctx, s, l.command("PUBLISH"), HelloChannel, payload))
 		ok := terr == nil && !isErr
-		o := l.record(EventPublish, func(now time.Time) {
+		l.report(Observation{Event: EventPublish, OK: ok, Reply: text, Err: terr}, func(now time.Time) bool {
 			l.pubs--
 			if ok {
 				l.lastPub = now
 			}
+			return true
 		})
-		o.OK, o.Reply, o.Err = ok, text, terr
-		l.emit(o)
 	}) {
 		l.update(func(time.Time) { l.pubs-- })
 	}

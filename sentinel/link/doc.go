@@ -33,8 +33,12 @@
 // failover or server.
 //
 // Concurrency: all Link methods are safe for concurrent use. One mutex (Link.mu)
-// guards the link's fields; it is never held while sending on the observation channel
-// or doing I/O. Observations are sent from the link's own goroutines (never from a
-// method the owner calls), blocking until the owner receives them or the link is
-// closed. Send, ReplicaOf and PromoteNoOne block for one round trip.
+// guards the link's fields; it is never held during I/O or while sending on the
+// observation channel. A fact and the State it produced are recorded together under
+// the mutex and queued; one delivery goroutine per link sends the queue to the owner
+// in order, so nothing in the link ever waits for the owner and the owner may call any
+// method from the goroutine that drains the channel. Send, ReplicaOf and PromoteNoOne
+// block for one round trip; the other methods return at once. Goroutines per link: the
+// scheduler, the delivery, the pub/sub reader and one per command in flight (at most
+// one PING, one INFO and one PUBLISH from the scheduler).
 package link

@@ -54,6 +54,7 @@ type Link struct {
 	log     zerolog.Logger
 	now     func() time.Time
 	done    chan struct{}
+	wake    chan struct{}
 	wg      sync.WaitGroup
 
 	mu          sync.Mutex
@@ -69,11 +70,13 @@ type Link struct {
 	pings       int
 	infos       int
 	pubs        int
+	queue       []Observation
 }
 
 // New creates the link and starts its scheduler, which connects at once. Observations
-// are sent to out; the owner must keep receiving from out until Close returns (sends
-// block, so a slow owner slows the link down but loses nothing).
+// are queued and sent to out in order by the link's own goroutine, so no method and no
+// command ever blocks on out; the owner should keep receiving until Close returns
+// (observations still queued then are dropped).
 func New(cfg Config, out chan<- Observation) *Link {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Second
@@ -91,6 +94,7 @@ func New(cfg Config, out chan<- Observation) *Link {
 		log:     cfg.Logger.With().Str("component", "link").Str("addr", cfg.Addr).Stringer("kind", cfg.Kind).Logger(),
 		now:     cfg.Now,
 		done:    make(chan struct{}),
+		wake:    make(chan struct{}, 1),
 		periods: cfg.Periods.withDefaults(),
 	}
 	for k, v := range cfg.Renames {
@@ -98,8 +102,9 @@ func New(cfg Config, out chan<- Observation) *Link {
 	}
 	now := l.now()
 	l.st.ActPing, l.st.LastAvail = now, now
-	l.wg.Add(1)
+	l.wg.Add(2)
 	go l.run()
+	go l.deliver()
 	return l
 }
 
@@ -165,17 +170,24 @@ func (l *Link) command(name string) string {
 	return name
 }
 
-// record applies update to the state under the lock and returns an Observation of ev
-// carrying the new state.
-func (l *Link) record(ev Event, update func(now time.Time)) Observation {
+// report applies update under the lock and, unless it returns false, queues o stamped
+// with the time, the instance and the new state. It never blocks: one goroutine per
+// link delivers the queue in order (deliver).
+func (l *Link) report(o Observation, update func(now time.Time) bool) {
 	l.mu.Lock()
 	now := l.now()
-	if update != nil {
-		update(now)
+	send := update == nil || update(now)
+	if send && !l.closed {
+		o.Addr, o.Kind, o.At, o.State = l.cfg.Addr, l.cfg.Kind, now, l.st
+		l.queue = append(l.queue, o)
 	}
-	o := Observation{Addr: l.cfg.Addr, Kind: l.cfg.Kind, At: now, Event: ev, State: l.st}
 	l.mu.Unlock()
-	return o
+	if send {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // update applies fn to the link's fields under the lock.
@@ -185,11 +197,31 @@ func (l *Link) update(fn func(now time.Time)) {
 	l.mu.Unlock()
 }
 
-// emit hands o to the owner, or drops it once the link is closed.
-func (l *Link) emit(o Observation) {
-	select {
-	case l.out <- o:
-	case <-l.done:
+// deliver sends queued observations to the owner until the link is closed.
+func (l *Link) deliver() {
+	defer l.wg.Done()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-l.wake:
+		}
+		for {
+			l.mu.Lock()
+			q := l.queue
+			l.queue = nil
+			l.mu.Unlock()
+			if len(q) == 0 {
+				break
+			}
+			for _, o := range q {
+				select {
+				case l.out <- o:
+				case <-l.done:
+					return
+				}
+			}
+		}
 	}
 }
 

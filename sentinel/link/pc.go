@@ -70,31 +70,26 @@ func (l *Link) readPC(s *pcSession) {
 // onMessage handles one message on the hello channel: every message counts as
 // activity; our own hellos and malformed ones are not reported.
 func (l *Link) onMessage(payload string) {
-	o := l.record(EventHello, func(now time.Time) { l.st.PCLastActivity = now })
-	if strings.Contains(payload, l.cfg.MyID) {
-		return
-	}
 	h, err := ParseHello(payload)
-	if err != nil {
+	own := strings.Contains(payload, l.cfg.MyID)
+	if err != nil && !own {
 		l.log.Debug().Err(err).Str("payload", payload).Msg("bad hello")
-		return
 	}
-	o.Hello, o.Reply = h, payload
-	l.emit(o)
+	l.report(Observation{Event: EventHello, Hello: h, Reply: payload}, func(now time.Time) bool {
+		l.st.PCLastActivity = now
+		return err == nil && !own
+	})
 }
 
 func (l *Link) pcUp(s *pcSession) {
-	var up bool
-	o := l.record(EventLinkUp, func(time.Time) {
-		if l.pc == s && !l.st.PCUp {
-			l.st.PCUp, up = true, true
+	l.report(Observation{Event: EventLinkUp, Conn: PC}, func(time.Time) bool {
+		if l.pc != s || l.st.PCUp {
+			return false
 		}
+		l.st.PCUp = true
+		return true
 	})
-	if up {
-		o.Conn = PC
-		l.log.Debug().Msg("pub/sub connection up")
-		l.emit(o)
-	}
+	l.log.Debug().Msg("pub/sub connection up")
 }
 
 // dropPC ends session s if it is still the current one.
@@ -102,20 +97,20 @@ func (l *Link) dropPC(s *pcSession, cause error) {
 	if s == nil {
 		return
 	}
-	var was, cur bool
-	o := l.record(EventLinkDown, func(time.Time) {
-		if l.pc == s {
-			cur, was = true, l.st.PCUp
-			l.pc, l.st.PCUp = nil, false
+	var cur, was bool
+	l.report(Observation{Event: EventLinkDown, Conn: PC, Err: cause}, func(time.Time) bool {
+		if l.pc != s {
+			return false
 		}
+		cur, was = true, l.st.PCUp
+		l.pc, l.st.PCUp = nil, false
+		return was
 	})
 	if !cur {
 		return
 	}
 	s.close()
 	if was {
-		o.Conn, o.Err = PC, cause
 		l.log.Info().Err(cause).Msg("pub/sub connection down")
-		l.emit(o)
 	}
 }

@@ -42,7 +42,9 @@ func TestPlan(t *testing.T) {
 		{"reconnect at most once per ping period", func(t *tick) { t.ccOpen, t.lastReconn = false, at(99_001) },
 			func(s *State) { s.CCUp = false }, nil, actions{}},
 		{"sentinels get no pc", func(t *tick) { t.kind, t.pcOpen = KindSentinel, false }, func(s *State) { s.PCUp = false }, nil, actions{}},
-		{"pc down: ping only", func(t *tick) { t.pcOpen, t.lastReconn, t.infoRefresh, t.lastPub = false, at(99_500), time.Time{}, at(0) },
+		{"pc down: ping only", func(t *tick) {
+			t.pcOpen, t.lastReconn, t.infoRefresh, t.lastPub = false, at(99_500), time.Time{}, at(0)
+		},
 			func(s *State) { s.PCUp, s.LastPong, s.LastPing = false, at(0), at(0) }, nil, actions{ping: true}},
 		{"connecting cc: nothing", func(t *tick) { t.infoRefresh = time.Time{} }, func(s *State) { s.CCUp = false }, nil, actions{}},
 		{"recycle stuck cc", nil, func(s *State) { s.ActPing, s.LastPong = at(84_999), at(84_999) }, nil, actions{closeCC: true}},

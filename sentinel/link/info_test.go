@@ -1,0 +1,140 @@
+package link
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func readInfo(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestParseInfoCaptured parses INFO captured from redis-server 7.0.15 (a master with one
+// online replica, that replica, and the replica pointed at a dead master).
+func TestParseInfoCaptured(t *testing.T) {
+	tests := []struct {
+		file string
+		want Info
+	}{
+		{"master.info", Info{
+			RunID: "a7010bf42e7ea55b799b0d1701ccd9d8f36bd942", Role: RoleMaster,
+			Replicas: []ReplicaAddr{{IP: "127.0.0.1", Port: 27002}},
+			Priority: 100, Announced: true,
+		}},
+		{"replica.info", Info{
+			RunID: "05c8185c15958aecdf0be3b5dd50e90ada166a44", Role: RoleSlave,
+			MasterHost: "127.0.0.1", MasterPort: 27001, MasterLinkUp: true,
+			Priority: 42, Announced: true,
+		}},
+		{"replica-linkdown.info", Info{
+			RunID: "05c8185c15958aecdf0be3b5dd50e90ada166a44", Role: RoleSlave,
+			MasterHost: "127.0.0.1", MasterPort: 27999, MasterLinkUp: false,
+			MasterLinkDownSince: 2 * time.Second, Priority: 42, Announced: true,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			got := ParseInfo(readInfo(t, tc.file))
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("ParseInfo(%s):\n got %+v\nwant %+v", tc.file, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseInfoLines(t *testing.T) {
+	def := Info{Priority: 100, Announced: true}
+	with := func(f func(*Info)) Info { i := def; f(&i); return i }
+	tests := []struct {
+		name string
+		text string
+		want Info
+	}{
+		{"empty", "", def},
+		{"short run_id ignored", "run_id:abc", def},
+		{"run_id takes 40 chars", "run_id:" + strings.Repeat("f", 40) + "xyz",
+			with(func(i *Info) { i.RunID = strings.Repeat("f", 40) })},
+		{"new slave format", "role:master\r\nslave0:ip=10.0.0.1,port=6380,state=online,offset=5,lag=0\r\nslave1:ip=::1,port=6381,state=online,offset=5,lag=0",
+			with(func(i *Info) {
+				i.Role = RoleMaster
+				i.Replicas = []ReplicaAddr{{"10.0.0.1", 6380}, {"::1", 6381}}
+			})},
+		{"old slave format", "slave0:10.0.0.1,6380,online",
+			with(func(i *Info) { i.Replicas = []ReplicaAddr{{"10.0.0.1", 6380}} })},
+		{"old slave format needs 3 fields", "slave0:10.0.0.1,6380", def},
+		{"slave line without port= skipped", "slave0:ip=10.0.0.1,state=online", def},
+		{"slave_ lines are not replicas", "slave_read_only:1\r\nslave_priority:5", def},
+		{"slaveN too short", "slave0:", def},
+		{"port is C atoi", "slave0:ip=h,port=12ab,state=online", with(func(i *Info) { i.Replicas = []ReplicaAddr{{"h", 12}} })},
+		{"link down since", "master_link_down_since_seconds:12", with(func(i *Info) { i.MasterLinkDownSince = 12 * time.Second })},
+		{"link never up", "master_link_down_since_seconds:-1", with(func(i *Info) { i.MasterLinkDownSince = -time.Second })},
+		{"replica fields", "role:slave\r\nmaster_host:h\r\nmaster_port:7000\r\nmaster_link_status:UP\r\nslave_priority:0\r\nslave_repl_offset:123456789012\r\nreplica_announced:0",
+			Info{Role: RoleSlave, MasterHost: "h", MasterPort: 7000, MasterLinkUp: true, Priority: 0, ReplOffset: 123456789012}},
+		{"replica fields need role:slave first", "master_host:h\r\nslave_priority:5\r\nrole:slave",
+			with(func(i *Info) { i.Role = RoleSlave })},
+		{"master ignores replica fields", "role:master\r\nmaster_host:h\r\nslave_priority:5",
+			with(func(i *Info) { i.Role = RoleMaster })},
+		{"link status down", "role:slave\r\nmaster_link_status:down", with(func(i *Info) { i.Role = RoleSlave })},
+		{"bare LF is not a line break", "role:slave\nmaster_host:h", with(func(i *Info) { i.Role = RoleSlave })},
+		{"role prefix match", "role:masterful", with(func(i *Info) { i.Role = RoleMaster })},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ParseInfo(tc.text)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("ParseInfo(%q):\n got %+v\nwant %+v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAtoi64(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"", 0}, {"42", 42}, {" -7x", -7}, {"+3", 3}, {"abc", 0},
+		{"99999999999999999999", 1<<63 - 1}, {"-99999999999999999999", -1 << 63},
+	}
+	for _, tc := range tests {
+		if got := atoi64(tc.in); got != tc.want {
+			t.Errorf("atoi64(%q): got %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzParseInfo(f *testing.F) {
+	for _, name := range []string{"master.info", "replica.info", "replica-linkdown.info"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Add("slave0:ip=,port=")
+	f.Add("role:slave\r\nmaster_port:-")
+	f.Fuzz(func(t *testing.T, text string) {
+		in := ParseInfo(text)
+		if in.RunID != "" && len(in.RunID) != 40 {
+			t.Errorf("ParseInfo(%q): run id %q is not 40 bytes", text, in.RunID)
+		}
+		// splitting the text at a line break never invents fields: parsing the
+		// lines one by one gives the same replicas
+		var n int
+		for _, l := range strings.Split(text, "\r\n") {
+			n += len(ParseInfo(l).Replicas)
+		}
+		if n != len(in.Replicas) {
+			t.Errorf("ParseInfo(%q): %d replicas, %d when parsed line by line", text, len(in.Replicas), n)
+		}
+	})
+}

@@ -55,9 +55,10 @@ func cmdPing(c *client, argv []string) bool {
 		c.reply(func(w *resp.Writer) { w.Error("ERR wrong number of arguments for 'ping' command") })
 		return false
 	}
+	sub := c.subscribed()
 	c.reply(func(w *resp.Writer) {
 		switch {
-		case c.proto == 2 && c.subscribed():
+		case c.proto == 2 && sub:
 			w.Array(2)
 			w.BulkString("pong")
 			if len(argv) == 2 {

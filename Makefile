@@ -12,6 +12,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/vigil
 	ln -sf vigil bin/redis-server
+	ln -sf vigil bin/redis-sentinel
 
 test: build
 	$(GO) test -race -count=1 -timeout 20m ./...

@@ -1,5 +1,6 @@
-// Command vigil is the Vigil binary: `vigil server` (a drop-in redis-server) and
-// `vigil version`. Invoked through a symlink named redis-server it behaves as `vigil server`.
+// Command vigil is the Vigil binary: `vigil server` (a drop-in redis-server),
+// `vigil sentinel` (a drop-in redis-sentinel) and `vigil version`. Invoked through a symlink
+// named redis-server (redis-sentinel) it behaves as `vigil server` (`vigil sentinel`).
 package main
 
 import (
@@ -19,6 +20,9 @@ func main() {
 }
 
 func run(argv []string) int {
+	if strings.Contains(filepath.Base(argv[0]), "redis-sentinel") {
+		return runSentinel(argv[1:])
+	}
 	if strings.Contains(filepath.Base(argv[0]), "redis-server") {
 		return runServer(argv[1:])
 	}
@@ -38,6 +42,18 @@ func run(argv []string) int {
 				return cmd.Help()
 			}
 			code = runServer(args)
+			return nil
+		},
+	})
+	root.AddCommand(&cobra.Command{
+		Use:                "sentinel FILE [--directive value ...]",
+		Short:              "Run a sentinel (accepts redis-sentinel's config file and flags)",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+				return cmd.Help()
+			}
+			code = runSentinel(args)
 			return nil
 		},
 	})

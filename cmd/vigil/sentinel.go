@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/vigil-db/vigil/sentinel"
+)
+
+// runSentinel runs `vigil sentinel FILE [--directive value ...]` (and the
+// binary invoked as redis-sentinel) and returns the exit status.
+func runSentinel(args []string) int {
+	if len(args) == 1 && (args[0] == "-v" || args[0] == "--version") {
+		fmt.Printf("Redis server v=%s sha=00000000:0 malloc=go bits=64 build=vigil-%s\n", sentinel.Version, version)
+		return 0
+	}
+	path := ""
+	if len(args) > 0 && !(len(args[0]) > 1 && args[0][0] == '-') {
+		path, args = args[0], args[1:]
+	}
+	cfg, warnings, err := sentinel.Load(path, args)
+	if err != nil {
+		if errors.Is(err, sentinel.ErrNoConfigFile) {
+			fmt.Fprintf(os.Stderr, "%d:X # %s\n", os.Getpid(), err)
+		} else {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		return 1
+	}
+	log, closeLog, err := newLogger(cfg.Server)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer closeLog()
+	for _, w := range warnings {
+		log.Warn().Msg(w)
+	}
+	if cfg.Server.Dir != "" && cfg.Server.Dir != "." {
+		if err := os.Chdir(cfg.Server.Dir); err != nil {
+			log.Error().Err(err).Str("dir", cfg.Server.Dir).Msg("can't chdir to dir")
+			return 1
+		}
+	}
+	code := 0
+	s, err := sentinel.New(cfg, sentinel.Options{Log: log, Exit: func(c int) { code = c }})
+	if err != nil {
+		log.Error().Err(err).Msg("could not write the sentinel config file")
+		return 1
+	}
+	if err := s.Listen(); err != nil {
+		log.Error().Err(err).Msg("could not listen")
+		return 1
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer cancel()
+	go func() { _ = s.Serve() }()
+	log.Info().Int("port", cfg.Server.Port).Int("pid", os.Getpid()).Str("node_id", s.MyID()).
+		Msgf("Running mode=sentinel, port=%d.", cfg.Server.Port)
+	_ = s.Run(ctx)
+	log.Warn().Msg("Sentinel is now ready to exit, bye bye...")
+	return code
+}

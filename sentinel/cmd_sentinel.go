@@ -1,0 +1,383 @@
+package sentinel
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/server/resp"
+)
+
+// sentinelSub is one SENTINEL subcommand: arity counts "sentinel" and the subcommand.
+type sentinelSub struct {
+	arity int
+	run   func(s *Sentinel, w *resp.Writer, argv []string)
+}
+
+func sentinelSubs() map[string]sentinelSub {
+	return map[string]sentinelSub{
+		"masters": {2, subMasters}, "master": {3, subMaster}, "replicas": {3, subReplicas},
+		"slaves": {3, subReplicas}, "sentinels": {3, subSentinels},
+		"get-master-addr-by-name": {3, subGetAddr}, "is-master-down-by-addr": {6, subIsMasterDown},
+		"reset": {3, subReset}, "failover": {3, subFailover}, "ckquorum": {3, subCKQuorum},
+		"flushconfig": {2, subFlushConfig}, "monitor": {6, subMonitor}, "remove": {3, subRemove},
+		"set": {-5, subSet}, "config": {-3, subConfig}, "myid": {2, subMyID}, "info-cache": {-3, subInfoCache},
+		"pending-scripts": {2, subPendingScripts}, "simulate-failure": {-3, subSimulateFailure},
+		"debug": {-2, subDebug}, "help": {2, subHelp},
+	}
+}
+
+func cmdSentinel(c *client, argv []string) bool {
+	name := strings.ToLower(argv[1])
+	sub, ok := c.s.subs[name]
+	if !ok {
+		c.reply(func(w *resp.Writer) {
+			w.Error(fmt.Sprintf("ERR unknown subcommand '%s'. Try SENTINEL HELP.", argv[1]))
+		})
+		return false
+	}
+	if sub.arity > 0 && len(argv) != sub.arity || sub.arity < 0 && len(argv) < -sub.arity {
+		c.reply(func(w *resp.Writer) {
+			w.Error("ERR wrong number of arguments for 'sentinel|" + name + "' command")
+		})
+		return false
+	}
+	return c.loop(func(w *resp.Writer) { sub.run(c.s, w, argv) })
+}
+
+// masterOrReply finds the named master or writes Redis's error.
+func (s *Sentinel) masterOrReply(w *resp.Writer, name string) *instance {
+	m := s.master(name)
+	if m == nil {
+		w.Error(msgNoSuchMaster)
+	}
+	return m
+}
+
+func subMasters(s *Sentinel, w *resp.Writer, argv []string) {
+	now := s.now()
+	w.Array(len(s.masters))
+	for _, m := range s.masters {
+		m.writeMap(w, now)
+	}
+}
+
+func subMaster(s *Sentinel, w *resp.Writer, argv []string) {
+	if m := s.masterOrReply(w, argv[2]); m != nil {
+		m.writeMap(w, s.now())
+	}
+}
+
+func subReplicas(s *Sentinel, w *resp.Writer, argv []string) {
+	m := s.masterOrReply(w, argv[2])
+	if m == nil {
+		return
+	}
+	var list []*instance
+	for _, r := range m.replicas {
+		if r.announced {
+			list = append(list, r)
+		}
+	}
+	now := s.now()
+	w.Array(len(list))
+	for _, r := range list {
+		r.writeMap(w, now)
+	}
+}
+
+func subSentinels(s *Sentinel, w *resp.Writer, argv []string) {
+	m := s.masterOrReply(w, argv[2])
+	if m == nil {
+		return
+	}
+	now := s.now()
+	w.Array(len(m.sentinels))
+	for _, si := range m.sentinels {
+		si.writeMap(w, now)
+	}
+}
+
+func subGetAddr(s *Sentinel, w *resp.Writer, argv []string) {
+	m := s.master(argv[2])
+	if m == nil {
+		w.NullArray()
+		return
+	}
+	a := m.currentAddr()
+	w.Array(2)
+	w.BulkString(a.Host)
+	w.BulkString(strconv.Itoa(a.Port))
+}
+
+// subIsMasterDown is SENTINEL IS-MASTER-DOWN-BY-ADDR ip port epoch runid (spec §5.5).
+func subIsMasterDown(s *Sentinel, w *resp.Writer, argv []string) {
+	port, err1 := strconv.ParseInt(argv[3], 10, 64)
+	epoch, err2 := strconv.ParseInt(argv[4], 10, 64)
+	if err1 != nil || err2 != nil {
+		w.Error(msgNotInteger)
+		return
+	}
+	var m *instance
+	for _, cand := range s.masters {
+		if cand.addr.Host == argv[2] && cand.addr.Port == int(port) {
+			m = cand
+			break
+		}
+	}
+	down := m != nil && !s.tilt && m.flags&FlagSDown != 0
+	leader, leaderEpoch := "*", uint64(0)
+	if m != nil && argv[5] != "*" {
+		leader, leaderEpoch = s.voteLeader(m, uint64(epoch), argv[5])
+	}
+	w.Array(3)
+	w.Int(int64(b2i(down)))
+	w.BulkString(leader)
+	w.Int(int64(leaderEpoch))
+}
+
+// voteLeader is sentinelVoteLeader (spec §5.6): one vote per epoch, first asker wins.
+// The persisted state is flushed before the reply is written.
+func (s *Sentinel) voteLeader(m *instance, reqEpoch uint64, runID string) (string, uint64) {
+	if reqEpoch > s.cfg.CurrentEpoch {
+		s.cfg.CurrentEpoch = reqEpoch
+		_ = s.flush()
+		s.event(levelWarning, "+new-epoch", m, "%d", s.cfg.CurrentEpoch)
+	}
+	if m.conf.LeaderEpoch < reqEpoch && s.cfg.CurrentEpoch <= reqEpoch {
+		m.conf.LeaderEpoch = s.cfg.CurrentEpoch
+		m.leader = runID
+		_ = s.flush()
+		s.event(levelWarning, "+vote-for-leader", m, "%s %d", runID, m.conf.LeaderEpoch)
+		if runID != s.cfg.MyID {
+			m.failStart = s.now().Add(randomJitter())
+		}
+	}
+	leader := m.leader
+	if leader == "" {
+		leader = "*"
+	}
+	return leader, m.conf.LeaderEpoch
+}
+
+func subReset(s *Sentinel, w *resp.Writer, argv []string) {
+	n := 0
+	for _, m := range s.masters {
+		if config.Glob(argv[2], m.name, false) {
+			s.resetMaster(m)
+			n++
+		}
+	}
+	if n > 0 {
+		_ = s.flush()
+	}
+	w.Int(int64(n))
+}
+
+// resetMaster is sentinelResetMaster with an event: drop replicas and sentinels, clear state.
+func (s *Sentinel) resetMaster(m *instance) {
+	s.unwatch(m)
+	m.replicas, m.sentinels = nil, nil
+	m.flags &= FlagMaster | FlagDisconnected
+	m.failState, m.promotedTo, m.leader = "", nil, ""
+	m.sdownSince, m.odownSince = time.Time{}, time.Time{}
+	m.runID = ""
+	s.event(levelWarning, "+reset-master", m, "%s", m.eventID())
+	s.watch(m)
+}
+
+func subFailover(s *Sentinel, w *resp.Writer, argv []string) {
+	m := s.masterOrReply(w, argv[2])
+	if m == nil {
+		return
+	}
+	if m.flags&FlagFailoverInProgress != 0 {
+		w.Error(msgInProgress)
+		return
+	}
+	if s.selectReplica(m) == nil {
+		w.Error(msgNoGoodSlave)
+		return
+	}
+	s.startFailover(m, true)
+	w.OK()
+}
+
+func subCKQuorum(s *Sentinel, w *resp.Writer, argv []string) {
+	m := s.masterOrReply(w, argv[2])
+	if m == nil {
+		return
+	}
+	usable := 1
+	for _, si := range m.sentinels {
+		if si.flags&(FlagSDown|FlagODown) == 0 {
+			usable++
+		}
+	}
+	voters := len(m.sentinels) + 1
+	var problems []string
+	if usable < m.conf.Quorum {
+		problems = append(problems, "Not enough available Sentinels to reach the specified quorum for this master")
+	}
+	if usable < voters/2+1 {
+		problems = append(problems, "Not enough available Sentinels to reach the majority and authorize a failover")
+	}
+	if len(problems) > 0 {
+		w.Error(fmt.Sprintf("NOQUORUM %d usable Sentinels. %s", usable, strings.Join(problems, ". ")))
+		return
+	}
+	w.Simple(fmt.Sprintf("OK %d usable Sentinels. Quorum and failover authorization can be reached", usable))
+}
+
+// flushAndReply is sentinelFlushConfigAndReply.
+func (s *Sentinel) flushAndReply(w *resp.Writer) {
+	if err := s.flush(); err != nil {
+		w.Error(msgFlushFailed)
+		return
+	}
+	w.OK()
+}
+
+func subFlushConfig(s *Sentinel, w *resp.Writer, argv []string) { s.flushAndReply(w) }
+
+func subMonitor(s *Sentinel, w *resp.Writer, argv []string) {
+	quorum, err := strconv.ParseInt(argv[5], 10, 64)
+	if err != nil {
+		w.Error("ERR Invalid quorum")
+		return
+	}
+	port, err := strconv.ParseInt(argv[4], 10, 64)
+	if err != nil {
+		w.Error("ERR Invalid port")
+		return
+	}
+	if quorum <= 0 {
+		w.Error("ERR " + msgQuorum)
+		return
+	}
+	if !s.cfg.ResolveHostnames && net.ParseIP(argv[3]) == nil {
+		w.Error("ERR Invalid IP address or hostname specified")
+		return
+	}
+	if reason := s.cfg.checkAddr(argv[3], int(port)); reason != "" {
+		w.Error("ERR " + reason)
+		return
+	}
+	if s.master(argv[2]) != nil {
+		w.Error("ERR " + msgDupMaster)
+		return
+	}
+	mc := NewMaster(argv[2], argv[3], int(port), int(quorum))
+	m := newMaster(mc, s.now())
+	s.masters = append(s.masters, m)
+	s.flushAndReply(w)
+	s.event(levelWarning, "+monitor", m, "%s quorum %d", m.eventID(), mc.Quorum)
+	s.watch(m)
+}
+
+func subRemove(s *Sentinel, w *resp.Writer, argv []string) {
+	m := s.masterOrReply(w, argv[2])
+	if m == nil {
+		return
+	}
+	s.event(levelWarning, "-monitor", m, "%s", m.eventID())
+	s.unwatch(m)
+	for i, o := range s.masters {
+		if o == m {
+			s.masters = append(s.masters[:i], s.masters[i+1:]...)
+			break
+		}
+	}
+	s.flushAndReply(w)
+}
+
+func subMyID(s *Sentinel, w *resp.Writer, argv []string) { w.BulkString(s.cfg.MyID) }
+
+func subInfoCache(s *Sentinel, w *resp.Writer, argv []string) {
+	var list []*instance
+	for _, n := range argv[2:] {
+		if m := s.master(n); m != nil {
+			list = append(list, m)
+		}
+	}
+	now := s.now()
+	w.Array(2 * len(list))
+	for _, m := range list {
+		w.BulkString(m.name)
+		w.Array(len(m.replicas) + 1)
+		for _, i := range append([]*instance{m}, m.replicas...) {
+			w.Array(2)
+			w.Int(ms(now, i.infoRefresh))
+			if i.info == "" {
+				w.Null()
+			} else {
+				w.Verbatim(i.info, "txt")
+			}
+		}
+	}
+}
+
+func subPendingScripts(s *Sentinel, w *resp.Writer, argv []string) {
+	now := s.now()
+	w.Array(len(s.scripts.queue))
+	for _, j := range s.scripts.queue {
+		w.Map(5)
+		w.BulkString("argv")
+		w.Array(len(j.argv))
+		for _, a := range j.argv {
+			w.BulkString(a)
+		}
+		w.BulkString("flags")
+		pid := 0
+		if j.running {
+			w.BulkString("running")
+			if j.cmd != nil && j.cmd.Process != nil {
+				pid = j.cmd.Process.Pid
+			}
+		} else {
+			w.BulkString("scheduled")
+		}
+		w.BulkString("pid")
+		w.BulkString(strconv.Itoa(pid))
+		if j.running {
+			w.BulkString("run-time")
+			w.BulkString(strconv.FormatInt(now.Sub(j.startAt).Milliseconds(), 10))
+		} else {
+			w.BulkString("run-delay")
+			w.BulkString(strconv.FormatInt(max(0, j.runAfter.Sub(now).Milliseconds()), 10))
+		}
+		w.BulkString("retry-num")
+		w.BulkString(strconv.Itoa(j.retry))
+	}
+}
+
+// Simulated failures (SENTINEL SIMULATE-FAILURE).
+const (
+	simCrashAfterElection  = 1 << 0
+	simCrashAfterPromotion = 1 << 1
+)
+
+func subSimulateFailure(s *Sentinel, w *resp.Writer, argv []string) {
+	flags := 0
+	for _, a := range argv[2:] {
+		switch strings.ToLower(a) {
+		case "crash-after-election":
+			flags |= simCrashAfterElection
+		case "crash-after-promotion":
+			flags |= simCrashAfterPromotion
+		case "help":
+			w.Array(2)
+			w.BulkString("crash-after-election")
+			w.BulkString("crash-after-promotion")
+			return
+		default:
+			w.Error("ERR Unknown failure simulation specified")
+			return
+		}
+	}
+	s.simulateFlags = flags
+	w.OK()
+}

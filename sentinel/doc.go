@@ -1,0 +1,39 @@
+// Package sentinel is Vigil's drop-in for redis-sentinel 7.0: its
+// configuration file (Config, Load, RewriteContent, Flush), the client
+// endpoint on the sentinel port (SENTINEL, INFO, ROLE, HELLO, pub/sub of
+// events), the instance model and the shell loop that gathers observations
+// from links and the mesh, feeds the pure decision cores and acts.
+//
+// # Shape (gather → decide → act)
+//
+// One goroutine (Sentinel.run) owns all state: the Config, the instance map
+// and the decision machines. Links (sentinel/link), the mesh (sentinel/mesh),
+// client connections and timers talk to it over channels; it never blocks on
+// I/O. The endpoint's command handlers run on that goroutine too (each request
+// is sent to it as a closure and answered over a channel), so they see a
+// consistent instance map without locks.
+//
+// # What it must not import
+//
+// server (only server/resp, the codec), node, replica, store. It may import
+// config (server directives), election, failover, sentinel/link and sentinel/mesh.
+//
+// # Concurrency
+//
+// Config and the instance model are not safe for concurrent use; only the
+// loop goroutine touches them. Sentinel's exported methods are safe.
+//
+// # Known differences from redis-sentinel 7.0.15
+//
+//   - Masters are written to the file in the order they were added (Redis uses
+//     its hash table order).
+//   - auth-pass, auth-user and script paths are quoted when they need it
+//     (Redis writes them bare, so a password with a space does not load back).
+//   - The `user default ...` line Redis adds on rewrite is not written.
+//   - `include` files may not contain sentinel directives.
+//   - Vigil's gossip directives: gossip-bind (default: the first specific
+//     `bind` address, else 0.0.0.0), gossip-port (default: port + 1000),
+//     gossip-join host:port ... (default: none; sentinels find each other
+//     through __sentinel__:hello), gossip-secret (default: none; the AES-256
+//     key is SHA-256 of the passphrase).
+package sentinel

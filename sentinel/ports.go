@@ -1,0 +1,73 @@
+package sentinel
+
+import "time"
+
+// This file holds the small interfaces the shell needs from the packages that
+// plug into it (sentinel/link today; sentinel/mesh, election and failover are
+// fed by the loop through the observations below).
+
+// InstanceID names an instance in the shell's map: the master it belongs to,
+// its kind and its name (master name, ip:port, or a sentinel's run ID).
+type InstanceID struct {
+	// Master is the master's name.
+	Master string
+	// Kind is master, replica or sentinel.
+	Kind Kind
+	// Name is the instance name within the master.
+	Name string
+}
+
+// Auth are the credentials a link uses (AUTH [user] pass) and the
+// rename-command table it applies to the commands it sends.
+type Auth struct {
+	// User and Pass are sent with AUTH when Pass is set.
+	User, Pass string
+	// Rename maps a command name (lower case) to the name to send.
+	Rename map[string]string
+}
+
+// Links opens and closes the connections to instances (sentinel/link).
+// Implementations send PING, INFO and hellos on their own schedule and report
+// what they see as Observations on the channel given to Watch. Every method is
+// called from the loop goroutine and must not block.
+type Links interface {
+	// Watch starts (or re-addresses) the links of one instance.
+	Watch(id InstanceID, addr Addr, auth Auth, out chan<- Observation)
+	// Unwatch closes the links of one instance.
+	Unwatch(id InstanceID)
+}
+
+// ObsType is what an Observation reports.
+type ObsType int
+
+// Observation types.
+const (
+	// ObsConnected: the command (and pub/sub) links are up.
+	ObsConnected ObsType = iota
+	// ObsDisconnected: a link is down.
+	ObsDisconnected
+	// ObsPingSent: a PING left and no earlier one is pending.
+	ObsPingSent
+	// ObsPong: a valid PING reply (+PONG, -LOADING, -MASTERDOWN).
+	ObsPong
+	// ObsReply: any other reply (errors included); only the last-reply time moves.
+	ObsReply
+	// ObsInfo: an INFO reply; Text holds it.
+	ObsInfo
+	// ObsHello: a __sentinel__:hello message; Text holds the payload.
+	ObsHello
+)
+
+// Observation is one fact a link saw about an instance.
+type Observation struct {
+	// ID is the instance.
+	ID InstanceID
+	// Type says what happened.
+	Type ObsType
+	// At is when it happened (the link's clock).
+	At time.Time
+	// Text is the INFO text or the hello payload.
+	Text string
+	// Loading is set on ObsPong when the reply was -LOADING (does not clear a reboot).
+	Loading bool
+}

@@ -1,0 +1,251 @@
+package sentinel
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Timers are Redis Sentinel's periods (SENTINEL DEBUG can change them).
+type Timers struct {
+	// InfoPeriod is how often masters and replicas get INFO (10 s).
+	InfoPeriod time.Duration
+	// PingPeriod is how often every instance gets PING (1 s).
+	PingPeriod time.Duration
+	// AskPeriod is how often is-master-down-by-addr is asked while SDOWN (1 s).
+	AskPeriod time.Duration
+	// PublishPeriod is how often hellos are published (2 s).
+	PublishPeriod time.Duration
+	// DefaultDownAfter is down-after-milliseconds of masters created without it (30 s).
+	DefaultDownAfter time.Duration
+	// DefaultFailoverTimeout is failover-timeout of masters created without it (3 min).
+	DefaultFailoverTimeout time.Duration
+	// TiltTrigger is the clock jump that enters TILT (2 s).
+	TiltTrigger time.Duration
+	// TiltPeriod is how long TILT lasts (30 s).
+	TiltPeriod time.Duration
+	// SlaveReconfTimeout bounds a replica's reconfiguration (10 s).
+	SlaveReconfTimeout time.Duration
+	// MinLinkReconnectPeriod is the minimum age before a link is recycled (15 s).
+	MinLinkReconnectPeriod time.Duration
+	// ElectionTimeout bounds an election (10 s).
+	ElectionTimeout time.Duration
+	// ScriptMaxRuntime is when a script is killed (60 s).
+	ScriptMaxRuntime time.Duration
+	// ScriptRetryDelay is the first retry delay of a failed script (30 s, doubling).
+	ScriptRetryDelay time.Duration
+}
+
+// DefaultTimers returns Redis 7.0's values.
+func DefaultTimers() Timers {
+	return Timers{InfoPeriod: 10 * time.Second, PingPeriod: time.Second, AskPeriod: time.Second,
+		PublishPeriod: 2 * time.Second, DefaultDownAfter: DefaultDownAfter, DefaultFailoverTimeout: DefaultFailoverTimeout,
+		TiltTrigger: 2 * time.Second, TiltPeriod: 30 * time.Second, SlaveReconfTimeout: 10 * time.Second,
+		MinLinkReconnectPeriod: 15 * time.Second, ElectionTimeout: 10 * time.Second,
+		ScriptMaxRuntime: 60 * time.Second, ScriptRetryDelay: 30 * time.Second}
+}
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	// Log receives the sentinel's log; default zerolog.Nop().
+	Log zerolog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Links opens connections to instances; nil = no monitoring (endpoint only).
+	Links Links
+	// Exit is called by SENTINEL SIMULATE-FAILURE crashes and SHUTDOWN; default: no-op.
+	Exit func(code int)
+}
+
+// Sentinel is one sentinel process: its state, its loop and its endpoint.
+type Sentinel struct {
+	cfg    *Config
+	log    zerolog.Logger
+	now    func() time.Time
+	links  Links
+	exit   func(int)
+	timers Timers
+	runID  string
+	start  time.Time
+
+	reqs    chan func()
+	obs     chan Observation
+	masters []*instance
+
+	tilt          bool
+	tiltSince     time.Time
+	prevTick      time.Time
+	simulateFlags int
+
+	hub      *hub
+	scripts  *scripts
+	commands map[string]command
+	subs     map[string]sentinelSub
+
+	lnMu     sync.Mutex
+	ln       net.Listener
+	clients  *clientList
+	shutdown chan struct{}
+	stopOnce sync.Once
+}
+
+// ErrClosed is returned by requests made after the sentinel stopped.
+var ErrClosed = errors.New("sentinel: closed")
+
+// New builds a sentinel from its configuration. It generates and flushes
+// myid at first start, as Redis does. It does not listen or start the loop.
+func New(cfg *Config, opt Options) (*Sentinel, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Exit == nil {
+		opt.Exit = func(int) {}
+	}
+	s := &Sentinel{cfg: cfg, log: opt.Log.With().Str("component", "sentinel").Logger(), now: opt.Now,
+		links: opt.Links, exit: opt.Exit, timers: DefaultTimers(), runID: randomID(),
+		reqs: make(chan func()), obs: make(chan Observation, 1024),
+		hub: newHub(), clients: newClientList(), shutdown: make(chan struct{})}
+	s.start = s.now()
+	s.scripts = newScripts(s.log, s.now)
+	s.scripts.onEvent = func(name, msg string) { s.event(levelWarning, name, nil, "%s", msg) }
+	s.commands, s.subs = buildCommandTable(), sentinelSubs()
+	if cfg.MyID == "" {
+		cfg.MyID = randomID()
+		if cfg.File != "" {
+			if err := cfg.Flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, mc := range cfg.Masters {
+		s.masters = append(s.masters, newMaster(mc, s.start))
+	}
+	return s, nil
+}
+
+// randomID returns 40 random lowercase hex characters.
+func randomID() string {
+	var b [RunIDSize / 2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("sentinel: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// MyID returns the sentinel's ID.
+func (s *Sentinel) MyID() string { return s.cfg.MyID }
+
+// Run runs the loop until ctx ends or SHUTDOWN: it owns every state change.
+// Monitoring, the mesh and the endpoint all talk to it through channels.
+func (s *Sentinel) Run(ctx context.Context) error {
+	for _, m := range s.masters {
+		s.event(levelWarning, "+monitor", m, "%s quorum %d", m.eventID(), m.conf.Quorum)
+		s.watch(m)
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	s.prevTick = s.now()
+	for {
+		select {
+		case <-ctx.Done():
+			s.stop()
+			return ctx.Err()
+		case <-s.shutdown:
+			return nil
+		case f := <-s.reqs:
+			f()
+		case o := <-s.obs:
+			s.observe(o)
+		case <-tick.C:
+			s.tick(s.now())
+		case r := <-s.scripts.done:
+			s.scripts.finished(r, s.now())
+		}
+	}
+}
+
+// do runs f on the loop goroutine and waits for it.
+func (s *Sentinel) do(f func()) error {
+	done := make(chan struct{})
+	select {
+	case s.reqs <- func() { f(); close(done) }:
+	case <-s.shutdown:
+		return ErrClosed
+	}
+	select {
+	case <-done:
+		return nil
+	case <-s.shutdown:
+		return ErrClosed
+	}
+}
+
+// stop ends the loop and the endpoint (idempotent).
+func (s *Sentinel) stop() {
+	s.stopOnce.Do(func() {
+		close(s.shutdown)
+		s.lnMu.Lock()
+		if s.ln != nil {
+			s.ln.Close()
+		}
+		s.lnMu.Unlock()
+		s.clients.closeAll()
+		s.scripts.killAll()
+	})
+}
+
+// Done is closed when the sentinel has stopped (SHUTDOWN or Run's context).
+func (s *Sentinel) Done() <-chan struct{} { return s.shutdown }
+
+// master returns the master named name, or nil.
+func (s *Sentinel) master(name string) *instance {
+	for _, m := range s.masters {
+		if m.name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// flush persists the configuration; errors are logged and returned.
+func (s *Sentinel) flush() error {
+	if s.cfg.File == "" {
+		return nil
+	}
+	s.syncConfig()
+	if err := s.cfg.Flush(); err != nil {
+		s.log.Warn().Err(err).Msg("could not flush the sentinel config")
+		return err
+	}
+	return nil
+}
+
+// syncConfig copies the live instance map into the persisted Config.
+func (s *Sentinel) syncConfig() {
+	s.cfg.Masters = s.cfg.Masters[:0]
+	for _, m := range s.masters {
+		c := m.conf
+		c.Host, c.Port = m.addr.Host, m.addr.Port
+		c.KnownReplicas = c.KnownReplicas[:0]
+		for _, r := range m.replicas {
+			a := r.addr
+			if r == m.promotedTo && m.failState != "" {
+				a = m.addr // written with the old master's address during a failover
+			}
+			c.KnownReplicas = append(c.KnownReplicas, a)
+		}
+		c.KnownSentinels = c.KnownSentinels[:0]
+		for _, si := range m.sentinels {
+			if si.runID != "" {
+				c.KnownSentinels = append(c.KnownSentinels, KnownSentinel{Addr: si.addr, RunID: si.runID})
+			}
+		}
+		s.cfg.Masters = append(s.cfg.Masters, c)
+	}
+}

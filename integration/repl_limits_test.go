@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-db/vigil/internal/testutil"
 )
@@ -128,6 +127,5 @@ func TestReplClientRules(t *testing.T) {
 		}
 		expect(rc, "+OK\r\n", "CONFIG", "SET", "replica-serve-stale-data", "yes")
 		expect(rc, "$2\r\nv4\r\n", "GET", "k")
-		_ = time.Second
 	})
 }

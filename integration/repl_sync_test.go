@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"testing"
-	"time"
 )
 
 // syncVariant is one way of carrying a full sync: the master's repl-diskless-sync and the
@@ -86,5 +85,4 @@ func testFullSyncThenStream(t *testing.T, p implPair, v syncVariant) {
 	if st := m.syncStats(); st.full != 1 || st.partialOK != 0 {
 		t.Errorf("master stats: %v, want exactly one full sync", st)
 	}
-	_ = time.Second
 }

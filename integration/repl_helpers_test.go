@@ -218,7 +218,8 @@ func (n *rnode) tryInfo(section string) (map[string]string, error) {
 }
 
 // waitSynced waits until every replica is connected to master and has applied all of its
-// stream (slave_repl_offset == the master's master_repl_offset).
+// stream (slave_repl_offset == the master's master_repl_offset), and the master lists it
+// as online (it may see the end of a sync after the replica does).
 func waitSynced(t *testing.T, master *rnode, replicas ...*rnode) {
 	t.Helper()
 	poll(t, "replicas in sync with "+master.name, func() (bool, string) {
@@ -236,9 +237,23 @@ func waitSynced(t *testing.T, master *rnode, replicas ...*rnode) {
 				return false, fmt.Sprintf("%s: role=%s master_port=%s link=%s slave_repl_offset=%s; master offset %s",
 					r.name, ri["role"], ri["master_port"], ri["master_link_status"], ri["slave_repl_offset"], want)
 			}
+			if !listedOnline(mi, r.Port) {
+				return false, fmt.Sprintf("%s not listed online by the master: %v", r.name, mi)
+			}
 		}
 		return true, ""
 	})
+}
+
+// listedOnline reports whether an INFO replication map has a slaveN line for port in
+// state online.
+func listedOnline(mi map[string]string, port int) bool {
+	for k, v := range mi {
+		if strings.HasPrefix(k, "slave") && strings.Contains(v, ",port="+strconv.Itoa(port)+",state=online,") {
+			return true
+		}
+	}
+	return false
 }
 
 // waitConverged waits until every node has the same master_repl_offset and every node but

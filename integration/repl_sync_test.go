@@ -40,7 +40,6 @@ func testFullSyncThenStream(t *testing.T, p implPair, v syncVariant) {
 	r := startRepl(t, "replica", p.replica, v.rplArg...)
 	writeDataset(t, m, "pre")
 	r.must("SET", "stale", "must disappear")
-	r.must("SELECT", 0) // no-op; keeps the client on DB 0
 
 	sub := r.c.Subscribe(ctx, "repl-chan")
 	defer sub.Close()

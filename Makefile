@@ -25,6 +25,7 @@ run: build
 bench: build
 	scripts/bench.sh
 	scripts/bench-persist.sh
+	scripts/bench-repl.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

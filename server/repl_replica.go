@@ -477,24 +477,83 @@ func (s *Server) fullSync(l *masterLink, conn net.Conn, br *bufio.Reader, id str
 	eof := l.xferTotal.Load() == 0
 	payload = &transferReader{r: payload, l: l, conn: conn, timeout: s.cfg.ReplTimeout}
 	tmp := filepath.Join(filepath.Dir(s.dumpPath()), fmt.Sprintf("temp-%d.%d.rdb", time.Now().Unix(), os.Getpid()))
-	if err := writeFileSynced(tmp, func(w io.Writer) error { _, err := io.Copy(w, payload); return err }); err != nil {
-		os.Remove(tmp)
+	defer os.Remove(tmp)
+	s.mu.Lock()
+	empty := s.totalKeys() == 0
+	toDisk := s.cfg.ReplDisklessLoad == "disabled"
+	s.mu.Unlock()
+	if !empty {
+		// keep serving the old data until the whole payload is safely on disk
+		if err := writeFileSynced(tmp, func(w io.Writer) error { _, err := io.Copy(w, payload); return err }); err != nil {
+			return err
+		}
+		f, err := os.Open(tmp)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return s.loadSyncPayload(l, conn, f, tmp, id, off, eof)
+	}
+	// Nothing to lose: load while receiving (on-empty-db), which overlaps the master's
+	// encoding with our decoding; with repl-diskless-load disabled the payload is also
+	// written to the dump file as Redis does.
+	if !toDisk {
+		return s.loadSyncPayload(l, conn, payload, "", id, off, eof)
+	}
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
-	return s.loadSyncPayload(l, conn, tmp, id, off, eof)
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 256<<10)
+	tee := &teeReader{r: payload, w: bw}
+	if err := s.loadSyncPayload(l, conn, tee, "", id, off, eof); err != nil {
+		return err
+	}
+	if tee.err == nil {
+		tee.err = bw.Flush()
+	}
+	if tee.err == nil {
+		tee.err = f.Sync()
+	}
+	if tee.err == nil {
+		tee.err = os.Rename(tmp, s.dumpPath())
+	}
+	if tee.err != nil {
+		s.log.Warn().Err(tee.err).Msg("could not keep the master's RDB on disk")
+	}
+	return nil
 }
 
-// loadSyncPayload replaces the dataset with the received RDB file.
-func (s *Server) loadSyncPayload(l *masterLink, conn net.Conn, tmp, id string, off int64, eof bool) error {
+// teeReader copies what is read to w, remembering the first write error without
+// failing the read (the data loads even if the disk copy fails).
+type teeReader struct {
+	r   io.Reader
+	w   io.Writer
+	err error
+}
+
+func (t *teeReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 && t.err == nil {
+		_, t.err = t.w.Write(p[:n])
+	}
+	return n, err
+}
+
+// loadSyncPayload replaces the dataset with the RDB read from r (a complete file when
+// file is set, which then becomes the dump file; else the payload being received).
+func (s *Server) loadSyncPayload(l *masterLink, conn net.Conn, r io.Reader, file, id string, off int64, eof bool) error {
 	s.mu.Lock()
 	if s.repl.link != l || l.stopped() {
 		s.mu.Unlock()
 		return errLinkStopped
 	}
-	if err := os.Rename(tmp, s.dumpPath()); err != nil {
-		s.mu.Unlock()
-		return err
+	if file != "" {
+		if err := os.Rename(file, s.dumpPath()); err != nil {
+			s.mu.Unlock()
+			return err
+		}
 	}
 	aofOn := s.aof.status != aofOff
 	if aofOn {
@@ -511,11 +570,10 @@ func (s *Server) loadSyncPayload(l *masterLink, conn net.Conn, tmp, id string, o
 	s.log.Info().Msg("MASTER <-> REPLICA sync: Flushing old data")
 	s.log.Info().Msg("MASTER <-> REPLICA sync: Loading DB in memory")
 	stopKeepalive := keepAliveWhileLoading(l, conn)
-	f, err := os.Open(s.dumpPath())
 	var aux [][2]string
+	_, _, err := s.loadRDB(r, loadOptions{aux: &aux})
 	if err == nil {
-		_, _, err = s.loadRDB(f, loadOptions{aux: &aux})
-		f.Close()
+		_, err = io.Copy(io.Discard, r) // the rest of the payload (an EOF mark)
 	}
 	stopKeepalive()
 	s.mu.Lock()

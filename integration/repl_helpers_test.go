@@ -15,8 +15,8 @@ import (
 )
 
 // Replication tests (issue 4). Every scenario runs as a matrix over the implementation
-// of each node: redis→redis always (it validates the test against Redis 7.0 itself);
-// vigil→vigil, redis→vigil and vigil→redis only with VIGIL_REPL_READY=1.
+// of each node: redis→redis (it validates the test against Redis 7.0 itself),
+// vigil→vigil, redis→vigil and vigil→redis.
 
 const (
 	replWait  = 30 * time.Second      // bound of every poll
@@ -45,8 +45,7 @@ var replPairs = []implPair{
 	{testutil.ImplVigil, testutil.ImplRedis},
 }
 
-// forEachPair runs fn as one subtest per implementation pair, skipping the pairs with a
-// vigil node until VIGIL_REPL_READY is set.
+// forEachPair runs fn as one subtest per implementation pair.
 func forEachPair(t *testing.T, fn func(t *testing.T, p implPair)) {
 	t.Helper()
 	if testing.Short() {

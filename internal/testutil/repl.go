@@ -1,17 +1,11 @@
 package testutil
 
 import (
-	"os"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// ReplReadyEnv is the environment variable that enables the replication tests in which
-// a Vigil node takes part. Until Vigil implements replication (issue 4) those subtests
-// skip; the redis-server-only ones always run.
-const ReplReadyEnv = "VIGIL_REPL_READY"
 
 // Implementations a Node can run.
 const (
@@ -19,17 +13,12 @@ const (
 	ImplVigil = "vigil" // `vigil server`
 )
 
-// RequireReplImpls skips the test when one of impls is Vigil and VIGIL_REPL_READY is
-// not set, and checks that every impl is known.
+// RequireReplImpls checks that every impl is known.
 func RequireReplImpls(t testing.TB, impls ...string) {
 	t.Helper()
 	for _, impl := range impls {
 		switch impl {
-		case ImplRedis:
-		case ImplVigil:
-			if os.Getenv(ReplReadyEnv) == "" {
-				t.Skipf("vigil replication is not merged yet (issue 4): set %s=1 to run the subtests with a vigil node", ReplReadyEnv)
-			}
+		case ImplRedis, ImplVigil:
 		default:
 			t.Fatalf("unknown implementation %q (want %q or %q)", impl, ImplRedis, ImplVigil)
 		}

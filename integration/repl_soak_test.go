@@ -56,8 +56,13 @@ func TestReplPsync2Soak(t *testing.T) {
 			t.Logf("cycle %d: master n%d -> n%d; parents %v", cycle, master, next, tree)
 			master = next
 			nodes[master].promote()
+			// Level by level: a node is re-pointed only once its new parent is attached
+			// and caught up. Re-pointing everything at once races in Redis 7.0 itself (a
+			// node asking a parent whose own link is being re-established after a replid
+			// change gets a legitimate full sync), which would hide what this test checks.
 			for _, i := range tree.order {
 				nodes[i].replicaOf(nodes[tree.parent[i]])
+				waitSynced(t, nodes[tree.parent[i]], nodes[i])
 			}
 			// The load starts once every node has left its old master (REPLICAOF drops the
 			// link before replying), so it runs while they PSYNC and no node can be ahead of

@@ -19,6 +19,9 @@ type Decoder struct {
 	Aux [][2]string
 	// Warnings collects what was skipped (module aux data, function libraries, empty keys).
 	Warnings []string
+	// ResizeHint, if set, receives each RESIZEDB record: the database about to be read
+	// and its key and expiry counts, so that the loader can size its tables.
+	ResizeHint func(db, keys, expires int)
 	// SkipChecksum disables the CRC check (rdbchecksum no on the loading side).
 	SkipChecksum bool
 	// Functions collects FUNCTION2 library payloads (skipped by the server with a warning).
@@ -238,11 +241,16 @@ func (d *Decoder) Next() (*Entry, error) {
 			}
 			d.db = n
 		case opResizeDB:
-			if _, err := d.length(); err != nil {
+			keys, err := d.length()
+			if err != nil {
 				return nil, err
 			}
-			if _, err := d.length(); err != nil {
+			expires, err := d.length()
+			if err != nil {
 				return nil, err
+			}
+			if d.ResizeHint != nil {
+				d.ResizeHint(d.db, keys, expires)
 			}
 		case opAux:
 			k, err := d.readString()

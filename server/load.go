@@ -70,6 +70,17 @@ type loadOptions struct {
 func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, err error) {
 	d := rdb.NewDecoder(r)
 	d.SkipChecksum = !s.cfg.RDBChecksum
+	d.ResizeHint = func(db, keys, expires int) {
+		if db < 0 || db >= len(s.dbs) || keys < 0 || expires < 0 || keys > 1<<30 || expires > 1<<30 {
+			return
+		}
+		if !opt.locked {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+		}
+		s.dbs[db].Keys.Reserve(keys)
+		s.dbs[db].Expires.Reserve(expires)
+	}
 	if err := d.Header(); err != nil {
 		return 0, 0, err
 	}

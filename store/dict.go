@@ -108,6 +108,15 @@ func (d *Dict[V]) resizeTo(n int) {
 	d.rehashIdx = 0
 }
 
+// Reserve sizes an empty dict for n keys at once (Redis's dictExpand on RESIZEDB), so
+// that loading them does not rehash on the way.
+func (d *Dict[V]) Reserve(n int) {
+	if d.Len() == 0 && !d.rehashing() && !d.frozen && n > len(d.t[0]) {
+		d.t[0] = nil
+		d.resizeTo(n)
+	}
+}
+
 func (d *Dict[V]) expandIfNeeded() {
 	if d.rehashing() {
 		return

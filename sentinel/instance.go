@@ -86,13 +86,11 @@ type instance struct {
 	roleReportedTime time.Time
 
 	// masters
-	conf       *MasterConfig
-	replicas   []*instance
-	sentinels  []*instance
-	failState  string // failover state name, "" when none
-	failStart  time.Time
-	failEpoch  uint64
-	promotedTo *instance
+	conf      *MasterConfig
+	replicas  []*instance
+	sentinels []*instance
+	failState string // failover state name, "" when none
+	ledEpoch  uint64 // epoch of the failover we were elected to lead (client-reconfig-script role)
 
 	// replicas
 	masterLinkDownTime time.Duration
@@ -232,15 +230,6 @@ func (i *instance) writeMap(w *resp.Writer, now time.Time) {
 	for _, s := range kv {
 		w.BulkString(s)
 	}
-}
-
-// currentAddr is the address clients should use: the promoted replica's once
-// the failover reached reconf_slaves (GET-MASTER-ADDR-BY-NAME, hellos).
-func (i *instance) currentAddr() Addr {
-	if i.promotedTo != nil && (i.failState == "reconf_slaves" || i.failState == "update_config") {
-		return i.promotedTo.addr
-	}
-	return i.addr
 }
 
 func (i *instance) findReplica(a Addr) *instance {

@@ -126,7 +126,7 @@ func runSentinelFailover(t *testing.T, impl string) {
 		ss = append(ss, startVigilSentinel(t, master.Port, 2))
 	}
 	defer func() {
-		if t.Failed() {
+		if t.Failed() || os.Getenv("SENTINEL_TEST_LOG") != "" {
 			for i, s := range ss {
 				t.Logf("sentinel %d events:\n%s\nlog:\n%s", i, s.eventLog(), s.proc.Output())
 			}

@@ -2,7 +2,6 @@ package sentinel
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -104,7 +103,8 @@ func (ls *LinkSet) translate(id InstanceID, e *linkEntry, in <-chan link.Observa
 
 // translateObs maps one link observation to the shell's (ok false: nothing to report).
 func translateObs(id InstanceID, kind link.Kind, lo link.Observation) (Observation, bool) {
-	o := Observation{ID: id, At: lo.At}
+	st := lo.State
+	o := Observation{ID: id, At: lo.At, Link: &st}
 	switch lo.Event {
 	case link.EventLinkUp, link.EventLinkDown:
 		o.Type = ObsConnected
@@ -120,14 +120,14 @@ func translateObs(id InstanceID, kind link.Kind, lo link.Observation) (Observati
 		case lo.Err == nil:
 			o.Type = ObsReply
 		default:
-			return o, false
+			o.Type = ObsReply // a failed PING: only the link state moves
 		}
 	case link.EventInfo:
 		o.Type, o.Text = ObsInfo, lo.Reply
 	case link.EventHello:
 		o.Type, o.Text = ObsHello, lo.Reply
 	default:
-		return o, false
+		o.Type = ObsReply
 	}
 	return o, true
 }
@@ -217,9 +217,3 @@ func (ls *LinkSet) Close() {
 		ls.closeEntry(e)
 	}
 }
-
-// addrOf parses "host:port" ("[v6]:port") into an Addr.
-func addrOf(host string, port int) Addr { return Addr{Host: host, Port: port} }
-
-// portText formats a port for a command argument.
-func portText(p int) string { return strconv.Itoa(p) }

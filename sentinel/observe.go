@@ -94,7 +94,9 @@ func (s *Sentinel) observe(o Observation) {
 			i.rebootSince = time.Time{}
 		}
 	case ObsReply:
-		i.lastReply = o.At
+		if o.Link == nil || o.Link.LastPong.Equal(o.At) {
+			i.lastReply = o.At
+		}
 	case ObsInfo:
 		if i.kind == KindSentinel {
 			return
@@ -106,6 +108,9 @@ func (s *Sentinel) observe(o Observation) {
 		}
 	case ObsHello:
 		s.processHello(o.Text)
+	}
+	if o.Link != nil {
+		i.pingSent, i.lastAvailable = o.Link.ActPing, o.Link.LastAvail
 	}
 }
 
@@ -247,12 +252,17 @@ func (s *Sentinel) checkTilt(now time.Time) {
 
 // sdown is the pure SDOWN rule of spec §5.4 for one instance.
 func sdown(i *instance, now time.Time, infoPeriod time.Duration) bool {
+	// Redis takes now − act_ping_time when a PING is pending, else (when
+	// disconnected) now − last_avail_time. A go-redis connection whose peer
+	// died is only noticed when a PING is written on it, which would restart
+	// act_ping_time after the pub/sub link already saw the death: take the
+	// larger of the two when disconnected, so SDOWN does not flap.
 	var elapsed time.Duration
-	switch {
-	case !i.pingSent.IsZero():
+	if !i.pingSent.IsZero() {
 		elapsed = now.Sub(i.pingSent)
-	case i.flags&FlagDisconnected != 0:
-		elapsed = now.Sub(i.lastAvailable)
+	}
+	if i.flags&FlagDisconnected != 0 {
+		elapsed = max(elapsed, now.Sub(i.lastAvailable))
 	}
 	if elapsed > i.downAfter() {
 		return true

@@ -86,4 +86,7 @@ type Observation struct {
 	Text string
 	// Loading is set on ObsPong when the reply was -LOADING (does not clear a reboot).
 	Loading bool
+	// Link, when set, is the link's own bookkeeping after the fact; the shell
+	// takes the pending PING and last available reply times from it (SDOWN).
+	Link *link.State
 }

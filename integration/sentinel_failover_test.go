@@ -31,14 +31,14 @@ type vsentinel struct {
 }
 
 // startVigilSentinel starts `vigil sentinel` monitoring mymaster at masterPort.
-func startVigilSentinel(t *testing.T, masterPort int, quorum int) *vsentinel {
+func startVigilSentinel(t *testing.T, masterPort int, quorum int, extra string) *vsentinel {
 	t.Helper()
 	dir := t.TempDir()
 	port := testutil.FreePort(t)
 	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\n"+
 		"sentinel monitor mymaster 127.0.0.1 %d %d\n"+
 		"sentinel down-after-milliseconds mymaster 1000\n"+
-		"sentinel failover-timeout mymaster 10000\n", port, dir, masterPort, quorum)
+		"sentinel failover-timeout mymaster 10000\n", port, dir, masterPort, quorum) + extra
 	path := filepath.Join(dir, "sentinel.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -108,11 +108,14 @@ func TestSentinelFailover(t *testing.T) {
 		t.Skip("process-level test skipped with -short")
 	}
 	for _, impl := range []string{testutil.ImplVigil, testutil.ImplRedis} {
-		t.Run(impl, func(t *testing.T) { runSentinelFailover(t, impl) })
+		t.Run(impl, func(t *testing.T) { runSentinelFailover(t, impl, false) })
 	}
+	// the same with the sentinels in a gossip mesh (opinions count toward ODOWN,
+	// configs are gossiped)
+	t.Run("vigil-mesh", func(t *testing.T) { runSentinelFailover(t, testutil.ImplVigil, true) })
 }
 
-func runSentinelFailover(t *testing.T, impl string) {
+func runSentinelFailover(t *testing.T, impl string, withMesh bool) {
 	master := startRepl(t, "master", impl)
 	r1 := startRepl(t, "replica1", impl)
 	r2 := startRepl(t, "replica2", impl)
@@ -122,8 +125,19 @@ func runSentinelFailover(t *testing.T, impl string) {
 	waitSynced(t, master, r1, r2)
 
 	var ss []*vsentinel
-	for range 3 {
-		ss = append(ss, startVigilSentinel(t, master.Port, 2))
+	seed := 0
+	for i := range 3 {
+		extra := ""
+		if withMesh {
+			gp := testutil.FreePort(t)
+			extra = fmt.Sprintf("gossip-bind 127.0.0.1\ngossip-port %d\n", gp)
+			if i == 0 {
+				seed = gp
+			} else {
+				extra += fmt.Sprintf("gossip-join 127.0.0.1:%d\n", seed)
+			}
+		}
+		ss = append(ss, startVigilSentinel(t, master.Port, 2, extra))
 	}
 	defer func() {
 		if t.Failed() || os.Getenv("SENTINEL_TEST_LOG") != "" {

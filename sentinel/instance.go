@@ -86,11 +86,13 @@ type instance struct {
 	roleReportedTime time.Time
 
 	// masters
-	conf      *MasterConfig
-	replicas  []*instance
-	sentinels []*instance
-	failState string // failover state name, "" when none
-	ledEpoch  uint64 // epoch of the failover we were elected to lead (client-reconfig-script role)
+	conf       *MasterConfig
+	replicas   []*instance
+	sentinels  []*instance
+	failState  string    // failover state name, "" when none
+	ledEpoch   uint64    // epoch of the failover we were elected to lead (client-reconfig-script role)
+	gossipDown bool      // last SDOWN opinion gossiped on the mesh
+	gossipAt   time.Time // when it was gossiped
 
 	// replicas
 	masterLinkDownTime time.Duration

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-db/vigil/election"
 	"github.com/vigil-db/vigil/failover"
+	"github.com/vigil-db/vigil/sentinel/mesh"
 )
 
 // Timers are Redis Sentinel's periods (SENTINEL DEBUG can change them).
@@ -94,6 +95,10 @@ type Sentinel struct {
 	voteRef     uint64
 	async       chan func()
 
+	mesh            *mesh.Mesh
+	opinions        map[string]map[string]opinion // master → peer id → last opinion
+	meshConfigEpoch map[string]uint64             // last config epoch gossiped per master
+
 	hub      *hub
 	scripts  *scripts
 	commands map[string]command
@@ -162,6 +167,7 @@ func (s *Sentinel) MyID() string { return s.cfg.MyID }
 // Monitoring, the mesh and the endpoint all talk to it through channels.
 func (s *Sentinel) Run(ctx context.Context) error {
 	s.processReady() // +monitor of every master
+	s.startMesh()
 	for _, m := range s.masters {
 		s.watch(m)
 	}
@@ -219,6 +225,7 @@ func (s *Sentinel) stop() {
 		if s.links != nil {
 			s.links.Close()
 		}
+		s.stopMesh()
 	})
 }
 

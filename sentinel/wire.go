@@ -333,6 +333,7 @@ func (s *Sentinel) syncStatus(m *instance) {
 		}
 	}
 	s.refreshLinks(m, st)
+	s.gossip(m, st, s.now())
 }
 
 func flagIf(b bool, f Flags) Flags {
@@ -399,7 +400,3 @@ func errString(err error) string { return fmt.Sprint(err) }
 
 // must drops the ok of a two-value lookup.
 func must[T any](v T, _ bool) T { return v }
-
-// meshDown counts the fresh SDOWN opinions of m gossiped by peers that did not
-// already answer IS-MASTER-DOWN-BY-ADDR (0 without a mesh).
-func (s *Sentinel) meshDown(m *instance, now time.Time) int { return 0 }

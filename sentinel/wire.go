@@ -1,7 +1,6 @@
 package sentinel
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -394,9 +393,6 @@ func (s *Sentinel) isMasterDown(addr Addr, epoch uint64, runID string) election.
 func (s *Sentinel) manualFailover(m *instance) error {
 	return s.step(failover.ManualFailover{Master: m.name})
 }
-
-// errString formats a machine error for logs.
-func errString(err error) string { return fmt.Sprint(err) }
 
 // must drops the ok of a two-value lookup.
 func must[T any](v T, _ bool) T { return v }

@@ -1,6 +1,7 @@
 package sentinel
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/failover"
 	"github.com/vigil-db/vigil/server/resp"
 )
 
@@ -107,7 +109,8 @@ func subGetAddr(s *Sentinel, w *resp.Writer, argv []string) {
 		w.NullArray()
 		return
 	}
-	a := m.currentAddr()
+	ca, _ := s.fo.ClientAddr(m.name)
+	a := shAddr(ca)
 	w.Array(2)
 	w.BulkString(a.Host)
 	w.BulkString(strconv.Itoa(a.Port))
@@ -121,46 +124,11 @@ func subIsMasterDown(s *Sentinel, w *resp.Writer, argv []string) {
 		w.Error(msgNotInteger)
 		return
 	}
-	var m *instance
-	for _, cand := range s.masters {
-		if cand.addr.Host == argv[2] && cand.addr.Port == int(port) {
-			m = cand
-			break
-		}
-	}
-	down := m != nil && !s.tilt && m.flags&FlagSDown != 0
-	leader, leaderEpoch := "*", uint64(0)
-	if m != nil && argv[5] != "*" {
-		leader, leaderEpoch = s.voteLeader(m, uint64(epoch), argv[5])
-	}
+	r := s.isMasterDown(Addr{argv[2], int(port)}, uint64(epoch), argv[5])
 	w.Array(3)
-	w.Int(int64(b2i(down)))
-	w.BulkString(leader)
-	w.Int(int64(leaderEpoch))
-}
-
-// voteLeader is sentinelVoteLeader (spec §5.6): one vote per epoch, first asker wins.
-// The persisted state is flushed before the reply is written.
-func (s *Sentinel) voteLeader(m *instance, reqEpoch uint64, runID string) (string, uint64) {
-	if reqEpoch > s.cfg.CurrentEpoch {
-		s.cfg.CurrentEpoch = reqEpoch
-		_ = s.flush()
-		s.event(levelWarning, "+new-epoch", m, "%d", s.cfg.CurrentEpoch)
-	}
-	if m.conf.LeaderEpoch < reqEpoch && s.cfg.CurrentEpoch <= reqEpoch {
-		m.conf.LeaderEpoch = s.cfg.CurrentEpoch
-		m.leader = runID
-		_ = s.flush()
-		s.event(levelWarning, "+vote-for-leader", m, "%s %d", runID, m.conf.LeaderEpoch)
-		if runID != s.cfg.MyID {
-			m.failStart = s.now().Add(randomJitter())
-		}
-	}
-	leader := m.leader
-	if leader == "" {
-		leader = "*"
-	}
-	return leader, m.conf.LeaderEpoch
+	w.Int(int64(b2i(r.Down)))
+	w.BulkString(r.Leader)
+	w.Int(int64(r.LeaderEpoch))
 }
 
 func subReset(s *Sentinel, w *resp.Writer, argv []string) {
@@ -182,10 +150,11 @@ func (s *Sentinel) resetMaster(m *instance) {
 	s.unwatch(m)
 	m.replicas, m.sentinels = nil, nil
 	m.flags &= FlagMaster | FlagDisconnected
-	m.failState, m.promotedTo, m.leader = "", nil, ""
+	m.failState, m.ledEpoch = "", 0
 	m.sdownSince, m.odownSince = time.Time{}, time.Time{}
 	m.runID = ""
-	s.event(levelWarning, "+reset-master", m, "%s", m.eventID())
+	_ = s.step(failover.Reset{Master: m.name}) // +reset-master
+	s.stepSentinels(m)
 	s.watch(m)
 }
 
@@ -194,16 +163,16 @@ func subFailover(s *Sentinel, w *resp.Writer, argv []string) {
 	if m == nil {
 		return
 	}
-	if m.flags&FlagFailoverInProgress != 0 {
+	switch err := s.manualFailover(m); {
+	case errors.Is(err, failover.ErrInProgress):
 		w.Error(msgInProgress)
-		return
-	}
-	if s.selectReplica(m) == nil {
+	case errors.Is(err, failover.ErrNoGoodReplica):
 		w.Error(msgNoGoodSlave)
-		return
+	case err != nil:
+		w.Error("ERR " + err.Error())
+	default:
+		w.OK()
 	}
-	s.startFailover(m, true)
-	w.OK()
 }
 
 func subCKQuorum(s *Sentinel, w *resp.Writer, argv []string) {
@@ -271,10 +240,14 @@ func subMonitor(s *Sentinel, w *resp.Writer, argv []string) {
 		return
 	}
 	mc := NewMaster(argv[2], argv[3], int(port), int(quorum))
+	if err := s.fo.Step(s.now(), failover.Monitor{Config: foMasterConfig(mc)}); err != nil {
+		w.Error("ERR " + err.Error())
+		return
+	}
 	m := newMaster(mc, s.now())
 	s.masters = append(s.masters, m)
 	s.flushAndReply(w)
-	s.event(levelWarning, "+monitor", m, "%s quorum %d", m.eventID(), mc.Quorum)
+	s.processReady() // +monitor
 	s.watch(m)
 }
 
@@ -283,7 +256,8 @@ func subRemove(s *Sentinel, w *resp.Writer, argv []string) {
 	if m == nil {
 		return
 	}
-	s.event(levelWarning, "-monitor", m, "%s", m.eventID())
+	_ = s.fo.Step(s.now(), failover.Remove{Master: m.name})
+	s.processReady() // -monitor
 	s.unwatch(m)
 	for i, o := range s.masters {
 		if o == m {

@@ -402,7 +402,7 @@ func (s *Sentinel) writeSentinelInfo(b *strings.Builder, now time.Time) {
 		} else if m.flags&FlagSDown != 0 {
 			status = "sdown"
 		}
-		a := m.currentAddr()
+		a := shAddr(must(s.fo.ClientAddr(m.name)))
 		fmt.Fprintf(b, "master%d:name=%s,status=%s,address=%s,slaves=%d,sentinels=%d\r\n",
 			n, m.name, status, a.String(), len(m.replicas), len(m.sentinels)+1)
 	}

@@ -2,12 +2,12 @@ package sentinel
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/failover"
 	"github.com/vigil-db/vigil/server/resp"
 )
 
@@ -19,6 +19,11 @@ func subSet(s *Sentinel, w *resp.Writer, argv []string) {
 		return
 	}
 	changes := 0
+	defer func() {
+		if changes > 0 {
+			_ = s.fo.Step(s.now(), failover.Monitor{Config: foMasterConfig(m.conf)})
+		}
+	}()
 	for j := 3; j < len(argv); j += 2 {
 		opt := strings.ToLower(argv[j])
 		if j+1 >= len(argv) {
@@ -305,37 +310,4 @@ func subHelp(s *Sentinel, w *resp.Writer, argv []string) {
 	for _, l := range sentinelHelp {
 		w.Simple(l)
 	}
-}
-
-// selectReplica is a placeholder for failover's selection (spec §5.7): the
-// first replica that is connected, not S/ODOWN and has a non-zero priority.
-// The failover package replaces it with Redis's full ordering.
-func (s *Sentinel) selectReplica(m *instance) *instance {
-	for _, r := range m.replicas {
-		if r.flags&(FlagSDown|FlagODown|FlagDisconnected) == 0 && r.priority != 0 {
-			return r
-		}
-	}
-	return nil
-}
-
-// startFailover is sentinelStartFailover: new epoch, +new-epoch, +try-failover,
-// state wait_start. The failover machine drives the rest once it is plugged in.
-func (s *Sentinel) startFailover(m *instance, forced bool) {
-	s.cfg.CurrentEpoch++
-	m.failEpoch = s.cfg.CurrentEpoch
-	m.failState = "wait_start"
-	m.flags |= FlagFailoverInProgress
-	if forced {
-		m.flags |= FlagForceFailover
-	}
-	m.failStart = s.now().Add(randomJitter())
-	_ = s.flush()
-	s.event(levelWarning, "+new-epoch", m, "%d", s.cfg.CurrentEpoch)
-	s.event(levelWarning, "+try-failover", m, "%s", m.eventID())
-}
-
-// randomJitter is Redis's rand()%SENTINEL_MAX_DESYNC (0..999 ms).
-func randomJitter() time.Duration {
-	return time.Duration(rand.IntN(1000)) * time.Millisecond
 }

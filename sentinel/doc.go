@@ -31,6 +31,15 @@
 //     (Redis writes them bare, so a password with a space does not load back).
 //   - The `user default ...` line Redis adds on rewrite is not written.
 //   - `include` files may not contain sentinel directives.
+//   - The gossip mesh starts only when the file has gossip-join or gossip-port
+//     (sentinels without it find each other through hellos, as Redis's do).
+//     Fresh SDOWN opinions from the mesh (within 5 × ask-period) count toward
+//     ODOWN with the IS-MASTER-DOWN-BY-ADDR replies; votes stay on
+//     IS-MASTER-DOWN-BY-ADDR.
+//   - SDOWN: when the link is disconnected, the larger of now − pending PING
+//     and now − last available reply is used (Redis takes the first when a
+//     PING is pending): go-redis notices a dead peer only when a PING is
+//     written, which would restart the pending-PING clock.
 //   - Vigil's gossip directives: gossip-bind (default: the first specific
 //     `bind` address, else 0.0.0.0), gossip-port (default: port + 1000),
 //     gossip-join host:port ... (default: none; sentinels find each other

@@ -3,12 +3,16 @@ package sentinel
 import (
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/vigil-db/vigil/failover"
 )
 
-// processHello is sentinelProcessHelloMessage for hellos that reach the
-// endpoint by PUBLISH (spec §5.3); links report the others as ObsHello.
+// processHello is sentinelProcessHelloMessage (spec §5.3), for hellos read on
+// the links' pub/sub connections and those PUBLISHed to the endpoint.
 // Payload: ip,port,runid,current_epoch,master,master_ip,master_port,config_epoch.
+// New sentinels are added (+sentinel); the epoch and master configuration go
+// to the failover machine, which switches the master when the hello carries a
+// newer config epoch (+config-update-from, +switch-master).
 func (s *Sentinel) processHello(payload string) {
 	f := strings.Split(payload, ",")
 	if len(f) != 8 || strings.Contains(payload, s.cfg.MyID) {
@@ -20,78 +24,44 @@ func (s *Sentinel) processHello(payload string) {
 	}
 	port, _ := strconv.Atoi(f[1])
 	epoch, _ := strconv.ParseUint(f[3], 10, 64)
+	mport, _ := strconv.Atoi(f[6])
+	cepoch, _ := strconv.ParseUint(f[7], 10, 64)
 	now := s.now()
+	addr := Addr{f[0], port}
 	var si *instance
 	for _, o := range m.sentinels {
 		if o.runID == f[2] {
 			si = o
 		}
 	}
-	if si == nil {
-		si = m.addSentinel(KnownSentinel{Addr: Addr{f[0], port}, RunID: f[2]}, now)
+	switch {
+	case si == nil:
+		s.dropSentinelAt(m, addr)
+		si = m.addSentinel(KnownSentinel{Addr: addr, RunID: f[2]}, now)
 		s.event(levelNotice, "+sentinel", si, "%s", si.eventID())
 		_ = s.flush()
 		s.watch(m)
-	} else if si.addr != (Addr{f[0], port}) {
-		si.addr = Addr{f[0], port}
+		s.stepSentinels(m)
+	case si.addr != addr:
+		si.addr = addr
 		_ = s.flush()
-	}
-	if epoch > s.cfg.CurrentEpoch {
-		s.cfg.CurrentEpoch = epoch
-		_ = s.flush()
-		s.event(levelWarning, "+new-epoch", nil, "%d", epoch)
+		s.watch(m)
 	}
 	si.lastHello = now
-	s.adoptConfig(m, si, f[5], f[6], f[7])
+	_ = s.step(failover.Hello{From: f[2], FromAddr: failover.Addr{Host: f[0], Port: port}, Master: m.name,
+		CurrentEpoch: epoch, MasterAddr: failover.Addr{Host: f[5], Port: mport}, ConfigEpoch: cepoch})
 }
 
-// adoptConfig switches the master to a newer configuration announced by a peer.
-func (s *Sentinel) adoptConfig(m *instance, from *instance, ip, portText, epochText string) {
-	cepoch, _ := strconv.ParseUint(epochText, 10, 64)
-	if cepoch <= m.conf.ConfigEpoch {
-		return
-	}
-	port, _ := strconv.Atoi(portText)
-	m.conf.ConfigEpoch = cepoch
-	newAddr := Addr{ip, port}
-	if newAddr == m.addr {
-		_ = s.flush()
-		return
-	}
-	old := m.addr
-	s.event(levelWarning, "+config-update-from", from, "%s", from.eventID())
-	s.event(levelWarning, "+switch-master", m, "%s %s %d %s %d", m.name, old.Host, old.Port, ip, port)
-	s.switchAddr(m, newAddr)
-	if m.conf.ClientReconfigScript != "" {
-		s.scripts.schedule([]string{m.conf.ClientReconfigScript, m.name, "observer", "start",
-			old.Host, strconv.Itoa(old.Port), ip, strconv.Itoa(port)}, s.now())
-	}
-}
-
-// switchAddr is sentinelResetMasterAndChangeAddress (spec §5.8).
-func (s *Sentinel) switchAddr(m *instance, a Addr) {
-	var keep []Addr
-	for _, r := range m.replicas {
-		if r.addr != a {
-			keep = append(keep, r.addr)
+// dropSentinelAt removes a sentinel known at addr under another run ID (it
+// restarted with a new ID), as Redis does before adding the new one.
+func (s *Sentinel) dropSentinelAt(m *instance, addr Addr) {
+	for i, o := range m.sentinels {
+		if o.addr == addr {
+			if s.links != nil {
+				s.links.Unwatch(InstanceID{m.name, KindSentinel, o.name})
+			}
+			m.sentinels = append(m.sentinels[:i], m.sentinels[i+1:]...)
+			return
 		}
 	}
-	if m.addr != a {
-		keep = append(keep, m.addr)
-	}
-	s.unwatch(m)
-	sentinels := m.sentinels
-	m.replicas = nil
-	m.flags &= FlagMaster | FlagDisconnected
-	m.failState, m.promotedTo, m.leader, m.runID = "", nil, "", ""
-	m.failStart = time.Time{}
-	m.addr = a
-	m.sentinels = sentinels
-	now := s.now()
-	for _, r := range keep {
-		ri := m.addReplica(r, now)
-		s.event(levelNotice, "+slave", ri, "%s", ri.eventID())
-	}
-	_ = s.flush()
-	s.watch(m)
 }

@@ -89,10 +89,10 @@ type instance struct {
 	conf       *MasterConfig
 	replicas   []*instance
 	sentinels  []*instance
-	failState  string // failover state name, "" when none
-	failStart  time.Time
-	failEpoch  uint64
-	promotedTo *instance
+	failState  string    // failover state name, "" when none
+	ledEpoch   uint64    // epoch of the failover we were elected to lead (client-reconfig-script role)
+	gossipDown bool      // last SDOWN opinion gossiped on the mesh
+	gossipAt   time.Time // when it was gossiped
 
 	// replicas
 	masterLinkDownTime time.Duration
@@ -232,15 +232,6 @@ func (i *instance) writeMap(w *resp.Writer, now time.Time) {
 	for _, s := range kv {
 		w.BulkString(s)
 	}
-}
-
-// currentAddr is the address clients should use: the promoted replica's once
-// the failover reached reconf_slaves (GET-MASTER-ADDR-BY-NAME, hellos).
-func (i *instance) currentAddr() Addr {
-	if i.promotedTo != nil && (i.failState == "reconf_slaves" || i.failState == "update_config") {
-		return i.promotedTo.addr
-	}
-	return i.addr
 }
 
 func (i *instance) findReplica(a Addr) *instance {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-db/vigil/failover"
 )
 
 // watch asks the links to monitor m and everything known under it.
@@ -73,10 +75,15 @@ func (s *Sentinel) observe(o Observation) {
 		return
 	}
 	switch o.Type {
-	case ObsConnected:
+	case ObsConnected, ObsDisconnected:
+		was := i.flags & FlagDisconnected
 		i.flags &^= FlagDisconnected
-	case ObsDisconnected:
-		i.flags |= FlagDisconnected
+		if o.Type == ObsDisconnected {
+			i.flags |= FlagDisconnected
+		}
+		if was != i.flags&FlagDisconnected {
+			s.stepLinkChange(i)
+		}
 	case ObsPingSent:
 		if i.pingSent.IsZero() {
 			i.pingSent = o.At
@@ -87,14 +94,34 @@ func (s *Sentinel) observe(o Observation) {
 			i.rebootSince = time.Time{}
 		}
 	case ObsReply:
-		i.lastReply = o.At
-	case ObsInfo:
-		s.applyInfo(i, o.Text, o.At)
-	case ObsHello:
-		if i.kind == KindSentinel {
-			i.lastHello = o.At
+		if o.Link == nil || o.Link.LastPong.Equal(o.At) {
+			i.lastReply = o.At
 		}
+	case ObsInfo:
+		if i.kind == KindSentinel {
+			return
+		}
+		s.applyInfo(i, o.Text, o.At)
+		if !s.tilt {
+			s.stepInstance(i, foInfo(o.Text))
+			s.processReady()
+		}
+	case ObsHello:
+		s.processHello(o.Text)
 	}
+	if o.Link != nil {
+		i.pingSent, i.lastAvailable = o.Link.ActPing, o.Link.LastAvail
+	}
+}
+
+// stepLinkChange tells the machine that an instance's link went up or down.
+func (s *Sentinel) stepLinkChange(i *instance) {
+	if i.kind == KindSentinel {
+		s.stepSentinels(i.master)
+		return
+	}
+	s.stepInstance(i, nil)
+	s.processReady()
 }
 
 // applyInfo records the INFO fields Sentinel uses (spec §3.3) and discovers replicas.
@@ -167,28 +194,41 @@ func (s *Sentinel) discoverReplica(m *instance, v string, now time.Time) {
 		return
 	}
 	r := m.addReplica(a, now)
-	s.event(levelNotice, "+slave", r, "%s", r.eventID())
-	if s.links != nil {
-		s.watch(m)
-	}
-	_ = s.flush()
+	s.stepInstance(r, nil) // the machine adds it and emits +slave
+	s.processReady()
+	s.watch(m)
 }
 
 // tick runs the timer: TILT detection, then SDOWN for every instance.
 func (s *Sentinel) tick(now time.Time) {
+	wasTilt := s.tilt
 	s.checkTilt(now)
+	if s.tilt != wasTilt {
+		_ = s.fo.Step(now, failover.Tilt{On: s.tilt})
+	}
 	s.scripts.run(now)
-	if s.tilt {
-		return
+	if !s.tilt {
+		for _, m := range s.masters {
+			s.checkSDown(m, now)
+			s.checkODown(m, now)
+			for _, r := range m.replicas {
+				s.checkSDown(r, now)
+			}
+			for _, si := range m.sentinels {
+				s.checkSDown(si, now)
+			}
+		}
 	}
 	for _, m := range s.masters {
-		s.checkSDown(m, now)
+		s.stepInstance(m, nil)
 		for _, r := range m.replicas {
-			s.checkSDown(r, now)
+			s.stepInstance(r, nil)
 		}
-		for _, si := range m.sentinels {
-			s.checkSDown(si, now)
-		}
+	}
+	s.fo.Tick(now)
+	s.processReady()
+	for _, m := range s.masters {
+		s.syncStatus(m)
 	}
 }
 
@@ -212,12 +252,17 @@ func (s *Sentinel) checkTilt(now time.Time) {
 
 // sdown is the pure SDOWN rule of spec §5.4 for one instance.
 func sdown(i *instance, now time.Time, infoPeriod time.Duration) bool {
+	// Redis takes now − act_ping_time when a PING is pending, else (when
+	// disconnected) now − last_avail_time. A go-redis connection whose peer
+	// died is only noticed when a PING is written on it, which would restart
+	// act_ping_time after the pub/sub link already saw the death: take the
+	// larger of the two when disconnected, so SDOWN does not flap.
 	var elapsed time.Duration
-	switch {
-	case !i.pingSent.IsZero():
+	if !i.pingSent.IsZero() {
 		elapsed = now.Sub(i.pingSent)
-	case i.flags&FlagDisconnected != 0:
-		elapsed = now.Sub(i.lastAvailable)
+	}
+	if i.flags&FlagDisconnected != 0 {
+		elapsed = max(elapsed, now.Sub(i.lastAvailable))
 	}
 	if elapsed > i.downAfter() {
 		return true

@@ -49,7 +49,7 @@ func TestSDown(t *testing.T) {
 func TestTiltAndEvents(t *testing.T) {
 	now := time.Unix(1000, 0)
 	cfg := &Config{Server: config.Default(), MyID: id40, DenyScriptsReconfig: true,
-		Masters: []*MasterConfig{NewMaster("m", "127.0.0.1", 6379, 1)}}
+		Masters: []*MasterConfig{NewMaster("m", "127.0.0.1", 6379, 2)}}
 	s, err := New(cfg, Options{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,8 @@ func TestTiltAndEvents(t *testing.T) {
 	}
 	now = now.Add(time.Second)
 	s.tick(now) // disconnected since start for > 30 s: +sdown
-	want := []string{"+tilt #tilt mode entered", "-tilt #tilt mode exited", "+sdown master m 127.0.0.1 6379"}
+	want := []string{"+tilt #tilt mode entered", "+monitor master m 127.0.0.1 6379 quorum 2",
+		"-tilt #tilt mode exited", "+sdown master m 127.0.0.1 6379"}
 	if len(rec.got) != len(want) {
 		t.Fatalf("events: got %q, want %q", rec.got, want)
 	}

@@ -1,6 +1,10 @@
 package sentinel
 
-import "time"
+import (
+	"time"
+
+	"github.com/vigil-db/vigil/sentinel/link"
+)
 
 // This file holds the small interfaces the shell needs from the packages that
 // plug into it (sentinel/link today; sentinel/mesh, election and failover are
@@ -35,6 +39,18 @@ type Links interface {
 	Watch(id InstanceID, addr Addr, auth Auth, out chan<- Observation)
 	// Unwatch closes the links of one instance.
 	Unwatch(id InstanceID)
+	// SetHello sets the hello published on the instance every publish period.
+	SetHello(id InstanceID, h link.Hello)
+	// SetPeriods sets the instance's timers.
+	SetPeriods(id InstanceID, p link.Periods)
+	// SlaveOf sends Redis Sentinel's SLAVEOF transaction (to nil: SLAVEOF NO
+	// ONE) in the background and calls done from another goroutine.
+	SlaveOf(id InstanceID, to *Addr, done func(error))
+	// Send runs one command in the background and calls done from another
+	// goroutine with the reply (RESP2 as go-redis decodes it).
+	Send(id InstanceID, argv []string, done func(any, error))
+	// Close closes every link.
+	Close()
 }
 
 // ObsType is what an Observation reports.
@@ -70,4 +86,7 @@ type Observation struct {
 	Text string
 	// Loading is set on ObsPong when the reply was -LOADING (does not clear a reboot).
 	Loading bool
+	// Link, when set, is the link's own bookkeeping after the fact; the shell
+	// takes the pending PING and last available reply times from it (SDOWN).
+	Link *link.State
 }

@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/vigil-db/vigil/election"
+	"github.com/vigil-db/vigil/failover"
+	"github.com/vigil-db/vigil/sentinel/mesh"
 )
 
 // Timers are Redis Sentinel's periods (SENTINEL DEBUG can change them).
@@ -57,8 +61,11 @@ type Options struct {
 	Log zerolog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Links opens connections to instances; nil = no monitoring (endpoint only).
+	// Links opens connections to instances; nil = no monitoring (endpoint
+	// only) unless Monitor is set.
 	Links Links
+	// Monitor, with Links nil, monitors through a LinkSet (sentinel/link).
+	Monitor bool
 	// Exit is called by SENTINEL SIMULATE-FAILURE crashes and SHUTDOWN; default: no-op.
 	Exit func(code int)
 }
@@ -82,6 +89,15 @@ type Sentinel struct {
 	tiltSince     time.Time
 	prevTick      time.Time
 	simulateFlags int
+
+	fo          *failover.Machine
+	voteReplies map[uint64]election.Reply
+	voteRef     uint64
+	async       chan func()
+
+	mesh            *mesh.Mesh
+	opinions        map[string]map[string]opinion // master → peer id → last opinion
+	meshConfigEpoch map[string]uint64             // last config epoch gossiped per master
 
 	hub      *hub
 	scripts  *scripts
@@ -109,7 +125,7 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 	}
 	s := &Sentinel{cfg: cfg, log: opt.Log.With().Str("component", "sentinel").Logger(), now: opt.Now,
 		links: opt.Links, exit: opt.Exit, timers: DefaultTimers(), runID: randomID(),
-		reqs: make(chan func()), obs: make(chan Observation, 1024),
+		reqs: make(chan func()), obs: make(chan Observation, 1024), async: make(chan func(), 256),
 		hub: newHub(), clients: newClientList(), shutdown: make(chan struct{})}
 	s.start = s.now()
 	s.scripts = newScripts(s.log, s.now)
@@ -125,6 +141,12 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 	}
 	for _, mc := range cfg.Masters {
 		s.masters = append(s.masters, newMaster(mc, s.start))
+	}
+	if s.links == nil && opt.Monitor {
+		s.links = NewLinkSet(cfg.MyID, opt.Log.With().Str("component", "link").Logger())
+	}
+	if err := s.newMachine(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -144,8 +166,9 @@ func (s *Sentinel) MyID() string { return s.cfg.MyID }
 // Run runs the loop until ctx ends or SHUTDOWN: it owns every state change.
 // Monitoring, the mesh and the endpoint all talk to it through channels.
 func (s *Sentinel) Run(ctx context.Context) error {
+	s.processReady() // +monitor of every master
+	s.startMesh()
 	for _, m := range s.masters {
-		s.event(levelWarning, "+monitor", m, "%s quorum %d", m.eventID(), m.conf.Quorum)
 		s.watch(m)
 	}
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -162,6 +185,8 @@ func (s *Sentinel) Run(ctx context.Context) error {
 			f()
 		case o := <-s.obs:
 			s.observe(o)
+		case f := <-s.async:
+			f()
 		case <-tick.C:
 			s.tick(s.now())
 		case r := <-s.scripts.done:
@@ -197,6 +222,10 @@ func (s *Sentinel) stop() {
 		s.lnMu.Unlock()
 		s.clients.closeAll()
 		s.scripts.killAll()
+		if s.links != nil {
+			s.links.Close()
+		}
+		s.stopMesh()
 	})
 }
 
@@ -226,19 +255,22 @@ func (s *Sentinel) flush() error {
 	return nil
 }
 
-// syncConfig copies the live instance map into the persisted Config.
+// syncConfig copies the live state into the persisted Config: addresses,
+// epochs, vote and known replicas from the failover machine's HardState,
+// known sentinels from the instance map.
 func (s *Sentinel) syncConfig() {
+	hs := s.fo.HardState()
+	s.cfg.CurrentEpoch = hs.CurrentEpoch
 	s.cfg.Masters = s.cfg.Masters[:0]
 	for _, m := range s.masters {
 		c := m.conf
-		c.Host, c.Port = m.addr.Host, m.addr.Port
-		c.KnownReplicas = c.KnownReplicas[:0]
-		for _, r := range m.replicas {
-			a := r.addr
-			if r == m.promotedTo && m.failState != "" {
-				a = m.addr // written with the old master's address during a failover
+		if mh, ok := hs.Masters[m.name]; ok {
+			c.Host, c.Port = mh.Addr.Host, mh.Addr.Port
+			c.ConfigEpoch, c.LeaderEpoch = mh.ConfigEpoch, mh.Vote.Epoch
+			c.KnownReplicas = c.KnownReplicas[:0]
+			for _, r := range mh.Replicas {
+				c.KnownReplicas = append(c.KnownReplicas, shAddr(r))
 			}
-			c.KnownReplicas = append(c.KnownReplicas, a)
 		}
 		c.KnownSentinels = c.KnownSentinels[:0]
 		for _, si := range m.sentinels {

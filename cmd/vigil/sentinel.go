@@ -8,8 +8,20 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
 	"github.com/vigil-db/vigil/sentinel"
 )
+
+// goRedisLogger routes go-redis's internal log (dial failures, pool noise)
+// to zerolog at debug level.
+type goRedisLogger struct{ log zerolog.Logger }
+
+// Printf logs one go-redis message at debug level.
+func (l goRedisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Debug().Msgf(format, v...)
+}
 
 // runSentinel runs `vigil sentinel FILE [--directive value ...]` (and the
 // binary invoked as redis-sentinel) and returns the exit status.
@@ -47,7 +59,8 @@ func runSentinel(args []string) int {
 		}
 	}
 	code := 0
-	s, err := sentinel.New(cfg, sentinel.Options{Log: log, Exit: func(c int) { code = c }})
+	redis.SetLogger(goRedisLogger{log.With().Str("component", "go-redis").Logger()})
+	s, err := sentinel.New(cfg, sentinel.Options{Log: log, Monitor: true, Exit: func(c int) { code = c }})
 	if err != nil {
 		log.Error().Err(err).Msg("could not write the sentinel config file")
 		return 1

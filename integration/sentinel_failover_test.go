@@ -1,0 +1,202 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vigil-db/vigil/internal/testutil"
+)
+
+// sentinelWait bounds every wait of the failover tests (the failover itself
+// takes a few seconds with down-after-milliseconds 1000).
+const sentinelWait = 60 * time.Second
+
+// vsentinel is a Vigil sentinel process with a client and the events it published.
+type vsentinel struct {
+	addr string
+	proc *testutil.Proc
+	c    *redis.Client
+
+	mu     sync.Mutex
+	events []string // "channel message"
+}
+
+// startVigilSentinel starts `vigil sentinel` monitoring mymaster at masterPort.
+func startVigilSentinel(t *testing.T, masterPort int, quorum int, extra string) *vsentinel {
+	t.Helper()
+	dir := t.TempDir()
+	port := testutil.FreePort(t)
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\n"+
+		"sentinel monitor mymaster 127.0.0.1 %d %d\n"+
+		"sentinel down-after-milliseconds mymaster 1000\n"+
+		"sentinel failover-timeout mymaster 10000\n", port, dir, masterPort, quorum) + extra
+	path := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := testutil.Start(t, "sentinel:"+strconv.Itoa(port), testutil.VigilBinary(t), "sentinel", path)
+	s := &vsentinel{addr: "127.0.0.1:" + strconv.Itoa(port), proc: p}
+	testutil.WaitForPort(t, s.addr, 10*time.Second, p)
+	s.c = redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1, PoolSize: 2})
+	t.Cleanup(func() { s.c.Close() })
+	sub := s.c.PSubscribe(context.Background(), "*")
+	if _, err := sub.Receive(context.Background()); err != nil {
+		t.Fatalf("psubscribe on %s: %v", s.addr, err)
+	}
+	t.Cleanup(func() { sub.Close() })
+	go func() {
+		for m := range sub.Channel() {
+			s.mu.Lock()
+			s.events = append(s.events, m.Channel+" "+m.Payload)
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+// saw reports whether the sentinel published an event starting with prefix.
+func (s *vsentinel) saw(prefix string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.events {
+		if strings.HasPrefix(e, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *vsentinel) eventLog() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.events, "\n")
+}
+
+// masterAddr is SENTINEL GET-MASTER-ADDR-BY-NAME mymaster as "ip:port".
+func (s *vsentinel) masterAddr() string {
+	v, err := s.c.Do(context.Background(), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster").StringSlice()
+	if err != nil || len(v) != 2 {
+		return ""
+	}
+	return v[0] + ":" + v[1]
+}
+
+// count returns len of SENTINEL <sub> mymaster (REPLICAS or SENTINELS).
+func (s *vsentinel) count(sub string) int {
+	v, err := s.c.Do(context.Background(), "SENTINEL", sub, "mymaster").Slice()
+	if err != nil {
+		return -1
+	}
+	return len(v)
+}
+
+// TestSentinelFailover: three sentinels watch a master and two replicas; the
+// master is killed with SIGKILL; every sentinel must report the same new
+// master, +switch-master is published, the other replica follows the new
+// master and the old master, restarted, is turned into its replica.
+func TestSentinelFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	for _, impl := range []string{testutil.ImplVigil, testutil.ImplRedis} {
+		t.Run(impl, func(t *testing.T) { runSentinelFailover(t, impl, false) })
+	}
+	// the same with the sentinels in a gossip mesh (opinions count toward ODOWN,
+	// configs are gossiped)
+	t.Run("vigil-mesh", func(t *testing.T) { runSentinelFailover(t, testutil.ImplVigil, true) })
+}
+
+func runSentinelFailover(t *testing.T, impl string, withMesh bool) {
+	master := startRepl(t, "master", impl)
+	r1 := startRepl(t, "replica1", impl)
+	r2 := startRepl(t, "replica2", impl)
+	r1.replicaOf(master)
+	r2.replicaOf(master)
+	master.must("SET", "k", "v")
+	waitSynced(t, master, r1, r2)
+
+	var ss []*vsentinel
+	seed := 0
+	for i := range 3 {
+		extra := ""
+		if withMesh {
+			gp := testutil.FreePort(t)
+			extra = fmt.Sprintf("gossip-bind 127.0.0.1\ngossip-port %d\n", gp)
+			if i == 0 {
+				seed = gp
+			} else {
+				extra += fmt.Sprintf("gossip-join 127.0.0.1:%d\n", seed)
+			}
+		}
+		ss = append(ss, startVigilSentinel(t, master.Port, 2, extra))
+	}
+	defer func() {
+		if t.Failed() || os.Getenv("SENTINEL_TEST_LOG") != "" {
+			for i, s := range ss {
+				t.Logf("sentinel %d events:\n%s\nlog:\n%s", i, s.eventLog(), s.proc.Output())
+			}
+		}
+	}()
+	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "sentinels discover each other and the replicas", func() bool {
+		for _, s := range ss {
+			if s.count("SENTINELS") != 2 || s.count("REPLICAS") != 2 {
+				return false
+			}
+		}
+		return true
+	})
+
+	master.Kill9()
+	old := master.Addr
+	var newAddr string
+	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "all sentinels report the same new master", func() bool {
+		a := ss[0].masterAddr()
+		if a == old || (a != r1.Addr && a != r2.Addr) {
+			return false
+		}
+		for _, s := range ss[1:] {
+			if s.masterAddr() != a {
+				return false
+			}
+		}
+		newAddr = a
+		return true
+	})
+	promoted, other := r1, r2
+	if newAddr == r2.Addr {
+		promoted, other = r2, r1
+	}
+	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "+switch-master published by every sentinel", func() bool {
+		for _, s := range ss {
+			if !s.saw("+switch-master mymaster 127.0.0.1 " + strconv.Itoa(master.Port) + " 127.0.0.1 " + strconv.Itoa(promoted.Port)) {
+				return false
+			}
+		}
+		return true
+	})
+	waitRole(t, promoted, "master")
+	waitSynced(t, promoted, other)
+
+	master.Start(t)
+	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "+convert-to-slave published", func() bool {
+		for _, s := range ss {
+			if s.saw("+convert-to-slave slave 127.0.0.1:" + strconv.Itoa(master.Port)) {
+				return true
+			}
+		}
+		return false
+	})
+	waitSynced(t, promoted, master, other)
+	if v := promoted.must("GET", "k"); v != "v" {
+		t.Fatalf("GET k on the new master: got %v, want v", v)
+	}
+}

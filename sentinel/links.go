@@ -1,0 +1,219 @@
+package sentinel
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-db/vigil/sentinel/link"
+)
+
+// LinkSet is the Links implementation over sentinel/link: one link.Link per
+// watched instance, and one goroutine per link translating its observations
+// into the shell's. Methods are safe for concurrent use and never block on
+// I/O (closing a link and running commands happen on their own goroutines).
+type LinkSet struct {
+	myID string
+	log  zerolog.Logger
+
+	mu     sync.Mutex
+	links  map[InstanceID]*linkEntry
+	done   chan struct{}
+	closed bool
+}
+
+type linkEntry struct {
+	l    *link.Link
+	addr Addr
+	stop chan struct{}
+}
+
+// NewLinkSet returns an empty LinkSet for the sentinel myID.
+func NewLinkSet(myID string, log zerolog.Logger) *LinkSet {
+	return &LinkSet{myID: myID, log: log, links: map[InstanceID]*linkEntry{}, done: make(chan struct{})}
+}
+
+func linkKind(k Kind) link.Kind {
+	switch k {
+	case KindMaster:
+		return link.KindMaster
+	case KindReplica:
+		return link.KindReplica
+	}
+	return link.KindSentinel
+}
+
+// Watch starts the link of id, or re-addresses it when addr changed.
+func (ls *LinkSet) Watch(id InstanceID, addr Addr, auth Auth, out chan<- Observation) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.closed {
+		return
+	}
+	if e := ls.links[id]; e != nil {
+		if e.addr == addr {
+			return
+		}
+		ls.closeEntry(e)
+	}
+	in := make(chan link.Observation, 256)
+	l := link.New(link.Config{
+		Addr: addr.String(), Kind: linkKind(id.Kind), MyID: ls.myID,
+		AuthUser: auth.User, AuthPass: auth.Pass, Renames: auth.Rename, Logger: ls.log,
+	}, in)
+	e := &linkEntry{l: l, addr: addr, stop: make(chan struct{})}
+	ls.links[id] = e
+	go ls.translate(id, e, in, out)
+}
+
+// closeEntry closes a link in the background (Close waits for commands in
+// flight, and its deliveries must keep draining meanwhile).
+func (ls *LinkSet) closeEntry(e *linkEntry) {
+	go func() {
+		_ = e.l.Close()
+		close(e.stop)
+	}()
+}
+
+// translate turns one link's observations into the shell's.
+func (ls *LinkSet) translate(id InstanceID, e *linkEntry, in <-chan link.Observation, out chan<- Observation) {
+	kind := linkKind(id.Kind)
+	for {
+		var lo link.Observation
+		select {
+		case lo = <-in:
+		case <-e.stop:
+			return
+		}
+		o, ok := translateObs(id, kind, lo)
+		if !ok {
+			continue
+		}
+		select {
+		case out <- o:
+		case <-ls.done:
+		case <-e.stop:
+			return
+		}
+	}
+}
+
+// translateObs maps one link observation to the shell's (ok false: nothing to report).
+func translateObs(id InstanceID, kind link.Kind, lo link.Observation) (Observation, bool) {
+	st := lo.State
+	o := Observation{ID: id, At: lo.At, Link: &st}
+	switch lo.Event {
+	case link.EventLinkUp, link.EventLinkDown:
+		o.Type = ObsConnected
+		if lo.State.Disconnected(kind) {
+			o.Type = ObsDisconnected
+		}
+	case link.EventPingSent:
+		o.Type = ObsPingSent
+	case link.EventPingReply:
+		switch {
+		case lo.OK:
+			o.Type, o.Loading = ObsPong, strings.HasPrefix(lo.Reply, "LOADING")
+		case lo.Err == nil:
+			o.Type = ObsReply
+		default:
+			o.Type = ObsReply // a failed PING: only the link state moves
+		}
+	case link.EventInfo:
+		o.Type, o.Text = ObsInfo, lo.Reply
+	case link.EventHello:
+		o.Type, o.Text = ObsHello, lo.Reply
+	default:
+		o.Type = ObsReply
+	}
+	return o, true
+}
+
+// Unwatch closes the link of id.
+func (ls *LinkSet) Unwatch(id InstanceID) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if e := ls.links[id]; e != nil {
+		delete(ls.links, id)
+		ls.closeEntry(e)
+	}
+}
+
+func (ls *LinkSet) get(id InstanceID) *link.Link {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if e := ls.links[id]; e != nil {
+		return e.l
+	}
+	return nil
+}
+
+// SetHello sets the hello the link of id publishes.
+func (ls *LinkSet) SetHello(id InstanceID, h link.Hello) {
+	if l := ls.get(id); l != nil {
+		l.SetHello(h)
+	}
+}
+
+// SetPeriods sets the timers of the link of id.
+func (ls *LinkSet) SetPeriods(id InstanceID, p link.Periods) {
+	if l := ls.get(id); l != nil {
+		l.SetPeriods(p)
+	}
+}
+
+// commandTimeout bounds the commands the shell sends (SLAVEOF transaction,
+// IS-MASTER-DOWN-BY-ADDR).
+const commandTimeout = 2 * time.Second
+
+// SlaveOf sends the SLAVEOF transaction to id in the background.
+func (ls *LinkSet) SlaveOf(id InstanceID, to *Addr, done func(error)) {
+	l := ls.get(id)
+	if l == nil {
+		go done(link.ErrClosed)
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+		defer cancel()
+		var err error
+		if to == nil {
+			_, err = l.PromoteNoOne(ctx)
+		} else {
+			_, err = l.ReplicaOf(ctx, to.Host, to.Port)
+		}
+		done(err)
+	}()
+}
+
+// Send runs argv on id's command connection in the background.
+func (ls *LinkSet) Send(id InstanceID, argv []string, done func(any, error)) {
+	l := ls.get(id)
+	if l == nil {
+		go done(nil, link.ErrClosed)
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+		defer cancel()
+		done(l.Send(ctx, argv...))
+	}()
+}
+
+// Close closes every link (in the background) and stops the translators.
+func (ls *LinkSet) Close() {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.closed {
+		return
+	}
+	ls.closed = true
+	close(ls.done)
+	for id, e := range ls.links {
+		delete(ls.links, id)
+		ls.closeEntry(e)
+	}
+}

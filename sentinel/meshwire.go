@@ -1,0 +1,160 @@
+package sentinel
+
+import (
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/vigil-db/vigil/failover"
+	"github.com/vigil-db/vigil/sentinel/mesh"
+)
+
+// This file plugs the gossip mesh into the loop: SDOWN opinions and master
+// configurations are gossiped; fresh opinions of peers count toward ODOWN
+// and newer config epochs are adopted like hellos. Votes stay on
+// IS-MASTER-DOWN-BY-ADDR, which real redis-sentinel peers answer too.
+
+// opinion is the last SDOWN opinion a peer gossiped about a master.
+type opinion struct {
+	addr string
+	down bool
+	at   time.Time // when we received it
+}
+
+// meshEnabled: the mesh starts when the file configures it (gossip-join or
+// gossip-port); otherwise sentinels find each other only through hellos.
+func (s *Sentinel) meshEnabled() bool {
+	return len(s.cfg.Gossip.Join) > 0 || s.cfg.Gossip.portSet
+}
+
+// startMesh creates the mesh, joins the seeds in the background and feeds
+// incoming messages to the loop. Errors are logged: the sentinel keeps
+// working through hellos without the mesh.
+func (s *Sentinel) startMesh() {
+	if !s.meshEnabled() {
+		return
+	}
+	g := s.cfg.Gossip
+	bind := g.Bind
+	if bind == "" {
+		bind = "0.0.0.0"
+	}
+	port := g.Port
+	if !g.portSet {
+		port = s.cfg.Server.Port + 1000
+	}
+	annPort := s.cfg.AnnouncePort
+	if annPort == 0 {
+		annPort = s.cfg.Server.Port
+	}
+	cfg := mesh.Config{Name: s.cfg.MyID, BindAddr: bind, BindPort: port, Secret: g.Key(),
+		Meta:   mesh.Meta{IP: s.cfg.AnnounceIP, Port: annPort, Epoch: s.fo.CurrentEpoch()},
+		Logger: s.log}
+	if bind == "0.0.0.0" && s.cfg.AnnounceIP != "" {
+		cfg.AdvertiseAddr = s.cfg.AnnounceIP
+	}
+	mh, err := mesh.New(cfg)
+	if err != nil {
+		s.log.Warn().Err(err).Msg("gossip mesh not started")
+		return
+	}
+	s.mesh = mh
+	s.opinions = map[string]map[string]opinion{}
+	s.meshConfigEpoch = map[string]uint64{}
+	go func() {
+		if len(g.Join) > 0 {
+			if n, err := mh.Join(g.Join); err != nil {
+				s.log.Warn().Err(err).Int("joined", n).Msg("gossip join")
+			}
+		}
+	}()
+	go func() {
+		for {
+			select {
+			case msg := <-mh.Incoming():
+				s.post(func() { s.meshMessage(msg) })
+			case <-s.shutdown:
+				return
+			}
+		}
+	}()
+}
+
+// stopMesh leaves the mesh gracefully.
+func (s *Sentinel) stopMesh() {
+	if s.mesh == nil {
+		return
+	}
+	_ = s.mesh.Leave(time.Second)
+	_ = s.mesh.Shutdown()
+}
+
+// meshMessage handles one message from the mesh on the loop.
+func (s *Sentinel) meshMessage(msg mesh.Message) {
+	switch p := msg.Payload.(type) {
+	case mesh.Opinion:
+		if s.master(p.Master) == nil {
+			return
+		}
+		if s.opinions[p.Master] == nil {
+			s.opinions[p.Master] = map[string]opinion{}
+		}
+		s.opinions[p.Master][msg.From] = opinion{addr: p.Addr, down: p.Down, at: s.now()}
+	case mesh.MasterConfig:
+		m := s.master(p.Master)
+		host, portText, err := net.SplitHostPort(p.Addr)
+		if m == nil || err != nil {
+			return
+		}
+		port, _ := strconv.Atoi(portText)
+		from := failover.Addr{}
+		for _, mb := range s.mesh.Members() {
+			if mb.Name == msg.From {
+				from = failover.Addr{Host: mb.Meta.IP, Port: mb.Meta.Port}
+			}
+		}
+		_ = s.step(failover.Hello{From: msg.From, FromAddr: from, Master: p.Master,
+			MasterAddr: failover.Addr{Host: host, Port: port}, ConfigEpoch: p.Epoch})
+	}
+}
+
+// meshDown counts the fresh SDOWN opinions (within 5 × ask-period) about m's
+// current address from peers whose IS-MASTER-DOWN-BY-ADDR reply does not
+// already say down (no double counting).
+func (s *Sentinel) meshDown(m *instance, now time.Time) int {
+	if s.mesh == nil {
+		return 0
+	}
+	counted := map[string]bool{}
+	for _, p := range s.fo.Peers(m.name) {
+		if p.Down {
+			counted[p.ID] = true
+		}
+	}
+	n := 0
+	for from, o := range s.opinions[m.name] {
+		if o.down && o.addr == m.addr.String() && !counted[from] && now.Sub(o.at) <= 5*s.timers.AskPeriod {
+			n++
+		}
+	}
+	return n
+}
+
+// gossip broadcasts our SDOWN opinion of m (on change, and every ask-period
+// while down so that it stays fresh) and its configuration when the config
+// epoch moved.
+func (s *Sentinel) gossip(m *instance, st failover.Status, now time.Time) {
+	if s.mesh == nil {
+		return
+	}
+	down := m.flags&FlagSDown != 0
+	if down != m.gossipDown || (down && now.Sub(m.gossipAt) >= s.timers.AskPeriod) {
+		m.gossipDown, m.gossipAt = down, now
+		_ = s.mesh.Broadcast(mesh.Opinion{Master: m.name, Addr: m.addr.String(), Down: down, Time: now.UnixMilli()})
+	}
+	if st.ConfigEpoch > s.meshConfigEpoch[m.name] {
+		s.meshConfigEpoch[m.name] = st.ConfigEpoch
+		ca, _ := s.fo.ClientAddr(m.name)
+		_ = s.mesh.Broadcast(mesh.MasterConfig{Master: m.name, Addr: shAddr(ca).String(), Epoch: st.ConfigEpoch})
+	}
+}

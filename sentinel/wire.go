@@ -1,0 +1,398 @@
+package sentinel
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-db/vigil/election"
+	"github.com/vigil-db/vigil/failover"
+	"github.com/vigil-db/vigil/sentinel/link"
+)
+
+// This file feeds the failover machine from the loop and acts on its Ready
+// batches (gather → decide → act). Only the loop goroutine runs it.
+
+func foAddr(a Addr) failover.Addr { return failover.Addr{Host: a.Host, Port: a.Port} }
+func shAddr(a failover.Addr) Addr { return Addr{Host: a.Host, Port: a.Port} }
+
+// foMasterConfig converts a master's configuration for the machine.
+func foMasterConfig(mc *MasterConfig) failover.MasterConfig {
+	return failover.MasterConfig{Name: mc.Name, Addr: failover.Addr{Host: mc.Host, Port: mc.Port},
+		Quorum: mc.Quorum, DownAfter: mc.DownAfter, FailoverTimeout: mc.FailoverTimeout,
+		ParallelSyncs: mc.ParallelSyncs}
+}
+
+func (s *Sentinel) foTimers() failover.Timers {
+	t := s.timers
+	return failover.Timers{PingPeriod: t.PingPeriod, InfoPeriod: t.InfoPeriod, AskPeriod: t.AskPeriod,
+		PublishPeriod: t.PublishPeriod, SlaveReconfTimeout: t.SlaveReconfTimeout, ElectionTimeout: t.ElectionTimeout}
+}
+
+// newMachine builds the failover machine from the loaded configuration.
+func (s *Sentinel) newMachine() error {
+	hs := failover.HardState{CurrentEpoch: s.cfg.CurrentEpoch, Masters: map[string]failover.MasterHardState{}}
+	var mcs []failover.MasterConfig
+	for _, mc := range s.cfg.Masters {
+		mcs = append(mcs, foMasterConfig(mc))
+		mh := failover.MasterHardState{Addr: failover.Addr{Host: mc.Host, Port: mc.Port},
+			ConfigEpoch: mc.ConfigEpoch, Vote: election.Vote{Epoch: mc.LeaderEpoch}}
+		for _, r := range mc.KnownReplicas {
+			mh.Replicas = append(mh.Replicas, foAddr(r))
+		}
+		hs.Masters[mc.Name] = mh
+	}
+	seed := uint64(time.Now().UnixNano())
+	fo, err := failover.New(failover.Config{MyID: s.cfg.MyID, Rand: rand.New(rand.NewPCG(seed, seed>>7)),
+		Timers: s.foTimers(), Masters: mcs, Logger: &s.log}, hs)
+	if err != nil {
+		return err
+	}
+	s.fo = fo
+	s.voteReplies = map[uint64]election.Reply{}
+	return nil
+}
+
+// post queues f to run on the loop (from link goroutines).
+func (s *Sentinel) post(f func()) {
+	select {
+	case s.async <- f:
+	case <-s.shutdown:
+	}
+}
+
+// step feeds one input to the machine and handles its output.
+func (s *Sentinel) step(in failover.Input) error {
+	err := s.fo.Step(s.now(), in)
+	s.processReady()
+	return err
+}
+
+// stepInstance steps the shell's view of a master or replica (info: a fresh INFO).
+func (s *Sentinel) stepInstance(i *instance, info *failover.Info) {
+	m := i
+	if i.master != nil {
+		m = i.master
+	}
+	o := failover.Observation{Master: m.name, Addr: foAddr(i.addr),
+		Disconnected: i.flags&FlagDisconnected != 0, LastOKPing: i.lastAvailable,
+		SDown: i.flags&FlagSDown != 0, ODown: i.flags&FlagODown != 0, Info: info}
+	if err := s.fo.Step(s.now(), o); err != nil {
+		s.log.Debug().Err(err).Str("master", m.name).Msg("observation not stepped")
+	}
+}
+
+// foInfo converts an INFO reply for the machine.
+func foInfo(text string) *failover.Info {
+	in := link.ParseInfo(text)
+	fi := &failover.Info{RunID: in.RunID, MasterHost: in.MasterHost, MasterPort: in.MasterPort,
+		MasterLinkUp: in.MasterLinkUp, MasterLinkDownTime: in.MasterLinkDownSince,
+		Priority: in.Priority, ReplOffset: int64(in.ReplOffset)}
+	switch in.Role {
+	case link.RoleMaster:
+		fi.Role = failover.RoleMaster
+	case link.RoleSlave:
+		fi.Role = failover.RoleSlave
+	}
+	return fi
+}
+
+// stepSentinels tells the machine the other sentinels of m.
+func (s *Sentinel) stepSentinels(m *instance) {
+	var peers []failover.Peer
+	for _, si := range m.sentinels {
+		peers = append(peers, failover.Peer{ID: si.runID, Connected: si.flags&FlagDisconnected == 0})
+	}
+	_ = s.fo.Step(s.now(), failover.Sentinels{Master: m.name, Peers: peers})
+}
+
+// processReady handles the machine's output in the documented order:
+// persist, send, publish and switch, advance.
+func (s *Sentinel) processReady() {
+	for n := 0; n < 8 && s.fo.HasReady(); n++ {
+		rd := s.fo.Ready()
+		if rd.HardState != nil {
+			if err := s.flush(); err != nil {
+				s.log.Error().Err(err).Msg("state not persisted: dropping the machine's messages and commands")
+				s.fo.Advance()
+				return
+			}
+		}
+		for _, msg := range rd.Messages {
+			s.sendMessage(msg)
+		}
+		for _, c := range rd.Commands {
+			s.runCommand(c)
+		}
+		for _, e := range rd.Events {
+			s.publishFO(e)
+		}
+		for _, sw := range rd.Switches {
+			s.applySwitch(sw)
+		}
+		s.fo.Advance()
+	}
+}
+
+// sendMessage sends a vote request to a peer (IS-MASTER-DOWN-BY-ADDR) or
+// records a vote reply for the client waiting on it.
+func (s *Sentinel) sendMessage(msg failover.Message) {
+	if msg.Type == failover.MsgVoteReply {
+		s.voteReplies[msg.Ref] = msg.Reply
+		return
+	}
+	m := s.master(msg.Master)
+	if m == nil || s.links == nil {
+		return
+	}
+	var peer *instance
+	for _, si := range m.sentinels {
+		if si.runID == msg.To {
+			peer = si
+		}
+	}
+	if peer == nil {
+		return
+	}
+	id := InstanceID{m.name, KindSentinel, peer.name}
+	argv := []string{"SENTINEL", "is-master-down-by-addr", msg.MasterAddr.Host, strconv.Itoa(msg.MasterAddr.Port),
+		strconv.FormatUint(msg.Request.Epoch, 10), msg.Request.RunID}
+	master, from := msg.Master, msg.To
+	s.links.Send(id, argv, func(v any, err error) {
+		r, ok := parseVoteReply(v, err)
+		if !ok {
+			return
+		}
+		s.post(func() { _ = s.step(failover.VoteReply{From: from, Master: master, Reply: r}) })
+	})
+}
+
+// parseVoteReply reads IS-MASTER-DOWN-BY-ADDR's reply: down, leader, epoch.
+func parseVoteReply(v any, err error) (election.Reply, bool) {
+	a, ok := v.([]any)
+	if err != nil || !ok || len(a) != 3 {
+		return election.Reply{}, false
+	}
+	down, ok1 := a[0].(int64)
+	leader, ok2 := a[1].(string)
+	epoch, ok3 := a[2].(int64)
+	if !ok1 || !ok2 || !ok3 {
+		return election.Reply{}, false
+	}
+	return election.Reply{Down: down == 1, Leader: leader, LeaderEpoch: uint64(epoch)}, true
+}
+
+// runCommand sends a SLAVEOF transaction to the command's target.
+func (s *Sentinel) runCommand(c failover.Command) {
+	m := s.master(c.Master)
+	if m == nil || s.links == nil {
+		return
+	}
+	target := shAddr(c.Target)
+	id := InstanceID{m.name, KindReplica, target.String()}
+	if target == m.addr {
+		id = InstanceID{m.name, KindMaster, m.name}
+	}
+	var to *Addr
+	if c.Kind == failover.ReplicaOf {
+		a := shAddr(c.ReplicaOf)
+		to = &a
+	}
+	if s.simulateFlags&simCrashAfterPromotion != 0 && c.Kind == failover.PromoteNoOne {
+		defer func() { s.log.Warn().Msg("Simulated crash after promotion"); s.exit(99) }()
+	}
+	log := s.log
+	s.links.SlaveOf(id, to, func(err error) {
+		if err != nil {
+			log.Warn().Err(err).Str("target", target.String()).Str("cmd", c.Kind.String()).Msg("SLAVEOF transaction failed")
+		}
+	})
+}
+
+// publishFO publishes one of the machine's events: log, pub/sub, scripts.
+func (s *Sentinel) publishFO(e failover.Event) {
+	lvl := levelWarning
+	switch e.Level {
+	case failover.LevelNotice:
+		lvl = levelNotice
+	case failover.LevelVerbose:
+		lvl = levelVerbose
+	}
+	var i *instance
+	if m := s.master(e.Master); m != nil {
+		i = m
+	}
+	s.event(lvl, e.Name, i, "%s", e.Message())
+	switch e.Name {
+	case failover.EventElectedLeader:
+		if s.simulateFlags&simCrashAfterElection != 0 {
+			s.log.Warn().Msg("Simulated crash after election")
+			s.exit(99)
+		}
+		if i != nil {
+			i.ledEpoch = s.fo.CurrentEpoch()
+		}
+	case failover.EventSwitchMaster:
+		s.reconfigScript(i, e.Args)
+	}
+}
+
+// reconfigScript runs client-reconfig-script on +switch-master.
+func (s *Sentinel) reconfigScript(m *instance, args string) {
+	if m == nil || m.conf.ClientReconfigScript == "" {
+		return
+	}
+	f := strings.Fields(args)
+	if len(f) != 5 {
+		return
+	}
+	role, state := "observer", "start"
+	if m.ledEpoch != 0 {
+		role, state = "leader", "end"
+	}
+	s.scripts.schedule([]string{m.conf.ClientReconfigScript, f[0], role, state, f[1], f[2], f[3], f[4]}, s.now())
+}
+
+// applySwitch is sentinelResetMasterAndChangeAddress on the shell's side:
+// drop every link of the master and watch the new address and replicas.
+func (s *Sentinel) applySwitch(sw failover.Switch) {
+	m := s.master(sw.Master)
+	if m == nil {
+		return
+	}
+	s.unwatch(m)
+	now := s.now()
+	m.addr = shAddr(sw.To)
+	m.replicas = nil
+	m.flags &= FlagMaster | FlagDisconnected
+	m.runID, m.info, m.ledEpoch = "", "", 0
+	m.pingSent, m.rebootSince = time.Time{}, time.Time{}
+	m.lastAvailable, m.lastReply = now, now
+	m.roleReported, m.roleReportedTime = KindMaster, now
+	for _, r := range sw.Replicas {
+		m.addReplica(shAddr(r), now)
+	}
+	_ = s.flush()
+	s.watch(m)
+}
+
+// checkODown is sentinelCheckObjectivelyDown: SDOWN here, and enough peers
+// (IS-MASTER-DOWN-BY-ADDR replies) agree.
+func (s *Sentinel) checkODown(m *instance, now time.Time) {
+	votes := 0
+	if m.flags&FlagSDown != 0 {
+		votes = 1 + s.fo.PeersDown(m.name) + s.meshDown(m, now)
+	}
+	down := votes >= m.conf.Quorum && m.flags&FlagSDown != 0
+	switch {
+	case down && m.flags&FlagODown == 0:
+		m.flags |= FlagODown
+		m.odownSince = now
+		s.event(levelWarning, "+odown", m, "%s #quorum %d/%d", m.eventID(), votes, m.conf.Quorum)
+	case !down && m.flags&FlagODown != 0:
+		m.flags &^= FlagODown
+		s.event(levelWarning, "-odown", m, "%s", m.eventID())
+	}
+}
+
+// syncStatus copies the machine's view into the instance map (flags and
+// states SENTINEL MASTER/REPLICAS/SENTINELS show) and refreshes every link's
+// hello and timers.
+func (s *Sentinel) syncStatus(m *instance) {
+	st, ok := s.fo.Status(m.name)
+	if !ok {
+		return
+	}
+	m.flags &^= FlagFailoverInProgress | FlagForceFailover
+	m.failState = ""
+	if st.InProgress() {
+		m.flags |= FlagFailoverInProgress
+		m.failState = st.State.String()
+		if st.Forced {
+			m.flags |= FlagForceFailover
+		}
+	}
+	m.conf.ConfigEpoch, m.conf.LeaderEpoch = st.ConfigEpoch, st.Vote.Epoch
+	for _, rs := range st.Replicas {
+		r := m.findReplica(shAddr(rs.Addr))
+		if r == nil {
+			continue
+		}
+		r.flags &^= FlagPromoted | FlagReconfSent | FlagReconfInprog | FlagReconfDone
+		r.flags |= flagIf(rs.Promoted, FlagPromoted) | flagIf(rs.ReconfSent, FlagReconfSent) |
+			flagIf(rs.ReconfInprog, FlagReconfInprog) | flagIf(rs.ReconfDone, FlagReconfDone)
+	}
+	for _, p := range s.fo.Peers(m.name) {
+		for _, si := range m.sentinels {
+			if si.runID == p.ID {
+				si.flags = si.flags&^FlagMasterDown | flagIf(p.Down, FlagMasterDown)
+				si.leader, si.leaderEpoch = p.Vote.Leader, p.Vote.Epoch
+			}
+		}
+	}
+	s.refreshLinks(m, st)
+	s.gossip(m, st, s.now())
+}
+
+func flagIf(b bool, f Flags) Flags {
+	if b {
+		return f
+	}
+	return 0
+}
+
+// refreshLinks sets the hello and the timers of every link of m.
+func (s *Sentinel) refreshLinks(m *instance, st failover.Status) {
+	if s.links == nil {
+		return
+	}
+	ca, _ := s.fo.ClientAddr(m.name)
+	port := s.cfg.AnnouncePort
+	if port == 0 {
+		port = s.cfg.Server.Port
+	}
+	h := link.Hello{IP: s.cfg.AnnounceIP, Port: port, RunID: s.cfg.MyID, CurrentEpoch: s.fo.CurrentEpoch(),
+		MasterName: m.name, MasterIP: ca.Host, MasterPort: ca.Port, ConfigEpoch: st.ConfigEpoch}
+	p := link.Periods{Ping: s.timers.PingPeriod, Info: s.timers.InfoPeriod, Publish: s.timers.PublishPeriod,
+		DownAfter: m.conf.DownAfter, MinReconnect: s.timers.MinLinkReconnectPeriod}
+	mid := InstanceID{m.name, KindMaster, m.name}
+	s.links.SetHello(mid, h)
+	s.links.SetPeriods(mid, p)
+	fast := m.flags&FlagODown != 0 || st.InProgress()
+	for _, r := range m.replicas {
+		id := InstanceID{m.name, KindReplica, r.name}
+		rp := p
+		rp.FastInfo = fast || !r.masterLinkUp
+		s.links.SetHello(id, h)
+		s.links.SetPeriods(id, rp)
+	}
+	for _, si := range m.sentinels {
+		id := InstanceID{m.name, KindSentinel, si.name}
+		s.links.SetHello(id, h)
+		s.links.SetPeriods(id, p)
+	}
+}
+
+// isMasterDown answers IS-MASTER-DOWN-BY-ADDR through the machine: the vote
+// is persisted before the reply is returned.
+func (s *Sentinel) isMasterDown(addr Addr, epoch uint64, runID string) election.Reply {
+	s.voteRef++
+	ref := s.voteRef
+	_ = s.step(failover.VoteRequest{Ref: ref, MasterAddr: foAddr(addr),
+		Request: election.Request{Epoch: epoch, RunID: runID}})
+	r, ok := s.voteReplies[ref]
+	delete(s.voteReplies, ref)
+	if !ok {
+		return election.Reply{Leader: election.NoRunID}
+	}
+	return r
+}
+
+// manualFailover is SENTINEL FAILOVER.
+func (s *Sentinel) manualFailover(m *instance) error {
+	return s.step(failover.ManualFailover{Master: m.name})
+}
+
+// must drops the ok of a two-value lookup.
+func must[T any](v T, _ bool) T { return v }

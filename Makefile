@@ -26,6 +26,7 @@ bench: build
 	scripts/bench.sh
 	scripts/bench-persist.sh
 	scripts/bench-repl.sh
+	scripts/bench-failover.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

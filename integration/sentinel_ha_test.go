@@ -414,10 +414,11 @@ func (w *haWriter) run(done chan<- struct{}) {
 	}
 }
 
-func (w *haWriter) snapshot() (acked, afterKill int) {
+// snapshot returns the counts so far and a description, under the lock.
+func (w *haWriter) snapshot() (acked, afterKill int, desc string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.acked), w.afterKill
+	return len(w.acked), w.afterKill, fmt.Sprintf("writes=%d acked=%d after-kill=%d first errors=%q", w.total, len(w.acked), w.afterKill, w.errs)
 }
 
 // TestSentinelHAFailoverClientNoLostWrites: a go-redis FailoverClient writes unique
@@ -437,15 +438,15 @@ func TestSentinelHAFailoverClientNoLostWrites(t *testing.T) {
 		go w.run(done)
 		defer func() { w.stop.Store(true); <-done }()
 		poll(t, "200 acknowledged writes before the kill", func() (bool, string) {
-			n, _ := w.snapshot()
-			return n >= 200, fmt.Sprintf("acked=%d errors=%v", n, w.errs)
+			n, _, desc := w.snapshot()
+			return n >= 200, desc
 		})
 		old.Kill9()
 		w.killed.Store(true)
 		newM := h.waitSwitched(old)
 		poll(t, "the client to write again after the failover", func() (bool, string) {
-			_, n := w.snapshot()
-			return n >= 20, fmt.Sprintf("successful writes after the kill: %d", n)
+			_, n, desc := w.snapshot()
+			return n >= 20, desc
 		})
 		w.stop.Store(true)
 		<-done

@@ -31,7 +31,8 @@ import (
 // Timing: down-after-milliseconds 1000 and failover-timeout 10000; every wait is a
 // bounded poll (haWait), nothing asserts a duration.
 
-// SentinelReadyEnv enables the cells in which Vigil's sentinel takes part.
+// sentinelReadyEnv enables the cells in which Vigil's sentinel takes part; the lead removes
+// this gate once Vigil's sentinel fails over end to end.
 const sentinelReadyEnv = "VIGIL_SENTINEL_READY"
 
 const (
@@ -228,7 +229,7 @@ type haCluster struct {
 	sents []*haSentinel
 }
 
-// haServerArgs: DEBUG for DIGEST-free checks is not needed; diskless syncs start at once.
+// haServerArgs are given to every data server: diskless syncs start at once, no AOF.
 var haServerArgs = []string{"--repl-diskless-sync-delay", "0", "--appendonly", "no"}
 
 // startHA starts the data servers, waits until the replicas are in sync (so the

@@ -17,15 +17,17 @@ build:
 test: build
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# a local HA demo: 3 data servers (PORT master, PORT+1, PORT+2 replicas) and 3 sentinels
+# (SENTINEL_PORT..+2) on loopback; Ctrl-C stops everything
+SENTINEL_PORT ?= 26379
 run: build
-	@echo "Starting vigil server on 127.0.0.1:$(PORT) with embedded defaults."
-	@echo "Connect with:  redis-cli -p $(PORT)     (Ctrl-C here stops the server)"
-	$(BIN) server --bind 127.0.0.1 --port $(PORT)
+	@PORT=$(PORT) SENTINEL_PORT=$(SENTINEL_PORT) BIN=$(BIN) scripts/demo.sh
 
 bench: build
 	scripts/bench.sh
 	scripts/bench-persist.sh
 	scripts/bench-repl.sh
+	scripts/bench-failover.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

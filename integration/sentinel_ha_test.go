@@ -24,16 +24,9 @@ import (
 // High-availability tests (issue 5 §8): data servers watched by sentinels, a master
 // killed with SIGKILL, clients that must follow. Every scenario runs as a matrix over the
 // implementation of the data servers and of the sentinels (redis | vigil):
-//   - servers_redis_sentinels_redis always runs: it validates the test against Redis 7.0;
-//   - servers_vigil_* cells need VIGIL_REPL_READY=1 (as every replication test);
-//   - *_sentinels_vigil cells need VIGIL_SENTINEL_READY=1 until Vigil's sentinel fails
-//     over end to end.
+// servers_redis_sentinels_redis validates the test against Redis 7.0 itself.
 // Timing: down-after-milliseconds 1000 and failover-timeout 10000; every wait is a
 // bounded poll (haWait), nothing asserts a duration.
-
-// sentinelReadyEnv enables the cells in which Vigil's sentinel takes part; the lead removes
-// this gate once Vigil's sentinel fails over end to end.
-const sentinelReadyEnv = "VIGIL_SENTINEL_READY"
 
 const (
 	haWait      = 60 * time.Second      // bound of every poll (a Redis convert-to-slave alone takes 10-20 s)
@@ -56,7 +49,7 @@ var haCells = []haCell{
 	{testutil.ImplVigil, testutil.ImplVigil},
 }
 
-// forEachHACell runs fn as one subtest per cell, skipping the gated ones.
+// forEachHACell runs fn as one subtest per cell.
 func forEachHACell(t *testing.T, fn func(t *testing.T, c haCell)) {
 	t.Helper()
 	if testing.Short() {
@@ -66,9 +59,6 @@ func forEachHACell(t *testing.T, fn func(t *testing.T, c haCell)) {
 	for _, c := range haCells {
 		t.Run(c.name(), func(t *testing.T) {
 			testutil.RequireReplImpls(t, c.data)
-			if c.sentinel == testutil.ImplVigil && os.Getenv(sentinelReadyEnv) == "" {
-				t.Skipf("vigil sentinel failover is not merged yet (issue 5): set %s=1 to run the cells with vigil sentinels", sentinelReadyEnv)
-			}
 			fn(t, c)
 		})
 	}

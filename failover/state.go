@@ -112,6 +112,9 @@ func (m *Machine) waitStart(now time.Time, ms *masterState) {
 
 func (m *Machine) selectSlave(now time.Time, ms *masterState) {
 	c, ok := Select(m.selectParams(now, ms), m.candidates(ms))
+	if !ok && m.awaitFreshInfo(now, ms) {
+		return // a replica may qualify once its INFO after the master's failure arrives
+	}
 	if !ok {
 		m.event(EventAbortNoGoodSlave, ms, nil, "")
 		m.abort(now, ms)
@@ -280,4 +283,24 @@ func (m *Machine) selectParams(now time.Time, ms *masterState) SelectParams {
 		Now: now, MasterSDown: ms.inst.sdown, MasterSDownSince: ms.inst.sdownSince,
 		DownAfter: ms.cfg.DownAfter, PingPeriod: m.timers.PingPeriod, InfoPeriod: m.timers.InfoPeriod,
 	}
+}
+
+// freshInfoGrace bounds how long select_slave waits for INFO replies newer than the
+// master's failure before giving up with -failover-abort-no-good-slave.
+const freshInfoGrace = 3 * time.Second
+
+// awaitFreshInfo reports whether select_slave should wait instead of aborting: some
+// reachable replica has not reported INFO since the master went down, so what we know
+// of its offset and link may predate its last sync (it matters more here than in Redis
+// because a replica that never synced is refused). Bounded by freshInfoGrace.
+func (m *Machine) awaitFreshInfo(now time.Time, ms *masterState) bool {
+	if now.Sub(ms.changeTime) > freshInfoGrace || !ms.inst.sdown {
+		return false
+	}
+	for _, r := range ms.replicas {
+		if !r.sdown && !r.odown && !r.disconnected && r.infoTime.Before(ms.inst.sdownSince) {
+			return true
+		}
+	}
+	return false
 }

@@ -165,6 +165,13 @@ func (ls *LinkSet) SetPeriods(id InstanceID, p link.Periods) {
 	}
 }
 
+// RefreshInfo sends INFO to id now; the reply arrives as an observation.
+func (ls *LinkSet) RefreshInfo(id InstanceID) {
+	if l := ls.get(id); l != nil {
+		l.Info()
+	}
+}
+
 // commandTimeout bounds the commands the shell sends (SLAVEOF transaction,
 // IS-MASTER-DOWN-BY-ADDR).
 const commandTimeout = 2 * time.Second

@@ -43,6 +43,8 @@ type Links interface {
 	SetHello(id InstanceID, h link.Hello)
 	// SetPeriods sets the instance's timers.
 	SetPeriods(id InstanceID, p link.Periods)
+	// RefreshInfo sends INFO to the instance now (in the background).
+	RefreshInfo(id InstanceID)
 	// SlaveOf sends Redis Sentinel's SLAVEOF transaction (to nil: SLAVEOF NO
 	// ONE) in the background and calls done from another goroutine.
 	SlaveOf(id InstanceID, to *Addr, done func(error))

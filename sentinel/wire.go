@@ -290,6 +290,11 @@ func (s *Sentinel) checkODown(m *instance, now time.Time) {
 		m.flags |= FlagODown
 		m.odownSince = now
 		s.event(levelWarning, "+odown", m, "%s #quorum %d/%d", m.eventID(), votes, m.conf.Quorum)
+		// a failover may start now: its replica selection needs their current
+		// offsets and link state, not the last 10 s INFO
+		for _, r := range m.replicas {
+			s.links.RefreshInfo(InstanceID{m.name, KindReplica, r.name})
+		}
 	case !down && m.flags&FlagODown != 0:
 		m.flags &^= FlagODown
 		s.event(levelWarning, "-odown", m, "%s", m.eventID())

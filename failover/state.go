@@ -116,6 +116,13 @@ func (m *Machine) selectSlave(now time.Time, ms *masterState) {
 		return // a replica may qualify once its INFO after the master's failure arrives
 	}
 	if !ok {
+		p := m.selectParams(now, ms)
+		for _, cand := range m.candidates(ms) {
+			m.log.Warn().Str("master", ms.cfg.Name).Str("replica", cand.Addr.String()).
+				Str("reason", Check(p, cand).String()).Int64("offset", int64(cand.Offset)).
+				Dur("info_age", now.Sub(cand.InfoTime)).Dur("link_down", cand.MasterLinkDownTime).
+				Msg("replica not eligible for promotion")
+		}
 		m.event(EventAbortNoGoodSlave, ms, nil, "")
 		m.abort(now, ms)
 		return

@@ -31,8 +31,10 @@
 //     (Redis writes them bare, so a password with a space does not load back).
 //   - The `user default ...` line Redis adds on rewrite is not written.
 //   - `include` files may not contain sentinel directives.
-//   - The gossip mesh starts only when the file has gossip-join or gossip-port
-//     (sentinels without it find each other through hellos, as Redis's do).
+//   - The gossip mesh always starts (gossip-port, default port + 1000; if it cannot
+//     bind, the sentinel logs it and works through hellos alone). Without
+//     gossip-join seeds, a sentinel discovered through hellos (as Redis's are) is
+//     joined at its port + 1000, so the sentinels still form one mesh.
 //     Fresh SDOWN opinions from the mesh (within 5 × ask-period) count toward
 //     ODOWN with the IS-MASTER-DOWN-BY-ADDR replies; votes stay on
 //     IS-MASTER-DOWN-BY-ADDR.

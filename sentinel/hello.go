@@ -39,6 +39,7 @@ func (s *Sentinel) processHello(payload string) {
 		s.dropSentinelAt(m, addr)
 		si = m.addSentinel(KnownSentinel{Addr: addr, RunID: f[2]}, now)
 		s.event(levelNotice, "+sentinel", si, "%s", si.eventID())
+		s.meshJoinPeer(addr)
 		_ = s.flush()
 		s.watch(m)
 		s.stepSentinels(m)

@@ -21,10 +21,25 @@ type opinion struct {
 	at   time.Time // when we received it
 }
 
-// meshEnabled: the mesh starts when the file configures it (gossip-join or
-// gossip-port); otherwise sentinels find each other only through hellos.
-func (s *Sentinel) meshEnabled() bool {
-	return len(s.cfg.Gossip.Join) > 0 || s.cfg.Gossip.portSet
+// meshEnabled: the mesh always starts (on gossip-port, default port+1000); if its port
+// cannot be bound the sentinel logs it and works through hellos alone.
+func (s *Sentinel) meshEnabled() bool { return true }
+
+// meshJoinPeer joins the mesh of a sentinel discovered through a hello, at its default
+// gossip address (its port + 1000): with no gossip-join seeds at all, sentinels that
+// find each other on the monitored master's hello channel also form one mesh. Peers on
+// other gossip ports need gossip-join.
+func (s *Sentinel) meshJoinPeer(peer Addr) {
+	mh := s.mesh
+	if mh == nil || peer.Port+1000 > 65535 {
+		return
+	}
+	seed := net.JoinHostPort(peer.Host, strconv.Itoa(peer.Port+1000))
+	go func() {
+		if _, err := mh.Join([]string{seed}); err != nil {
+			s.log.Debug().Err(err).Str("addr", seed).Msg("gossip join of a discovered sentinel failed")
+		}
+	}()
 }
 
 // startMesh creates the mesh, joins the seeds in the background and feeds

@@ -140,6 +140,7 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			}
 		}
 		c.queueOutput()
+		s.replDistribute()
 		detach := c.detach
 		ticket := s.aofTicket() // the replies may only go out once the AOF holds the writes
 		// c.flags and c.block change under the lock (other clients touch WATCHed keys,

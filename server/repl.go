@@ -65,6 +65,7 @@ type replicationState struct {
 	backlog      *replica.Backlog // nil: no backlog (the offset does not advance)
 	seldb        int              // database last selected in the stream (-1 unknown)
 	scratch      []byte           // serialization buffer for feeds
+	outBuf       []byte           // stream bytes not yet handed to the replicas (replDistribute)
 
 	replicas        []*Client // replicas attached to us, any state
 	noReplicasSince time.Time // when the last replica left (backlog TTL)
@@ -128,10 +129,30 @@ func (s *Server) replFeedBytes(b []byte) {
 	}
 	r.backlog.Write(b)
 	r.offset = r.backlog.End()
+	if len(r.replicas) > 0 {
+		r.outBuf = append(r.outBuf, b...)
+	}
+}
+
+// replDistribute hands the stream bytes fed since the last call to every replica past
+// the start of its full sync. Feeds are batched this way (one append and one wake-up
+// per replica per batch of commands, not per command); it runs before the execution
+// lock is released by a command batch, the replica stream applier and cron, and before
+// any change to the replica list or states, so that each replica gets each byte once.
+func (s *Server) replDistribute() {
+	r := &s.repl
+	if len(r.outBuf) == 0 {
+		return
+	}
 	for _, c := range r.replicas {
 		if c.repl.state != replWaitBgsaveStart {
-			c.appendStream(b)
+			c.appendStream(r.outBuf)
 		}
+	}
+	if cap(r.outBuf) > 1<<20 {
+		r.outBuf = nil
+	} else {
+		r.outBuf = r.outBuf[:0]
 	}
 }
 
@@ -270,6 +291,7 @@ func (s *Server) restoreReplicationInfo(aux [][2]string) {
 // replicationCron is Redis's replicationCron, run once per second (every 100 ms while a
 // FAILOVER is in progress) from serverCron.
 func (s *Server) replicationCron() {
+	defer s.replDistribute() // what cron tasks fed (expiry, pings)
 	now := time.Now()
 	period := time.Second
 	if s.repl.failover.state != failoverNone {

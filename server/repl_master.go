@@ -103,6 +103,7 @@ func cmdSync(c *Client) {
 // attachReplica turns c into a replica connection in state st; its connection goroutine
 // becomes the session reading its ACKs.
 func (s *Server) attachReplica(c *Client, st replicaState) {
+	s.replDistribute() // the bytes fed so far go to the others only: c starts after them
 	c.flags |= ClientReplica
 	c.repl.state = st
 	c.repl.waitSince = time.Now()
@@ -174,6 +175,7 @@ func (s *Server) startFullSyncIfReady(now time.Time) {
 		(s.cfg.ReplDisklessSyncMaxReplicas == 0 || len(waiting) < s.cfg.ReplDisklessSyncMaxReplicas) {
 		return
 	}
+	s.replDistribute() // bytes before the snapshot point are not for the waiting replicas
 	s.nowMs = now.UnixMilli()
 	r.seldb = -1 // the stream after the snapshot starts with SELECT
 	offset := r.offset
@@ -514,6 +516,7 @@ func (s *Server) requestAcks() {
 // requestAcksNow sends REPLCONF GETACK * to the replicas.
 func (s *Server) requestAcksNow() {
 	s.replFeedBytes([]byte("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"))
+	s.replDistribute()
 }
 
 func (s *Server) removeWaiter(c *Client) {

@@ -117,6 +117,7 @@ func (s *Server) StartReplication() {
 
 // becomeReplica is replicationSetMaster: follow host:port from now on.
 func (s *Server) becomeReplica(host string, port int) {
+	s.replDistribute()
 	r := &s.repl
 	wasMaster := !s.isReplica()
 	if r.link != nil {
@@ -148,6 +149,7 @@ func (s *Server) becomeReplica(host string, port int) {
 // becomeMaster is replicationUnsetMaster: stop replicating, keep the data, and shift the
 // replication id so that former siblings can PSYNC with us.
 func (s *Server) becomeMaster(reason string) {
+	s.replDistribute()
 	r := &s.repl
 	if r.link != nil {
 		s.stopLink(r.link)
@@ -762,6 +764,7 @@ func (s *Server) applyFromMaster(l *masterLink, buf []byte, applied, parsed int,
 		s.replFeedMaster(buf[start:applied])
 		l.reploff += int64(applied - start)
 	}
+	s.replDistribute()
 	var ack []byte
 	if l.ackNow {
 		l.ackNow = false

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,13 +76,14 @@ type Client struct {
 	overridden    bool // the handler issued its own records instead
 
 	// output shared with other goroutines
-	outMu   sync.Mutex
-	pending []byte
-	flushMu sync.Mutex
-	hold    atomic.Bool // a replica's stream is held until its RDB is sent (or its first ACK)
-	kick    chan struct{}
-	closed  chan struct{}
-	closeMu sync.Once
+	outMu    sync.Mutex
+	pending  []byte
+	flushMu  sync.Mutex
+	hold     atomic.Bool // a replica's stream is held until its RDB is sent (or its first ACK)
+	coalesce atomic.Bool // a replica's stream: the writer yields once before each write
+	kick     chan struct{}
+	closed   chan struct{}
+	closeMu  sync.Once
 }
 
 type queuedCommand struct {
@@ -165,6 +167,12 @@ func (c *Client) writer() {
 	for {
 		select {
 		case <-c.kick:
+			if c.coalesce.Load() {
+				// a replica stream: let the connections that are ready run their
+				// batches first, so that one write carries all of them (Redis writes
+				// to replicas once per event-loop iteration)
+				runtime.Gosched()
+			}
 			if c.flush() != nil {
 				c.close()
 				return

@@ -105,6 +105,7 @@ func cmdSync(c *Client) {
 func (s *Server) attachReplica(c *Client, st replicaState) {
 	s.replDistribute() // the bytes fed so far go to the others only: c starts after them
 	c.flags |= ClientReplica
+	c.coalesce.Store(true)
 	c.repl.state = st
 	c.repl.waitSince = time.Now()
 	c.repl.ackTime = time.Now()

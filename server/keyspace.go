@@ -129,6 +129,22 @@ func (s *Server) dbAdd(db *store.DB, key []byte, o store.Object) *store.Object {
 	return ref
 }
 
+// dbAddNew is dbAdd for a key that should be absent: it reports false, changing
+// nothing, if the key exists (loading a dump).
+func (s *Server) dbAddNew(db *store.DB, key []byte, o store.Object) bool {
+	if o.LRU == 0 {
+		o.LRU = s.initialLRU()
+	}
+	s.preserve(db.Keys, k(key))
+	if _, added := db.Keys.AddIfAbsent(string(key), o); !added {
+		return false
+	}
+	if o.Type == store.TypeList || o.Type == store.TypeZSet {
+		s.signalReady(db.ID, key)
+	}
+	return true
+}
+
 // setKey is Redis's setKey: add or overwrite the value, drop the TTL unless keepTTL,
 // and touch watchers.
 func (c *Client) setKey(key []byte, o store.Object, keepTTL bool) {

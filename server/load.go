@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/metrics"
 	"time"
 
@@ -68,6 +69,7 @@ type loadOptions struct {
 // loadRDB decodes r into the keyspace. Keys already expired are dropped, as a master
 // does; a replica keeps them and waits for its master's DEL.
 func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, err error) {
+	defer loadGC()()
 	d := rdb.NewDecoder(r)
 	d.SkipChecksum = !s.cfg.RDBChecksum
 	d.ResizeHint = func(db, keys, expires int) {
@@ -100,17 +102,18 @@ func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, e
 				expired++
 				continue
 			}
-			if _, dup := db.Keys.Get(string(e.Key)); dup {
-				if !opt.merge {
-					return fmt.Errorf("duplicate key %q in database %d", e.Key, e.DB)
+			if opt.merge {
+				if _, dup := db.Keys.Get(string(e.Key)); dup {
+					s.dbDelete(db, e.Key)
 				}
-				s.dbDelete(db, e.Key)
 			}
 			o, err := s.entryToObject(e)
 			if err != nil {
 				return fmt.Errorf("key %q: %w", e.Key, err)
 			}
-			s.dbAdd(db, e.Key, o)
+			if !s.dbAddNew(db, e.Key, o) {
+				return fmt.Errorf("duplicate key %q in database %d", e.Key, e.DB)
+			}
 			if e.ExpireMs >= 0 {
 				db.Expires.Add(string(e.Key), e.ExpireMs)
 			}
@@ -154,4 +157,20 @@ func (s *Server) usedMemoryEstimate() int64 {
 		return int64(sample[0].Value.Uint64())
 	}
 	return 0
+}
+
+// loadGCPercent is the collector's target while a dataset loads. Loading only adds live
+// data, so a collection mostly re-marks what the previous one marked; spacing them
+// out is most of the time saved (a full sync of 1M keys ran ~8 collections). Garbage
+// made meanwhile (decoder buffers) is small next to the data.
+const loadGCPercent = 400
+
+// loadGC raises the GC target for a load and returns the function restoring it. A
+// target the operator set higher (or GOGC=off) is kept.
+func loadGC() (restore func()) {
+	prev := debug.SetGCPercent(loadGCPercent)
+	if prev < 0 || prev >= loadGCPercent {
+		debug.SetGCPercent(prev)
+	}
+	return func() { debug.SetGCPercent(prev) }
 }

@@ -479,7 +479,12 @@ func (s *Server) fullSync(l *masterLink, conn net.Conn, br *bufio.Reader, id str
 	eof := l.xferTotal.Load() == 0
 	payload = &transferReader{r: payload, l: l, conn: conn, timeout: s.cfg.ReplTimeout}
 	tmp := filepath.Join(filepath.Dir(s.dumpPath()), fmt.Sprintf("temp-%d.%d.rdb", time.Now().Unix(), os.Getpid()))
-	defer os.Remove(tmp)
+	background := false // the disk copy is finished in the background
+	defer func() {
+		if !background {
+			os.Remove(tmp)
+		}
+	}()
 	s.mu.Lock()
 	empty := s.totalKeys() == 0
 	toDisk := s.cfg.ReplDisklessLoad == "disabled"
@@ -506,24 +511,34 @@ func (s *Server) fullSync(l *masterLink, conn net.Conn, br *bufio.Reader, id str
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	tee := &teeReader{r: payload, w: bw}
 	if err := s.loadSyncPayload(l, conn, tee, "", id, off, eof); err != nil {
+		f.Close()
 		return err
 	}
-	if tee.err == nil {
-		tee.err = bw.Flush()
-	}
-	if tee.err == nil {
-		tee.err = f.Sync()
-	}
-	if tee.err == nil {
-		tee.err = os.Rename(tmp, s.dumpPath())
-	}
-	if tee.err != nil {
-		s.log.Warn().Err(tee.err).Msg("could not keep the master's RDB on disk")
-	}
+	// the data is loaded and the link is up: make the copy durable (fsync, then rename
+	// over the dump, atomically) off the critical path
+	background = true
+	go func() {
+		err := tee.err
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp, s.dumpPath())
+		}
+		if err != nil {
+			os.Remove(tmp)
+			s.log.Warn().Err(err).Msg("could not keep the master's RDB on disk")
+		}
+	}()
 	return nil
 }
 
@@ -571,6 +586,7 @@ func (s *Server) loadSyncPayload(l *masterLink, conn net.Conn, r io.Reader, file
 	s.mu.Unlock()
 	s.log.Info().Msg("MASTER <-> REPLICA sync: Flushing old data")
 	s.log.Info().Msg("MASTER <-> REPLICA sync: Loading DB in memory")
+	loadStart := time.Now()
 	stopKeepalive := keepAliveWhileLoading(l, conn)
 	var aux [][2]string
 	_, _, err := s.loadRDB(r, loadOptions{aux: &aux})
@@ -604,7 +620,7 @@ func (s *Server) loadSyncPayload(l *masterLink, conn net.Conn, r io.Reader, file
 	if aofOn {
 		s.aofEnable()
 	}
-	s.log.Info().Msg("MASTER <-> REPLICA sync: Finished with success")
+	s.log.Info().Dur("load_ms", time.Since(loadStart)).Int64("bytes", l.xferRead.Load()).Msg("MASTER <-> REPLICA sync: Finished with success")
 	if eof { // the master holds the stream until this first ACK
 		l.wmu.Lock()
 		conn.Write(ackCommand(off))

@@ -165,6 +165,41 @@ func (d *Dict[V]) find(key string) *entry[V] {
 	return nil
 }
 
+// AddIfAbsent stores v under key unless key is present, hashing the key once (loading a
+// dump checks for duplicates this way). It returns the stored value and whether it was
+// added.
+func (d *Dict[V]) AddIfAbsent(key string, v V) (*V, bool) {
+	h := HashKey(key)
+	if d.Len() > 0 {
+		d.step()
+		for t := 0; t < 2; t++ {
+			tab := d.t[t]
+			if len(tab) == 0 {
+				break
+			}
+			for e := tab[h&uint64(len(tab)-1)]; e != nil; e = e.next {
+				if e.key == key {
+					return &e.val, false
+				}
+			}
+			if !d.rehashing() {
+				break
+			}
+		}
+	}
+	d.expandIfNeeded()
+	t := 0
+	if d.rehashing() {
+		t = 1
+	}
+	tab := d.t[t]
+	i := h & uint64(len(tab)-1)
+	e := &entry[V]{key: key, val: v, next: tab[i]}
+	tab[i] = e
+	d.used[t]++
+	return &e.val, true
+}
+
 // Get returns the value stored under key.
 func (d *Dict[V]) Get(key string) (V, bool) {
 	if e := d.find(key); e != nil {

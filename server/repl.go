@@ -73,7 +73,6 @@ type replicationState struct {
 	cronTicks       int64     // replicationCron runs so far (ping period counting)
 	goodReplicas    int       // min-replicas-to-write: replicas with a fresh ACK
 	waiters         []*Client // clients blocked in WAIT
-	getack          bool      // a WAIT blocked: send REPLCONF GETACK * once this batch
 	syncRunning     bool      // a full-sync snapshot is being produced
 
 	masterHost string      // "" = we are a master

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -557,9 +556,4 @@ func (s *Server) gateNoReplicas(c *Client, cmd *Command) string {
 		return ErrNoReplicas
 	}
 	return ""
-}
-
-// bytesHasPrefixFold is a helper for reply lines.
-func bytesHasPrefixFold(b []byte, prefix string) bool {
-	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
 }

@@ -158,7 +158,11 @@ func (c *Client) flush() error {
 		return nil
 	}
 	_, err := c.conn.Write(data)
-	c.srv.stats.netOutput.Add(int64(len(data)))
+	if c.coalesce.Load() {
+		c.srv.stats.replOutput.Add(int64(len(data)))
+	} else {
+		c.srv.stats.netOutput.Add(int64(len(data)))
+	}
 	return err
 }
 

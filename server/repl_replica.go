@@ -735,7 +735,7 @@ func (s *Server) streamFromMaster(l *masterLink, conn net.Conn, br *bufio.Reader
 		if n > 0 {
 			end += n
 			l.lastIO.Store(time.Now().UnixMilli())
-			s.stats.netInput.Add(int64(n))
+			s.stats.replInput.Add(int64(n))
 		}
 		if err != nil && n == 0 {
 			var ne net.Error

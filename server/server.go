@@ -84,6 +84,8 @@ type stats struct {
 	commands      int64        // total_commands_processed (under mu)
 	netInput      atomic.Int64
 	netOutput     atomic.Int64
+	replInput     atomic.Int64 // total_net_repl_input_bytes: read from our master
+	replOutput    atomic.Int64 // total_net_repl_output_bytes: the stream written to replicas
 	expiredKeys   int64
 	evictedKeys   int64
 	keyspaceHits  int64

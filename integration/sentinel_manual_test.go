@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,65 @@ func reconfScript(t *testing.T) (script, log string) {
 		t.Fatal(err)
 	}
 	return script, log
+}
+
+// notifyScript writes a notification-script that appends "<type>|<message>"
+// to the returned log file and lists its descriptors in dir/fds.<pid>.
+func notifyScript(t *testing.T) (script, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	script = filepath.Join(dir, "notify.sh")
+	body := fmt.Sprintf("#!/bin/sh\necho \"$1|$2\" >> %[1]s/calls\nexec /bin/ls -l /proc/self/fd > %[1]s/fds.$$\n", dir)
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return script, dir
+}
+
+// checkNotifications: warning events ran the notification script with the
+// event type and message as two arguments, notices did not, and no socket
+// of the sentinel was open in the script.
+func checkNotifications(t *testing.T, i int, dir, switchMsg string) {
+	t.Helper()
+	calls := scriptCalls(filepath.Join(dir, "calls"))
+	has := func(line string) bool {
+		for _, c := range calls {
+			if c == line {
+				return true
+			}
+		}
+		return false
+	}
+	if !has("+switch-master|" + switchMsg) {
+		t.Errorf("sentinel %d: notification-script calls %q lack +switch-master|%s", i, calls, switchMsg)
+	}
+	for _, c := range calls {
+		if strings.HasPrefix(c, "+slave|") || strings.HasPrefix(c, "+slave-reconf-") {
+			t.Errorf("sentinel %d: notification-script ran for a notice: %q", i, c)
+		}
+	}
+	fds, _ := filepath.Glob(filepath.Join(dir, "fds.*"))
+	if len(fds) == 0 {
+		t.Errorf("sentinel %d: no descriptor listing", i)
+	}
+	for _, f := range fds {
+		b, _ := os.ReadFile(f)
+		if strings.Contains(string(b), "socket:") {
+			t.Errorf("sentinel %d: a socket leaked into the notification script:\n%s", i, b)
+		}
+	}
+}
+
+// sawMatch reports whether the sentinel published an event matching re.
+func (s *vsentinel) sawMatch(re *regexp.Regexp) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.events {
+		if re.MatchString(e) {
+			return true
+		}
+	}
+	return false
 }
 
 // scriptCalls returns the lines the script logged so far.
@@ -57,11 +117,13 @@ func runSentinelManual(t *testing.T, impl string) {
 	waitSynced(t, master, r1, r2)
 
 	var ss []*vsentinel
-	var logs []string
+	var logs, notifyDirs []string
 	for range 3 {
 		script, log := reconfScript(t)
-		logs = append(logs, log)
-		ss = append(ss, startVigilSentinel(t, master.Port, 2, "sentinel client-reconfig-script mymaster "+script+"\n"))
+		notify, dir := notifyScript(t)
+		logs, notifyDirs = append(logs, log), append(notifyDirs, dir)
+		ss = append(ss, startVigilSentinel(t, master.Port, 2, "sentinel client-reconfig-script mymaster "+script+"\n"+
+			"sentinel notification-script mymaster "+notify+"\n"))
 	}
 	defer func() {
 		if t.Failed() || os.Getenv("SENTINEL_TEST_LOG") != "" {
@@ -155,4 +217,23 @@ func runSentinelManual(t *testing.T, impl string) {
 		}
 		return true
 	})
+	switchMsg := "mymaster " + from + " " + to
+	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "notification-script ran for +switch-master", func() bool {
+		for _, d := range notifyDirs {
+			if !strings.Contains(strings.Join(scriptCalls(filepath.Join(d, "calls")), "\n"), "+switch-master|"+switchMsg) {
+				return false
+			}
+		}
+		return true
+	})
+	for i, d := range notifyDirs {
+		checkNotifications(t, i, d, switchMsg)
+	}
+	// Observers learnt the switch from a peer, named in Redis's format.
+	upd := regexp.MustCompile(`^\+config-update-from sentinel [0-9a-f]{40} 127\.0\.0\.1 [0-9]+ @ mymaster ` + from + `$`)
+	for i, s := range ss[1:] {
+		if !s.sawMatch(upd) {
+			t.Errorf("sentinel %d: no +config-update-from matching %s", i+1, upd)
+		}
+	}
 }

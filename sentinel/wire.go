@@ -233,6 +233,10 @@ func (s *Sentinel) publishFO(e failover.Event) {
 		if i != nil {
 			i.ledEpoch = s.fo.CurrentEpoch()
 		}
+	case failover.EventAbortNoGoodSlave, failover.EventAbortSlaveTimeout:
+		if i != nil { // a later switch we learn from a hello is observed
+			i.ledEpoch = 0
+		}
 	case failover.EventPromotedSlave:
 		if i != nil && e.Instance != nil {
 			r := e.Instance

@@ -122,15 +122,30 @@ func (s *Sentinel) meshMessage(msg mesh.Message) {
 			return
 		}
 		port, _ := strconv.Atoi(portText)
-		from := failover.Addr{}
-		for _, mb := range s.mesh.Members() {
-			if mb.Name == msg.From {
-				from = failover.Addr{Host: mb.Meta.IP, Port: mb.Meta.Port}
-			}
-		}
-		_ = s.step(failover.Hello{From: msg.From, FromAddr: from, Master: p.Master,
+		_ = s.step(failover.Hello{From: msg.From, FromAddr: s.meshPeerAddr(m, msg.From), Master: p.Master,
 			MasterAddr: failover.Addr{Host: host, Port: port}, ConfigEpoch: p.Epoch})
 	}
+}
+
+// meshPeerAddr is the announced address of the sentinel runID for
+// +config-update-from: the one its hellos gave, else its mesh meta, whose IP
+// is empty without announce-ip, then taken from its gossip address.
+func (s *Sentinel) meshPeerAddr(m *instance, runID string) failover.Addr {
+	for _, si := range m.sentinels {
+		if si.runID == runID {
+			return foAddr(si.addr)
+		}
+	}
+	for _, mb := range s.mesh.Members() {
+		if mb.Name == runID {
+			from := failover.Addr{Host: mb.Meta.IP, Port: mb.Meta.Port}
+			if h, _, err := net.SplitHostPort(mb.Addr); from.Host == "" && err == nil {
+				from.Host = h
+			}
+			return from
+		}
+	}
+	return failover.Addr{}
 }
 
 // meshDown counts the fresh SDOWN opinions (within 5 × ask-period) about m's

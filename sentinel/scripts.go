@@ -104,9 +104,11 @@ func (sc *scripts) start(j *job, now time.Time) {
 	j.retry++
 	j.cmd = exec.Command(j.argv[0], j.argv[1:]...)
 	if err := j.cmd.Start(); err != nil {
+		// os/exec reports a failed execve here; Redis's child then exits
+		// with 2 (not retried): "-script-error <path> 0 2".
 		sc.log.Warn().Err(err).Str("script", j.argv[0]).Msg("could not start script")
 		j.running = true
-		sc.done <- scriptResult{j: j, signal: 99, err: err}
+		sc.done <- scriptResult{j: j, exit: 2, err: err}
 		return
 	}
 	j.running, j.startAt = true, now
@@ -129,7 +131,10 @@ func (sc *scripts) start(j *job, now time.Time) {
 func (sc *scripts) finished(r scriptResult, now time.Time) {
 	j := r.j
 	j.running = false
-	retry := (r.exit == 1 || r.signal != 0) && !j.killed && r.err == nil
+	// A script killed for its runtime is retried too: Redis sends SIGKILL
+	// and the collector sees a signal.
+	retry := (r.exit == 1 || r.signal != 0) && r.err == nil
+	j.killed = false
 	if retry && j.retry < maxScriptRetries {
 		delay := sc.retryDelay
 		for n := j.retry; n > 1; n-- {

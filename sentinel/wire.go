@@ -233,25 +233,34 @@ func (s *Sentinel) publishFO(e failover.Event) {
 		if i != nil {
 			i.ledEpoch = s.fo.CurrentEpoch()
 		}
+	case failover.EventAbortNoGoodSlave, failover.EventAbortSlaveTimeout:
+		if i != nil { // a later switch we learn from a hello is observed
+			i.ledEpoch = 0
+		}
+	case failover.EventPromotedSlave:
+		if i != nil && e.Instance != nil {
+			r := e.Instance
+			s.reconfigScript(i, "leader", r.MasterAddr, r.Addr)
+		}
 	case failover.EventSwitchMaster:
-		s.reconfigScript(i, e.Args)
+		// The leader ran the script at +promoted-slave; an observer learns
+		// the switch from a hello (sentinelProcessHelloMessage).
+		if f := strings.Fields(e.Args); i != nil && i.ledEpoch == 0 && len(f) == 5 {
+			from, to := failover.Addr{Host: f[1], Port: atoi(f[2])}, failover.Addr{Host: f[3], Port: atoi(f[4])}
+			s.reconfigScript(i, "observer", from, to)
+		}
 	}
 }
 
-// reconfigScript runs client-reconfig-script on +switch-master.
-func (s *Sentinel) reconfigScript(m *instance, args string) {
-	if m == nil || m.conf.ClientReconfigScript == "" {
+// reconfigScript queues client-reconfig-script (sentinelCallClientReconfScript):
+// `<master-name> <leader|observer> start <from-ip> <from-port> <to-ip> <to-port>`;
+// Redis's state argument is always "start".
+func (s *Sentinel) reconfigScript(m *instance, role string, from, to failover.Addr) {
+	if m.conf == nil || m.conf.ClientReconfigScript == "" {
 		return
 	}
-	f := strings.Fields(args)
-	if len(f) != 5 {
-		return
-	}
-	role, state := "observer", "start"
-	if m.ledEpoch != 0 {
-		role, state = "leader", "end"
-	}
-	s.scripts.schedule([]string{m.conf.ClientReconfigScript, f[0], role, state, f[1], f[2], f[3], f[4]}, s.now())
+	s.scripts.schedule([]string{m.conf.ClientReconfigScript, m.name, role, "start",
+		from.Host, itoa(from.Port), to.Host, itoa(to.Port)}, s.now())
 }
 
 // applySwitch is sentinelResetMasterAndChangeAddress on the shell's side:

@@ -14,8 +14,10 @@ build:
 	ln -sf vigil bin/redis-server
 	ln -sf vigil bin/redis-sentinel
 
+# -p 1: packages one at a time; the process-level failover tests are timing-sensitive and the
+# race-enabled failover simulation would otherwise share the machine's 2 cores with them
 test: build
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -p 1 -timeout 20m ./...
 
 # a local HA demo: 3 data servers (PORT master, PORT+1, PORT+2 replicas) and 3 sentinels
 # (SENTINEL_PORT..+2) on loopback; Ctrl-C stops everything

@@ -37,13 +37,12 @@ type replState struct {
 	capaPSync2    bool
 	rdbOnly       bool
 
-	state      replicaState
-	ackOff     int64     // the offset it acknowledged last
-	ackTime    time.Time // when it last sent an ACK (or a keep-alive)
-	waitSince  time.Time // when it started waiting for a full sync
-	oldSync    bool      // it sent SYNC, not PSYNC: no ACKs expected
-	fullOffset int64     // the offset its RDB snapshot was taken at
-	waitAck    bool      // diskless: its stream is held until its first ACK
+	state     replicaState
+	ackOff    int64     // the offset it acknowledged last
+	ackTime   time.Time // when it last sent an ACK (or a keep-alive)
+	waitSince time.Time // when it started waiting for a full sync
+	oldSync   bool      // it sent SYNC, not PSYNC: no ACKs expected
+	waitAck   bool      // diskless: its stream is held until its first ACK
 }
 
 func cmdReplconf(c *Client) {

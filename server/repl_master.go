@@ -182,7 +182,6 @@ func (s *Server) startFullSyncIfReady(now time.Time) {
 	for _, c := range waiting {
 		c.hold.Store(true)
 		c.repl.state = replWaitBgsaveEnd
-		c.repl.fullOffset = offset
 		c.outMu.Lock()
 		c.pending = c.pending[:0] // drop keep-alives not yet written
 		c.outMu.Unlock()

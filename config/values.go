@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"github.com/vigil-db/vigil/server/resp"
 	"math"
 	"strconv"
@@ -38,36 +37,7 @@ func isCSpace(c byte) bool {
 }
 
 // repr quotes s like Redis's sdscatrepr, so that splitArgs(repr(s)) == [s].
-func repr(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c <= 0x7e {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+func repr(s string) string { return string(resp.AppendRepr(nil, []byte(s))) }
 
 // yesNo parses "yes"/"no" case-insensitively (Redis yesnotoi).
 func yesNo(s string) (bool, bool) {

@@ -143,41 +143,12 @@ func (s *Server) feedMonitors(c *Client, hide map[int]bool) {
 		if hide[i] {
 			a = []byte(redacted)
 		}
-		b = appendRepr(b, a)
+		b = resp.AppendRepr(b, a)
 	}
 	b = append(b, '\r', '\n')
 	for _, m := range s.admin.monitors {
 		m.deliver(func(w *resp.Writer) { w.Raw(b) })
 	}
-}
-
-// appendRepr appends s quoted as Redis's sdscatrepr does.
-func appendRepr(b, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for _, ch := range s {
-		switch ch {
-		case '\\', '"':
-			b = append(b, '\\', ch)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\a':
-			b = append(b, '\\', 'a')
-		case '\b':
-			b = append(b, '\\', 'b')
-		default:
-			if ch >= 0x20 && ch < 0x7f {
-				b = append(b, ch)
-			} else {
-				b = append(b, '\\', 'x', hex[ch>>4], hex[ch&15])
-			}
-		}
-	}
-	return append(b, '"')
 }
 
 // slowlogPush records the current command (slowlogCreateEntry) and trims the log.

@@ -293,3 +293,33 @@ func hexVal(c byte) byte {
 
 // ParseInt parses a decimal integer with Redis's strict string2ll rules.
 func ParseInt(b []byte) (int64, bool) { return parseInt(b) }
+
+// AppendRepr appends s quoted as Redis's sdscatrepr does (MONITOR, config rewrites):
+// SplitArgs of the result gives s back.
+func AppendRepr(b, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, ch := range s {
+		switch ch {
+		case '\\', '"':
+			b = append(b, '\\', ch)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\a':
+			b = append(b, '\\', 'a')
+		case '\b':
+			b = append(b, '\\', 'b')
+		default:
+			if ch >= 0x20 && ch < 0x7f {
+				b = append(b, ch)
+			} else {
+				b = append(b, '\\', 'x', hex[ch>>4], hex[ch&15])
+			}
+		}
+	}
+	return append(b, '"')
+}

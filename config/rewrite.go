@@ -168,7 +168,7 @@ func Rewrite(cfg *Server) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return &RewriteError{Err: err}
 	}
-	if err := writeFileAtomic(cfg.ConfigFile, []byte(RewriteContent(cfg, string(old)))); err != nil {
+	if err := WriteFileAtomic(cfg.ConfigFile, []byte(RewriteContent(cfg, string(old)))); err != nil {
 		return &RewriteError{Err: err}
 	}
 	return nil
@@ -191,9 +191,12 @@ func (e *RewriteError) Error() string {
 // Unwrap returns the I/O error.
 func (e *RewriteError) Unwrap() error { return e.Err }
 
-func writeFileAtomic(path string, data []byte) (err error) {
+// WriteFileAtomic replaces path with data: a temporary file in the same directory,
+// written, fsynced, given the old file's permissions (0644 for a new one), renamed over
+// path, then the directory fsynced. A crash at any point leaves the old or the new file.
+func WriteFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".*")
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("config: create temporary file: %w", err)
 	}
@@ -203,13 +206,17 @@ func writeFileAtomic(path string, data []byte) (err error) {
 			_ = os.Remove(f.Name())
 		}
 	}()
+	mode := os.FileMode(0o644)
+	if st, serr := os.Stat(path); serr == nil {
+		mode = st.Mode().Perm()
+	}
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("config: write %s: %w", f.Name(), err)
 	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("config: fsync %s: %w", f.Name(), err)
 	}
-	if err = f.Chmod(0o644); err != nil {
+	if err = f.Chmod(mode); err != nil {
 		return fmt.Errorf("config: chmod %s: %w", f.Name(), err)
 	}
 	if err = f.Close(); err != nil {

@@ -3,7 +3,6 @@ package sentinel
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -266,47 +265,6 @@ func (c *Config) Flush() error {
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("sentinel: read %s: %w", c.File, err)
 	}
-	return writeFileAtomic(c.File, []byte(RewriteContent(c, string(old))))
+	return config.WriteFileAtomic(c.File, []byte(RewriteContent(c, string(old))))
 }
 
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("sentinel: create temporary file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	mode := os.FileMode(0o644)
-	if st, serr := os.Stat(path); serr == nil {
-		mode = st.Mode().Perm()
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("sentinel: write %s: %w", f.Name(), err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sentinel: fsync %s: %w", f.Name(), err)
-	}
-	if err = f.Chmod(mode); err != nil {
-		return fmt.Errorf("sentinel: chmod %s: %w", f.Name(), err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("sentinel: close %s: %w", f.Name(), err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("sentinel: rename to %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sentinel: open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("sentinel: fsync dir %s: %w", dir, err)
-	}
-	return nil
-}

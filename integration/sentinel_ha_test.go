@@ -384,7 +384,6 @@ func (h *haCluster) waitSettled(old *rnode) *rnode {
 	return got
 }
 
-
 // haWriter writes through a go-redis FailoverClient and records what was acknowledged.
 type haWriter struct {
 	c      *redis.Client // a FailoverClient

@@ -267,4 +267,3 @@ func (c *Config) Flush() error {
 	}
 	return config.WriteFileAtomic(c.File, []byte(RewriteContent(c, string(old))))
 }
-

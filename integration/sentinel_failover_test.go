@@ -157,24 +157,7 @@ func runSentinelFailover(t *testing.T, impl string, withMesh bool) {
 
 	master.Kill9()
 	old := master.Addr
-	var newAddr string
-	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "all sentinels report the same new master", func() bool {
-		a := ss[0].masterAddr()
-		if a == old || (a != r1.Addr && a != r2.Addr) {
-			return false
-		}
-		for _, s := range ss[1:] {
-			if s.masterAddr() != a {
-				return false
-			}
-		}
-		newAddr = a
-		return true
-	})
-	promoted, other := r1, r2
-	if newAddr == r2.Addr {
-		promoted, other = r2, r1
-	}
+	promoted, other := waitPromoted(t, ss, old, r1, r2)
 	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "+switch-master published by every sentinel", func() bool {
 		for _, s := range ss {
 			if !s.saw("+switch-master mymaster 127.0.0.1 " + strconv.Itoa(master.Port) + " 127.0.0.1 " + strconv.Itoa(promoted.Port)) {
@@ -199,4 +182,28 @@ func runSentinelFailover(t *testing.T, impl string, withMesh bool) {
 	if v := promoted.must("GET", "k"); v != "v" {
 		t.Fatalf("GET k on the new master: got %v, want v", v)
 	}
+}
+
+// waitPromoted waits until every sentinel reports the same master, r1 or r2 (not old),
+// and returns it and the other replica.
+func waitPromoted(t *testing.T, ss []*vsentinel, old string, r1, r2 *rnode) (promoted, other *rnode) {
+	t.Helper()
+	var newAddr string
+	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "all sentinels report the same new master", func() bool {
+		a := ss[0].masterAddr()
+		if a == old || (a != r1.Addr && a != r2.Addr) {
+			return false
+		}
+		for _, s := range ss[1:] {
+			if s.masterAddr() != a {
+				return false
+			}
+		}
+		newAddr = a
+		return true
+	})
+	if newAddr == r2.Addr {
+		return r2, r1
+	}
+	return r1, r2
 }

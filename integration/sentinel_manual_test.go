@@ -158,24 +158,7 @@ func runSentinelManual(t *testing.T, impl string) {
 	}
 
 	old := master.Addr
-	var newAddr string
-	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "all sentinels report the same new master", func() bool {
-		a := ss[0].masterAddr()
-		if a == old || (a != r1.Addr && a != r2.Addr) {
-			return false
-		}
-		for _, s := range ss[1:] {
-			if s.masterAddr() != a {
-				return false
-			}
-		}
-		newAddr = a
-		return true
-	})
-	promoted, other := r1, r2
-	if newAddr == r2.Addr {
-		promoted, other = r2, r1
-	}
+	promoted, other := waitPromoted(t, ss, old, r1, r2)
 	from := fmt.Sprintf("127.0.0.1 %d", master.Port)
 	to := fmt.Sprintf("127.0.0.1 %d", promoted.Port)
 	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "+switch-master published by every sentinel", func() bool {

@@ -316,30 +316,37 @@ func (h *haCluster) healthState(s *haSentinel, master *rnode) string {
 	return ""
 }
 
+// agreedMaster returns the master every running sentinel reports, if they agree on one
+// data server other than old; else nil and what they report.
+func (h *haCluster) agreedMaster(old *rnode) (*rnode, string) {
+	var addrs []string
+	for _, s := range h.sents {
+		if s.proc.Exited() {
+			continue
+		}
+		a, err := s.masterAddr()
+		if err != nil {
+			return nil, s.name + ": " + err.Error()
+		}
+		addrs = append(addrs, a)
+	}
+	for _, a := range addrs {
+		if a != addrs[0] || a == old.Addr || h.node(a) == nil {
+			return nil, "masters reported: " + strings.Join(addrs, " ")
+		}
+	}
+	return h.node(addrs[0]), ""
+}
+
 // waitSwitched waits until every running sentinel reports the same master, other than
 // old and one of the data servers, and returns it.
 func (h *haCluster) waitSwitched(old *rnode) *rnode {
 	h.t.Helper()
 	var got *rnode
 	poll(h.t, "sentinels to agree on a new master after "+old.name, func() (bool, string) {
-		var addrs []string
-		for _, s := range h.sents {
-			if s.proc.Exited() {
-				continue
-			}
-			a, err := s.masterAddr()
-			if err != nil {
-				return false, s.name + ": " + err.Error()
-			}
-			addrs = append(addrs, a)
-		}
-		for _, a := range addrs {
-			if a != addrs[0] || a == old.Addr || h.node(a) == nil {
-				return false, "masters reported: " + strings.Join(addrs, " ")
-			}
-		}
-		got = h.node(addrs[0])
-		return true, ""
+		var why string
+		got, why = h.agreedMaster(old)
+		return got != nil, why
 	})
 	return got
 }
@@ -350,23 +357,10 @@ func (h *haCluster) waitSettled(old *rnode) *rnode {
 	h.t.Helper()
 	var got *rnode
 	poll(h.t, "the group to settle on a new master after "+old.name, func() (bool, string) {
-		var addrs []string
-		for _, s := range h.sents {
-			if s.proc.Exited() {
-				continue
-			}
-			a, err := s.masterAddr()
-			if err != nil {
-				return false, s.name + ": " + err.Error()
-			}
-			addrs = append(addrs, a)
+		var why string
+		if got, why = h.agreedMaster(old); got == nil {
+			return false, why
 		}
-		for _, a := range addrs {
-			if a != addrs[0] || a == old.Addr || h.node(a) == nil {
-				return false, "masters reported: " + strings.Join(addrs, " ")
-			}
-		}
-		got = h.node(addrs[0])
 		for _, r := range h.data {
 			if r == old || r == got {
 				continue

@@ -777,7 +777,7 @@ func (s *Server) applyFromMaster(l *masterLink, buf []byte, applied, parsed int,
 		}
 	}
 	if applied > start {
-		s.replFeedMaster(buf[start:applied])
+		s.replFeedBytes(buf[start:applied]) // proxied to our backlog and sub-replicas
 		l.reploff += int64(applied - start)
 	}
 	s.replDistribute()
@@ -787,14 +787,6 @@ func (s *Server) applyFromMaster(l *masterLink, buf []byte, applied, parsed int,
 		ack = ackCommand(l.curOff)
 	}
 	return applied, ack, nil
-}
-
-// replFeedMaster proxies bytes applied from our master to our backlog and sub-replicas.
-func (s *Server) replFeedMaster(b []byte) {
-	if s.repl.backlog == nil {
-		s.createBacklog()
-	}
-	s.replFeedBytes(b)
 }
 
 // ackEverySecond sends REPLCONF ACK <applied offset> every second while streaming.

@@ -2,7 +2,10 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -382,12 +385,37 @@ func (n *rnode) role() []any {
 	return v
 }
 
-// waitRole waits until ROLE's first element is role ("master" or "slave").
+// waitRole waits until INFO replication reports role ("master" or "slave"). A
+// connection error is one more poll: a sentinel reconfiguring the node kills
+// its normal clients (CLIENT KILL TYPE normal), the test's included.
 func waitRole(t *testing.T, n *rnode, role string) {
 	t.Helper()
-	testutil.CheckFor(t, replWait, replEvery, n.name+" becomes "+role, func() bool {
-		return n.info("replication")["role"] == role
+	poll(t, n.name+" becomes "+role, func() (bool, string) {
+		m, err := n.tryInfo("replication")
+		if err != nil {
+			return false, err.Error()
+		}
+		return m["role"] == role, "role:" + m["role"]
 	})
+}
+
+// mustRead runs a read-only command, retrying a few times when the connection
+// was closed under it (see waitRole), and fails the test on any other error.
+func (n *rnode) mustRead(args ...any) any {
+	n.t.Helper()
+	var err error
+	for range 3 {
+		var v any
+		if v, err = n.do(args...); err == nil || errors.Is(err, redis.Nil) {
+			return v
+		}
+		var ne net.Error
+		if !errors.Is(err, io.EOF) && !errors.As(err, &ne) && !strings.Contains(err.Error(), "connection reset") {
+			break
+		}
+	}
+	n.t.Fatalf("%s: %v: %v", n.name, args, err)
+	return nil
 }
 
 // logCount counts the lines of a node's output (all its processes) containing s.

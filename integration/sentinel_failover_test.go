@@ -27,7 +27,38 @@ type vsentinel struct {
 	c    *redis.Client
 
 	mu     sync.Mutex
+	start  time.Time
 	events []string // "channel message"
+	at     []time.Duration
+}
+
+// dumpSentinels, when the test failed (or SENTINEL_TEST_LOG is set), writes
+// each sentinel's events, with their times, to a file beside its log and logs
+// the last few of them, so that the failure itself stays within what CI shows
+// of the output. extra(i) adds a line per sentinel (may be nil).
+func dumpSentinels(t *testing.T, ss []*vsentinel, extra func(i int) string) {
+	t.Helper()
+	if !t.Failed() && os.Getenv("SENTINEL_TEST_LOG") == "" {
+		return
+	}
+	const keep = 6
+	for i, s := range ss {
+		var lines []string
+		s.mu.Lock()
+		for j, e := range s.events {
+			lines = append(lines, fmt.Sprintf("%6.1fs %s", s.at[j].Seconds(), e))
+		}
+		s.mu.Unlock()
+		if extra != nil {
+			lines = append(lines, extra(i))
+		}
+		path := filepath.Join(testutil.FailureLogDir(t), fmt.Sprintf("sentinel%d.events", i))
+		_ = os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+		if len(lines) > keep {
+			lines = lines[len(lines)-keep:]
+		}
+		t.Logf("sentinel %d (%s), all events in %s; last:\n%s", i, s.addr, path, strings.Join(lines, "\n"))
+	}
 }
 
 // startVigilSentinel starts `vigil sentinel` monitoring mymaster at masterPort.
@@ -44,7 +75,7 @@ func startVigilSentinel(t *testing.T, masterPort int, quorum int, extra string) 
 		t.Fatal(err)
 	}
 	p := testutil.Start(t, "sentinel:"+strconv.Itoa(port), testutil.VigilBinary(t), "sentinel", path)
-	s := &vsentinel{addr: "127.0.0.1:" + strconv.Itoa(port), proc: p}
+	s := &vsentinel{addr: "127.0.0.1:" + strconv.Itoa(port), proc: p, start: time.Now()}
 	testutil.WaitForPort(t, s.addr, 10*time.Second, p)
 	s.c = redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1, PoolSize: 2})
 	t.Cleanup(func() { s.c.Close() })
@@ -57,6 +88,7 @@ func startVigilSentinel(t *testing.T, masterPort int, quorum int, extra string) 
 		for m := range sub.Channel() {
 			s.mu.Lock()
 			s.events = append(s.events, m.Channel+" "+m.Payload)
+			s.at = append(s.at, time.Since(s.start))
 			s.mu.Unlock()
 		}
 	}()
@@ -73,12 +105,6 @@ func (s *vsentinel) saw(prefix string) bool {
 		}
 	}
 	return false
-}
-
-func (s *vsentinel) eventLog() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Join(s.events, "\n")
 }
 
 // masterAddr is SENTINEL GET-MASTER-ADDR-BY-NAME mymaster as "ip:port".
@@ -139,13 +165,7 @@ func runSentinelFailover(t *testing.T, impl string, withMesh bool) {
 		}
 		ss = append(ss, startVigilSentinel(t, master.Port, 2, extra))
 	}
-	defer func() {
-		if t.Failed() || os.Getenv("SENTINEL_TEST_LOG") != "" {
-			for i, s := range ss {
-				t.Logf("sentinel %d events:\n%s\nlog:\n%s", i, s.eventLog(), s.proc.Output())
-			}
-		}
-	}()
+	defer dumpSentinels(t, ss, nil)
 	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "sentinels discover each other and the replicas", func() bool {
 		for _, s := range ss {
 			if s.count("SENTINELS") != 2 || s.count("REPLICAS") != 2 {
@@ -179,7 +199,7 @@ func runSentinelFailover(t *testing.T, impl string, withMesh bool) {
 		return false
 	})
 	waitSynced(t, promoted, master, other)
-	if v := promoted.must("GET", "k"); v != "v" {
+	if v := promoted.mustRead("GET", "k"); v != "v" {
 		t.Fatalf("GET k on the new master: got %v, want v", v)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -133,10 +134,37 @@ func Start(t testing.TB, name, path string, args ...string) *Proc {
 	t.Cleanup(func() {
 		p.Kill()
 		if t.Failed() {
-			t.Logf("--- output of %s (%s %v):\n%s", name, path, args, p.Output())
+			logOutput(t, name, fmt.Sprintf("%s %v", path, args), p.Output())
 		}
 	})
 	return p
+}
+
+// FailureLogDir is where the full output of the processes of a failed test is
+// written: $VIGIL_TEST_LOGS, or vigil-test-logs/<test name> under the system
+// temporary directory. Only a few last lines go to the test's own output, so
+// that the failure itself stays within what CI shows.
+func FailureLogDir(t testing.TB) string {
+	base := os.Getenv("VIGIL_TEST_LOGS")
+	if base == "" {
+		base = filepath.Join(os.TempDir(), "vigil-test-logs")
+	}
+	dir := filepath.Join(base, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
+	_ = os.MkdirAll(dir, 0o755)
+	return dir
+}
+
+// logOutput writes out to a file in FailureLogDir and logs its last lines.
+func logOutput(t testing.TB, name, cmd, out string) {
+	t.Helper()
+	path := filepath.Join(FailureLogDir(t), strings.NewReplacer("/", "_", ":", "_").Replace(name)+".log")
+	_ = os.WriteFile(path, []byte(cmd+"\n"+out), 0o644)
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	const keep = 3
+	if len(lines) > keep {
+		lines = lines[len(lines)-keep:]
+	}
+	t.Logf("--- %s: full output in %s; last lines:\n%s", name, path, strings.Join(lines, "\n"))
 }
 
 // Output returns what the process printed so far.

@@ -470,7 +470,7 @@ func TestSentinelHAFailoverClientNoLostWrites(t *testing.T) {
 		})
 		old.Kill9()
 		w.killed.Store(true)
-		newM := h.waitSwitched(old)
+		h.waitSwitched(old)
 		poll(t, "the client to write again after the failover", func() (bool, string) {
 			_, n, desc := w.snapshot()
 			return n >= 20, desc
@@ -479,7 +479,7 @@ func TestSentinelHAFailoverClientNoLostWrites(t *testing.T) {
 		<-done
 		// Under load the sentinels (Redis's too) may fail over once more, to another
 		// replica: what counts is where they settle.
-		newM = h.waitSettled(old)
+		newM := h.waitSettled(old)
 		t.Logf("%d writes, %d acknowledged, %d after the kill; new master %s; first errors: %q",
 			w.total, len(w.acked), w.afterKill, newM.name, w.errs)
 		assertAcked(t, newM, w)

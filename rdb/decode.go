@@ -34,6 +34,17 @@ type Decoder struct {
 	done     bool
 	scratch  [8]byte
 	maxAlloc int
+	free     []*Entry // entries given back by Recycle
+}
+
+// Recycle gives e back to the decoder, which reuses it for a later entry instead
+// of allocating one. The caller must not use e afterwards; the slices e held are
+// not touched (only the fields are cleared), so values taken from them stay valid.
+func (d *Decoder) Recycle(e *Entry) {
+	if e != nil && len(d.free) < 4096 {
+		*e = Entry{}
+		d.free = append(d.free, e)
+	}
 }
 
 // NewDecoder returns a decoder reading r.
@@ -333,7 +344,13 @@ func (d *Decoder) readEntry(t byte) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Entry{DB: d.db, Key: key, ExpireMs: d.expire, Idle: d.idle, Freq: d.freq}
+	var e *Entry
+	if n := len(d.free); n > 0 {
+		e, d.free = d.free[n-1], d.free[:n-1]
+		*e = Entry{DB: d.db, Key: key, ExpireMs: d.expire, Idle: d.idle, Freq: d.freq}
+	} else {
+		e = &Entry{DB: d.db, Key: key, ExpireMs: d.expire, Idle: d.idle, Freq: d.freq}
+	}
 	d.expire, d.idle, d.freq = -1, -1, -1
 	if err := d.readValue(t, e); err != nil {
 		if _, ok := err.(*UnsupportedTypeError); ok {

@@ -270,7 +270,7 @@ func (s *Server) gateOOM(c *Client, cmd *Command) string {
 
 // safeToEvict is isSafeToPerformEvictions.
 func (s *Server) safeToEvict() bool {
-	if s.isReplica() && s.cfg.ReplicaIgnoreMaxmemory {
+	if s.persist.loading || s.isReplica() && s.cfg.ReplicaIgnoreMaxmemory {
 		return false
 	}
 	return !s.pauseActive()

@@ -37,7 +37,11 @@ func (s *Server) databasesCron() {
 	if !s.isReplica() && s.activeExpireEnabled {
 		s.activeExpireCycle()
 	}
-	s.resizeAndRehash()
+	if !s.persist.loading {
+		// Redis runs no databasesCron while loading; shrinking here would undo the
+		// RESIZEDB reservation of the dict being filled (it is <10% full at first).
+		s.resizeAndRehash()
+	}
 }
 
 // activeExpireCycle samples keys with a TTL in every database and deletes the expired ones,

@@ -130,17 +130,18 @@ func (s *Server) dbAdd(db *store.DB, key []byte, o store.Object) *store.Object {
 }
 
 // dbAddNew is dbAdd for a key that should be absent: it reports false, changing
-// nothing, if the key exists (loading a dump).
-func (s *Server) dbAddNew(db *store.DB, key []byte, o store.Object) bool {
+// nothing, if the key exists (loading a dump). The keyspace keeps key itself: the
+// caller hands over a string nothing else will modify.
+func (s *Server) dbAddNew(db *store.DB, key string, o store.Object) bool {
 	if o.LRU == 0 {
 		o.LRU = s.initialLRU()
 	}
-	s.preserve(db.Keys, k(key))
-	if _, added := db.Keys.AddIfAbsent(string(key), o); !added {
+	s.preserve(db.Keys, key)
+	if _, added := db.Keys.AddIfAbsent(key, o); !added {
 		return false
 	}
 	if o.Type == store.TypeList || o.Type == store.TypeZSet {
-		s.signalReady(db.ID, key)
+		s.signalReady(db.ID, []byte(key))
 	}
 	return true
 }

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
+	"unsafe"
 
 	"github.com/vigil-db/vigil/rdb"
 )
@@ -111,13 +112,17 @@ func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, e
 			if err != nil {
 				return fmt.Errorf("key %q: %w", e.Key, err)
 			}
-			if !s.dbAddNew(db, e.Key, o) {
+			// e.Key was allocated by the decoder for this entry alone: the keyspace
+			// takes it over without a copy.
+			key := unsafe.String(unsafe.SliceData(e.Key), len(e.Key))
+			if !s.dbAddNew(db, key, o) {
 				return fmt.Errorf("duplicate key %q in database %d", e.Key, e.DB)
 			}
 			if e.ExpireMs >= 0 {
-				db.Expires.Add(string(e.Key), e.ExpireMs)
+				db.Expires.Add(key, e.ExpireMs)
 			}
 			loaded++
+			d.Recycle(e)
 		}
 		batch = batch[:0]
 		return nil

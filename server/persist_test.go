@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/store"
 )
 
 func TestSaveAndLoad(t *testing.T) {
@@ -113,5 +114,27 @@ func TestLoadingGate(t *testing.T) {
 	ts.mu.Unlock()
 	if got := c.do("GET", "k"); got != "$-1\r\n" {
 		t.Errorf("GET after loading: got %q", got)
+	}
+}
+
+// TestNoResizeWhileLoading: the databases cron leaves the tables alone while a dump
+// loads (Redis runs no databasesCron then); shrinking the table that RESIZEDB sized
+// would make the rest of the load rehash it back.
+func TestNoResizeWhileLoading(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	db := ts.dbs[0]
+	db.Keys.Reserve(1 << 16)
+	db.Keys.Add("k", store.NewString([]byte("v")))
+	ts.persist.loading = true
+	ts.databasesCron()
+	if got := db.Keys.Buckets(); got != 1<<16 {
+		t.Errorf("while loading: %d buckets after the cron, want the reserved %d", got, 1<<16)
+	}
+	ts.persist.loading = false
+	ts.databasesCron()
+	if got := db.Keys.Buckets(); got == 1<<16 {
+		t.Errorf("after loading: the cron did not shrink a table 1/65536 full (%d buckets)", got)
 	}
 }

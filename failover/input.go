@@ -110,6 +110,11 @@ type ManualFailover struct{ Master string }
 // replies say the master is not down; votes are still given.
 type Tilt struct{ On bool }
 
+// SetTimers replaces the machine's timers (SENTINEL DEBUG); zero fields take
+// Redis's defaults. Running timeouts are measured against the new values from
+// the next Tick on.
+type SetTimers struct{ Timers Timers }
+
 func (Observation) isInput()    {}
 func (VoteRequest) isInput()    {}
 func (VoteReply) isInput()      {}
@@ -120,3 +125,4 @@ func (Remove) isInput()         {}
 func (Reset) isInput()          {}
 func (ManualFailover) isInput() {}
 func (Tilt) isInput()           {}
+func (SetTimers) isInput()      {}

@@ -104,6 +104,8 @@ func (m *Machine) Step(now time.Time, in Input) error {
 		return m.manualFailover(now, in.Master)
 	case Tilt:
 		m.tilt = in.On
+	case SetTimers:
+		m.timers = in.Timers.withDefaults()
 	default:
 		return fmt.Errorf("%w: %T", ErrUnknownInput, in)
 	}

@@ -515,3 +515,26 @@ func TestPeersStatus(t *testing.T) {
 		t.Fatalf("stale reply not forgotten at Tick: %+v", got)
 	}
 }
+
+// TestSetTimers: SENTINEL DEBUG's timers reach the machine. With publish-period
+// 500 ms, a replica reporting itself a master is converted after 2 s (4 × the
+// publish period) instead of 8 s.
+func TestSetTimers(t *testing.T) {
+	h := newHarness(t, testMaster(1), "me")
+	h.mustStep(SetTimers{Timers: Timers{PublishPeriod: 500 * time.Millisecond}})
+	h.healthy(nil)
+	h.replica(r1Addr, Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, Priority: 100, ReplOffset: 5}, false)
+	h.lines()
+	old := Info{RunID: "r1", Role: RoleMaster, Priority: 100}
+	h.replica(r1Addr, old, false)
+	h.lines()
+	h.now = h.now.Add(2 * time.Second)
+	h.healthy(nil)
+	h.replica(r1Addr, old, false)
+	if len(h.lines()) != 0 {
+		t.Fatal("converted after exactly 2 s")
+	}
+	h.now = h.now.Add(time.Millisecond)
+	h.replica(r1Addr, old, false)
+	equalLines(t, h.lines(), []string{"+convert-to-slave " + slaveDesc(r1Addr, mAddr)})
+}

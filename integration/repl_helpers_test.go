@@ -409,13 +409,19 @@ func (n *rnode) mustRead(args ...any) any {
 		if v, err = n.do(args...); err == nil || errors.Is(err, redis.Nil) {
 			return v
 		}
-		var ne net.Error
-		if !errors.Is(err, io.EOF) && !errors.As(err, &ne) && !strings.Contains(err.Error(), "connection reset") {
+		if !isConnErr(err) {
 			break
 		}
 	}
 	n.t.Fatalf("%s: %v: %v", n.name, args, err)
 	return nil
+}
+
+// isConnErr reports whether err means the connection was closed or reset under the
+// command (a retry on a new connection may succeed).
+func isConnErr(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.As(err, &ne) || strings.Contains(err.Error(), "connection reset")
 }
 
 // logCount counts the lines of a node's output (all its processes) containing s.

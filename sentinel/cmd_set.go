@@ -249,7 +249,7 @@ func subDebug(s *Sentinel, w *resp.Writer, argv []string) {
 		}
 		*f = time.Duration(n) * time.Millisecond
 	}
-	s.scripts.maxRuntime, s.scripts.retryDelay = s.timers.ScriptMaxRuntime, s.timers.ScriptRetryDelay
+	s.applyTimers()
 	w.OK()
 }
 

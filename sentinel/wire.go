@@ -30,6 +30,13 @@ func (s *Sentinel) foTimers() failover.Timers {
 		PublishPeriod: t.PublishPeriod, SlaveReconfTimeout: t.SlaveReconfTimeout, ElectionTimeout: t.ElectionTimeout}
 }
 
+// applyTimers hands changed timers (SENTINEL DEBUG) to the script queue and the
+// failover machine.
+func (s *Sentinel) applyTimers() {
+	s.scripts.maxRuntime, s.scripts.retryDelay = s.timers.ScriptMaxRuntime, s.timers.ScriptRetryDelay
+	_ = s.step(failover.SetTimers{Timers: s.foTimers()})
+}
+
 // newMachine builds the failover machine from the loaded configuration.
 func (s *Sentinel) newMachine() error {
 	hs := failover.HardState{CurrentEpoch: s.cfg.CurrentEpoch, Masters: map[string]failover.MasterHardState{}}

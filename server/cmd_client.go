@@ -35,11 +35,28 @@ const (
 	pauseAll             // every command of normal clients is held
 )
 
-// pauseState is an active CLIENT PAUSE. done is closed when it ends.
+// pausePurpose is who paused the clients (Redis 7.0's pause_purpose): each purpose
+// has its own pause, and ending one leaves the others in force.
+type pausePurpose int
+
+const (
+	pauseByCommand  pausePurpose = iota // CLIENT PAUSE; the only one that ends by time
+	pauseByShutdown                     // waiting for lagging replicas before shutting down
+	pauseByFailover                     // FAILOVER
+	numPausePurposes
+)
+
+// pauseState is the pause in force: the strictest kind and the latest end over the
+// purposes. done is closed whenever the pause changes (ends or relaxes), so that
+// held clients look again.
 type pauseState struct {
 	kind  pauseKind
 	endMs int64 // unix ms
 	done  chan struct{}
+	per   [numPausePurposes]struct {
+		kind  pauseKind
+		endMs int64
+	}
 }
 
 // clientCommand returns CLIENT and its subcommands.
@@ -544,46 +561,67 @@ func cmdClientPause(c *Client) {
 	if now := time.Now().UnixMilli(); ms <= math.MaxInt64-now {
 		end = now + ms
 	}
-	c.srv.pauseClients(kind, end)
+	c.srv.pauseClients(pauseByCommand, kind, end)
 	c.ok()
 }
 
 func cmdClientUnpause(c *Client) {
-	c.srv.unpauseClients()
+	c.srv.unpauseClients(pauseByCommand)
 	c.ok()
 }
 
-// pauseClients starts or extends a pause: the kind can only grow and the end only move later.
-func (s *Server) pauseClients(kind pauseKind, endMs int64) {
+// pauseClients starts or extends purpose's pause: its kind can only grow and its end
+// only move later.
+func (s *Server) pauseClients(purpose pausePurpose, kind pauseKind, endMs int64) {
 	p := &s.admin.pause
-	if p.kind == pauseOff {
-		p.done = make(chan struct{})
-	}
-	p.kind = max(p.kind, kind)
-	p.endMs = max(p.endMs, endMs)
+	pp := &p.per[purpose]
+	pp.kind = max(pp.kind, kind)
+	pp.endMs = max(pp.endMs, endMs)
+	s.updatePause()
 }
 
-// unpauseClients ends the pause and releases every held client.
-func (s *Server) unpauseClients() {
+// unpauseClients ends purpose's pause; held clients run unless another purpose still
+// holds them.
+func (s *Server) unpauseClients(purpose pausePurpose) {
 	p := &s.admin.pause
-	if p.kind == pauseOff {
+	if p.per[purpose].kind == pauseOff {
 		return
 	}
-	close(p.done)
-	*p = pauseState{}
+	p.per[purpose].kind, p.per[purpose].endMs = pauseOff, 0
+	s.updatePause()
 }
 
-// pauseActive reports whether CLIENT PAUSE is in effect, ending it when its time is up.
+// updatePause recomputes the pause in force (updateClientPauseTypeAndEndTime) and wakes
+// the held clients when it ended or relaxed.
+func (s *Server) updatePause() {
+	p := &s.admin.pause
+	kind, end := pauseOff, int64(0)
+	for _, pp := range p.per {
+		if pp.kind != pauseOff {
+			kind, end = max(kind, pp.kind), max(end, pp.endMs)
+		}
+	}
+	if kind < p.kind && p.done != nil {
+		close(p.done)
+		p.done = nil
+	}
+	if kind != pauseOff && p.done == nil {
+		p.done = make(chan struct{})
+	}
+	p.kind, p.endMs = kind, end
+}
+
+// pauseActive reports whether clients are paused, ending CLIENT PAUSE when its time is up
+// (checkClientPauseTimeoutAndReturnIfPaused).
 func (s *Server) pauseActive() bool {
 	p := &s.admin.pause
 	if p.kind == pauseOff {
 		return false
 	}
-	if time.Now().UnixMilli() >= p.endMs {
-		s.unpauseClients()
-		return false
+	if c := p.per[pauseByCommand]; c.kind != pauseOff && time.Now().UnixMilli() >= c.endMs {
+		s.unpauseClients(pauseByCommand)
 	}
-	return true
+	return p.kind != pauseOff
 }
 
 // mustPostpone reports whether cmd from c is held by the current pause (Redis's
@@ -610,14 +648,18 @@ func (s *Server) waitUnpaused(c *Client) bool {
 	for {
 		s.mu.Lock()
 		active := s.pauseActive()
-		p := s.admin.pause
+		p := &s.admin.pause
+		done, end := p.done, p.per[pauseByCommand].endMs
+		if p.per[pauseByCommand].kind == pauseOff {
+			end = math.MaxInt64 // the other purposes end by unpauseClients alone
+		}
 		s.mu.Unlock()
 		if !active {
 			return true
 		}
-		t := time.NewTimer(time.Until(time.UnixMilli(p.endMs)))
+		t := time.NewTimer(time.Until(time.UnixMilli(end)))
 		select {
-		case <-p.done:
+		case <-done:
 		case <-t.C:
 		case <-c.closed:
 			t.Stop()

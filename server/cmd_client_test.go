@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"io"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -373,4 +374,32 @@ func TestPubsubOutputLimitDisconnects(t *testing.T) {
 		}
 	}
 	t.Fatal("subscriber that does not read was never disconnected")
+}
+
+// TestPausePurposes: CLIENT UNPAUSE ends only CLIENT PAUSE; a FAILOVER's pause (and a
+// shutdown's) stays in force until its own end, as Redis 7.0 keeps pause purposes apart.
+func TestPausePurposes(t *testing.T) {
+	ts := newTestServer(t, nil)
+	admin, writer := ts.dial(t), ts.dial(t)
+	ts.mu.Lock()
+	ts.pauseClients(pauseByFailover, pauseWrite, math.MaxInt64)
+	ts.mu.Unlock()
+	admin.do("CLIENT", "PAUSE", "100000", "WRITE")
+	writer.send("SET", "k", "v")
+	if got := admin.do("CLIENT", "UNPAUSE"); got != "+OK\r\n" {
+		t.Fatalf("CLIENT UNPAUSE: got %q", got)
+	}
+	writer.conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, err := writer.r.Peek(1); err == nil {
+		t.Fatal("CLIENT UNPAUSE released a write held by the failover's pause")
+	}
+	ts.mu.Lock()
+	ts.unpauseClients(pauseByFailover)
+	ts.mu.Unlock()
+	if got := writer.read(); got != "+OK\r\n" {
+		t.Fatalf("held SET after the failover's pause ended: got %q, want +OK", got)
+	}
+	if got := admin.do("GET", "k"); got != "$1\r\nv\r\n" {
+		t.Errorf("GET k after the pauses: got %q", got)
+	}
 }

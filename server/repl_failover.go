@@ -136,7 +136,7 @@ func cmdFailover(c *Client) {
 	if a.timeout > 0 {
 		f.deadline = s.clock.Add(time.Duration(a.timeout) * time.Millisecond)
 	}
-	s.pauseClients(pauseWrite, math.MaxInt64)
+	s.pauseClients(pauseByFailover, pauseWrite, math.MaxInt64)
 	c.ok()
 }
 
@@ -200,7 +200,7 @@ func (s *Server) failoverPsyncDone(reply string) {
 	if strings.HasPrefix(reply, "+CONTINUE") || strings.HasPrefix(reply, "+FULLRESYNC") {
 		s.log.Info().Msg("Failover target " + s.repl.failover.target() + " accepted the handover")
 		s.repl.failover = failoverState{}
-		s.unpauseClients()
+		s.unpauseClients(pauseByFailover)
 		return
 	}
 	s.abortFailover("Failover target rejected psync request")
@@ -217,7 +217,7 @@ func (s *Server) abortFailover(reason string) {
 	}
 	s.log.Info().Msg("FAILOVER to " + f.target() + " aborted: " + reason)
 	*f = failoverState{}
-	s.unpauseClients()
+	s.unpauseClients(pauseByFailover)
 }
 
 // acceptFailoverPsync is the target side of PSYNC <replid> <offset> FAILOVER: promote

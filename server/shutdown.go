@@ -25,7 +25,7 @@ func (s *Server) Shutdown(opts ShutdownOptions) error {
 	s.mu.Lock()
 	err := s.prepareShutdown(opts)
 	if err != nil {
-		s.unpauseClients()
+		s.unpauseClients(pauseByShutdown)
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *Server) waitReplicasBeforeShutdown(opts ShutdownOptions) bool {
 	s.log.Info().Msg("Waiting for replicas before shutting down.")
 	abort := make(chan struct{})
 	s.repl.shutdownAbort = abort
-	s.pauseClients(pauseWrite, math.MaxInt64)
+	s.pauseClients(pauseByShutdown, pauseWrite, math.MaxInt64)
 	s.requestAcksNow()
 	deadline := time.Now().Add(s.cfg.ShutdownTimeout)
 	s.mu.Unlock()
@@ -125,7 +125,7 @@ func (s *Server) abortShutdown() bool {
 	}
 	close(s.repl.shutdownAbort)
 	s.repl.shutdownAbort = nil
-	s.unpauseClients()
+	s.unpauseClients(pauseByShutdown)
 	s.log.Info().Msg("Shutdown manually aborted.")
 	return true
 }

@@ -19,7 +19,7 @@ func reconfScript(t *testing.T) (script, log string) {
 	t.Helper()
 	dir := t.TempDir()
 	script, log = filepath.Join(dir, "reconf.sh"), filepath.Join(dir, "calls")
-	body := "#!/bin/sh\necho \"$*\" >> " + log + "\n"
+	body := "#!/bin/sh\necho \"$*\" >> " + log + "\necho \"reconfig script output: $*\"\n"
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +199,10 @@ func runSentinelManual(t *testing.T, impl string) {
 		}
 		return true
 	})
+	// Scripts write to the sentinel's own stdout/stderr, as Redis's do.
+	if out := ss[0].proc.Output(); !strings.Contains(out, "reconfig script output: "+want[0]) {
+		t.Errorf("sentinel 0's output lacks the client-reconfig-script's own output %q", "reconfig script output: "+want[0])
+	}
 	switchMsg := "mymaster " + from + " " + to
 	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "notification-script ran for +switch-master", func() bool {
 		for _, d := range notifyDirs {

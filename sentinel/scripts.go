@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -98,11 +99,13 @@ func (sc *scripts) run(now time.Time) {
 	}
 }
 
-// start runs the script directly (no shell), with the sentinel's environment;
-// os/exec passes no descriptor but stdin/stdout/stderr (/dev/null here).
+// start runs the script directly (no shell), with the sentinel's environment.
+// Like Redis's fork+exec, the script writes to the sentinel's own stdout and
+// stderr; os/exec passes no other descriptor of ours (stdin is /dev/null).
 func (sc *scripts) start(j *job, now time.Time) {
 	j.retry++
 	j.cmd = exec.Command(j.argv[0], j.argv[1:]...)
+	j.cmd.Stdout, j.cmd.Stderr = os.Stdout, os.Stderr
 	if err := j.cmd.Start(); err != nil {
 		// os/exec reports a failed execve here; Redis's child then exits
 		// with 2 (not retried): "-script-error <path> 0 2".

@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+
+	"github.com/vigil-db/vigil/internal/strint"
 )
 
 // Options choose encodings, mirroring the server's configuration.
@@ -109,43 +111,7 @@ func (e *Encoder) writeLen(n uint64) {
 
 // canonicalInt reports whether s is the canonical decimal form of an int64 (no sign but
 // '-', no leading zeros, no "-0"), without allocating.
-func canonicalInt(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) > 20 {
-		return 0, false
-	}
-	neg := s[0] == '-'
-	d := s
-	if neg {
-		d = s[1:]
-		if len(d) == 0 {
-			return 0, false
-		}
-	}
-	if d[0] < '0' || d[0] > '9' || (d[0] == '0' && (len(d) > 1 || neg)) {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range d {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		nv := v*10 + uint64(c-'0')
-		if nv/10 != v {
-			return 0, false
-		}
-		v = nv
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func canonicalInt(s []byte) (int64, bool) { return strint.Parse(s) }
 
 // writeString writes a string object with Redis's choice of encoding.
 func (e *Encoder) writeString(s []byte) {

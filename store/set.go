@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"unsafe"
+
+	"github.com/vigil-db/vigil/internal/strint"
 )
 
 // maxIntsetCap is Redis's hard cap on intset entries, whatever set-max-intset-entries says.
@@ -33,45 +35,7 @@ func NewSetFor(first []byte) *Set {
 
 // IntsetValue parses b as Redis's string2ll does (no spaces, '+' or leading zeros): the
 // members an intset can hold.
-func IntsetValue(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		nv := v*10 + uint64(c-'0')
-		if nv/10 != v {
-			return 0, false
-		}
-		v = nv
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func IntsetValue(b []byte) (int64, bool) { return strint.Parse(b) }
 
 // Len returns the number of members.
 func (s *Set) Len() int {

@@ -3,6 +3,8 @@ package resp
 import (
 	"bytes"
 	"errors"
+
+	"github.com/vigil-db/vigil/internal/strint"
 )
 
 // Limits bounds what Parse accepts. Zero values mean Redis's defaults.
@@ -134,45 +136,7 @@ func parseInline(buf []byte, args [][]byte, lim Limits) ([][]byte, int, error) {
 }
 
 // parseInt parses a signed decimal like Redis's string2ll: no spaces, no '+', no leading zeros.
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		nv := v*10 + uint64(c-'0')
-		if nv/10 != v {
-			return 0, false
-		}
-		v = nv
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func parseInt(b []byte) (int64, bool) { return strint.Parse(b) }
 
 // SplitArgs splits a line the way Redis's sdssplitargs does (used for inline commands and
 // config files): spaces separate arguments, "double quotes" support \n \r \t \b \a \\ \" and

@@ -29,6 +29,7 @@ func (s *Server) serveConn(conn net.Conn) {
 	start, end := 0, 0
 	var cmds [][][]byte
 	var pool, scratch [][]byte
+	more := false // the buffer may hold complete commands beyond the last batch
 	for {
 		// compact and grow the buffer
 		if start == end {
@@ -38,28 +39,33 @@ func (s *Server) serveConn(conn net.Conn) {
 			end -= start
 			start = 0
 		}
-		if len(buf)-end < readChunk/4 {
+		if !more && len(buf)-end < readChunk/4 {
 			nb := make([]byte, max(2*len(buf), end+readChunk))
 			copy(nb, buf[:end])
 			buf = nb
 		}
-		if t := s.idleTimeout(c); t > 0 {
-			conn.SetReadDeadline(time.Now().Add(t))
-		}
-		n, err := conn.Read(buf[end:])
-		if n > 0 {
-			end += n
-			s.stats.netInput.Add(int64(n))
-		}
-		if err != nil {
-			if n == 0 {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() && !c.has(ClientKilled) {
-					s.log.Debug().Int64("client", c.id).Msg("client timed out")
-				} else if !errors.Is(err, io.EOF) && !c.has(ClientKilled) {
-					s.log.Debug().Err(err).Int64("client", c.id).Msg("client read error")
+		// Read only when the last batch took every complete command of the buffer: a
+		// pipeline longer than maxBatch that arrived in one read (the client may have
+		// sent its last byte) is executed batch by batch without waiting for more input.
+		if !more {
+			if t := s.idleTimeout(c); t > 0 {
+				conn.SetReadDeadline(time.Now().Add(t))
+			}
+			n, err := conn.Read(buf[end:])
+			if n > 0 {
+				end += n
+				s.stats.netInput.Add(int64(n))
+			}
+			if err != nil {
+				if n == 0 {
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() && !c.has(ClientKilled) {
+						s.log.Debug().Int64("client", c.id).Msg("client timed out")
+					} else if !errors.Is(err, io.EOF) && !c.has(ClientKilled) {
+						s.log.Debug().Err(err).Int64("client", c.id).Msg("client read error")
+					}
+					return
 				}
-				return
 			}
 		}
 		// parse every complete command in the buffer
@@ -95,6 +101,7 @@ func (s *Server) serveConn(conn net.Conn) {
 			pool = append(pool, args...)
 			cmds = append(cmds, pool[len(pool)-len(args):len(pool):len(pool)])
 		}
+		more = perr == nil && len(cmds) == maxBatch && start < end
 		if int64(end-start) > s.cfg.ClientQueryBufferLimit {
 			s.log.Warn().Str("addr", c.addr).Msg("closing client that reached max query buffer length")
 			return

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"net"
 	"os"
 	"path/filepath"
@@ -151,5 +152,26 @@ func TestProtectedModeDeniesNonLoopback(t *testing.T) {
 	line, _ := bufio.NewReader(client).ReadString('\n')
 	if !strings.HasPrefix(line, "-DENIED Redis is running in protected mode") {
 		t.Errorf("got %q, want the DENIED error", line)
+	}
+}
+
+// TestLongPipelineInOneRead: a pipeline of more commands than one batch executes
+// (maxBatch), arriving in one read, is answered in full although the client sends
+// nothing more (redis-cli --pipe waits this way for its last replies). The server
+// used to go back to reading after each batch and left the rest unanswered.
+func TestLongPipelineInOneRead(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.dial(t)
+	const n = 3 * maxBatch
+	if _, err := c.conn.Write(bytes.Repeat([]byte("PING\r\n"), n)); err != nil { // 18 KB: one or two reads
+		t.Fatal(err)
+	}
+	for i := range n {
+		if got := c.read(); got != "+PONG\r\n" {
+			t.Fatalf("reply %d of %d: got %q", i+1, n, got)
+		}
+	}
+	if got := c.do("DBSIZE"); got != ":0\r\n" {
+		t.Errorf("DBSIZE after the pipeline: %q", got)
 	}
 }

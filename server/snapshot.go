@@ -34,6 +34,16 @@ type snapshot struct {
 	fill   func(e *rdb.Entry, key string, o *store.Object, expireMs int64) error
 	entry  rdb.Entry // reused for every key
 	err    error     // first encoding error
+	warm   uintptr   // what WarmBuckets read (kept so that the reads stay)
+}
+
+// warmObject reads the first byte of a string value (the encoder's next miss after the
+// key): see Dict.WarmBuckets.
+func warmObject(o *store.Object) uintptr {
+	if len(o.Str) > 0 {
+		return uintptr(o.Str[0])
+	}
+	return 0
 }
 
 type snapDB struct {
@@ -74,6 +84,7 @@ func (b *snapBuffer) take() []byte {
 // unlocked take it again, which would starve them for milliseconds.
 const (
 	snapshotBatch = 256
+	warmAhead     = 64 // buckets whose first entries are read ahead as a group (WarmBuckets)
 	snapshotSlice = 200 * time.Microsecond
 )
 
@@ -162,6 +173,9 @@ func (sn *snapshot) step(deadline time.Time) bool {
 	for i := range sn.dbs {
 		sd := &sn.dbs[i]
 		for sd.next < sd.keys.BucketCount() && budget > 0 {
+			if budget%warmAhead == 0 {
+				sn.warm += sd.keys.WarmBuckets(sd.next, min(sd.next+warmAhead, sd.keys.BucketCount()), warmObject)
+			}
 			sn.writeBucket(sd, sd.next)
 			sd.next++
 			budget--

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -179,5 +180,32 @@ func TestDictFreezeMidRehash(t *testing.T) {
 	}
 	if d.rehashing() {
 		t.Fatal("rehash did not complete after unfreezing")
+	}
+}
+
+// TestWarmBuckets: WarmBuckets reads the first element of each bucket in range, in both
+// tables while rehashing, and ignores buckets out of range.
+func TestWarmBuckets(t *testing.T) {
+	d := NewDict[int]()
+	for i := range 1000 {
+		d.Add("k"+strconv.Itoa(i), 1)
+	}
+	d.Reserve(0)
+	want := uintptr(0)
+	for b := range d.BucketCount() {
+		first := true
+		d.RangeBucket(b, func(key string, v *int) {
+			if first {
+				want += uintptr(key[0]) + uintptr(*v)
+				first = false
+			}
+		})
+	}
+	got := d.WarmBuckets(-5, d.BucketCount()+5, func(v *int) uintptr { return uintptr(*v) })
+	if got != want {
+		t.Fatalf("WarmBuckets over every bucket = %d, want %d", got, want)
+	}
+	if got := d.WarmBuckets(3, 3, nil); got != 0 {
+		t.Errorf("empty range: %d", got)
 	}
 }

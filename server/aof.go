@@ -282,7 +282,9 @@ func (s *Server) aofRewriteStart() error {
 	rdbFormat := s.cfg.AOFUseRDBPreamble
 	s.log.Info().Msg("Background append only file rewriting started")
 	go func() {
+		release := snapshotProc() // through the fsync too
 		err := s.writeAOFBase(sn, tmp, rdbFormat)
+		release()
 		s.mu.Lock()
 		s.aofRewriteDone(tmp, rdbFormat, err)
 		s.mu.Unlock()

@@ -153,10 +153,12 @@ func (s *Server) bgsave(done func(error)) error {
 	s.persist.currentSaveTotal = s.totalKeys()
 	s.log.Info().Msg("background saving started")
 	go func() {
+		release := snapshotProc() // through the fsync too
 		err := writeFileAtomic(s.dumpPath(), func(w io.Writer) error {
 			_, err := s.runSnapshot(sn, w)
 			return err
 		})
+		release()
 		s.mu.Lock()
 		s.persist.bgsaveRunning = false
 		s.persist.lastBgsaveSecs = int64(time.Since(s.persist.bgsaveStart).Seconds())

@@ -22,7 +22,8 @@ func referenceDoc() string {
 	b.WriteString("`-` as `_`) < `--directive` flags. Memory values accept b, k, kb, m, mb, g, gb (k = 1000, kb = 1024).\n")
 	b.WriteString("A bad line exits with status 1 and Redis's `FATAL CONFIG FILE ERROR` text naming the line.\n\n")
 	b.WriteString("`io-threads N` (default 1) sets how many cores run Vigil's goroutines (GOMAXPROCS), unless the\n")
-	b.WriteString("GOMAXPROCS environment variable is set.\n\n")
+	b.WriteString("GOMAXPROCS environment variable is set. A background save (BGSAVE, AOF rewrite, a replica's full\n")
+	b.WriteString("sync) runs with one more, as Redis's forked child has a core of its own.\n\n")
 	b.WriteString("| directive | alias | type | default | CONFIG SET |\n|---|---|---|---|---|\n")
 	def := Default()
 	var ignored []string

@@ -347,10 +347,10 @@ func (d *Decoder) readEntry(t byte) (*Entry, error) {
 	var e *Entry
 	if n := len(d.free); n > 0 {
 		e, d.free = d.free[n-1], d.free[:n-1]
-		*e = Entry{DB: d.db, Key: key, ExpireMs: d.expire, Idle: d.idle, Freq: d.freq}
 	} else {
-		e = &Entry{DB: d.db, Key: key, ExpireMs: d.expire, Idle: d.idle, Freq: d.freq}
+		e = new(Entry)
 	}
+	*e = Entry{DB: d.db, Key: key, ExpireMs: d.expire, Idle: d.idle, Freq: d.freq}
 	d.expire, d.idle, d.freq = -1, -1, -1
 	if err := d.readValue(t, e); err != nil {
 		if _, ok := err.(*UnsupportedTypeError); ok {

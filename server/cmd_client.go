@@ -46,16 +46,14 @@ const (
 	numPausePurposes
 )
 
-// pauseState is the pause in force: the strictest kind and the latest end over the
-// purposes. done is closed whenever the pause changes (ends or relaxes), so that
-// held clients look again.
+// pauseState is the pause in force: kind is the strictest over the purposes. done is
+// closed whenever the pause ends or relaxes, so that held clients look again.
 type pauseState struct {
-	kind  pauseKind
-	endMs int64 // unix ms
-	done  chan struct{}
-	per   [numPausePurposes]struct {
+	kind pauseKind
+	done chan struct{}
+	per  [numPausePurposes]struct {
 		kind  pauseKind
-		endMs int64
+		endMs int64 // unix ms
 	}
 }
 
@@ -595,11 +593,9 @@ func (s *Server) unpauseClients(purpose pausePurpose) {
 // the held clients when it ended or relaxed.
 func (s *Server) updatePause() {
 	p := &s.admin.pause
-	kind, end := pauseOff, int64(0)
+	kind := pauseOff
 	for _, pp := range p.per {
-		if pp.kind != pauseOff {
-			kind, end = max(kind, pp.kind), max(end, pp.endMs)
-		}
+		kind = max(kind, pp.kind)
 	}
 	if kind < p.kind && p.done != nil {
 		close(p.done)
@@ -608,7 +604,7 @@ func (s *Server) updatePause() {
 	if kind != pauseOff && p.done == nil {
 		p.done = make(chan struct{})
 	}
-	p.kind, p.endMs = kind, end
+	p.kind = kind
 }
 
 // pauseActive reports whether clients are paused, ending CLIENT PAUSE when its time is up

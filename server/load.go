@@ -8,7 +8,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
-	"unsafe"
 
 	"github.com/vigil-db/vigil/rdb"
 )
@@ -114,7 +113,7 @@ func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, e
 			}
 			// e.Key was allocated by the decoder for this entry alone: the keyspace
 			// takes it over without a copy.
-			key := unsafe.String(unsafe.SliceData(e.Key), len(e.Key))
+			key := k(e.Key)
 			if !s.dbAddNew(db, key, o) {
 				return fmt.Errorf("duplicate key %q in database %d", e.Key, e.DB)
 			}

@@ -484,14 +484,7 @@ func (d *Dict[V]) WarmBuckets(from, to int, touch func(v *V) uintptr) uintptr {
 	for from < to {
 		n := 0
 		for ; from < to && n < group; from++ {
-			t, b := 0, from
-			if b >= len(d.t[0]) {
-				t, b = 1, b-len(d.t[0])
-			}
-			if b < 0 || b >= len(d.t[t]) {
-				continue
-			}
-			if e := d.t[t][b]; e != nil {
+			if e := d.bucketHead(from); e != nil {
 				heads[n] = e
 				n++
 			}
@@ -513,14 +506,20 @@ func (d *Dict[V]) WarmBuckets(from, to int, touch func(v *V) uintptr) uintptr {
 // RangeBucket calls fn for every element of bucket b (numbered as BucketOf does), with
 // a pointer to the stored value (fn must not modify the dict).
 func (d *Dict[V]) RangeBucket(b int, fn func(key string, v *V)) {
+	for e := d.bucketHead(b); e != nil; e = e.next {
+		fn(e.key, &e.val)
+	}
+}
+
+// bucketHead returns the first element of bucket b (numbered as BucketOf does), or nil
+// when the bucket is empty or out of range.
+func (d *Dict[V]) bucketHead(b int) *entry[V] {
 	t := 0
 	if b >= len(d.t[0]) {
 		t, b = 1, b-len(d.t[0])
 	}
 	if b < 0 || b >= len(d.t[t]) {
-		return
+		return nil
 	}
-	for e := d.t[t][b]; e != nil; e = e.next {
-		fn(e.key, &e.val)
-	}
+	return d.t[t][b]
 }

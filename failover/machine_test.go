@@ -317,23 +317,32 @@ func TestFailoverEndForTimeout(t *testing.T) {
 	})
 }
 
-func TestConvertToSlave(t *testing.T) {
-	h := newHarness(t, testMaster(1), "me")
+// convertsAfter: replica r1 of a healthy master starts reporting itself a master;
+// it is converted back (+convert-to-slave) just after wait, not at wait. It returns
+// the INFO r1 keeps reporting.
+func convertsAfter(t *testing.T, h *harness, wait time.Duration) Info {
+	t.Helper()
 	h.healthy(nil)
 	h.replica(r1Addr, Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, Priority: 100, ReplOffset: 5}, false)
 	h.lines()
 	old := Info{RunID: "r1", Role: RoleMaster, Priority: 100}
 	h.replica(r1Addr, old, false)
 	equalLines(t, h.lines(), []string{"-role-change " + slaveDesc(r1Addr, mAddr) + " new reported role is master"})
-	h.now = h.now.Add(8 * time.Second)
+	h.now = h.now.Add(wait)
 	h.healthy(nil)
 	h.replica(r1Addr, old, false)
 	if len(h.lines()) != 0 {
-		t.Fatal("converted after exactly 8 s")
+		t.Fatalf("converted after exactly %v", wait)
 	}
 	h.now = h.now.Add(time.Millisecond)
 	h.replica(r1Addr, old, false)
 	equalLines(t, h.lines(), []string{"+convert-to-slave " + slaveDesc(r1Addr, mAddr)})
+	return old
+}
+
+func TestConvertToSlave(t *testing.T) {
+	h := newHarness(t, testMaster(1), "me")
+	old := convertsAfter(t, h, 8*time.Second)
 	if got, want := h.takeCmds(), []Command{{Master: "mymaster", Target: r1Addr, Kind: ReplicaOf, ReplicaOf: mAddr}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("commands %+v, want %+v", got, want)
 	}
@@ -522,19 +531,5 @@ func TestPeersStatus(t *testing.T) {
 func TestSetTimers(t *testing.T) {
 	h := newHarness(t, testMaster(1), "me")
 	h.mustStep(SetTimers{Timers: Timers{PublishPeriod: 500 * time.Millisecond}})
-	h.healthy(nil)
-	h.replica(r1Addr, Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, Priority: 100, ReplOffset: 5}, false)
-	h.lines()
-	old := Info{RunID: "r1", Role: RoleMaster, Priority: 100}
-	h.replica(r1Addr, old, false)
-	h.lines()
-	h.now = h.now.Add(2 * time.Second)
-	h.healthy(nil)
-	h.replica(r1Addr, old, false)
-	if len(h.lines()) != 0 {
-		t.Fatal("converted after exactly 2 s")
-	}
-	h.now = h.now.Add(time.Millisecond)
-	h.replica(r1Addr, old, false)
-	equalLines(t, h.lines(), []string{"+convert-to-slave " + slaveDesc(r1Addr, mAddr)})
+	convertsAfter(t, h, 2*time.Second)
 }

@@ -141,14 +141,22 @@ func TestSentinelFailover(t *testing.T) {
 	t.Run("vigil-mesh", func(t *testing.T) { runSentinelFailover(t, testutil.ImplVigil, true) })
 }
 
-func runSentinelFailover(t *testing.T, impl string, withMesh bool) {
-	master := startRepl(t, "master", impl)
-	r1 := startRepl(t, "replica1", impl)
-	r2 := startRepl(t, "replica2", impl)
+// startGroup starts the group the sentinel tests watch: a master of implementation
+// impl and two replicas in sync with it, holding k=v.
+func startGroup(t *testing.T, impl string) (master, r1, r2 *rnode) {
+	t.Helper()
+	master = startRepl(t, "master", impl)
+	r1 = startRepl(t, "replica1", impl)
+	r2 = startRepl(t, "replica2", impl)
 	r1.replicaOf(master)
 	r2.replicaOf(master)
 	master.must("SET", "k", "v")
 	waitSynced(t, master, r1, r2)
+	return master, r1, r2
+}
+
+func runSentinelFailover(t *testing.T, impl string, withMesh bool) {
+	master, r1, r2 := startGroup(t, impl)
 
 	var ss []*vsentinel
 	seed := 0

@@ -108,13 +108,7 @@ func TestSentinelManualFailover(t *testing.T) {
 }
 
 func runSentinelManual(t *testing.T, impl string) {
-	master := startRepl(t, "master", impl)
-	r1 := startRepl(t, "replica1", impl)
-	r2 := startRepl(t, "replica2", impl)
-	r1.replicaOf(master)
-	r2.replicaOf(master)
-	master.must("SET", "k", "v")
-	waitSynced(t, master, r1, r2)
+	master, r1, r2 := startGroup(t, impl)
 
 	var ss []*vsentinel
 	var logs, notifyDirs []string

@@ -71,7 +71,13 @@ func writeFileAtomic(path string, write func(w io.Writer) error) error {
 	if err != nil {
 		return err
 	}
-	err = write(f)
+	return commitFile(f, tmp, path, write(f))
+}
+
+// commitFile finishes f, written at tmp with the outcome err: fsync, close, rename over
+// path, fsync of the directory. On any error, err included, tmp is removed and path is
+// left as it was.
+func commitFile(f *os.File, tmp, path string, err error) error {
 	if err == nil {
 		err = f.Sync()
 	}
@@ -85,7 +91,7 @@ func writeFileAtomic(path string, write func(w io.Writer) error) error {
 		os.Remove(tmp)
 		return err
 	}
-	d, err := os.Open(dir)
+	d, err := os.Open(filepath.Dir(path))
 	if err != nil {
 		return err
 	}

@@ -525,17 +525,7 @@ func (s *Server) fullSync(l *masterLink, conn net.Conn, br *bufio.Reader, id str
 		if err == nil {
 			err = bw.Flush()
 		}
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp, s.dumpPath())
-		}
-		if err != nil {
-			os.Remove(tmp)
+		if err := commitFile(f, tmp, s.dumpPath(), err); err != nil {
 			s.log.Warn().Err(err).Msg("could not keep the master's RDB on disk")
 		}
 	}()

@@ -147,7 +147,12 @@ func (d *Dict[V]) find(key string) *entry[V] {
 		return nil
 	}
 	d.step()
-	h := HashKey(key)
+	return d.lookup(key, HashKey(key))
+}
+
+// lookup returns key's entry, h being HashKey(key), searching the second table only
+// while rehashing. It does no rehash step of its own.
+func (d *Dict[V]) lookup(key string, h uint64) *entry[V] {
 	for t := 0; t < 2; t++ {
 		tab := d.t[t]
 		if len(tab) == 0 {
@@ -172,19 +177,8 @@ func (d *Dict[V]) AddIfAbsent(key string, v V) (*V, bool) {
 	h := HashKey(key)
 	if d.Len() > 0 {
 		d.step()
-		for t := 0; t < 2; t++ {
-			tab := d.t[t]
-			if len(tab) == 0 {
-				break
-			}
-			for e := tab[h&uint64(len(tab)-1)]; e != nil; e = e.next {
-				if e.key == key {
-					return &e.val, false
-				}
-			}
-			if !d.rehashing() {
-				break
-			}
+		if e := d.lookup(key, h); e != nil {
+			return &e.val, false
 		}
 	}
 	d.expandIfNeeded()

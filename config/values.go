@@ -2,7 +2,7 @@ package config
 
 import (
 	"errors"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 	"math"
 	"strconv"
 	"strings"

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/internal/testutil"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // TestDifferential sends every command of every testdata/differential/*.txt corpus to a

@@ -10,7 +10,7 @@ import (
 
 	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/failover"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // sentinelSub is one SENTINEL subcommand: arity counts "sentinel" and the subcommand.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // Version is the Redis version the sentinel reports.

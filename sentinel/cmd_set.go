@@ -8,7 +8,7 @@ import (
 
 	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/failover"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // subSet is SENTINEL SET <master> <option> <value> [...]: each option is

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // Defaults of Redis Sentinel 7.0 (sentinel.c) and of Vigil's gossip directives.

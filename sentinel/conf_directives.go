@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // globalArity is the argument count (directive included) of the global sentinel directives.

@@ -7,7 +7,7 @@
 // # Shape (gather → decide → act)
 //
 // One goroutine (Sentinel.run) owns all state: the Config, the instance map
-// and the decision machines. Links (sentinel/link), the mesh (sentinel/mesh),
+// and the decision machines. Links (sentinel/link), the mesh (mesh),
 // client connections and timers talk to it over channels; it never blocks on
 // I/O. The endpoint's command handlers run on that goroutine too (each request
 // is sent to it as a closure and answered over a channel), so they see a
@@ -15,8 +15,8 @@
 //
 // # What it must not import
 //
-// server (only server/resp, the codec), node, replica, store. It may import
-// config (server directives), election, failover, sentinel/link and sentinel/mesh.
+// server (only resp, the codec), node, replica, store. It may import
+// config (server directives), election, failover, sentinel/link and mesh.
 //
 // # Concurrency
 //

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // Kind is the type of a monitored instance.

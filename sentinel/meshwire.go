@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/failover"
-	"github.com/vigil-db/vigil/sentinel/mesh"
+	"github.com/vigil-db/vigil/mesh"
 )
 
 // This file plugs the gossip mesh into the loop: SDOWN opinions and master

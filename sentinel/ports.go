@@ -7,7 +7,7 @@ import (
 )
 
 // This file holds the small interfaces the shell needs from the packages that
-// plug into it (sentinel/link today; sentinel/mesh, election and failover are
+// plug into it (sentinel/link today; mesh, election and failover are
 // fed by the loop through the observations below).
 
 // InstanceID names an instance in the shell's map: the master it belongs to,

@@ -13,7 +13,7 @@ import (
 
 	"github.com/vigil-db/vigil/election"
 	"github.com/vigil-db/vigil/failover"
-	"github.com/vigil-db/vigil/sentinel/mesh"
+	"github.com/vigil-db/vigil/mesh"
 )
 
 // Timers are Redis Sentinel's periods (SENTINEL DEBUG can change them).

@@ -8,7 +8,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // blockState is the state of a client blocked on keys (BLPOP, BZPOPMIN, BLMOVE...).

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // adminState is the server-side state of CLIENT PAUSE, MONITOR and SLOWLOG (under mu).

@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // connectionCommands returns PING, ECHO, SELECT, QUIT, AUTH, HELLO, RESET, CLIENT and COMMAND.

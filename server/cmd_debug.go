@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/rdb"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 	"github.com/vigil-db/vigil/store"
 )
 

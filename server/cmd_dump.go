@@ -4,7 +4,7 @@ import (
 	"strconv"
 
 	"github.com/vigil-db/vigil/rdb"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // dumpCommands returns DUMP and RESTORE (Redis's serialized value format).

@@ -5,7 +5,7 @@ import (
 	"sort"
 
 	"github.com/vigil-db/vigil/config"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // pubsubState is the server side of pub/sub: who listens to what. Subscriber lists keep

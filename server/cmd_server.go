@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 	"github.com/vigil-db/vigil/store"
 )
 

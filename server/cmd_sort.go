@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 	"github.com/vigil-db/vigil/store"
 )
 

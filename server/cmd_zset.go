@@ -8,7 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/vigil-db/vigil/rdb"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 	"github.com/vigil-db/vigil/store"
 )
 

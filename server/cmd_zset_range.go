@@ -4,7 +4,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 	"github.com/vigil-db/vigil/store"
 )
 

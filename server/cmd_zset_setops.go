@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 	"github.com/vigil-db/vigil/store"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 //go:generate go run ./internal/gencommands -addr 127.0.0.1:6379 -out commanddata

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 const (

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // The coordinated FAILOVER command of Redis 6.2+ (spec §7): pause writes, wait until a

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // The master side of replication: PSYNC/SYNC, full syncs from a point-in-time snapshot,

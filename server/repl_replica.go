@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/replica"
-	"github.com/vigil-db/vigil/server/resp"
+	"github.com/vigil-db/vigil/resp"
 )
 
 // The replica side of replication: REPLICAOF, the link to the master (handshake, full

@@ -185,10 +185,12 @@ func (s *Server) waitUnblocked(c *Client, b *blockState) bool {
 	s.mu.Lock()
 	c.queueOutput()
 	ticket := s.aofTicket() // the reply shows a pop that must be in the AOF first
+	s.streamBarrier(c)      // ... and in the replicas' sockets
 	s.mu.Unlock()
 	if !ticket.wait() {
 		return false
 	}
+	c.flushStreams()
 	return c.flush() == nil
 }
 

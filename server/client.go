@@ -68,6 +68,7 @@ type Client struct {
 	repl     replState    // what REPLCONF announced, and the replica's state on this master
 	wait     *waitState   // blocked in WAIT
 	woff     int64        // master_repl_offset after this client's last command (WAIT)
+	streamTo []*Client    // online replicas whose sockets get this batch's stream before its replies (stream.go)
 	failed   bool         // the current command replied an error (commandstats failed_calls)
 	admin    clientAdmin  // output-limit state (cmd_client.go)
 

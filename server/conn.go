@@ -130,7 +130,8 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 	i := 0
 	for i < len(cmds) {
 		s.mu.Lock()
-		s.clock = time.Now()     // dispatch and call advance it: one clock read per command
+		s.clock = time.Now() // dispatch and call advance it: one clock read per command
+		startOffset := s.repl.offset
 		if c.has(ClientKilled) { // CLIENT KILL while this goroutine waited for the lock
 			s.mu.Unlock()
 			return false
@@ -148,6 +149,9 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 		}
 		c.queueOutput()
 		s.replDistribute()
+		if s.repl.offset != startOffset {
+			s.streamBarrier(c) // the batch wrote: its stream reaches the replicas first
+		}
 		detach := c.detach
 		ticket := s.aofTicket() // the replies may only go out once the AOF holds the writes
 		// c.flags and c.block change under the lock (other clients touch WATCHed keys,
@@ -158,6 +162,7 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 		if !ticket.wait() {
 			return false
 		}
+		c.flushStreams()
 		if err := c.flush(); err != nil {
 			return false
 		}

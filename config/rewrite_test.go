@@ -84,7 +84,7 @@ func TestRewriteRules(t *testing.T) {
 		{"default bind blanked", "bind * -::*\nport 1\n", nil, "port 1\n", "bind"},
 		{"empty lines squeezed", "port 1\n\n\n\nhz 11\n", nil, "port 1\n\nhz 11\n", ""},
 		{"unbalanced quotes commented", "requirepass \"x\n", nil, "# ??? requirepass \"x\n", ""},
-		{"user lines", "user bob on\nuser alice off\n", nil, "user bob on\nuser alice off\n", ""},
+		{"user line", "user default on nopass allkeys &* +@all\n", nil, "user default on nopass allkeys &* +@all\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -68,6 +68,8 @@ func (s *Server) Validate() error {
 	for i, u := range s.Users {
 		if len(u) == 0 || u[0] == "" {
 			bad("user", strings.Join(u, " "), fmt.Sprintf("entry %d has no user name", i))
+		} else if err := checkUser(u); err != nil {
+			bad("user", strings.Join(u, " "), err.Error())
 		}
 	}
 	return errors.Join(errs...)

@@ -31,8 +31,9 @@ type Server struct {
 	log zerolog.Logger
 
 	dbs       []*store.DB
-	dbState   []dbState // per database id: blocked and watching clients
-	cmds      commandTable
+	dbState   []dbState    // per database id: blocked and watching clients
+	cmds      commandTable // what clients see: origCmds after rename-command (rename.go)
+	origCmds  commandTable // every command under its own name
 	clients   map[int64]*Client
 	nextID    atomic.Int64
 	listeners []net.Listener
@@ -99,12 +100,13 @@ func New(cfg *config.Server, log zerolog.Logger) *Server {
 	s := &Server{
 		cfg:       cfg,
 		log:       log.With().Str("component", "server").Logger(),
-		cmds:      buildCommandTable(),
+		origCmds:  buildCommandTable(),
 		clients:   map[int64]*Client{},
 		runID:     newRunID(),
 		startTime: time.Now(),
 		done:      make(chan struct{}),
 	}
+	s.cmds = renamedTable(s.origCmds, cfg.RenameCommands, s.log)
 	s.stats.errors = map[string]int64{}
 	s.activeExpireEnabled = true
 	s.replID, s.replID2 = newRunID(), zeroReplID

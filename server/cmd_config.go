@@ -139,6 +139,7 @@ func (s *Server) configAppliers() map[string]func(before *config.Server) error {
 		"notify-keyspace-events": func(*config.Server) error { return s.setNotifyFlags(s.cfg.NotifyKeyspaceEvents) },
 		"appendonly":             func(*config.Server) error { return s.aofApplyConfig() },
 		"appendfsync":            func(*config.Server) error { return s.aofApplyConfig() },
+		"maxclients":             func(*config.Server) error { return s.applyMaxClients() },
 	}
 }
 

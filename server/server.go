@@ -146,8 +146,12 @@ func (s *Server) RunID() string { return s.runID }
 // Config returns the live configuration; read it under the execution lock only.
 func (s *Server) Config() *config.Server { return s.cfg }
 
-// Listen opens the TCP listeners (bind × port) and the Unix socket.
+// Listen fits maxclients to the open files limit (fdlimit.go), then opens the TCP
+// listeners (bind × port) and the Unix socket.
 func (s *Server) Listen() error {
+	if err := s.adjustOpenFilesLimit(); err != nil {
+		return err
+	}
 	if s.cfg.Port != 0 {
 		binds := s.cfg.Bind
 		if len(binds) == 0 {
@@ -241,6 +245,7 @@ func (s *Server) Close() {
 
 func (s *Server) acceptLoop(l net.Listener) {
 	defer s.wg.Done()
+	var failures acceptErrorLog
 	for {
 		conn, err := l.Accept()
 		if err != nil {
@@ -253,7 +258,7 @@ func (s *Server) acceptLoop(l net.Listener) {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			s.log.Warn().Err(err).Msg("accept failed")
+			failures.failed(s.log, err, time.Now())
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}

@@ -76,7 +76,8 @@ func TestRenameCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process-level test skipped with -short")
 	}
-	renames := []string{"--rename-command", "flushall", "myflush", "--rename-command", "CONFIG", ""}
+	renames := []string{"--rename-command", "flushall", "myflush", "--rename-command", "CONFIG", "",
+		"--rename-command", "object", "obj"}
 	_, redisAddr := testutil.StartRedis(t, renames...)
 	_, vigilAddr := testutil.StartVigil(t, renames...)
 	_, plainAddr := testutil.StartVigil(t)
@@ -88,6 +89,8 @@ func TestRenameCommand(t *testing.T) {
 		{"COMMAND", "LIST", "FILTERBY", "PATTERN", "flushal*"}, {"COMMAND", "LIST", "FILTERBY", "PATTERN", "myflush"},
 		{"COMMAND", "LIST", "FILTERBY", "PATTERN", "config*"},
 		{"COMMAND", "GETKEYS", "flushall"}, {"MULTI"}, {"MYFLUSH"}, {"EXEC"},
+		{"OBJECT", "HELP"}, {"obj", "help"}, {"obj", "foo"}, {"OBJ"}, {"OBJ", "ENCODING"}, {"SET", "n", "1"}, {"OBJ", "ENCODING", "n"},
+		{"COMMAND", "INFO", "obj|encoding", "object|encoding"},
 	} {
 		if got, want := vc.Do(cmd...), rc.Do(cmd...); got != want {
 			t.Errorf("%q:\n got %q\nwant %q", cmd, got, want)

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/vigil-db/vigil/config"
 )
@@ -107,8 +108,13 @@ func cmdConfigHelp(c *Client) {
 	})
 }
 
-// replyHelpLines replies Redis's addReplyHelp format for a container command.
+// replyHelpLines replies Redis's addReplyHelp format for a container command. As in
+// Redis the header names the command as the client typed it (a container renamed by
+// rename-command answers under its new name).
 func (c *Client) replyHelpLines(container string, lines []string) {
+	if len(c.args) > 0 {
+		container = strings.ToUpper(string(c.args[0]))
+	}
 	c.w.Array(len(lines) + 3)
 	c.w.Simple(container + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
 	for _, l := range lines {

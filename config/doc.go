@@ -30,8 +30,9 @@
 // the server applies changed directives (bind, port, maxmemory, ...).
 //
 // Directives that restrict access and that Vigil cannot honour are refused
-// (refused.go): user lines other than the default user unchanged, aclfile,
-// tls-port and tls-replication yes. rename-command lines are checked against
+// (refused.go): user lines other than the default user with all permissions
+// and nopass or one password (which becomes requirepass, as the user line
+// wins in Redis), aclfile, tls-port and tls-replication yes. rename-command lines are checked against
 // the command table the caller gives (Options.Commands), as Redis does.
 //
 // Known differences from redis-server 7.0.15: with requirepass and an

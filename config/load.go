@@ -221,6 +221,10 @@ type loader struct {
 	warned     map[string]bool
 	warnings   []string
 	read       func(string) ([]byte, error)
+	// user is the accepted `user default ...` line, applied by finish (Redis
+	// applies user lines after every other directive); userAt is where it was.
+	user   *defaultUser
+	userAt *LoadError
 	// commands is the command table rename-command lines apply to (lower-case
 	// names); nil when the caller gave none, and the names are not checked.
 	commands map[string]bool
@@ -288,6 +292,9 @@ func (l *loader) parseLines(file string, lines []string, offset int) error {
 			}
 			return fail(name, err.Error())
 		}
+		if name == "user" {
+			l.userAt = fail(name, "").(*LoadError)
+		}
 	}
 	return nil
 }
@@ -311,9 +318,14 @@ func (l *loader) apply(name string, args []string) error {
 		}
 		l.cfg.RenameCommands = append(l.cfg.RenameCommands, [2]string{args[0], args[1]})
 	case name == "user" && len(args) >= 1:
-		if err := checkUser(args); err != nil {
+		u, err := parseDefaultUser(args)
+		if err != nil {
 			return err
 		}
+		if l.user != nil {
+			return reason(msgUserTwice)
+		}
+		l.user = &u
 		l.cfg.Users = append(l.cfg.Users, append([]string(nil), args...))
 	case name == "loadmodule" && len(args) >= 1:
 		return reason(msgModules)
@@ -445,6 +457,18 @@ func (l *loader) finish() error {
 		if err := l.openLog(absFrom(l.cwd, l.cfg.LogFile)); err != nil {
 			return &LoadError{File: l.cfg.ConfigFile, Reason: "Can't open the log file: " + strerror(err), Err: err, Directive: "logfile"}
 		}
+	}
+	if l.user != nil {
+		pass, err := l.user.requirePass(l.cfg.RequirePass)
+		if err != nil {
+			at := LoadError{File: l.cfg.ConfigFile, Directive: "user"}
+			if l.userAt != nil {
+				at = *l.userAt
+			}
+			at.Reason = err.Error()
+			return &at
+		}
+		l.cfg.RequirePass = pass
 	}
 	if extraLoad(l.cfg, "cluster-enabled", "no") == "yes" && l.cfg.ReplicaOf != "" {
 		return &LoadError{File: l.cfg.ConfigFile, Reason: msgClusterReplica, Directive: "replicaof"}

@@ -37,16 +37,16 @@ func startFails(t *testing.T, name, bin string, args ...string) string {
 
 // TestConfigRefusesUnhonouredAccessRules checks that a server given ACL rules,
 // an ACL file or TLS (which Vigil cannot honour) refuses to start naming the
-// line, instead of running without the protection asked for; the default user
-// unchanged (the line Redis writes into rewritten files) is accepted.
+// line, instead of running without the protection asked for.
 func TestConfigRefusesUnhonouredAccessRules(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process-level test skipped with -short")
 	}
 	vigil := testutil.VigilBinary(t)
 	for _, line := range []string{
-		"user default on >secret ~* &* +@all",
-		"user default on nopass ~* &* +@all -flushall",
+		"user default on >secret ~* &* +@all -flushall",
+		"user default on >a >b ~* &* +@all",
+		"user default on #2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b ~* &* +@all",
 		"user alice on >pw ~* &* +@all",
 		"aclfile /etc/redis/users.acl",
 		"tls-port 6380",
@@ -63,9 +63,29 @@ func TestConfigRefusesUnhonouredAccessRules(t *testing.T) {
 			t.Errorf("%q: got output %q, want it to contain %q and the reason", line, out, want)
 		}
 	}
-	_, addr := testutil.StartVigil(t, "--user", "default", "on", "nopass", "~*", "&*", "+@all")
-	if got := testutil.DialRaw(t, addr).Do("SET", "a", "1"); got != "+OK\r\n" {
-		t.Errorf("SET with the default user unchanged: got %q, want +OK", got)
+}
+
+// TestConfigDefaultUser compares with redis-server the `user default` lines
+// Vigil honours: all permissions with nopass, with a password (which is then
+// required), and with the hash of requirepass that Redis's CONFIG REWRITE writes.
+func TestConfigDefaultUser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	for _, args := range [][]string{
+		{"--user", "default", "on", "nopass", "~*", "&*", "+@all"},
+		{"--user", "default", "on", ">secret", "~*", "&*", "+@all"},
+		{"--requirepass", "secret", "--user", "default", "on",
+			"#2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b", "allkeys", "allchannels", "allcommands"},
+	} {
+		_, redisAddr := testutil.StartRedis(t, args...)
+		_, vigilAddr := testutil.StartVigil(t, args...)
+		rc, vc := testutil.DialRaw(t, redisAddr), testutil.DialRaw(t, vigilAddr)
+		for _, cmd := range [][]string{{"SET", "a", "1"}, {"AUTH", "wrong"}, {"AUTH", "secret"}, {"SET", "a", "1"}} {
+			if got, want := vc.Do(cmd...), rc.Do(cmd...); got != want {
+				t.Errorf("%q then %q:\n got %q\nwant %q", args, cmd, got, want)
+			}
+		}
 	}
 }
 
@@ -171,13 +191,22 @@ func TestRenameCommandKeptByRewrite(t *testing.T) {
 }
 
 // TestSentinelRenameCommand compares rename-command in sentinel.conf, which
-// renames the sentinel's own commands, with redis-sentinel.
+// renames the sentinel's own commands, with redis-sentinel; the lines survive
+// the config rewrites.
 func TestSentinelRenameCommand(t *testing.T) {
-	redisAddr, vigilAddr, _, _ := startSentinelPair(t, "rename-command ping foo\nrename-command info \"\"\n")
+	redisAddr, vigilAddr, _, vigilConf := startSentinelPair(t, "rename-command ping foo\nrename-command info \"\"\n")
 	rc, vc := testutil.DialRaw(t, redisAddr), testutil.DialRaw(t, vigilAddr)
-	for _, cmd := range [][]string{{"PING"}, {"FOO"}, {"foo", "a", "b"}, {"INFO"}, {"COMMAND", "COUNT"}} {
+	for _, cmd := range [][]string{{"PING"}, {"FOO"}, {"foo", "a", "b"}, {"INFO"}, {"COMMAND", "COUNT"},
+		{"SENTINEL", "FLUSHCONFIG"}} {
 		if got, want := vc.Do(cmd...), rc.Do(cmd...); got != want {
 			t.Errorf("%q:\n got %q\nwant %q", cmd, got, want)
 		}
+	}
+	data, err := os.ReadFile(vigilConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "rename-command ping foo\nrename-command info \"\"\n") {
+		t.Errorf("rewritten sentinel.conf lost the rename-command lines:\n%s", data)
 	}
 }

@@ -210,3 +210,28 @@ func TestSentinelRenameCommand(t *testing.T) {
 		t.Errorf("rewritten sentinel.conf lost the rename-command lines:\n%s", data)
 	}
 }
+
+// TestSentinelRenameCommandStartupError compares the fatal error of a
+// rename-command line naming a command the sentinel does not have.
+func TestSentinelRenameCommandStartupError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	real := resolve(t, testutil.RequireRedis(t, "redis-server"))
+	var outs [2]string
+	for i, target := range []string{real, testutil.VigilBinary(t)} {
+		dir := t.TempDir()
+		link := filepath.Join(dir, "redis-sentinel")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "s.conf")
+		if err := os.WriteFile(path, []byte("port 0\nrename-command ping foo\nrename-command get bar\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		outs[i] = fatalBlock(startFails(t, "sentinel", link, path))
+	}
+	if outs[0] == "" || outs[1] != outs[0] {
+		t.Errorf("got %q\nwant %q", outs[1], outs[0])
+	}
+}

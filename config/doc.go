@@ -29,9 +29,15 @@
 // directory (dir is stored as an absolute path) and does not bind sockets:
 // the server applies changed directives (bind, port, maxmemory, ...).
 //
-// Known differences from redis-server 7.0.15: rename-command, user and the
-// ACL rules are stored for the server to check (Redis checks them while
-// loading); CONFIG REWRITE writes user lines back as loaded rather than as
+// Directives that restrict access and that Vigil cannot honour are refused
+// (refused.go): user lines other than the default user with all permissions
+// and nopass or one password (which becomes requirepass, as the user line
+// wins in Redis), aclfile, tls-port and tls-replication yes. rename-command lines are checked against
+// the command table the caller gives (Options.Commands), as Redis does.
+//
+// Known differences from redis-server 7.0.15: with requirepass and an
+// accepted `user default on nopass ...` line Vigil keeps the password (Redis
+// drops it); CONFIG REWRITE writes user lines back as loaded rather than as
 // ACL GETUSER descriptions and appends appended lines in table order rather
 // than hash order; maxmemory and other unsigned values stop at 2^63-1;
 // loadmodule and module directives are refused; reading the file from

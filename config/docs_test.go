@@ -52,7 +52,28 @@ func referenceDoc() string {
 	for _, n := range ignored {
 		fmt.Fprintf(&b, "- `%s`\n", n)
 	}
+	b.WriteString(refusedDoc())
 	return b.String()
+}
+
+// refusedDoc describes the access rules Vigil refuses rather than ignores (refused.go);
+// '|' stands for a backquote.
+func refusedDoc() string {
+	return strings.ReplaceAll(`
+## Access rules
+
+Vigil never runs with less protection than its configuration asks for: a directive that restricts
+access and cannot be honoured stops the start-up with a |FATAL CONFIG FILE ERROR| naming the line.
+
+- |user|: only the default user with all permissions (|on ~* &* +@all|, or |allkeys allchannels
+  allcommands|) and either |nopass| or one password. |>password| becomes |requirepass| (Redis applies
+  user lines after the other directives); |#<sha256>|, which redis-server's CONFIG REWRITE writes,
+  must be the hash of |requirepass|. With |nopass| and |requirepass| Vigil keeps the password (Redis
+  drops it). A second |user| line fails as in Redis.
+- |aclfile|: refused.
+- |tls-port| other than 0 and |tls-replication yes|: refused (Vigil has no TLS).
+- |rename-command|: honoured as in Redis 7.0, also in sentinel.conf (for the sentinel's own commands).
+`, "|", "`")
 }
 
 func code(s string) string {

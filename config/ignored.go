@@ -104,11 +104,11 @@ func tlsDirectives() []Directive {
 		return strDir(name, "", ig|fEmptyNull|f, xStr(name, ""), nil)
 	}
 	return []Directive{
-		intDir("tls-port", "", ig, KindInt, 0, 65535, xInt("tls-port", 0), nil),
+		intDir("tls-port", "", ig, KindInt, 0, 65535, xInt("tls-port", 0), noTLSPort),
 		intDir("tls-session-cache-size", "", ig, KindInt, 0, intMax, xInt("tls-session-cache-size", 20*1024), nil),
 		intDir("tls-session-cache-timeout", "", ig, KindInt, 0, intMax, xInt("tls-session-cache-timeout", 300), nil),
 		boolDir("tls-cluster", "", ig, xBool("tls-cluster", false)),
-		boolDir("tls-replication", "", ig, xBool("tls-replication", false)),
+		refuseYes(boolDir("tls-replication", "", ig, xBool("tls-replication", false)), msgTLS),
 		enumDir("tls-auth-clients", "", ig, []string{"no", "yes", "optional"}, xStr("tls-auth-clients", "yes")),
 		boolDir("tls-prefer-server-ciphers", "", ig, xBool("tls-prefer-server-ciphers", false)),
 		boolDir("tls-session-caching", "", ig, xBool("tls-session-caching", true)),

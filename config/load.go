@@ -81,6 +81,35 @@ func Load(path string, args []string) (*Server, []string, error) {
 
 // LoadEnv is Load with an explicit environment (KEY=VALUE strings).
 func LoadEnv(path string, args, environ []string) (*Server, []string, error) {
+	return LoadWith(path, args, Options{Environ: environ})
+}
+
+// Options are the inputs of LoadWith and ParseWith beyond the text itself.
+type Options struct {
+	// Environ is the environment (KEY=VALUE strings); nil means none.
+	Environ []string
+	// Commands are the names of the command table that rename-command lines
+	// apply to. Each line is checked in order against the table as renamed by
+	// the lines before it ("No such command in rename-command", "Target
+	// command name already exists"). Nil skips the check.
+	Commands []string
+}
+
+// commandSet returns the lower-case set of o.Commands, or nil.
+func (o Options) commandSet() map[string]bool {
+	if o.Commands == nil {
+		return nil
+	}
+	set := make(map[string]bool, len(o.Commands))
+	for _, n := range o.Commands {
+		set[strings.ToLower(n)] = true
+	}
+	return set
+}
+
+// LoadWith is Load with explicit Options.
+func LoadWith(path string, args []string, opt Options) (*Server, []string, error) {
+	environ := opt.Environ
 	if path == "" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		path, args = args[0], args[1:]
 	}
@@ -88,6 +117,7 @@ func LoadEnv(path string, args, environ []string) (*Server, []string, error) {
 		return nil, nil, &LoadError{Reason: "Reading the configuration from stdin is not supported by Vigil"}
 	}
 	l := newLoader(os.ReadFile)
+	l.commands = opt.commandSet()
 	fileLines := 1
 	if path != "" {
 		abs, err := filepath.Abs(path)
@@ -129,7 +159,13 @@ func LoadEnv(path string, args, environ []string) (*Server, []string, error) {
 // command-line options. Relative include paths are resolved from the current
 // directory.
 func Parse(text string) (*Server, []string, error) {
+	return ParseWith(text, Options{})
+}
+
+// ParseWith is Parse with explicit Options (Environ is ignored).
+func ParseWith(text string, opt Options) (*Server, []string, error) {
 	l := newLoader(os.ReadFile)
+	l.commands = opt.commandSet()
 	if err := l.parseLines("", strings.Split(text, "\n"), 0); err != nil {
 		return nil, nil, err
 	}
@@ -185,6 +221,13 @@ type loader struct {
 	warned     map[string]bool
 	warnings   []string
 	read       func(string) ([]byte, error)
+	// user is the accepted `user default ...` line, applied by finish (Redis
+	// applies user lines after every other directive); userAt is where it was.
+	user   *defaultUser
+	userAt *LoadError
+	// commands is the command table rename-command lines apply to (lower-case
+	// names); nil when the caller gave none, and the names are not checked.
+	commands map[string]bool
 	// openLog checks that the log file can be opened for appending, as Redis
 	// does before starting; tests and fuzzing replace it.
 	openLog func(string) error
@@ -249,6 +292,9 @@ func (l *loader) parseLines(file string, lines []string, offset int) error {
 			}
 			return fail(name, err.Error())
 		}
+		if name == "user" {
+			l.userAt = fail(name, "").(*LoadError)
+		}
 	}
 	return nil
 }
@@ -265,8 +311,21 @@ func (l *loader) apply(name string, args []string) error {
 	case name == "include" && len(args) == 1:
 		return l.include(args[0])
 	case name == "rename-command" && len(args) == 2:
+		if l.commands != nil {
+			if err := RenameCommand(l.commands, args[0], args[1]); err != nil {
+				return err
+			}
+		}
 		l.cfg.RenameCommands = append(l.cfg.RenameCommands, [2]string{args[0], args[1]})
 	case name == "user" && len(args) >= 1:
+		u, err := parseDefaultUser(args)
+		if err != nil {
+			return err
+		}
+		if l.user != nil {
+			return reason(msgUserTwice)
+		}
+		l.user = &u
 		l.cfg.Users = append(l.cfg.Users, append([]string(nil), args...))
 	case name == "loadmodule" && len(args) >= 1:
 		return reason(msgModules)
@@ -398,6 +457,18 @@ func (l *loader) finish() error {
 		if err := l.openLog(absFrom(l.cwd, l.cfg.LogFile)); err != nil {
 			return &LoadError{File: l.cfg.ConfigFile, Reason: "Can't open the log file: " + strerror(err), Err: err, Directive: "logfile"}
 		}
+	}
+	if l.user != nil {
+		pass, err := l.user.requirePass(l.cfg.RequirePass)
+		if err != nil {
+			at := LoadError{File: l.cfg.ConfigFile, Directive: "user"}
+			if l.userAt != nil {
+				at = *l.userAt
+			}
+			at.Reason = err.Error()
+			return &at
+		}
+		l.cfg.RequirePass = pass
 	}
 	if extraLoad(l.cfg, "cluster-enabled", "no") == "yes" && l.cfg.ReplicaOf != "" {
 		return &LoadError{File: l.cfg.ConfigFile, Reason: msgClusterReplica, Directive: "replicaof"}

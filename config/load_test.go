@@ -53,8 +53,14 @@ func TestParseValues(t *testing.T) {
 			[3]OutputBufferLimit{{}, {1 << 30, 0, 0}, {1 << 20, 2000, 3}}},
 		{"rename-command", "rename-command FLUSHALL \"\"\nrename-command CONFIG cfg",
 			func(s *Server) any { return s.RenameCommands }, [][2]string{{"FLUSHALL", ""}, {"CONFIG", "cfg"}}},
-		{"user lines", "user bob on >pw ~* +@all",
-			func(s *Server) any { return s.Users }, [][]string{{"bob", "on", ">pw", "~*", "+@all"}}},
+		{"default user unchanged", "user default on nopass ~* &* +@all",
+			func(s *Server) any { return s.Users }, [][]string{{"default", "on", "nopass", "~*", "&*", "+@all"}}},
+		{"default user password is requirepass", "requirepass a\nuser default on >secret allkeys allchannels allcommands",
+			func(s *Server) any { return s.RequirePass }, "secret"},
+		{"default user nopass keeps requirepass", "user default on nopass ~* &* +@all\nrequirepass a",
+			func(s *Server) any { return s.RequirePass }, "a"},
+		{"default user hash of requirepass", "user default on #2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b ~* &* +@all\nrequirepass secret",
+			func(s *Server) any { return s.RequirePass }, "secret"},
 		{"comments and blanks", "# c\n\n   # indented\n\t\r\nport 1234\r", func(s *Server) any { return s.Port }, 1234},
 		{"hz clamps", "hz 0", func(s *Server) any { return s.Hz }, 1},
 		{"hz clamps high", "hz 100000", func(s *Server) any { return s.Hz }, 500},
@@ -110,6 +116,20 @@ func TestParseErrors(t *testing.T) {
 		{"notify", "notify-keyspace-events Z", 1, "notify-keyspace-events", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."},
 		{"dir missing", "dir /nonexistent-vigil-dir", 1, "dir", "No such file or directory"},
 		{"shutdown save nosave", "shutdown-on-sigterm save nosave", 1, "shutdown-on-sigterm", "shutdown options SAVE and NOSAVE can't be used simultaneously"},
+		{"default user two passwords", "port 1\nuser default on >a >b ~* &* +@all", 2, "user", msgUsers},
+		{"default user password and nopass", "user default on >a nopass ~* &* +@all", 1, "user", msgUsers},
+		{"default user empty password", "user default on > ~* &* +@all", 1, "user", msgUsers},
+		{"default user no password rule", "user default on ~* &* +@all", 1, "user", msgUsers},
+		{"default user twice", "user default on nopass ~* &* +@all\nuser default on nopass ~* &* +@all", 2, "user", msgUserTwice},
+		{"default user hash without requirepass", "user default on #" + strings.Repeat("a", 64) + " ~* &* +@all", 1, "user", msgUserHash},
+		{"default user other hash", "requirepass x\nuser default on #" + strings.Repeat("a", 64) + " ~* &* +@all\nport 1", 2, "user", msgUserHash},
+		{"default user reset", "user default on nopass", 1, "user", msgUsers},
+		{"default user off", "user default off nopass ~* &* +@all", 1, "user", msgUsers},
+		{"default user less commands", "user default on nopass ~* &* +@all -flushall", 1, "user", msgUsers},
+		{"other user", "user alice on nopass ~* &* +@all", 1, "user", msgUsers},
+		{"aclfile", "aclfile /etc/redis/users.acl", 1, "aclfile", msgACLFile},
+		{"tls-port", "tls-port 6380", 1, "tls-port", msgTLS},
+		{"tls-replication", "tls-replication yes", 1, "tls-replication", msgTLS},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +143,45 @@ func TestParseErrors(t *testing.T) {
 					tt.conf, le.Line, le.Directive, le.Reason, tt.line, tt.dir, tt.reason)
 			}
 		})
+	}
+}
+
+// TestRenameCommandChecked follows redis-server 7.0.15: each rename-command line
+// is checked against the table as renamed by the lines before it.
+func TestRenameCommandChecked(t *testing.T) {
+	cmds := []string{"get", "set", "flushall", "config"}
+	tests := []struct {
+		name   string
+		conf   string
+		line   int
+		reason string // "" = accepted
+	}{
+		{"rename and remove", "rename-command FLUSHALL myflush\nrename-command config \"\"", 0, ""},
+		{"rename to itself", "rename-command get GET", 0, ""},
+		{"unknown command", "port 1\nrename-command foo bar", 2, msgNoSuchCommand},
+		{"target exists", "rename-command get set", 1, msgRenameExists},
+		{"target taken by an earlier rename", "rename-command get x\nrename-command set x", 2, msgRenameExists},
+		{"renamed away", "rename-command get x\nrename-command get y", 2, msgNoSuchCommand},
+		{"removed", "rename-command config \"\"\nrename-command config c", 2, msgNoSuchCommand},
+		{"subcommand", "rename-command config|get x", 1, msgNoSuchCommand},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := ParseWith(tt.conf, Options{Commands: cmds})
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatalf("ParseWith(%q): %v", tt.conf, err)
+				}
+				return
+			}
+			var le *LoadError
+			if !errors.As(err, &le) || le.Line != tt.line || le.Reason != tt.reason || le.Directive != "rename-command" {
+				t.Fatalf("ParseWith(%q): got %#v, want line %d reason %q", tt.conf, err, tt.line, tt.reason)
+			}
+		})
+	}
+	if _, _, err := Parse("rename-command foo bar"); err != nil {
+		t.Fatalf("Parse without a command table: got %v, want no check", err)
 	}
 }
 
@@ -335,11 +394,11 @@ func TestViperFiles(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
 		"c.yaml": "port: 7001\nmaxmemory: 1gb\nappendonly: true\nsave: [60, 1, 300, 10]\nbind: [\"127.0.0.1\", \"-::1\"]\n" +
-			"slave-read-only: \"no\"\nclient-output-buffer-limit: [\"pubsub 1mb 2mb 3\"]\nrequirepass: \"a b\"\nuser: [\"bob on >pw\"]\n",
+			"slave-read-only: \"no\"\nclient-output-buffer-limit: [\"pubsub 1mb 2mb 3\"]\nrequirepass: \"a b\"\nuser: [\"default on nopass ~* &* +@all\"]\n",
 		"c.toml": "port = 7001\nmaxmemory = \"1gb\"\nappendonly = \"yes\"\nsave = \"60 1 300 10\"\nbind = [\"127.0.0.1\", \"-::1\"]\n" +
-			"slave-read-only = false\nclient-output-buffer-limit = \"pubsub 1mb 2mb 3\"\nrequirepass = \"a b\"\nuser = [\"bob on >pw\"]\n",
+			"slave-read-only = false\nclient-output-buffer-limit = \"pubsub 1mb 2mb 3\"\nrequirepass = \"a b\"\nuser = [\"default on nopass ~* &* +@all\"]\n",
 		"c.json": `{"port": 7001, "maxmemory": "1gb", "appendonly": true, "save": ["60 1", "300 10"], "bind": "127.0.0.1 -::1",` +
-			` "slave-read-only": "no", "client-output-buffer-limit": "pubsub 1mb 2mb 3", "requirepass": "a b", "user": "bob on >pw"}`,
+			` "slave-read-only": "no", "client-output-buffer-limit": "pubsub 1mb 2mb 3", "requirepass": "a b", "user": "default on nopass ~* &* +@all"}`,
 	}
 	for name, content := range files {
 		t.Run(name, func(t *testing.T) {
@@ -355,7 +414,7 @@ func TestViperFiles(t *testing.T) {
 			want.ReplicaReadOnly = false
 			want.ClientOutputBufferLimits[ClassPubSub] = OutputBufferLimit{1 << 20, 2 << 20, 3}
 			want.RequirePass = "a b"
-			want.Users = [][]string{{"bob", "on", ">pw"}}
+			want.Users = [][]string{{"default", "on", "nopass", "~*", "&*", "+@all"}}
 			if !reflect.DeepEqual(s, want) {
 				t.Fatalf("Load(%s):\n got %+v\nwant %+v", name, s, want)
 			}

@@ -129,14 +129,10 @@ func RewriteContent(cfg *Server, old string) string {
 	for i := range table {
 		table[i].rewrite(cfg, st)
 	}
-	if cfg.ACLFile != "" {
-		st.processed("user")
-	} else {
-		for _, u := range cfg.Users {
-			st.line("user", "user "+joinArgs(u), true)
-		}
-		st.processed("user")
+	if len(cfg.Users) > 0 { // as Redis: the default user as it is now (requirepass may have changed)
+		st.line("user", defaultUserLine(cfg.RequirePass), true)
 	}
+	st.processed("user")
 	return st.content()
 }
 

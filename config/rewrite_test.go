@@ -84,7 +84,9 @@ func TestRewriteRules(t *testing.T) {
 		{"default bind blanked", "bind * -::*\nport 1\n", nil, "port 1\n", "bind"},
 		{"empty lines squeezed", "port 1\n\n\n\nhz 11\n", nil, "port 1\n\nhz 11\n", ""},
 		{"unbalanced quotes commented", "requirepass \"x\n", nil, "# ??? requirepass \"x\n", ""},
-		{"user lines", "user bob on\nuser alice off\n", nil, "user bob on\nuser alice off\n", ""},
+		{"user line as Redis writes it", "user default on nopass allkeys &* +@all\n", nil, "user default on nopass ~* &* +@all\n", ""},
+		{"user line follows requirepass", "user default on >old ~* &* +@all\n", [][2]string{{"requirepass", "secret"}},
+			"user default on #2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b ~* &* +@all\n", ">old"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

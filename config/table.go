@@ -78,7 +78,7 @@ func generalDirectives() []Directive {
 		intDir("latency-monitor-threshold", "", none, KindInt, 0, llongMax, fInt64(func(s *Server) *int64 { return &s.LatencyMonitorThreshold }), nil),
 		boolDir("latency-tracking", "", none, fBool(func(s *Server) *bool { return &s.LatencyTracking })),
 		specialDir("latency-tracking-info-percentiles", "", fMulti, getPercentiles, setPercentiles, rewritePercentiles),
-		strDir("aclfile", "", fImmutable, fStr(func(s *Server) *string { return &s.ACLFile }), nil),
+		strDir("aclfile", "", fImmutable, fStr(func(s *Server) *string { return &s.ACLFile }), noACLFile),
 		intDir("acllog-max-len", "", none, KindInt, 0, longMax, fInt(func(s *Server) *int { return &s.ACLLogMaxLen }), nil),
 		enumDir("acl-pubsub-default", "", none, []string{"allchannels", "resetchannels"}, fStr(func(s *Server) *string { return &s.ACLPubsubDefault })),
 		intDir("tracking-table-max-keys", "", none, KindInt, 0, longMax, fInt64(func(s *Server) *int64 { return &s.TrackingTableMaxKeys }), nil),

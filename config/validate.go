@@ -68,6 +68,10 @@ func (s *Server) Validate() error {
 	for i, u := range s.Users {
 		if len(u) == 0 || u[0] == "" {
 			bad("user", strings.Join(u, " "), fmt.Sprintf("entry %d has no user name", i))
+		} else if du, err := parseDefaultUser(u); err != nil {
+			bad("user", strings.Join(u, " "), err.Error())
+		} else if pass, err := du.requirePass(s.RequirePass); err != nil || pass != s.RequirePass {
+			bad("user", strings.Join(u, " "), "does not match requirepass")
 		}
 	}
 	return errors.Join(errs...)

@@ -3,13 +3,16 @@ package sentinel
 import (
 	"crypto/subtle"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/resp"
 )
 
@@ -18,6 +21,7 @@ const Version = "7.0.15"
 
 // command is one entry of the sentinel's command table.
 type command struct {
+	name     string // its own name, kept when rename-command gives it another
 	arity    int
 	pubsubOK bool // allowed in RESP2 subscribed context
 	run      func(c *client, argv []string) bool
@@ -30,7 +34,7 @@ func buildCommandTable() map[string]command {
 		if _, dup := t[name]; dup {
 			panic("sentinel: command registered twice: " + name)
 		}
-		t[name] = command{arity, pubsubOK, run}
+		t[name] = command{name, arity, pubsubOK, run}
 	}
 	add("ping", -1, true, cmdPing)
 	add("auth", -2, false, cmdAuth)
@@ -47,6 +51,20 @@ func buildCommandTable() map[string]command {
 	add("client", -2, false, cmdClient)
 	add("command", -1, false, cmdCommand)
 	add("acl", -2, false, cmdACL)
+	return t
+}
+
+// commandNames returns the names of the command table, which the rename-command
+// lines of sentinel.conf apply to (as in Redis, to the sentinel's own commands).
+func commandNames() []string { return slices.Collect(maps.Keys(buildCommandTable())) }
+
+// renamedCommands applies the rename-command lines to the command table; the
+// loader has checked them.
+func renamedCommands(renames [][2]string) map[string]command {
+	t := buildCommandTable()
+	for _, r := range renames {
+		_ = config.RenameCommand(t, r[0], r[1]) // checked by the loader (commandNames)
+	}
 	return t
 }
 
@@ -301,8 +319,8 @@ func (c *client) infoLine(now time.Time) string {
 
 func cmdCommand(c *client, argv []string) bool {
 	names := make([]string, 0, len(c.s.commands))
-	for n := range c.s.commands {
-		names = append(names, n)
+	for _, cmd := range c.s.commands {
+		names = append(names, cmd.name)
 	}
 	sort.Strings(names)
 	c.reply(func(w *resp.Writer) {

@@ -246,7 +246,7 @@ func parse(lines []string) (*Config, []string, error) {
 			gossip = append(gossip, queued{line: i + 1, text: line, args: args})
 		}
 	}
-	srv, warnings, err := config.Parse(strings.Join(server, "\n"))
+	srv, warnings, err := config.ParseWith(strings.Join(server, "\n"), config.Options{Commands: commandNames()})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -228,6 +228,7 @@ func (c *client) exec(argv []string) bool {
 		c.reply(func(w *resp.Writer) { w.Error(unknownCommand(argv)) })
 		return false
 	}
+	name = cmd.name // a renamed command answers under its own name, as in Redis
 	if cmd.arity > 0 && len(argv) != cmd.arity || cmd.arity < 0 && len(argv) < -cmd.arity {
 		c.reply(func(w *resp.Writer) { w.Error("ERR wrong number of arguments for '" + name + "' command") })
 		return false

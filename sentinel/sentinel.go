@@ -130,7 +130,7 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 	s.start = s.now()
 	s.scripts = newScripts(s.log, s.now)
 	s.scripts.onEvent = func(name, msg string) { s.event(levelWarning, name, nil, "%s", msg) }
-	s.commands, s.subs = buildCommandTable(), sentinelSubs()
+	s.commands, s.subs = renamedCommands(cfg.Server.RenameCommands), sentinelSubs()
 	if cfg.MyID == "" {
 		cfg.MyID = randomID()
 		if cfg.File != "" {

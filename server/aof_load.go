@@ -313,7 +313,7 @@ func (s *Server) aofExec(c *Client, cmds [][][]byte, name string) error {
 		s.mu.Unlock()
 	}()
 	for _, argv := range cmds {
-		cmd, _ := s.cmds.lookup(argv)
+		cmd, _ := s.lookupOrOriginal(argv)
 		if cmd == nil {
 			return fmt.Errorf("Unknown command '%s' reading the append only file %s", argv[0], name)
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/vigil-db/vigil/config"
 )
@@ -107,8 +108,13 @@ func cmdConfigHelp(c *Client) {
 	})
 }
 
-// replyHelpLines replies Redis's addReplyHelp format for a container command.
+// replyHelpLines replies Redis's addReplyHelp format for a container command. As in
+// Redis the header names the command as the client typed it (a container renamed by
+// rename-command answers under its new name).
 func (c *Client) replyHelpLines(container string, lines []string) {
+	if len(c.args) > 0 {
+		container = strings.ToUpper(string(c.args[0]))
+	}
 	c.w.Array(len(lines) + 3)
 	c.w.Simple(container + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
 	for _, l := range lines {
@@ -139,6 +145,7 @@ func (s *Server) configAppliers() map[string]func(before *config.Server) error {
 		"notify-keyspace-events": func(*config.Server) error { return s.setNotifyFlags(s.cfg.NotifyKeyspaceEvents) },
 		"appendonly":             func(*config.Server) error { return s.aofApplyConfig() },
 		"appendfsync":            func(*config.Server) error { return s.aofApplyConfig() },
+		"maxclients":             func(*config.Server) error { return s.applyMaxClients() },
 	}
 }
 
@@ -155,7 +162,7 @@ func (s *Server) resetStats() {
 	s.stats.keyspaceMiss = 0
 	s.stats.totalErrors = 0
 	s.stats.errors = map[string]int64{}
-	for _, cmd := range s.cmds {
+	for _, cmd := range s.origCmds {
 		*cmd.stats = cmdStats{}
 		for _, sc := range cmd.Subs {
 			*sc.stats = cmdStats{}

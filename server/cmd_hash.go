@@ -60,9 +60,9 @@ func hashPairs(o *store.Object) [][]byte {
 // newHashFromPairs builds a hash object from loaded fields and values (copied), with the
 // encoding Redis 7.0's loader gives it under the current limits; false when empty, as
 // Redis drops empty keys when loading.
-func (s *Server) newHashFromPairs(pairs [][]byte) (store.Object, bool) {
+func (s *Server) newHashFromPairs(pairs [][]byte) (store.Object, error) {
 	if len(pairs) < 2 {
-		return store.Object{}, false
+		return store.Object{}, errEmptyValue
 	}
 	h := store.NewHash()
 	lim := store.ListpackLimits{Entries: s.cfg.HashMaxListpackEntries, Value: s.cfg.HashMaxListpackValue}
@@ -70,9 +70,14 @@ func (s *Server) newHashFromPairs(pairs [][]byte) (store.Object, bool) {
 		h.Convert()
 	}
 	for i := 0; i+1 < len(pairs); i += 2 {
-		h.Set(pairs[i], pairs[i+1], lim)
+		if !h.Set(pairs[i], pairs[i+1], lim) {
+			if h.Encoding() == "listpack" {
+				return store.Object{}, errDupListpackField
+			}
+			return store.Object{}, errDupHashField
+		}
 	}
-	return store.Object{Type: store.TypeHash, Ptr: h}, true
+	return store.Object{Type: store.TypeHash, Ptr: h}, nil
 }
 
 // hashLimits returns the listpack thresholds of the current configuration.

@@ -536,7 +536,7 @@ func (s *Server) infoCPU(w *infoWriter) {
 // rejected or failed, by name.
 func (s *Server) infoCommandstats(w *infoWriter) {
 	var cmds []*Command
-	for _, cmd := range s.cmds {
+	for _, cmd := range s.origCmds {
 		cmds = append(cmds, cmd)
 		for _, sc := range cmd.Subs {
 			cmds = append(cmds, sc)

@@ -84,15 +84,17 @@ func setElems(o *store.Object) [][]byte {
 
 // newSetFromElems builds a set object from loaded members (copied), with the encoding
 // Redis 7.0's loader gives it under set-max-intset-entries; false when empty.
-func (s *Server) newSetFromElems(elems [][]byte) (store.Object, bool) {
+func (s *Server) newSetFromElems(elems [][]byte) (store.Object, error) {
 	if len(elems) == 0 {
-		return store.Object{}, false
+		return store.Object{}, errEmptyValue
 	}
 	set := store.NewIntset()
 	for _, m := range elems {
-		set.Add(m, s.cfg.SetMaxIntsetEntries)
+		if !set.Add(m, s.cfg.SetMaxIntsetEntries) {
+			return store.Object{}, errDupSetMember
+		}
 	}
-	return store.Object{Type: store.TypeSet, Ptr: set}, true
+	return store.Object{Type: store.TypeSet, Ptr: set}, nil
 }
 
 // writeSetMembers replies the members of s in iteration order (no header).

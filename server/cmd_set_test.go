@@ -366,9 +366,9 @@ func TestRDBHelpersRoundTrip(t *testing.T) {
 		{"long value", bs("a", long), "hashtable"},
 	}
 	for _, tc := range hashCases {
-		o, ok := ts.newHashFromPairs(tc.pairs)
-		if !ok {
-			t.Fatalf("%s: not created", tc.name)
+		o, err := ts.newHashFromPairs(tc.pairs)
+		if err != nil {
+			t.Fatalf("%s: not created: %v", tc.name, err)
 		}
 		h := o.Ptr.(*store.Hash)
 		if h.Encoding() != tc.enc {
@@ -379,8 +379,19 @@ func TestRDBHelpersRoundTrip(t *testing.T) {
 			t.Errorf("%s: got pairs %q, want %q", tc.name, got, tc.pairs)
 		}
 	}
-	if _, ok := ts.newHashFromPairs(nil); ok {
+	if _, err := ts.newHashFromPairs(nil); err == nil {
 		t.Errorf("empty hash: got a key, want none")
+	}
+	if _, err := ts.newHashFromPairs(bs("a", "1", "b", "2", "a", "3")); err != errDupListpackField {
+		t.Errorf("duplicate field: got %v, want %v", err, errDupListpackField)
+	}
+	if _, err := ts.newHashFromPairs(bs("a", long, "a", "3")); err != errDupHashField {
+		t.Errorf("duplicate field of a large hash: got %v, want %v", err, errDupHashField)
+	}
+	for _, elems := range [][][]byte{bs("1", "2", "1"), bs("a", "b", "a"), bs("1", "a", "1")} {
+		if _, err := ts.newSetFromElems(elems); err != errDupSetMember {
+			t.Errorf("set %q: got %v, want %v", elems, err, errDupSetMember)
+		}
 	}
 	setCases := []struct {
 		name  string
@@ -392,9 +403,9 @@ func TestRDBHelpersRoundTrip(t *testing.T) {
 		{"strings", bs("a", "1"), "hashtable", ""},
 	}
 	for _, tc := range setCases {
-		o, ok := ts.newSetFromElems(tc.elems)
-		if !ok {
-			t.Fatalf("%s: not created", tc.name)
+		o, err := ts.newSetFromElems(tc.elems)
+		if err != nil {
+			t.Fatalf("%s: not created: %v", tc.name, err)
 		}
 		if enc := o.Ptr.(*store.Set).Encoding(); enc != tc.enc {
 			t.Errorf("%s: got encoding %q, want %q", tc.name, enc, tc.enc)

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -542,13 +540,13 @@ func zsetMembers(o *store.Object) []rdb.ZMember {
 // zset-max-listpack-* limits. Redis refuses empty sorted sets and duplicate members.
 func (s *Server) newZSetFromMembers(members []rdb.ZMember) (store.Object, error) {
 	if len(members) == 0 {
-		return store.Object{}, errors.New("empty sorted set")
+		return store.Object{}, errEmptyValue
 	}
 	zs := store.NewZSetSkiplist()
 	maxLen, total := 0, 0
 	for _, m := range members {
 		if _, dup := zs.Score(k(m.Member)); dup {
-			return store.Object{}, fmt.Errorf("duplicate sorted set member %q", m.Member)
+			return store.Object{}, errDupZSetMember
 		}
 		zs.Insert(k(m.Member), m.Score)
 		maxLen = max(maxLen, len(m.Member))

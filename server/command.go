@@ -160,7 +160,8 @@ func (t commandTable) lookup(args [][]byte) (*Command, string) {
 	sname := lower(buf[:0], args[1])
 	sc, ok := cmd.Subs[string(sname)]
 	if !ok {
-		return nil, fmt.Sprintf(ErrUnknownSubcommand, truncate(string(args[1]), 128), strings.ToUpper(cmd.Name))
+		// the container as typed, as Redis: a renamed one answers under its new name
+		return nil, fmt.Sprintf(ErrUnknownSubcommand, truncate(string(args[1]), 128), strings.ToUpper(string(args[0])))
 	}
 	return sc, ""
 }

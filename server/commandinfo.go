@@ -184,7 +184,7 @@ func (s *Server) commandMeta() *commandInfoCache {
 		meta := redisCommandMeta()
 		ci.info = map[string]*rnode{}
 		ci.docs = map[string]*rnode{}
-		for name, cmd := range s.cmds {
+		for name, cmd := range s.origCmds {
 			m := meta[name]
 			if m == nil {
 				// a command Redis 7.0.15 does not have: describe it from Vigil's table
@@ -340,8 +340,8 @@ func cmdCommand(c *Client) {
 	ci := c.srv.commandMeta()
 	enc := ci.enc[c.w.Proto-2]
 	c.w.Array(len(c.srv.cmds))
-	for name := range c.srv.cmds {
-		c.w.Raw(enc[name])
+	for _, cmd := range c.srv.cmds { // a renamed command keeps its own name, as in Redis
+		c.w.Raw(enc[cmd.Name])
 	}
 }
 
@@ -369,9 +369,9 @@ func cmdCommandDocs(c *Client) {
 	enc := ci.doc[c.w.Proto-2]
 	if len(c.args) == 2 {
 		c.w.Map(len(c.srv.cmds))
-		for name := range c.srv.cmds {
-			c.w.BulkString(name)
-			c.w.Raw(enc[name])
+		for _, cmd := range c.srv.cmds {
+			c.w.BulkString(cmd.Name)
+			c.w.Raw(enc[cmd.Name])
 		}
 		return
 	}
@@ -419,9 +419,9 @@ func cmdCommandList(c *Client) {
 		return
 	}
 	var names []string
-	for name, cmd := range c.srv.cmds {
-		if match(name, cmd) {
-			names = append(names, name)
+	for _, cmd := range c.srv.cmds {
+		if match(cmd.Name, cmd) {
+			names = append(names, cmd.Name)
 		}
 		for _, sc := range cmd.Subs {
 			if match(sc.Name, sc) {

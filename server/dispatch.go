@@ -28,6 +28,9 @@ func (s *Server) dispatch(c *Client, args [][]byte) bool {
 	s.nowMs = now.UnixMilli()
 
 	cmd, errText := s.cmds.lookup(args)
+	if cmd == nil && c.has(ClientMaster) {
+		cmd, errText = s.lookupOrOriginal(args)
+	}
 	if cmd == nil {
 		s.rejectCommand(c, nil, errText)
 		return true

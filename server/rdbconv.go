@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"unsafe"
 
@@ -35,6 +36,20 @@ func (s *Server) fillEntry(e *rdb.Entry, key string, o *store.Object, expireMs i
 	return nil
 }
 
+// The errors of entryToObject: Redis's rdbLoadObject texts for duplicates, which
+// it checks whatever sanitize-dump-payload says for values stored as plain
+// lists of members (and Vigil checks for every encoding: it cannot hold a value
+// with duplicates). RESTORE answers them "Bad data format".
+var (
+	errDupSetMember = errors.New("Duplicate set members detected")
+	errDupHashField = errors.New("Duplicate hash fields detected")
+	// errDupListpackField is Redis's text for a duplicate found while the hash is
+	// still small enough for a listpack (Redis checks it only when sanitizing).
+	errDupListpackField = errors.New("Hash with dup elements")
+	errDupZSetMember    = errors.New("Duplicate zset fields detected")
+	errEmptyValue       = errors.New("empty value")
+)
+
 // entryToObject builds the stored value of a loaded key.
 func (s *Server) entryToObject(e *rdb.Entry) (store.Object, error) {
 	switch e.Kind {
@@ -46,15 +61,9 @@ func (s *Server) entryToObject(e *rdb.Entry) (store.Object, error) {
 		}
 		return store.Object{}, fmt.Errorf("empty list")
 	case rdb.KindHash:
-		if o, ok := s.newHashFromPairs(e.Pairs); ok {
-			return o, nil
-		}
-		return store.Object{}, fmt.Errorf("empty hash")
+		return s.newHashFromPairs(e.Pairs)
 	case rdb.KindSet:
-		if o, ok := s.newSetFromElems(e.Elems); ok {
-			return o, nil
-		}
-		return store.Object{}, fmt.Errorf("empty set")
+		return s.newSetFromElems(e.Elems)
 	case rdb.KindZSet:
 		return s.newZSetFromMembers(e.ZSet)
 	}

@@ -31,8 +31,9 @@ type Server struct {
 	log zerolog.Logger
 
 	dbs       []*store.DB
-	dbState   []dbState // per database id: blocked and watching clients
-	cmds      commandTable
+	dbState   []dbState    // per database id: blocked and watching clients
+	cmds      commandTable // what clients see: origCmds after rename-command (rename.go)
+	origCmds  commandTable // every command under its own name
 	clients   map[int64]*Client
 	nextID    atomic.Int64
 	listeners []net.Listener
@@ -99,12 +100,13 @@ func New(cfg *config.Server, log zerolog.Logger) *Server {
 	s := &Server{
 		cfg:       cfg,
 		log:       log.With().Str("component", "server").Logger(),
-		cmds:      buildCommandTable(),
+		origCmds:  buildCommandTable(),
 		clients:   map[int64]*Client{},
 		runID:     newRunID(),
 		startTime: time.Now(),
 		done:      make(chan struct{}),
 	}
+	s.cmds = renamedTable(s.origCmds, cfg.RenameCommands, s.log)
 	s.stats.errors = map[string]int64{}
 	s.activeExpireEnabled = true
 	s.replID, s.replID2 = newRunID(), zeroReplID
@@ -144,8 +146,12 @@ func (s *Server) RunID() string { return s.runID }
 // Config returns the live configuration; read it under the execution lock only.
 func (s *Server) Config() *config.Server { return s.cfg }
 
-// Listen opens the TCP listeners (bind × port) and the Unix socket.
+// Listen fits maxclients to the open files limit (fdlimit.go), then opens the TCP
+// listeners (bind × port) and the Unix socket.
 func (s *Server) Listen() error {
+	if err := s.adjustOpenFilesLimit(); err != nil {
+		return err
+	}
 	if s.cfg.Port != 0 {
 		binds := s.cfg.Bind
 		if len(binds) == 0 {
@@ -239,6 +245,7 @@ func (s *Server) Close() {
 
 func (s *Server) acceptLoop(l net.Listener) {
 	defer s.wg.Done()
+	var failures acceptErrorLog
 	for {
 		conn, err := l.Accept()
 		if err != nil {
@@ -251,7 +258,7 @@ func (s *Server) acceptLoop(l net.Listener) {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			s.log.Warn().Err(err).Msg("accept failed")
+			failures.failed(s.log, err, time.Now())
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}

@@ -6,11 +6,12 @@ import (
 	"strconv"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/server"
 )
 
 // loadConfig reads redis-server's command line: [FILE] [--directive value ...].
 func loadConfig(args []string) (*config.Server, []string, error) {
-	return config.Load("", args)
+	return config.LoadWith("", args, config.Options{Environ: os.Environ(), Commands: server.CommandNames()})
 }
 
 // applyIOThreads maps Redis's io-threads (default 1) onto GOMAXPROCS, unless the

@@ -63,7 +63,8 @@ func runServer(args []string) int {
 			return
 		}
 		srv.StartReplication() // replicaof: connect once the local data is loaded
-
+		// as Redis, said once the data is loaded: never after a fatal loading error
+		log.Info().Int("port", cfg.Port).Int("pid", os.Getpid()).Int("gomaxprocs", procs).Str("run_id", srv.RunID()).Msg("Ready to accept connections")
 	}()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
@@ -78,7 +79,6 @@ func runServer(args []string) int {
 			log.Warn().Str("signal", sig.String()).Msg("received signal but errors trying to shut down the server, check the logs for more information")
 		}
 	}()
-	log.Info().Int("port", cfg.Port).Int("pid", os.Getpid()).Int("gomaxprocs", procs).Str("run_id", srv.RunID()).Msg("Ready to accept connections")
 	srv.Serve()
 	log.Info().Msg("Redis is now ready to exit, bye bye...")
 	return srv.ExitCode()

@@ -71,7 +71,10 @@ var (
 	errAOFRewriteScheduled = errors.New("aof: rewrite scheduled")
 )
 
-func (s *Server) aofPath(name string) string { return filepath.Join(s.cfg.AppendDirname, name) }
+func (s *Server) aofPath(name string) string { return filepath.Join(s.aofDir(), name) }
+
+// aofDir is the AOF directory (appenddirname) resolved against dir.
+func (s *Server) aofDir() string { return s.cfg.Path(s.cfg.AppendDirname) }
 
 // aofFeeder is the AOF's Propagator.
 type aofFeeder struct{ s *Server }
@@ -229,7 +232,7 @@ func (s *Server) aofRewriteStart() error {
 		a.scheduled = true
 		return errAOFRewriteScheduled
 	}
-	if err := os.MkdirAll(s.cfg.AppendDirname, 0o755); err != nil {
+	if err := os.MkdirAll(s.aofDir(), 0o755); err != nil {
 		return err
 	}
 	m, err := s.aofManifestOrEmpty()
@@ -282,7 +285,7 @@ func (s *Server) aofRewriteStart() error {
 	rdbFormat := s.cfg.AOFUseRDBPreamble
 	s.log.Info().Msg("Background append only file rewriting started")
 	go func() {
-		release := snapshotProc() // through the fsync too
+		release := s.proc.ExtraProc() // through the fsync too
 		err := s.writeAOFBase(sn, tmp, rdbFormat)
 		release()
 		s.mu.Lock()

@@ -59,8 +59,8 @@ func (s *Server) rdbOptions() rdb.Options {
 	}
 }
 
-// dumpPath is the RDB file path (dir is the process's working directory, as in Redis).
-func (s *Server) dumpPath() string { return s.cfg.DBFilename }
+// dumpPath is the RDB file path: dbfilename in dir (Redis's working directory).
+func (s *Server) dumpPath() string { return s.cfg.Path(s.cfg.DBFilename) }
 
 // writeFileAtomic writes via a temporary file in the same directory: write, fsync,
 // rename over path, fsync the directory. A crash at any point leaves the old file.
@@ -159,7 +159,7 @@ func (s *Server) bgsave(done func(error)) error {
 	s.persist.currentSaveTotal = s.totalKeys()
 	s.log.Info().Msg("background saving started")
 	go func() {
-		release := snapshotProc() // through the fsync too
+		release := s.proc.ExtraProc() // through the fsync too
 		err := writeFileAtomic(s.dumpPath(), func(w io.Writer) error {
 			_, err := s.runSnapshot(sn, w)
 			return err

@@ -121,7 +121,14 @@ func (l *lockedBuffer) String() string {
 // when the test failed.
 func Start(t testing.TB, name, path string, args ...string) *Proc {
 	t.Helper()
+	return StartIn(t, "", name, path, args...)
+}
+
+// StartIn is Start with the process's working directory set to dir ("" = ours).
+func StartIn(t testing.TB, dir, name, path string, args ...string) *Proc {
+	t.Helper()
 	p := &Proc{Cmd: exec.Command(path, args...), Name: name, out: &lockedBuffer{}, done: make(chan struct{})}
+	p.Cmd.Dir = dir
 	p.Cmd.Stdout = p.out
 	p.Cmd.Stderr = p.out
 	if err := p.Cmd.Start(); err != nil {

@@ -60,60 +60,6 @@ func checkFor(t *testing.T, total, every time.Duration, fn func() bool) bool {
 	return fn()
 }
 
-func TestGlobMatch(t *testing.T) {
-	cases := []struct {
-		pat, s string
-		nocase bool
-		want   bool
-	}{
-		{"*", "", false, false}, // Redis: KEYS * short-cuts, the matcher itself says no
-		{"**", "", false, false},
-		{"*", "abc", false, true},
-		{"h?llo", "hello", false, true},
-		{"h?llo", "hllo", false, false},
-		{"h*llo", "hllo", false, true},
-		{"h*llo", "heeello", false, true},
-		{"h[ae]llo", "hallo", false, true},
-		{"h[ae]llo", "hillo", false, false},
-		{"h[^e]llo", "hallo", false, true},
-		{"h[^e]llo", "hello", false, false},
-		{"h[a-b]llo", "hbllo", false, true},
-		{"h[b-a]llo", "hbllo", false, true},
-		{`h\*llo`, "h*llo", false, true},
-		{`h\*llo`, "hello", false, false},
-		{`h[\]]llo`, "h]llo", false, true},
-		{"h[", "h", false, false},
-		{"h[a", "ha", false, true},
-		{"[", "[", false, false},
-		{`\`, `\`, false, true},
-		{"HELLO", "hello", true, true},
-		{"H[A-Z]LLO", "hello", true, true},
-		{"a**b", "axxb", false, true},
-		{"*a*", "bbb", false, false},
-		{"a*", "", false, false},
-		{"", "", false, true},
-		{"[\xf0-a]", "\xff", false, true}, // signed chars: 0xf0 < 'a'
-		{"[\xf0-a]", "b", false, false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.pat+"/"+tc.s, func(t *testing.T) {
-			if got := globMatch([]byte(tc.pat), []byte(tc.s), tc.nocase); got != tc.want {
-				t.Errorf("globMatch(%q, %q, %v) = %v, want %v", tc.pat, tc.s, tc.nocase, got, tc.want)
-			}
-		})
-	}
-}
-
-func TestGlobMatchPathological(t *testing.T) {
-	pat := []byte(strings.Repeat("a*", 30) + "b")
-	s := []byte(strings.Repeat("a", 60))
-	start := time.Now()
-	if globMatch(pat, s, false) {
-		t.Errorf("globMatch(%q, %q) = true, want false", pat, s)
-	}
-	t.Logf("pathological pattern took %v", time.Since(start))
-}
-
 func TestParseScanCursor(t *testing.T) {
 	cases := []struct {
 		in   string

@@ -52,6 +52,7 @@ type Server struct {
 	persist    persistState // RDB saving and loading state
 	aof        aofState     // the append-only file (aof.go)
 	gateList   []gate       // pre-execution checks, see gates
+	wgate      writeGate    // the exported write gate (gate.go)
 	admin      adminState   // CLIENT PAUSE, MONITOR, SLOWLOG (cmd_client.go, cmd_monitor.go)
 	exitCode   int          // process exit status after Serve returns
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/internal/testutil"
 	"github.com/vigil-db/vigil/store"
 )
 
@@ -45,19 +46,6 @@ func (ts *testServer) locked(fn func()) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	fn()
-}
-
-// checkFor polls fn every `every` until it returns true or total elapses.
-func checkFor(t *testing.T, total, every time.Duration, fn func() bool) bool {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for time.Now().Before(deadline) {
-		if fn() {
-			return true
-		}
-		time.Sleep(every)
-	}
-	return fn()
 }
 
 func TestParseScanCursor(t *testing.T) {
@@ -347,16 +335,11 @@ func TestActiveExpiry(t *testing.T) {
 		}
 		c.do("SET", "persistent", "v")
 	}
-	ok := checkFor(t, 5*time.Second, 20*time.Millisecond, func() bool {
-		n := 0
-		ts.locked(func() { n = ts.dbs[0].Len() + ts.dbs[3].Len() })
-		return n == 2
-	})
-	if !ok {
+	testutil.Poll(t, 5*time.Second, 20*time.Millisecond, "active expiry to leave one key in db0 and one in db3", func() (bool, string) {
 		var n0, n3 int
 		ts.locked(func() { n0, n3 = ts.dbs[0].Len(), ts.dbs[3].Len() })
-		t.Fatalf("keys left after active expiry: db0 %d, db3 %d, want 1 and 1", n0, n3)
-	}
+		return n0+n3 == 2, fmt.Sprintf("db0 %d, db3 %d", n0, n3)
+	})
 	var expired int64
 	ts.locked(func() { expired = ts.stats.expiredKeys })
 	if expired != 600 {

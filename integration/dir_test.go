@@ -13,7 +13,7 @@ import (
 )
 
 // TestServerPathsFollowDir starts redis-server and Vigil from an unrelated working
-// directory with `--dir D` and relative pidfile, logfile, dbfilename and AOF: every file
+// directory with `--dir D` and relative pidfile, logfile, dbfilename, AOF and unixsocket: every file
 // lands in D (Redis chdirs there; Vigil resolves against it), none in the working
 // directory, the pidfile goes at exit, and a restart loads from D.
 func TestServerPathsFollowDir(t *testing.T) {
@@ -30,7 +30,8 @@ func TestServerPathsFollowDir(t *testing.T) {
 			port := testutil.FreePort(t)
 			addr := "127.0.0.1:" + strconv.Itoa(port)
 			args := append(cmd[1:], "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
-				"--pidfile", "p.pid", "--logfile", "l.log", "--dbfilename", "d.rdb", "--appendonly", "yes")
+				"--pidfile", "p.pid", "--logfile", "l.log", "--dbfilename", "d.rdb", "--appendonly", "yes",
+				"--unixsocket", "s.sock")
 			start := func() *testutil.Proc {
 				p := testutil.StartIn(t, cwd, name, cmd[0], args...)
 				testutil.WaitForPort(t, addr, 10*time.Second, p)
@@ -53,7 +54,7 @@ func TestServerPathsFollowDir(t *testing.T) {
 			if got := c.Do("SAVE"); got != "+OK\r\n" {
 				t.Fatalf("SAVE: got %q", got)
 			}
-			for _, f := range []string{"d.rdb", "appendonlydir"} {
+			for _, f := range []string{"d.rdb", "appendonlydir", "s.sock"} {
 				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 					t.Errorf("%s not in dir: %v", f, err)
 				}

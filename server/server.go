@@ -36,6 +36,7 @@ type Server struct {
 	clients   map[int64]*Client
 	nextID    atomic.Int64
 	listeners []net.Listener
+	unixPath  string // the Unix socket's path, removed by Close
 
 	runID     string
 	startTime time.Time
@@ -184,6 +185,7 @@ func (s *Server) Listen() error {
 	}
 	if s.cfg.UnixSocket != "" {
 		path := s.cfg.Path(s.cfg.UnixSocket) // relative to dir, as Redis's chdir makes it
+		s.unixPath = path
 		os.Remove(path)
 		l, err := net.Listen("unix", path)
 		if err != nil {
@@ -238,8 +240,8 @@ func (s *Server) Close() {
 		for _, l := range s.listeners {
 			l.Close()
 		}
-		if s.cfg.UnixSocket != "" {
-			os.Remove(s.cfg.Path(s.cfg.UnixSocket))
+		if s.unixPath != "" {
+			os.Remove(s.unixPath)
 		}
 		s.mu.Lock()
 		for _, c := range s.clients {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // WriteFileAtomic replaces path with what write writes, so that a crash at any point
@@ -63,4 +64,19 @@ func CommitFile(f *os.File, path string, mode os.FileMode, err error) error {
 		return fmt.Errorf("fsync directory of %s: %w", path, err)
 	}
 	return nil
+}
+
+// WritePidFile writes the process id to pidfile, resolved against dir, as Redis's
+// createPidFile does after its chdir; it returns the path written ("" when no pidfile
+// is configured). The caller logs a failure (Redis goes on without one) and removes the
+// file when it stops.
+func (s *Server) WritePidFile() (string, error) {
+	if s.PidFile == "" {
+		return "", nil
+	}
+	path := s.Path(s.PidFile)
+	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("write pidfile %s: %w", path, err)
+	}
+	return path, nil
 }

@@ -79,8 +79,9 @@ func TestServerPathsFollowDir(t *testing.T) {
 }
 
 // TestSentinelScriptFollowsDir is issue 14 item 1 with both sentinels: started from an
-// unrelated working directory, a notification script given relative to the sentinel's
-// dir is accepted, runs there, and the rewritten config file loads again on restart.
+// unrelated working directory, the pidfile lands in dir, a notification script given
+// relative to dir is accepted and runs there, and the rewritten config file loads again
+// on restart.
 func TestSentinelScriptFollowsDir(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process-level test skipped with -short")
@@ -107,7 +108,7 @@ func TestSentinelScriptFollowsDir(t *testing.T) {
 			port := testutil.FreePort(t)
 			addr := "127.0.0.1:" + strconv.Itoa(port)
 			conf := filepath.Join(dir, "sentinel.conf")
-			text := "port " + strconv.Itoa(port) + "\nbind 127.0.0.1\ndir " + dir + "\n" +
+			text := "port " + strconv.Itoa(port) + "\nbind 127.0.0.1\ndir " + dir + "\npidfile s.pid\n" +
 				"sentinel deny-scripts-reconfig no\n" + sentinelDiffConf
 			if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
@@ -118,6 +119,11 @@ func TestSentinelScriptFollowsDir(t *testing.T) {
 				return p
 			}
 			p := start()
+			pid := strconv.Itoa(p.Cmd.Process.Pid) + "\n"
+			testutil.CheckFor(t, 10*time.Second, 20*time.Millisecond, "pidfile in dir", func() bool {
+				b, _ := os.ReadFile(filepath.Join(dir, "s.pid"))
+				return string(b) == pid
+			})
 			c := testutil.DialRaw(t, addr)
 			if got := c.Do("SENTINEL", "SET", "mymaster", "notification-script", "scripts/notify.sh"); got != "+OK\r\n" {
 				t.Fatalf("SENTINEL SET notification-script: got %q", got)

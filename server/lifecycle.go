@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/vigil-db/vigil/config"
@@ -58,13 +57,9 @@ func (s *Server) Done() <-chan struct{} { return s.stopped }
 // createPidFile does: a failure is logged with Redis's wording and start-up goes on.
 // The file is removed when the server stops.
 func (s *Server) writePidFile() {
-	if s.cfg.PidFile == "" {
-		return
-	}
-	path := s.cfg.Path(s.cfg.PidFile)
-	if err := os.WriteFile(path, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
-		s.log.Warn().Err(err).Str("path", path).Msgf("Failed to write PID file: %s", config.Strerror(err))
-		return
+	path, err := s.cfg.WritePidFile()
+	if err != nil {
+		s.log.Warn().Err(err).Msgf("Failed to write PID file: %s", config.Strerror(err))
 	}
 	s.pidFile = path
 }

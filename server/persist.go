@@ -125,9 +125,10 @@ func (s *Server) bgsave(done func(error)) error {
 	s.persist.dirtyAtBgsave = s.dirty
 	s.persist.currentSaveTotal = s.totalKeys()
 	s.log.Info().Msg("background saving started")
+	path := s.dumpPath() // dir and dbfilename as they are now (CONFIG SET may change them)
 	go func() {
 		release := s.proc.ExtraProc() // through the fsync too
-		err := writeFileAtomic(s.dumpPath(), func(w io.Writer) error {
+		err := writeFileAtomic(path, func(w io.Writer) error {
 			_, err := s.runSnapshot(sn, w)
 			return err
 		})

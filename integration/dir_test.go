@@ -15,7 +15,8 @@ import (
 // TestServerPathsFollowDir starts redis-server and Vigil from an unrelated working
 // directory with `--dir D` and relative pidfile, logfile, dbfilename, AOF and unixsocket: every file
 // lands in D (Redis chdirs there; Vigil resolves against it), none in the working
-// directory, the pidfile goes at exit, and a restart loads from D.
+// directory, the pidfile goes at exit, a restart loads from D, and after CONFIG SET dir
+// the next SAVE writes into the new directory.
 func TestServerPathsFollowDir(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process-level test skipped with -short")
@@ -31,7 +32,7 @@ func TestServerPathsFollowDir(t *testing.T) {
 			addr := "127.0.0.1:" + strconv.Itoa(port)
 			args := append(cmd[1:], "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
 				"--pidfile", "p.pid", "--logfile", "l.log", "--dbfilename", "d.rdb", "--appendonly", "yes",
-				"--unixsocket", "s.sock")
+				"--unixsocket", "s.sock", "--enable-protected-configs", "yes")
 			start := func() *testutil.Proc {
 				p := testutil.StartIn(t, cwd, name, cmd[0], args...)
 				testutil.WaitForPort(t, addr, 10*time.Second, p)
@@ -74,6 +75,17 @@ func TestServerPathsFollowDir(t *testing.T) {
 			testutil.CheckFor(t, 10*time.Second, 20*time.Millisecond, "dataset loaded from dir", func() bool {
 				return c.Do("GET", "k") == "$1\r\nv\r\n"
 			})
+			// CONFIG SET dir moves where the next dump goes
+			dir2 := t.TempDir()
+			if got := c.Do("CONFIG", "SET", "dir", dir2); got != "+OK\r\n" {
+				t.Fatalf("CONFIG SET dir: got %q", got)
+			}
+			if got := c.Do("SAVE"); got != "+OK\r\n" {
+				t.Fatalf("SAVE after CONFIG SET dir: got %q", got)
+			}
+			if _, err := os.Stat(filepath.Join(dir2, "d.rdb")); err != nil {
+				t.Errorf("dump after CONFIG SET dir: %v", err)
+			}
 		})
 	}
 }

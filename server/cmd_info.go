@@ -464,7 +464,7 @@ func infoStats(w *infoWriter, st *StatsActivity) {
 	w.int("keyspace_misses", st.KeyspaceMisses)
 	w.int("pubsub_channels", st.PubsubChannels)
 	w.int("pubsub_patterns", st.PubsubPatterns)
-	w.int("pubsubshard_channels", st.PubsubShardCh)
+	w.int("pubsubshard_channels", st.PubsubShardChannels)
 	w.int("latest_fork_usec", 0)
 	w.int("total_forks", 0)
 	w.int("migrate_cached_sockets", 0)

@@ -62,9 +62,10 @@ type Server struct {
 	Daemonize bool
 	// PidFile is written at start and removed at exit when set (pidfile).
 	PidFile string
-	// Dir is the working directory for dumps and AOF (dir). Default ".".
-	// The loader and CONFIG SET store it as an absolute path; config never
-	// changes the process working directory, the server does.
+	// Dir is the directory that relative paths (dump, AOF directory, pidfile, logfile,
+	// unixsocket) resolve against, as Redis's working directory (dir). Default ".".
+	// The loader and CONFIG SET store it as an absolute path; nothing changes the
+	// process working directory: components resolve paths with Path.
 	Dir string
 	// EnableDebugCommand gates DEBUG: "no", "yes" or "local" (enable-debug-command). Default "no".
 	EnableDebugCommand string
@@ -242,6 +243,10 @@ type Server struct {
 	ReplicaIgnoreDiskWriteErrors bool
 	// PropagationErrorBehavior is ignore|panic|panic-on-replicas (propagation-error-behavior). Default ignore.
 	PropagationErrorBehavior string
+	// IOThreads is how many cores run the server's goroutines (io-threads), a wish the
+	// process owner applies as GOMAXPROCS unless the GOMAXPROCS environment variable is
+	// set. Default 1.
+	IOThreads int
 
 	// --- accepted, no effect ---
 
@@ -350,7 +355,17 @@ func Default() *Server {
 		AutoAOFRewriteMinSize:          64 << 20,
 		AOFRewriteIncrementalFsync:     true,
 		PropagationErrorBehavior:       "ignore",
+		IOThreads:                      1,
 	}
+}
+
+// Path resolves p against Dir, as Redis resolves a relative path against its working
+// directory; an absolute p is returned cleaned, "" stays "".
+func (s *Server) Path(p string) string {
+	if p == "" {
+		return ""
+	}
+	return absFrom(s.Dir, p)
 }
 
 // Clone returns a deep copy of s.

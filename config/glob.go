@@ -6,8 +6,8 @@ package config
 // match x literally. With nocase, ASCII letters compare case-insensitively.
 // An unterminated '[' class is closed at the end of the pattern. Like Redis, it
 // works on bytes (ranges compare bytes as C's signed char) and gives up on
-// patterns nested more than 1000 '*' deep. It is used by CONFIG GET and is the
-// matcher for KEYS, SCAN MATCH and PSUBSCRIBE.
+// patterns nested more than 1000 '*' deep. It is Vigil's one matcher: CONFIG GET,
+// KEYS, SCAN MATCH, COMMAND LIST FILTERBY PATTERN, PSUBSCRIBE and the sentinel's.
 func Glob(pattern, s string, nocase bool) bool {
 	skip := false
 	return globImpl(pattern, s, nocase, &skip, 0)

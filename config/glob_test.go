@@ -45,6 +45,15 @@ func TestGlob(t *testing.T) {
 		{"a*b*c", "axxbyyd", false, false},
 		{"*a", "", false, false},
 		{"?", "", false, false},
+		{"**", "", false, false},
+		{"h[", "h", false, false},
+		{"h[a", "ha", false, true},
+		{"[", "[", false, false},
+		{`\`, `\`, false, true},
+		{"a**b", "axxb", false, true},
+		{"*a*", "bbb", false, false},
+		{"[\xf0-a]", "\xff", false, true}, // signed chars: 0xf0 < 'a'
+		{"[\xf0-a]", "b", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern+"|"+tt.s, func(t *testing.T) {

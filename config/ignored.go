@@ -25,8 +25,6 @@ func ignoredDirectives() []Directive {
 		return enumDir(name, "", ig|f, values, xStr(name, def))
 	}
 	t := []Directive{
-		// io-threads is stored here too but is not ignored: it sets GOMAXPROCS (cmd/vigil).
-		intDir("io-threads", "", fImmutable, KindInt, 1, 128, xInt("io-threads", 1), nil),
 		b("io-threads-do-reads", "", fImmutable, false),
 		b("jemalloc-bg-thread", "", 0, true),
 		b("activerehashing", "", 0, true),

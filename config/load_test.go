@@ -68,7 +68,8 @@ func TestParseValues(t *testing.T) {
 		{"octal perm", "unixsocketperm 700", func(s *Server) any { return s.UnixSocketPerm }, uint32(0o700)},
 		{"percentiles", "latency-tracking-info-percentiles 99.90 50.0 1e1", func(s *Server) any { return s.LatencyTrackingInfoPercentiles }, "99.9 50 10"},
 		{"shutdown flags", "shutdown-on-sigint now save", func(s *Server) any { return s.ShutdownOnSigint }, "save now"},
-		{"ignored stored", "io-threads 4", func(s *Server) any { return s.Extra["io-threads"] }, "4"},
+		{"io-threads typed", "io-threads 4", func(s *Server) any { return s.IOThreads }, 4},
+		{"ignored stored", "io-threads-do-reads yes", func(s *Server) any { return s.Extra["io-threads-do-reads"] }, "yes"},
 		{"bare sentinel line", "sentinel", func(s *Server) any { return s.Port }, 6379},
 	}
 	for _, tt := range tests {

@@ -2,9 +2,8 @@ package config
 
 import (
 	"errors"
-	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -164,7 +163,7 @@ func Rewrite(cfg *Server) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return &RewriteError{Err: err}
 	}
-	if err := WriteFileAtomic(cfg.ConfigFile, []byte(RewriteContent(cfg, string(old)))); err != nil {
+	if err := ReplaceFile(cfg.ConfigFile, []byte(RewriteContent(cfg, string(old)))); err != nil {
 		return &RewriteError{Err: err}
 	}
 	return nil
@@ -187,47 +186,11 @@ func (e *RewriteError) Error() string {
 // Unwrap returns the I/O error.
 func (e *RewriteError) Unwrap() error { return e.Err }
 
-// WriteFileAtomic replaces path with data: a temporary file in the same directory,
-// written, fsynced, given the old file's permissions (0644 for a new one), renamed over
-// path, then the directory fsynced. A crash at any point leaves the old or the new file.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("config: create temporary file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	mode := os.FileMode(0o644)
-	if st, serr := os.Stat(path); serr == nil {
-		mode = st.Mode().Perm()
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("config: write %s: %w", f.Name(), err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("config: fsync %s: %w", f.Name(), err)
-	}
-	if err = f.Chmod(mode); err != nil {
-		return fmt.Errorf("config: chmod %s: %w", f.Name(), err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("config: close %s: %w", f.Name(), err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("config: rename to %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("config: open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("config: fsync dir %s: %w", dir, err)
-	}
-	return nil
+// ReplaceFile replaces path with data atomically (WriteFileAtomic), keeping its
+// permissions: the config rewrite of the server and of the sentinel.
+func ReplaceFile(path string, data []byte) error {
+	return WriteFileAtomic(path, 0, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }

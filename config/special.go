@@ -110,8 +110,8 @@ func rewriteDir(s *Server, st *rewriteState) {
 	st.line("dir", "dir "+repr(getDir(s)), true)
 }
 
-// Strerror renders an OS error the way C's strerror does ("No such file or
-// directory"), for log lines and replies that quote it as Redis does.
+// Strerror renders an OS error the way C's strerror does ("No such file or directory"),
+// for messages that copy Redis's.
 func Strerror(err error) string { return strerror(err) }
 
 // strerror renders an OS error the way C's strerror does ("No such file or directory").

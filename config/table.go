@@ -188,6 +188,7 @@ func replicationDirectives() []Directive {
 		i("min-replicas-to-write", "min-slaves-to-write", 0, func(s *Server) *int { return &s.MinReplicasToWrite }),
 		i("min-replicas-max-lag", "min-slaves-max-lag", 0, func(s *Server) *int { return &s.MinReplicasMaxLag }),
 		enumDir("propagation-error-behavior", "", none, []string{"ignore", "panic", "panic-on-replicas"}, fStr(func(s *Server) *string { return &s.PropagationErrorBehavior })),
+		intDir("io-threads", "", fImmutable, KindInt, 1, 128, fInt(func(s *Server) *int { return &s.IOThreads }), nil),
 	}
 }
 

@@ -187,21 +187,10 @@ func (n *rnode) digest() string {
 	return fmt.Sprint(n.must("DEBUG", "DIGEST"))
 }
 
-// poll calls fn every replEvery until it reports true, failing the test with what and
-// the last state fn described when replWait passes.
+// poll is testutil.Poll with the replication tests' bounds (replWait, replEvery).
 func poll(t *testing.T, what string, fn func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(replWait)
-	for {
-		ok, state := fn()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; last state: %s", replWait, what, state)
-		}
-		time.Sleep(replEvery)
-	}
+	testutil.Poll(t, replWait, replEvery, what, fn)
 }
 
 // tryInfo is info that returns an error instead of failing (the node may be down).

@@ -34,8 +34,7 @@ func startSentinelPair(t *testing.T, conf string) (redisAddr, vigilAddr, redisCo
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		p := testutil.Start(t, name, link, path)
-		p.Cmd.Dir = dir
+		p := testutil.StartIn(t, dir, name, link, path)
 		addr := "127.0.0.1:" + strconv.Itoa(port)
 		testutil.WaitForPort(t, addr, 10*time.Second, p)
 		return addr, path

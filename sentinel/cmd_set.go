@@ -106,7 +106,7 @@ func (s *Sentinel) setOption(m *instance, opt, rawOpt, val string) string {
 		if s.cfg.DenyScriptsReconfig {
 			return msgScriptsDenied
 		}
-		if val != "" && !executable(val) {
+		if val != "" && !s.cfg.executable(val) {
 			if opt == "notification-script" {
 				return "ERR Notification script seems non existing or non executable"
 			}

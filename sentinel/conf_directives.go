@@ -141,7 +141,7 @@ func (c *Config) applyMaster(m *MasterConfig, dir string, args []string) string 
 	case "parallel-syncs":
 		m.ParallelSyncs = atoi(args[0])
 	case "notification-script", "client-reconfig-script":
-		if !executable(args[0]) {
+		if !c.executable(args[0]) {
 			if dir == "notification-script" {
 				return "Notification script seems non existing or non executable."
 			}
@@ -211,9 +211,11 @@ func (c *Config) applyMasterList(m *MasterConfig, dir string, args []string) str
 }
 
 // executable is access(path, X_OK) == 0.
-func executable(path string) bool {
+// executable reports whether the script at path (relative to the sentinel's dir, as
+// Redis's access(2) after its chdir) can be run.
+func (c *Config) executable(path string) bool {
 	const xOK = 1
-	return syscall.Access(path, xOK) == nil
+	return syscall.Access(c.Server.Path(path), xOK) == nil
 }
 
 func containsInt(list []int, n int) bool {

@@ -265,5 +265,5 @@ func (c *Config) Flush() error {
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("sentinel: read %s: %w", c.File, err)
 	}
-	return config.WriteFileAtomic(c.File, []byte(RewriteContent(c, string(old))))
+	return config.ReplaceFile(c.File, []byte(RewriteContent(c, string(old))))
 }

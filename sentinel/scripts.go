@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -47,6 +48,9 @@ type scripts struct {
 	onEvent func(name, msg string)
 	// maxRuntime and retryDelay are SENTINEL DEBUG's script-max-runtime and script-retry-delay.
 	maxRuntime, retryDelay time.Duration
+	// dir is the sentinel's dir: scripts run there and relative script paths resolve
+	// against it, as after Redis's chdir; "" = the process's working directory.
+	dir string
 }
 
 func newScripts(log zerolog.Logger, now func() time.Time) *scripts {
@@ -104,7 +108,12 @@ func (sc *scripts) run(now time.Time) {
 // stderr; os/exec passes no other descriptor of ours (stdin is /dev/null).
 func (sc *scripts) start(j *job, now time.Time) {
 	j.retry++
-	j.cmd = exec.Command(j.argv[0], j.argv[1:]...)
+	path := j.argv[0]
+	if sc.dir != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(sc.dir, path) // execve(2) does not search PATH either
+	}
+	j.cmd = exec.Command(path, j.argv[1:]...)
+	j.cmd.Args[0], j.cmd.Dir = j.argv[0], sc.dir
 	j.cmd.Stdout, j.cmd.Stderr = os.Stdout, os.Stderr
 	if err := j.cmd.Start(); err != nil {
 		// os/exec reports a failed execve here; Redis's child then exits

@@ -109,6 +109,7 @@ type Sentinel struct {
 	clients  *clientList
 	shutdown chan struct{}
 	stopOnce sync.Once
+	life     lifecycle // Start and Shutdown (lifecycle.go)
 }
 
 // ErrClosed is returned by requests made after the sentinel stopped.
@@ -129,6 +130,7 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 		hub: newHub(), clients: newClientList(), shutdown: make(chan struct{})}
 	s.start = s.now()
 	s.scripts = newScripts(s.log, s.now)
+	s.scripts.dir = cfg.Server.Path(cfg.Server.Dir)
 	s.scripts.onEvent = func(name, msg string) { s.event(levelWarning, name, nil, "%s", msg) }
 	s.commands, s.subs = renamedCommands(cfg.Server.RenameCommands), sentinelSubs()
 	if cfg.MyID == "" {

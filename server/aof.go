@@ -71,7 +71,10 @@ var (
 	errAOFRewriteScheduled = errors.New("aof: rewrite scheduled")
 )
 
-func (s *Server) aofPath(name string) string { return filepath.Join(s.cfg.AppendDirname, name) }
+func (s *Server) aofPath(name string) string { return filepath.Join(s.aofDir(), name) }
+
+// aofDir is the AOF directory (appenddirname) resolved against dir.
+func (s *Server) aofDir() string { return s.cfg.Path(s.cfg.AppendDirname) }
 
 // aofFeeder is the AOF's Propagator.
 type aofFeeder struct{ s *Server }
@@ -229,7 +232,7 @@ func (s *Server) aofRewriteStart() error {
 		a.scheduled = true
 		return errAOFRewriteScheduled
 	}
-	if err := os.MkdirAll(s.cfg.AppendDirname, 0o755); err != nil {
+	if err := os.MkdirAll(s.aofDir(), 0o755); err != nil {
 		return err
 	}
 	m, err := s.aofManifestOrEmpty()
@@ -282,7 +285,7 @@ func (s *Server) aofRewriteStart() error {
 	rdbFormat := s.cfg.AOFUseRDBPreamble
 	s.log.Info().Msg("Background append only file rewriting started")
 	go func() {
-		release := snapshotProc() // through the fsync too
+		release := s.proc.ExtraProc() // through the fsync too
 		err := s.writeAOFBase(sn, tmp, rdbFormat)
 		release()
 		s.mu.Lock()
@@ -532,7 +535,30 @@ func (s *Server) aofCron() {
 // rdb_last_load_keys_loaded (the loading_* fields are the INFO owner's). The last six
 // appear only while the AOF is on, as in Redis.
 func (s *Server) aofInfo() [][2]string {
+	return aofInfoFields(s.aofStats(time.Now()))
+}
+
+// aofStats gathers the AOF part of INFO persistence (under the execution lock).
+func (s *Server) aofStats(now time.Time) StatsAOF {
 	a := &s.aof
+	st := StatsAOF{Enabled: a.status != aofOff, RewriteInProgress: a.rewriting, RewriteScheduled: a.scheduled,
+		LastRewriteSecs: a.lastRewriteSecs, CurrentRewriteSecs: -1, LastRewriteOK: a.lastRewriteOK,
+		Rewrites: a.rewrites, ConsecutiveFailures: a.failures, LastWriteOK: true, BaseSize: a.baseSize}
+	if a.rewriting {
+		st.CurrentRewriteSecs = int64(now.Sub(a.rewriteStart).Seconds())
+	}
+	if a.log != nil {
+		n, _, err := a.log.status()
+		st.LastWriteOK, st.BufferLength = err == nil, n
+	}
+	if st.Enabled {
+		st.CurrentSize = a.currentSize()
+	}
+	return st
+}
+
+// aofInfoFields renders st as INFO's fields.
+func aofInfoFields(st StatsAOF) [][2]string {
 	b := func(v bool) string {
 		if v {
 			return "1"
@@ -545,35 +571,26 @@ func (s *Server) aofInfo() [][2]string {
 		}
 		return "err"
 	}
-	current := int64(-1)
-	if a.rewriting {
-		current = int64(time.Since(a.rewriteStart).Seconds())
-	}
-	writeOK, pending := true, 0
-	if a.log != nil {
-		n, _, err := a.log.status()
-		writeOK, pending = err == nil, n
-	}
 	out := [][2]string{
-		{"aof_enabled", b(a.status != aofOff)},
-		{"aof_rewrite_in_progress", b(a.rewriting)},
-		{"aof_rewrite_scheduled", b(a.scheduled)},
-		{"aof_last_rewrite_time_sec", strconv.FormatInt(a.lastRewriteSecs, 10)},
-		{"aof_current_rewrite_time_sec", strconv.FormatInt(current, 10)},
-		{"aof_last_bgrewrite_status", status(a.lastRewriteOK)},
-		{"aof_rewrites", strconv.FormatInt(a.rewrites, 10)},
-		{"aof_rewrites_consecutive_failures", strconv.FormatInt(a.failures, 10)},
-		{"aof_last_write_status", status(writeOK)},
+		{"aof_enabled", b(st.Enabled)},
+		{"aof_rewrite_in_progress", b(st.RewriteInProgress)},
+		{"aof_rewrite_scheduled", b(st.RewriteScheduled)},
+		{"aof_last_rewrite_time_sec", strconv.FormatInt(st.LastRewriteSecs, 10)},
+		{"aof_current_rewrite_time_sec", strconv.FormatInt(st.CurrentRewriteSecs, 10)},
+		{"aof_last_bgrewrite_status", status(st.LastRewriteOK)},
+		{"aof_rewrites", strconv.FormatInt(st.Rewrites, 10)},
+		{"aof_rewrites_consecutive_failures", strconv.FormatInt(st.ConsecutiveFailures, 10)},
+		{"aof_last_write_status", status(st.LastWriteOK)},
 		{"aof_last_cow_size", "0"},
 		{"module_fork_in_progress", "0"},
 		{"module_fork_last_cow_size", "0"},
 	}
-	if a.status != aofOff {
+	if st.Enabled {
 		out = append(out,
-			[2]string{"aof_current_size", strconv.FormatInt(a.currentSize(), 10)},
-			[2]string{"aof_base_size", strconv.FormatInt(a.baseSize, 10)},
-			[2]string{"aof_pending_rewrite", b(a.scheduled)},
-			[2]string{"aof_buffer_length", strconv.Itoa(pending)},
+			[2]string{"aof_current_size", strconv.FormatInt(st.CurrentSize, 10)},
+			[2]string{"aof_base_size", strconv.FormatInt(st.BaseSize, 10)},
+			[2]string{"aof_pending_rewrite", b(st.RewriteScheduled)},
+			[2]string{"aof_buffer_length", strconv.Itoa(st.BufferLength)},
 			[2]string{"aof_pending_bio_fsync", "0"},
 			[2]string{"aof_delayed_fsync", "0"},
 		)

@@ -62,18 +62,18 @@ func (s *Server) aofReadManifest() (*aofManifest, error) {
 		return nil, fmt.Errorf("Fatal error: can't open the AOF manifest file %s for reading: %w", path, err)
 	}
 	old := s.cfg.AppendFilename
-	if st, err := os.Stat(old); err != nil || !st.Mode().IsRegular() {
+	if st, err := os.Stat(s.cfg.Path(old)); err != nil || !st.Mode().IsRegular() {
 		return nil, nil
 	}
 	// aofUpgradePrepare: the manifest first (naming the file as base), then the move
-	if err := os.MkdirAll(s.cfg.AppendDirname, 0o755); err != nil {
+	if err := os.MkdirAll(s.aofDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("can't create the AOF directory %s: %w", s.cfg.AppendDirname, err)
 	}
 	m := &aofManifest{Base: &aofFile{Name: old, Seq: 1, Type: aofBase}, BaseSeq: 1}
 	if err := s.persistManifest(m); err != nil {
 		return nil, fmt.Errorf("can't write the AOF manifest: %w", err)
 	}
-	if err := os.Rename(old, s.aofPath(old)); err != nil {
+	if err := os.Rename(s.cfg.Path(old), s.aofPath(old)); err != nil {
 		return nil, fmt.Errorf("can't move %s into %s: %w", old, s.cfg.AppendDirname, err)
 	}
 	s.log.Info().Msgf("Successfully migrated an old-style AOF file (%s) into the AOF directory (%s).", old, s.cfg.AppendDirname)
@@ -335,7 +335,7 @@ func (s *Server) aofExec(c *Client, cmds [][][]byte, name string) error {
 // incr file, the manifest) or opens the last incr file for appending, then starts the
 // write path (under the execution lock).
 func (s *Server) aofOpenOnStart(m *aofManifest) error {
-	if err := os.MkdirAll(s.cfg.AppendDirname, 0o755); err != nil {
+	if err := os.MkdirAll(s.aofDir(), 0o755); err != nil {
 		return fmt.Errorf("Can't open or create append-only dir %s: %w", s.cfg.AppendDirname, err)
 	}
 	if m == nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/internal/testutil"
 	"github.com/vigil-db/vigil/store"
 )
 
@@ -442,11 +443,5 @@ func TestAOFConfigSetAndBgsaveCoordination(t *testing.T) {
 
 func aofWaitFor(t *testing.T, what string, fn func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !fn() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.CheckFor(t, 10*time.Second, 5*time.Millisecond, what, fn)
 }

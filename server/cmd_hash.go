@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"unsafe"
 
+	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/resp"
 	"github.com/vigil-db/vigil/store"
 )
@@ -519,4 +520,4 @@ func writeScanReply(c *Client, cursor uint64, items []string) {
 func writeEmptyScan(c *Client) { c.w.Raw([]byte("*2\r\n$1\r\n0\r\n*0\r\n")) }
 
 // collScanMatch is Redis's stringmatchlen (case-sensitive) for SCAN's MATCH.
-func collScanMatch(pattern, s []byte) bool { return globMatch(pattern, s, false) }
+func collScanMatch(pattern, s []byte) bool { return config.Glob(k(pattern), k(s), false) }

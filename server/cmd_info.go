@@ -175,41 +175,42 @@ func boolInt(b bool) int64 {
 	return 0
 }
 
-// infoString is genRedisInfoString: the sections in Redis 7.0's order.
+// infoString is genRedisInfoString: the sections in Redis 7.0's order, rendered from
+// the Stats snapshot of the sections asked for.
 func (s *Server) infoString(args [][]byte) string {
 	sel := parseInfoSections(args)
+	st := s.gatherStats(sel)
 	w := &infoWriter{}
 	steps := []struct {
 		names []string
 		title string
 		gen   func(*infoWriter)
 	}{
-		{[]string{"server"}, "Server", s.infoServer},
-		{[]string{"clients"}, "Clients", s.infoClients},
-		{[]string{"memory"}, "Memory", s.infoMemory},
-		{[]string{"persistence"}, "Persistence", s.infoPersistence},
-		{[]string{"stats"}, "Stats", s.infoStats},
-		{[]string{"replication"}, "Replication", s.infoReplication},
-		{[]string{"cpu"}, "CPU", s.infoCPU},
+		{[]string{"server"}, "Server", func(w *infoWriter) { infoServer(w, &st.Server) }},
+		{[]string{"clients"}, "Clients", func(w *infoWriter) { infoClients(w, &st.Clients) }},
+		{[]string{"memory"}, "Memory", func(w *infoWriter) { infoMemory(w, &st.Memory) }},
+		{[]string{"persistence"}, "Persistence", func(w *infoWriter) { infoPersistence(w, &st.Persistence) }},
+		{[]string{"stats"}, "Stats", func(w *infoWriter) { infoStats(w, &st.Activity) }},
+		{[]string{"replication"}, "Replication", func(w *infoWriter) { infoReplication(w, &st.Replication) }},
+		{[]string{"cpu"}, "CPU", infoCPU},
 		{[]string{"module_list", "modules"}, "Modules", func(*infoWriter) {}},
-		{[]string{"commandstats"}, "Commandstats", s.infoCommandstats},
-		{[]string{"errorstats"}, "Errorstats", s.infoErrorstats},
+		{[]string{"commandstats"}, "Commandstats", func(w *infoWriter) { infoCommandstats(w, st.Commands) }},
+		{[]string{"errorstats"}, "Errorstats", func(w *infoWriter) { infoErrorstats(w, st.Errors) }},
 		{[]string{"latencystats"}, "Latencystats", func(*infoWriter) {}},
 		{[]string{"cluster"}, "Cluster", func(w *infoWriter) { w.int("cluster_enabled", 0) }},
-		{[]string{"keyspace"}, "Keyspace", s.infoKeyspace},
+		{[]string{"keyspace"}, "Keyspace", func(w *infoWriter) { infoKeyspace(w, st.Keyspace) }},
 	}
-	for _, st := range steps {
-		if sel.want(st.names...) {
-			w.section(st.title)
-			st.gen(w)
+	for _, step := range steps {
+		if sel.want(step.names...) {
+			w.section(step.title)
+			step.gen(w)
 		}
 	}
 	return string(w.b)
 }
 
-func (s *Server) infoServer(w *infoWriter) {
-	now := time.Now()
-	uptime := int64(now.Sub(s.startTime).Seconds())
+func infoServer(w *infoWriter, st *StatsServer) {
+	uptime := int64(st.Now.Sub(st.Started).Seconds())
 	w.str("redis_version", Version)
 	w.str("redis_git_sha1", "00000000")
 	w.str("redis_git_dirty", "0")
@@ -221,18 +222,18 @@ func (s *Server) infoServer(w *infoWriter) {
 	w.str("multiplexing_api", "epoll")
 	w.str("atomicvar_api", "c11-builtin")
 	w.str("gcc_version", "0.0.0")
-	w.int("process_id", int64(os.Getpid()))
+	w.int("process_id", int64(st.PID))
 	w.str("process_supervised", "no")
-	w.str("run_id", s.runID)
-	w.int("tcp_port", int64(s.cfg.Port))
-	w.int("server_time_usec", now.UnixMicro())
+	w.str("run_id", st.RunID)
+	w.int("tcp_port", int64(st.Port))
+	w.int("server_time_usec", st.Now.UnixMicro())
 	w.int("uptime_in_seconds", uptime)
 	w.int("uptime_in_days", uptime/86400)
-	w.int("hz", int64(s.cfg.Hz))
-	w.int("configured_hz", int64(s.cfg.Hz))
-	w.int("lru_clock", int64(s.lruClock()))
-	w.str("executable", executablePath())
-	w.str("config_file", s.cfg.ConfigFile)
+	w.int("hz", int64(st.Hz))
+	w.int("configured_hz", int64(st.Hz))
+	w.int("lru_clock", int64(st.LRUClock))
+	w.str("executable", st.Executable)
+	w.str("config_file", st.ConfigFile)
 	w.int("io_threads_active", 0)
 }
 
@@ -266,27 +267,15 @@ func executablePath() string {
 	return p
 }
 
-func (s *Server) infoClients(w *infoWriter) {
-	var connected, blocked, inTimeout int64
-	for _, c := range s.clients {
-		if !c.has(ClientReplica) {
-			connected++
-		}
-		if c.block != nil {
-			blocked++
-			if !c.block.deadline.IsZero() {
-				inTimeout++
-			}
-		}
-	}
-	w.int("connected_clients", connected)
+func infoClients(w *infoWriter, st *StatsClients) {
+	w.int("connected_clients", st.Connected)
 	w.int("cluster_connections", 0)
-	w.int("maxclients", int64(s.cfg.MaxClients))
+	w.int("maxclients", int64(st.MaxClients))
 	w.int("client_recent_max_input_buffer", 0)
 	w.int("client_recent_max_output_buffer", 0)
-	w.int("blocked_clients", blocked)
+	w.int("blocked_clients", st.Blocked)
 	w.int("tracking_clients", 0)
-	w.int("clients_in_timeout_table", inTimeout)
+	w.int("clients_in_timeout_table", st.InTimeout)
 }
 
 // bytesToHuman is Redis's bytesToHuman.
@@ -358,15 +347,9 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-func (s *Server) infoMemory(w *infoWriter) {
-	used := s.usedMemory()
-	peak := s.usedMemoryPeak()
-	rss := processRSS()
-	startup := min(s.info.startupMem, used)
-	overhead := min(startup+s.totalKeys()*keyOverhead, used)
-	dataset := used - overhead
-	allocated, active, resident := allocatorFigures()
-	sysMem := totalSystemMemory()
+func infoMemory(w *infoWriter, st *StatsMemory) {
+	used, peak, rss, startup, overhead, dataset := st.Used, st.Peak, st.RSS, st.Startup, st.Overhead, st.Dataset
+	allocated, active, resident, sysMem := st.Allocated, st.Active, st.Resident, st.SystemTotal
 
 	w.int("used_memory", used)
 	w.str("used_memory_human", bytesToHuman(used))
@@ -397,9 +380,9 @@ func (s *Server) infoMemory(w *infoWriter) {
 	w.int("used_memory_functions", 0)
 	w.int("used_memory_scripts", 0)
 	w.str("used_memory_scripts_human", bytesToHuman(0))
-	w.int("maxmemory", s.cfg.MaxMemory)
-	w.str("maxmemory_human", bytesToHuman(s.cfg.MaxMemory))
-	w.str("maxmemory_policy", s.cfg.MaxMemoryPolicy)
+	w.int("maxmemory", st.MaxMemory)
+	w.str("maxmemory_human", bytesToHuman(st.MaxMemory))
+	w.str("maxmemory_policy", st.MaxMemoryPolicy)
 	w.f2("allocator_frag_ratio", ratio(active, allocated))
 	w.int("allocator_frag_bytes", active-allocated)
 	w.f2("allocator_rss_ratio", ratio(resident, active))
@@ -421,79 +404,67 @@ func (s *Server) infoMemory(w *infoWriter) {
 	w.int("lazyfreed_objects", 0)
 }
 
-func (s *Server) infoPersistence(w *infoWriter) {
-	p := &s.persist
-	var processed, total int64
+func infoPersistence(w *infoWriter, st *StatsPersistence) {
 	forkPerc := 0.0
-	currentSecs := int64(-1)
-	if p.bgsaveRunning {
-		if s.snap != nil {
-			processed = s.snap.keys
-		}
-		total = p.currentSaveTotal
-		if total > 0 {
-			forkPerc = float64(processed) * 100 / float64(total)
-		}
-		currentSecs = int64(time.Since(p.bgsaveStart).Seconds())
+	if st.BgsaveInProgress && st.SaveKeysTotal > 0 {
+		forkPerc = float64(st.SaveKeysProcessed) * 100 / float64(st.SaveKeysTotal)
 	}
 	status := "ok"
-	if !p.lastBgsaveOK {
+	if !st.LastBgsaveOK {
 		status = "err"
 	}
-	w.int("loading", boolInt(p.loading))
+	w.int("loading", boolInt(st.Loading))
 	w.int("async_loading", 0)
 	w.int("current_cow_peak", 0)
 	w.int("current_cow_size", 0)
 	w.int("current_cow_size_age", 0)
 	w.f2("current_fork_perc", forkPerc)
-	w.int("current_save_keys_processed", processed)
-	w.int("current_save_keys_total", total)
-	w.int("rdb_changes_since_last_save", s.dirty)
-	w.int("rdb_bgsave_in_progress", boolInt(p.bgsaveRunning))
-	w.int("rdb_last_save_time", p.lastSave.Unix())
+	w.int("current_save_keys_processed", st.SaveKeysProcessed)
+	w.int("current_save_keys_total", st.SaveKeysTotal)
+	w.int("rdb_changes_since_last_save", st.ChangesSinceLastSave)
+	w.int("rdb_bgsave_in_progress", boolInt(st.BgsaveInProgress))
+	w.int("rdb_last_save_time", st.LastSave.Unix())
 	w.str("rdb_last_bgsave_status", status)
-	w.int("rdb_last_bgsave_time_sec", p.lastBgsaveSecs)
-	w.int("rdb_current_bgsave_time_sec", currentSecs)
-	w.int("rdb_saves", p.saves)
+	w.int("rdb_last_bgsave_time_sec", st.LastBgsaveSecs)
+	w.int("rdb_current_bgsave_time_sec", st.CurrentBgsaveSecs)
+	w.int("rdb_saves", st.Saves)
 	w.int("rdb_last_cow_size", 0)
-	w.int("rdb_last_load_keys_expired", p.loadKeysExpired)
-	w.int("rdb_last_load_keys_loaded", p.loadKeysLoaded)
-	for _, kv := range s.aofInfo() { // aof_enabled ... (aof.go)
+	w.int("rdb_last_load_keys_expired", st.LoadKeysExpired)
+	w.int("rdb_last_load_keys_loaded", st.LoadKeysLoaded)
+	for _, kv := range aofInfoFields(st.AOF) { // aof_enabled ... (aof.go)
 		w.str(kv[0], kv[1])
 	}
 }
 
-func (s *Server) infoStats(w *infoWriter) {
-	st := &s.stats
-	m := &s.info.metrics
-	w.int("total_connections_received", st.connections.Load())
-	w.int("total_commands_processed", st.commands)
-	w.int("instantaneous_ops_per_sec", m[metricCommands].value())
-	w.int("total_net_input_bytes", st.netInput.Load())
-	w.int("total_net_output_bytes", st.netOutput.Load())
-	w.int("total_net_repl_input_bytes", st.replInput.Load())
-	w.int("total_net_repl_output_bytes", st.replOutput.Load())
-	w.f2("instantaneous_input_kbps", float64(m[metricNetInput].value())/1024)
-	w.f2("instantaneous_output_kbps", float64(m[metricNetOutput].value())/1024)
+func infoStats(w *infoWriter, st *StatsActivity) {
+	w.int("total_connections_received", st.Connections)
+	w.int("total_commands_processed", st.Commands)
+	w.int("instantaneous_ops_per_sec", st.OpsPerSec)
+	w.int("total_net_input_bytes", st.NetInput)
+	w.int("total_net_output_bytes", st.NetOutput)
+	w.int("total_net_repl_input_bytes", st.ReplInput)
+	w.int("total_net_repl_output_bytes", st.ReplOutput)
+	w.f2("instantaneous_input_kbps", float64(st.InputPerSec)/1024)
+	w.f2("instantaneous_output_kbps", float64(st.OutputPerSec)/1024)
 	w.f2("instantaneous_input_repl_kbps", 0)
 	w.f2("instantaneous_output_repl_kbps", 0)
-	w.int("rejected_connections", st.rejectedConns.Load())
-	w.int("sync_full", s.repl.syncFull)
-	w.int("sync_partial_ok", s.repl.syncPartialOK)
-	w.int("sync_partial_err", s.repl.syncPartialErr)
-	w.int("expired_keys", st.expiredKeys)
-	w.f2("expired_stale_perc", s.expire.stalePerc*100)
-	w.int("expired_time_cap_reached_count", s.expire.timeCapHits)
+	w.int("rejected_connections", st.Rejected)
+	w.int("sync_full", st.SyncFull)
+	w.int("sync_partial_ok", st.SyncPartialOK)
+	w.int("sync_partial_err", st.SyncPartialErr)
+	w.int("expired_keys", st.ExpiredKeys)
+	w.f2("expired_stale_perc", st.ExpiredStale*100)
+	w.int("expired_time_cap_reached_count", st.ExpiredTimeCapReached)
 	w.int("expire_cycle_cpu_milliseconds", 0)
-	w.int("evicted_keys", st.evictedKeys)
+	w.int("evicted_keys", st.EvictedKeys)
 	w.int("evicted_clients", 0)
 	w.int("total_eviction_exceeded_time", 0)
 	w.int("current_eviction_exceeded_time", 0)
-	w.int("keyspace_hits", st.keyspaceHits)
-	w.int("keyspace_misses", st.keyspaceMiss)
-	w.int("pubsub_channels", int64(len(s.pubsub.channels)))
-	w.int("pubsub_patterns", int64(len(s.pubsub.patterns)))
-	w.int("pubsubshard_channels", int64(len(s.pubsub.shard)))
+	w.int("keyspace_hits", st.KeyspaceHits)
+	w.int("keyspace_misses", st.KeyspaceMisses)
+	w.int("pubsub_channels", st.PubsubChannels)
+	w.int("pubsub_patterns", st.PubsubPatterns)
+	w.int("pubsubshard_channels", st.PubsubShardChannels)
 	w.int("latest_fork_usec", 0)
 	w.int("total_forks", 0)
 	w.int("migrate_cached_sockets", 0)
@@ -508,7 +479,7 @@ func (s *Server) infoStats(w *infoWriter) {
 	w.int("tracking_total_items", 0)
 	w.int("tracking_total_prefixes", 0)
 	w.int("unexpected_error_replies", 0)
-	w.int("total_error_replies", st.totalErrors)
+	w.int("total_error_replies", st.ErrorReplies)
 	w.int("dump_payload_sanitizations", 0)
 	w.int("total_reads_processed", 0)
 	w.int("total_writes_processed", 0)
@@ -518,7 +489,7 @@ func (s *Server) infoStats(w *infoWriter) {
 	w.int("reply_buffer_expands", 0)
 }
 
-func (s *Server) infoCPU(w *infoWriter) {
+func infoCPU(w *infoWriter) {
 	var self, children syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
 	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
@@ -532,52 +503,35 @@ func (s *Server) infoCPU(w *infoWriter) {
 	w.str("used_cpu_user_main_thread", tv(self.Utime))
 }
 
-// infoCommandstats lists every command (subcommands as container|sub) that was called,
-// rejected or failed, by name.
-func (s *Server) infoCommandstats(w *infoWriter) {
-	var cmds []*Command
-	for _, cmd := range s.origCmds {
-		cmds = append(cmds, cmd)
-		for _, sc := range cmd.Subs {
-			cmds = append(cmds, sc)
-		}
-	}
-	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
-	for _, cmd := range cmds {
-		st := cmd.stats
-		if st.calls == 0 && st.failed == 0 && st.rejected == 0 {
-			continue
-		}
+// infoCommandstats writes the commandstats lines.
+func infoCommandstats(w *infoWriter, cmds []StatsCommand) {
+	for _, st := range cmds {
 		perCall := 0.0
-		if st.calls > 0 {
-			perCall = float64(st.usec) / float64(st.calls)
+		if st.Calls > 0 {
+			perCall = float64(st.Usec) / float64(st.Calls)
 		}
-		w.str("cmdstat_"+cmd.Name, fmt.Sprintf("calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d",
-			st.calls, st.usec, perCall, st.rejected, st.failed))
+		w.str("cmdstat_"+st.Name, fmt.Sprintf("calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d",
+			st.Calls, st.Usec, perCall, st.Rejected, st.Failed))
 	}
 }
 
 // infoErrorstats lists the error counts by prefix, in byte order (Redis keeps them in a rax).
-func (s *Server) infoErrorstats(w *infoWriter) {
-	prefixes := make([]string, 0, len(s.stats.errors))
-	for p := range s.stats.errors {
+func infoErrorstats(w *infoWriter, errs map[string]int64) {
+	prefixes := make([]string, 0, len(errs))
+	for p := range errs {
 		prefixes = append(prefixes, p)
 	}
 	sort.Strings(prefixes)
 	for _, p := range prefixes {
-		w.str("errorstat_"+p, "count="+strconv.FormatInt(s.stats.errors[p], 10))
+		w.str("errorstat_"+p, "count="+strconv.FormatInt(errs[p], 10))
 	}
 }
 
 // infoKeyspace lists every database holding keys. avg_ttl is estimated from a sample of
 // the keys with a TTL (Redis estimates it from the active expire cycle's samples).
-func (s *Server) infoKeyspace(w *infoWriter) {
-	for _, db := range s.dbs {
-		keys, expires := db.Keys.Len(), db.Expires.Len()
-		if keys == 0 && expires == 0 {
-			continue
-		}
-		w.str("db"+strconv.Itoa(db.ID), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=%d", keys, expires, s.avgTTL(db)))
+func infoKeyspace(w *infoWriter, dbs []StatsKeyspace) {
+	for _, db := range dbs {
+		w.str("db"+strconv.Itoa(db.DB), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=%d", db.Keys, db.Expires, db.AvgTTLMs))
 	}
 }
 

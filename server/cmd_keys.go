@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/resp"
 	"github.com/vigil-db/vigil/store"
 )
@@ -128,7 +129,7 @@ func cmdKeys(c *Client) {
 	s := c.srv
 	var matched []string
 	db.Keys.Range(func(key string, _ store.Object) bool {
-		if (all || globMatch(pattern, sb(key), false)) && !s.keyIsExpired(db, key) {
+		if (all || config.Glob(k(pattern), key, false)) && !s.keyIsExpired(db, key) {
 			matched = append(matched, key)
 		}
 		return true
@@ -236,7 +237,7 @@ func cmdScan(c *Client) {
 	out := keys[:0]
 	for _, key := range keys {
 		kb := sb(key)
-		if !opt.matchAll && !globMatch(opt.pattern, kb, false) {
+		if !opt.matchAll && !config.Glob(k(opt.pattern), key, false) {
 			continue
 		}
 		if opt.typeName != nil {

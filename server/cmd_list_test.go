@@ -1,9 +1,12 @@
 package server
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-db/vigil/internal/testutil"
 )
 
 // step is one command sent on a connection and the raw reply expected.
@@ -175,13 +178,10 @@ func (ts *testServer) blockedOn(key string) int {
 // waitBlocked polls the server until n clients are blocked on key.
 func (ts *testServer) waitBlocked(t *testing.T, key string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for ts.blockedOn(key) != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("clients blocked on %q: got %d, want %d", key, ts.blockedOn(key), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testutil.Poll(t, 5*time.Second, time.Millisecond, fmt.Sprintf("%d clients blocked on %q", n, key), func() (bool, string) {
+		got := ts.blockedOn(key)
+		return got == n, fmt.Sprintf("%d blocked", got)
+	})
 }
 
 // serverSide returns the server's Client for rc (matched by address).

@@ -202,7 +202,7 @@ func cmdShutdown(c *Client) {
 	if !opts.Now && !opts.Force && s.cfg.ShutdownTimeout > 0 && !s.isReplica() && s.replicasLagging() {
 		// wait for the replicas outside the lock, on this connection's goroutine
 		c.detach = func() {
-			if err := s.Shutdown(opts); err != nil {
+			if err := s.shutdown(opts); err != nil {
 				c.conn.Write([]byte("-" + ErrShutdownFailed + "\r\n"))
 			}
 		}

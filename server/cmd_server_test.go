@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/internal/testutil"
 )
 
 func TestServerCommandReplies(t *testing.T) {
@@ -186,7 +187,7 @@ func TestSwapdbServesBlockedClient(t *testing.T) {
 	c := ts.dial(t)
 	blocked.do("SELECT", "1")
 	blocked.send("BLPOP", "q", "0")
-	checkFor(t, 5*time.Second, time.Millisecond, func() bool {
+	testutil.CheckFor(t, 5*time.Second, time.Millisecond, "BLPOP blocked in db 1", func() bool {
 		ts.mu.Lock()
 		defer ts.mu.Unlock()
 		return len(ts.dbState[1].blocking["q"]) == 1

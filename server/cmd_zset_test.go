@@ -1,11 +1,13 @@
 package server
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/internal/testutil"
 	"github.com/vigil-db/vigil/store"
 )
 
@@ -188,22 +190,17 @@ func TestZSetBlockingPops(t *testing.T) {
 // waitBlocked polls until n clients are blocked.
 func waitBlocked(t *testing.T, ts *testServer, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.Poll(t, 5*time.Second, time.Millisecond, fmt.Sprintf("%d blocked clients", n), func() (bool, string) {
 		ts.mu.Lock()
+		defer ts.mu.Unlock()
 		got := 0
 		for _, c := range ts.clients {
 			if c.block != nil {
 				got++
 			}
 		}
-		ts.mu.Unlock()
-		if got == n {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %d blocked clients", n)
+		return got == n, fmt.Sprintf("%d blocked", got)
+	})
 }
 
 func TestZSetBlockingOrderAndTimeout(t *testing.T) {

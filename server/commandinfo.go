@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/resp"
 )
 
@@ -411,7 +412,7 @@ func cmdCommandList(c *Client) {
 				return false
 			}
 		case "pattern":
-			match = func(name string, _ *Command) bool { return globMatch(sb(val), sb(name), true) }
+			match = func(name string, _ *Command) bool { return config.Glob(val, name, true) }
 		}
 	}
 	if match == nil {

@@ -18,6 +18,9 @@
 // there is more than one.
 //
 // Command handlers live in one file per family (cmd_string.go, cmd_list.go, ...); every
-// error text is a constant in errors.go. Package server must not import sentinel, node or
-// replica; store holds the data structures.
+// error text is a constant in errors.go. Package server imports store (the data
+// structures), rdb and replica (format and protocol libraries), resp and config; it must
+// not import sentinel, mesh or node (docs/design.md has the tree). It sets nothing
+// process-wide: GOMAXPROCS and the GC target are wishes made through Process, and every
+// path resolves against the configured dir. Start, Shutdown and Done are its lifecycle.
 package server

@@ -44,7 +44,7 @@ func newTestServer(t testing.TB, mutate func(*config.Server)) *testServer {
 	}
 	cfg.Port = l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	srv := New(cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
+	srv := New(cfg, Options{Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,9 @@ import (
 // k returns a string that aliases b, for lookups only: never store it.
 func k(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
+// sb returns a []byte aliasing s, for read-only use (matching, lookups): never modify or keep it.
+func sb(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 var (
 	argDel    = []byte("DEL")
 	argUnlink = []byte("UNLINK")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"runtime/metrics"
 	"time"
 
@@ -69,7 +68,7 @@ type loadOptions struct {
 // loadRDB decodes r into the keyspace. Keys already expired are dropped, as a master
 // does; a replica keeps them and waits for its master's DEL.
 func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, err error) {
-	defer loadGC()()
+	defer s.proc.LoadGCPercent(loadGCPercent)()
 	d := rdb.NewDecoder(r)
 	d.SkipChecksum = !s.cfg.RDBChecksum
 	d.ResizeHint = func(db, keys, expires int) {
@@ -168,13 +167,3 @@ func (s *Server) usedMemoryEstimate() int64 {
 // out is most of the time saved (a full sync of 1M keys ran ~8 collections). Garbage
 // made meanwhile (decoder buffers) is small next to the data.
 const loadGCPercent = 400
-
-// loadGC raises the GC target for a load and returns the function restoring it. A
-// target the operator set higher (or GOGC=off) is kept.
-func loadGC() (restore func()) {
-	prev := debug.SetGCPercent(loadGCPercent)
-	if prev < 0 || prev >= loadGCPercent {
-		debug.SetGCPercent(prev)
-	}
-	return func() { debug.SetGCPercent(prev) }
-}

@@ -2,13 +2,11 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/rdb"
 )
 
@@ -59,44 +57,13 @@ func (s *Server) rdbOptions() rdb.Options {
 	}
 }
 
-// dumpPath is the RDB file path (dir is the process's working directory, as in Redis).
-func (s *Server) dumpPath() string { return s.cfg.DBFilename }
+// dumpPath is the RDB file path: dbfilename in dir (Redis's working directory).
+func (s *Server) dumpPath() string { return s.cfg.Path(s.cfg.DBFilename) }
 
-// writeFileAtomic writes via a temporary file in the same directory: write, fsync,
-// rename over path, fsync the directory. A crash at any point leaves the old file.
+// writeFileAtomic replaces path with what write writes (config.WriteFileAtomic), as a
+// new 0644 file as Redis's fopen gives it.
 func writeFileAtomic(path string, write func(w io.Writer) error) error {
-	dir := filepath.Dir(path)
-	tmp := filepath.Join(dir, fmt.Sprintf("temp-%d-%d.rdb", os.Getpid(), time.Now().UnixNano()))
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	return commitFile(f, tmp, path, write(f))
-}
-
-// commitFile finishes f, written at tmp with the outcome err: fsync, close, rename over
-// path, fsync of the directory. On any error, err included, tmp is removed and path is
-// left as it was.
-func commitFile(f *os.File, tmp, path string, err error) error {
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return config.WriteFileAtomic(path, 0o644, write)
 }
 
 // saveLocked is SAVE: a snapshot written while holding the execution lock.
@@ -158,9 +125,10 @@ func (s *Server) bgsave(done func(error)) error {
 	s.persist.dirtyAtBgsave = s.dirty
 	s.persist.currentSaveTotal = s.totalKeys()
 	s.log.Info().Msg("background saving started")
+	path := s.dumpPath() // dir and dbfilename as they are now (CONFIG SET may change them)
 	go func() {
-		release := snapshotProc() // through the fsync too
-		err := writeFileAtomic(s.dumpPath(), func(w io.Writer) error {
+		release := s.proc.ExtraProc() // through the fsync too
+		err := writeFileAtomic(path, func(w io.Writer) error {
 			_, err := s.runSnapshot(sn, w)
 			return err
 		})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/internal/testutil"
 	"github.com/vigil-db/vigil/store"
 )
 
@@ -66,21 +67,16 @@ func TestBgsaveWhileWriting(t *testing.T) {
 			t.Fatalf("SET during BGSAVE: got %q", got)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, "BGSAVE to finish", func() bool {
 		ts.mu.Lock()
-		running, ok := ts.persist.bgsaveRunning, ts.persist.lastBgsaveOK
-		ts.mu.Unlock()
-		if !running {
-			if !ok {
-				t.Fatal("BGSAVE failed")
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("BGSAVE did not finish")
-		}
-		time.Sleep(10 * time.Millisecond)
+		defer ts.mu.Unlock()
+		return !ts.persist.bgsaveRunning
+	})
+	ts.mu.Lock()
+	ok := ts.persist.lastBgsaveOK
+	ts.mu.Unlock()
+	if !ok {
+		t.Fatal("BGSAVE failed")
 	}
 	ts2 := newTestServer(t, func(c *config.Server) { c.DBFilename = dump })
 	if err := ts2.LoadDump(); err != nil {

@@ -352,102 +352,115 @@ func (s *Server) minReplicasEnabled() bool {
 	return s.cfg.MinReplicasToWrite > 0 && s.cfg.MinReplicasMaxLag > 0
 }
 
-// infoReplication writes INFO's Replication section in Redis 7.0's field order.
-func (s *Server) infoReplication(w *infoWriter) {
+// replicationStats gathers INFO replication (under the execution lock).
+func (s *Server) replicationStats(now time.Time) StatsReplication {
 	r := &s.repl
-	if !s.isReplica() {
-		w.str("role", "master")
-	} else {
-		s.infoReplicaFields(w)
+	st := StatsReplication{MinReplicasOn: s.minReplicasEnabled(), GoodReplicas: int64(r.goodReplicas),
+		FailoverState: r.failover.state.String(), ReplID: s.replID, ReplID2: s.replID2,
+		Offset: r.offset, SecondOffset: r.secondOffset, BacklogSize: s.cfg.ReplBacklogSize}
+	if s.isReplica() {
+		link := s.linkStats(now)
+		st.Replica = &link
 	}
-	w.int("connected_slaves", int64(len(r.replicas)))
-	if s.minReplicasEnabled() {
-		w.int("min_slaves_good_slaves", int64(r.goodReplicas))
-	}
-	now := time.Now()
-	i := 0
 	for _, c := range r.replicas {
 		lag := int64(0)
 		if c.repl.state == replOnline {
 			lag = int64(now.Sub(c.repl.ackTime).Seconds())
 		}
-		w.str("slave"+strconv.Itoa(i), "ip="+c.replicaIP()+",port="+strconv.Itoa(c.repl.listeningPort)+
-			",state="+c.repl.state.String()+",offset="+strconv.FormatInt(c.repl.ackOff, 10)+
-			",lag="+strconv.FormatInt(lag, 10))
-		i++
+		st.Replicas = append(st.Replicas, StatsReplica{IP: c.replicaIP(), Port: c.repl.listeningPort,
+			State: c.repl.state.String(), Offset: c.repl.ackOff, LagSecs: lag})
 	}
-	w.str("master_failover_state", r.failover.state.String())
-	w.str("master_replid", s.replID)
-	w.str("master_replid2", s.replID2)
-	w.int("master_repl_offset", r.offset)
-	w.int("second_repl_offset", r.secondOffset)
-	if r.backlog == nil {
-		w.int("repl_backlog_active", 0)
-		w.int("repl_backlog_size", s.cfg.ReplBacklogSize)
-		w.int("repl_backlog_first_byte_offset", 0)
-		w.int("repl_backlog_histlen", 0)
-		return
+	if r.backlog != nil {
+		st.BacklogActive, st.BacklogFirst, st.BacklogLen = true, r.backlog.FirstByte(), r.backlog.Histlen()
 	}
-	w.int("repl_backlog_active", 1)
-	w.int("repl_backlog_size", s.cfg.ReplBacklogSize)
-	w.int("repl_backlog_first_byte_offset", r.backlog.FirstByte())
-	w.int("repl_backlog_histlen", r.backlog.Histlen())
+	return st
 }
 
-// infoReplicaFields writes the replica-only fields, from role to replica_announced.
-func (s *Server) infoReplicaFields(w *infoWriter) {
+// linkStats gathers a replica's view of its link to the master.
+func (s *Server) linkStats(now time.Time) StatsLink {
 	r := &s.repl
 	l := r.link
-	now := time.Now()
-	w.str("role", "slave")
-	w.str("master_host", r.masterHost)
-	w.int("master_port", int64(r.masterPort))
 	state := linkConnect
 	if l != nil {
 		state = l.state
 	}
-	if state == linkConnected {
+	st := StatsLink{MasterHost: r.masterHost, MasterPort: r.masterPort, Up: state == linkConnected,
+		LastIOSecs: -1, Syncing: state == linkTransfer, ReadOffset: 1, Offset: 1, DownSinceSecs: -1,
+		Priority: s.cfg.ReplicaPriority, ReadOnly: s.cfg.ReplicaReadOnly, Announced: s.cfg.ReplicaAnnounced}
+	if l != nil && l.client != nil {
+		st.LastIOSecs = int64(now.Sub(time.UnixMilli(l.lastIO.Load())).Seconds())
+		st.Offset = l.reploff
+		st.ReadOffset = l.reploff + l.unapplied.Load()
+	} else if r.cached != nil {
+		st.ReadOffset, st.Offset = r.cached.offset, r.cached.offset
+	}
+	if st.Syncing && l != nil {
+		st.SyncTotal, st.SyncRead = l.xferTotal.Load(), l.xferRead.Load()
+		st.SyncLastIOSecs = int64(now.Sub(time.UnixMilli(l.lastIO.Load())).Seconds())
+	}
+	if !st.Up && !r.downSince.IsZero() {
+		st.DownSinceSecs = int64(now.Sub(r.downSince).Seconds())
+	}
+	return st
+}
+
+// infoReplication writes INFO's Replication section in Redis 7.0's field order.
+func infoReplication(w *infoWriter, st *StatsReplication) {
+	if st.Replica == nil {
+		w.str("role", "master")
+	} else {
+		infoReplicaFields(w, st.Replica)
+	}
+	w.int("connected_slaves", int64(len(st.Replicas)))
+	if st.MinReplicasOn {
+		w.int("min_slaves_good_slaves", st.GoodReplicas)
+	}
+	for i, r := range st.Replicas {
+		w.str("slave"+strconv.Itoa(i), "ip="+r.IP+",port="+strconv.Itoa(r.Port)+",state="+r.State+
+			",offset="+strconv.FormatInt(r.Offset, 10)+",lag="+strconv.FormatInt(r.LagSecs, 10))
+	}
+	w.str("master_failover_state", st.FailoverState)
+	w.str("master_replid", st.ReplID)
+	w.str("master_replid2", st.ReplID2)
+	w.int("master_repl_offset", st.Offset)
+	w.int("second_repl_offset", st.SecondOffset)
+	w.int("repl_backlog_active", b2i(st.BacklogActive))
+	w.int("repl_backlog_size", st.BacklogSize)
+	w.int("repl_backlog_first_byte_offset", st.BacklogFirst)
+	w.int("repl_backlog_histlen", st.BacklogLen)
+}
+
+// infoReplicaFields writes the replica-only fields, from role to replica_announced.
+func infoReplicaFields(w *infoWriter, l *StatsLink) {
+	w.str("role", "slave")
+	w.str("master_host", l.MasterHost)
+	w.int("master_port", int64(l.MasterPort))
+	if l.Up {
 		w.str("master_link_status", "up")
 	} else {
 		w.str("master_link_status", "down")
 	}
-	lastIO := int64(-1)
-	if l != nil && l.client != nil {
-		lastIO = int64(now.Sub(time.UnixMilli(l.lastIO.Load())).Seconds())
-	}
-	w.int("master_last_io_seconds_ago", lastIO)
-	w.int("master_sync_in_progress", b2i(state == linkTransfer))
-	read, applied := int64(1), int64(1)
-	if l != nil && l.client != nil {
-		applied = l.reploff
-		read = l.reploff + l.unapplied.Load()
-	} else if r.cached != nil {
-		read, applied = r.cached.offset, r.cached.offset
-	}
-	w.int("slave_read_repl_offset", read)
-	w.int("slave_repl_offset", applied)
-	if state == linkTransfer && l != nil {
-		total, got := l.xferTotal.Load(), l.xferRead.Load()
-		w.int("master_sync_total_bytes", total)
-		w.int("master_sync_read_bytes", got)
-		w.int("master_sync_left_bytes", max(total-got, 0))
+	w.int("master_last_io_seconds_ago", l.LastIOSecs)
+	w.int("master_sync_in_progress", b2i(l.Syncing))
+	w.int("slave_read_repl_offset", l.ReadOffset)
+	w.int("slave_repl_offset", l.Offset)
+	if l.Syncing {
+		w.int("master_sync_total_bytes", l.SyncTotal)
+		w.int("master_sync_read_bytes", l.SyncRead)
+		w.int("master_sync_left_bytes", max(l.SyncTotal-l.SyncRead, 0))
 		perc := 0.0
-		if total > 0 {
-			perc = float64(got) * 100 / float64(total)
+		if l.SyncTotal > 0 {
+			perc = float64(l.SyncRead) * 100 / float64(l.SyncTotal)
 		}
 		w.str("master_sync_perc", strconv.FormatFloat(perc, 'f', 2, 64))
-		w.int("master_sync_last_io_seconds_ago", int64(now.Sub(time.UnixMilli(l.lastIO.Load())).Seconds()))
+		w.int("master_sync_last_io_seconds_ago", l.SyncLastIOSecs)
 	}
-	if state != linkConnected {
-		down := int64(-1)
-		if !r.downSince.IsZero() {
-			down = int64(now.Sub(r.downSince).Seconds())
-		}
-		w.int("master_link_down_since_seconds", down)
+	if !l.Up {
+		w.int("master_link_down_since_seconds", l.DownSinceSecs)
 	}
-	w.int("slave_priority", int64(s.cfg.ReplicaPriority))
-	w.int("slave_read_only", b2i(s.cfg.ReplicaReadOnly))
-	w.int("replica_announced", b2i(s.cfg.ReplicaAnnounced))
+	w.int("slave_priority", int64(l.Priority))
+	w.int("slave_read_only", b2i(l.ReadOnly))
+	w.int("replica_announced", b2i(l.Announced))
 }
 
 func b2i(b bool) int64 {

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/replica"
 	"github.com/vigil-db/vigil/resp"
 )
@@ -525,7 +526,7 @@ func (s *Server) fullSync(l *masterLink, conn net.Conn, br *bufio.Reader, id str
 		if err == nil {
 			err = bw.Flush()
 		}
-		if err := commitFile(f, tmp, s.dumpPath(), err); err != nil {
+		if err := config.CommitFile(f, s.dumpPath(), 0o644, err); err != nil {
 			s.log.Warn().Err(err).Msg("could not keep the master's RDB on disk")
 		}
 	}()

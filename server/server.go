@@ -37,6 +37,7 @@ type Server struct {
 	clients   map[int64]*Client
 	nextID    atomic.Int64
 	listeners []net.Listener
+	unixPath  string // the Unix socket's path, removed by Close
 
 	runID     string
 	startTime time.Time
@@ -53,6 +54,7 @@ type Server struct {
 	persist    persistState // RDB saving and loading state
 	aof        aofState     // the append-only file (aof.go)
 	gateList   []gate       // pre-execution checks, see gates
+	wgate      writeGate    // the exported write gate (gate.go)
 	admin      adminState   // CLIENT PAUSE, MONITOR, SLOWLOG (cmd_client.go, cmd_monitor.go)
 	exitCode   int          // process exit status after Serve returns
 
@@ -66,8 +68,11 @@ type Server struct {
 	repl                replicationState
 	info                infoState // INFO's instantaneous metrics (cmd_info.go)
 
+	proc     Process         // the process owner's grants (process.go)
 	tasks    []func(*Server) // cron tasks, see cronTaskList
-	done     chan struct{}
+	pidFile  string          // the pidfile written by Start, removed when stopped
+	done     chan struct{}   // closed when the server starts stopping (Close)
+	stopped  chan struct{}   // closed when Serve has stopped everything (Done)
 	doneOnce sync.Once
 	wg       sync.WaitGroup
 }
@@ -95,16 +100,21 @@ type stats struct {
 	totalErrors   int64
 }
 
-// New returns a server for cfg. Listening starts with Listen.
-func New(cfg *config.Server, log zerolog.Logger) *Server {
+// New returns a server for cfg. Listening starts with Start (or Listen and Serve).
+func New(cfg *config.Server, opts Options) *Server {
 	s := &Server{
 		cfg:       cfg,
-		log:       log.With().Str("component", "server").Logger(),
+		log:       opts.Log.With().Str("component", "server").Logger(),
+		proc:      opts.Process,
 		origCmds:  buildCommandTable(),
 		clients:   map[int64]*Client{},
 		runID:     newRunID(),
 		startTime: time.Now(),
 		done:      make(chan struct{}),
+		stopped:   make(chan struct{}),
+	}
+	if s.proc == nil {
+		s.proc = noProcess{}
 	}
 	s.cmds = renamedTable(s.origCmds, cfg.RenameCommands, s.log)
 	s.stats.errors = map[string]int64{}
@@ -180,14 +190,16 @@ func (s *Server) Listen() error {
 		}
 	}
 	if s.cfg.UnixSocket != "" {
-		os.Remove(s.cfg.UnixSocket)
-		l, err := net.Listen("unix", s.cfg.UnixSocket)
+		path := s.cfg.Path(s.cfg.UnixSocket) // relative to dir, as Redis's chdir makes it
+		s.unixPath = path
+		os.Remove(path)
+		l, err := net.Listen("unix", path)
 		if err != nil {
 			s.Close()
 			return fmt.Errorf("server: listen on unix socket %s: %w", s.cfg.UnixSocket, err)
 		}
 		if s.cfg.UnixSocketPerm != 0 {
-			if err := os.Chmod(s.cfg.UnixSocket, os.FileMode(s.cfg.UnixSocketPerm)); err != nil {
+			if err := os.Chmod(path, os.FileMode(s.cfg.UnixSocketPerm)); err != nil {
 				s.Close()
 				return fmt.Errorf("server: chmod unix socket: %w", err)
 			}
@@ -209,7 +221,8 @@ func (s *Server) Addrs() []net.Addr {
 	return out
 }
 
-// Serve accepts connections on every listener and runs the background tasks until Close.
+// Serve accepts connections on every listener and runs the background tasks until Close,
+// then waits for them, removes the pidfile and closes Done.
 func (s *Server) Serve() error {
 	for _, l := range s.listeners {
 		s.wg.Add(1)
@@ -219,11 +232,12 @@ func (s *Server) Serve() error {
 	go s.cronLoop()
 	<-s.done
 	s.wg.Wait()
+	if s.pidFile != "" {
+		os.Remove(s.pidFile)
+	}
+	close(s.stopped)
 	return nil
 }
-
-// Done is closed when the server shuts down.
-func (s *Server) Done() <-chan struct{} { return s.done }
 
 // Close stops listening, disconnects every client and stops the background tasks.
 func (s *Server) Close() {
@@ -232,8 +246,8 @@ func (s *Server) Close() {
 		for _, l := range s.listeners {
 			l.Close()
 		}
-		if s.cfg.UnixSocket != "" {
-			os.Remove(s.cfg.UnixSocket)
+		if s.unixPath != "" {
+			os.Remove(s.unixPath)
 		}
 		s.mu.Lock()
 		for _, c := range s.clients {

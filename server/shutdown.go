@@ -15,10 +15,10 @@ type ShutdownOptions struct {
 	NoSave, Save, Now, Force, Abort bool
 }
 
-// Shutdown stops the server, saving the dataset first when save points are configured
+// shutdown stops the server, saving the dataset first when save points are configured
 // (or SAVE is given) unless NOSAVE. A failed save aborts the shutdown unless FORCE, as in
-// Redis. It is what SHUTDOWN and SIGTERM/SIGINT call.
-func (s *Server) Shutdown(opts ShutdownOptions) error {
+// Redis. It is what SHUTDOWN and Shutdown (SIGTERM/SIGINT) call.
+func (s *Server) shutdown(opts ShutdownOptions) error {
 	if !s.waitReplicasBeforeShutdown(opts) {
 		return errShutdownAborted
 	}

@@ -193,7 +193,7 @@ func (sn *snapshot) step(deadline time.Time) bool {
 // runSnapshot walks and writes the whole snapshot to w, holding the execution lock only
 // per batch. It is called by the BGSAVE/full-sync goroutine after beginSnapshot.
 func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) {
-	defer snapshotProc()()
+	defer s.proc.ExtraProc()()
 	defer func() {
 		s.mu.Lock()
 		for _, sd := range sn.dbs {
@@ -224,36 +224,5 @@ func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) 
 			return sn.keys, nil
 		}
 		runtime.Gosched()
-	}
-}
-
-// snapshotProcs counts the snapshots running in the background; while there is one,
-// the runtime has one more P than io-threads gives it.
-var snapshotProcs struct {
-	sync.Mutex
-	n, base int
-}
-
-// snapshotProc gives a background snapshot a processor of its own, as Redis's forked
-// child has a core of its own, and returns the function that takes it back; calls nest.
-// Without it, with io-threads 1 (GOMAXPROCS 1), the snapshot's file writes and the
-// final fsync hold the only P until the runtime's monitor retakes it (up to 10 ms), and
-// every client waits. BGSAVE and AOF rewrites hold it through their fsync.
-func snapshotProc() (release func()) {
-	p := &snapshotProcs
-	p.Lock()
-	if p.n == 0 {
-		p.base = runtime.GOMAXPROCS(0)
-		runtime.GOMAXPROCS(p.base + 1)
-	}
-	p.n++
-	p.Unlock()
-	return func() {
-		p.Lock()
-		p.n--
-		if p.n == 0 {
-			runtime.GOMAXPROCS(p.base)
-		}
-		p.Unlock()
 	}
 }

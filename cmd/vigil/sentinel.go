@@ -52,12 +52,6 @@ func runSentinel(args []string) int {
 	for _, w := range warnings {
 		log.Warn().Msg(w)
 	}
-	if cfg.Server.Dir != "" && cfg.Server.Dir != "." {
-		if err := os.Chdir(cfg.Server.Dir); err != nil {
-			log.Error().Err(err).Str("dir", cfg.Server.Dir).Msg("can't chdir to dir")
-			return 1
-		}
-	}
 	code := 0
 	redis.SetLogger(goRedisLogger{log.With().Str("component", "go-redis").Logger()})
 	s, err := sentinel.New(cfg, sentinel.Options{Log: log, Monitor: true, Exit: func(c int) { code = c }})
@@ -65,16 +59,17 @@ func runSentinel(args []string) int {
 		log.Error().Err(err).Msg("could not write the sentinel config file")
 		return 1
 	}
-	if err := s.Listen(); err != nil {
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
 		log.Error().Err(err).Msg("could not listen")
 		return 1
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer cancel()
-	go func() { _ = s.Serve() }()
-	log.Info().Int("port", cfg.Server.Port).Int("pid", os.Getpid()).Str("node_id", s.MyID()).
-		Msgf("Running mode=sentinel, port=%d.", cfg.Server.Port)
-	_ = s.Run(ctx)
+	select {
+	case <-ctx.Done():
+	case <-s.Done(): // SHUTDOWN
+	}
+	_ = s.Shutdown(context.Background())
 	log.Warn().Msg("Sentinel is now ready to exit, bye bye...")
 	return code
 }

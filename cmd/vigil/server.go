@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -40,55 +41,39 @@ func runServer(args []string) int {
 	for _, w := range warnings {
 		log.Warn().Msg(w)
 	}
-	procs := applyIOThreads(cfg)
-	if cfg.Dir != "" && cfg.Dir != "." {
-		if err := os.Chdir(cfg.Dir); err != nil {
-			log.Error().Err(err).Str("dir", cfg.Dir).Msg("can't chdir to dir")
-			return 1
-		}
-	}
+	proc := &process{}
+	procs := proc.applyIOThreads(cfg.IOThreads)
+	log.Info().Int("port", cfg.Port).Int("gomaxprocs", procs).Msgf("Running mode=standalone, port=%d.", cfg.Port)
 	startPprof(log)
-	srv := server.New(cfg, log)
-	if err := srv.Listen(); err != nil {
+	srv := server.New(cfg, server.Options{Log: log, Process: proc})
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	if err := srv.Start(context.Background()); err != nil {
 		log.Error().Err(err).Msg("could not listen")
 		return 1
 	}
-	if cfg.PidFile != "" {
-		os.WriteFile(cfg.PidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
-		defer os.Remove(cfg.PidFile)
-	}
-	go func() {
-		if err := srv.LoadData(); err != nil { // the AOF with appendonly yes, else the RDB dump
-			srv.Fail(err)
-			return
-		}
-		srv.StartReplication() // replicaof: connect once the local data is loaded
-		// as Redis, said once the data is loaded: never after a fatal loading error
-		log.Info().Int("port", cfg.Port).Int("pid", os.Getpid()).Int("gomaxprocs", procs).Str("run_id", srv.RunID()).Msg("Ready to accept connections")
-	}()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
-		// As in Redis, a shutdown whose final save fails leaves the server running; the
-		// next signal tries again.
-		for sig := range sigs {
+	for {
+		select {
+		case <-srv.Done():
+			log.Info().Msg("Redis is now ready to exit, bye bye...")
+			return srv.ExitCode()
+		case sig := <-sigs:
+			// As in Redis, a shutdown whose final save fails leaves the server running;
+			// the next signal tries again.
 			log.Info().Str("signal", sig.String()).Msg("received signal, scheduling shutdown")
-			if err := srv.Shutdown(server.ShutdownOptions{}); err == nil {
-				return
+			if err := srv.Shutdown(context.Background()); err != nil {
+				log.Warn().Str("signal", sig.String()).Msg("received signal but errors trying to shut down the server, check the logs for more information")
 			}
-			log.Warn().Str("signal", sig.String()).Msg("received signal but errors trying to shut down the server, check the logs for more information")
 		}
-	}()
-	srv.Serve()
-	log.Info().Msg("Redis is now ready to exit, bye bye...")
-	return srv.ExitCode()
+	}
 }
 
 func newLogger(cfg *config.Server) (zerolog.Logger, func(), error) {
 	var out io.Writer = os.Stdout
 	closer := func() {}
 	if cfg.LogFile != "" {
-		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(cfg.Path(cfg.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return zerolog.Nop(), nil, fmt.Errorf("Can't open the log file: %w", err)
 		}

@@ -121,7 +121,14 @@ func (l *lockedBuffer) String() string {
 // when the test failed.
 func Start(t testing.TB, name, path string, args ...string) *Proc {
 	t.Helper()
+	return StartIn(t, "", name, path, args...)
+}
+
+// StartIn is Start with the process's working directory set to dir ("" = ours).
+func StartIn(t testing.TB, dir, name, path string, args ...string) *Proc {
+	t.Helper()
 	p := &Proc{Cmd: exec.Command(path, args...), Name: name, out: &lockedBuffer{}, done: make(chan struct{})}
+	p.Cmd.Dir = dir
 	p.Cmd.Stdout = p.out
 	p.Cmd.Stderr = p.out
 	if err := p.Cmd.Start(); err != nil {
@@ -226,13 +233,24 @@ func WaitForPort(t testing.TB, addr string, d time.Duration, p *Proc) {
 // with msg on timeout.
 func CheckFor(t testing.TB, total, every time.Duration, msg string, fn func() bool) {
 	t.Helper()
+	Poll(t, total, every, msg, func() (bool, string) { return fn(), "" })
+}
+
+// Poll is the tests' one bounded poll: it calls fn every `every` until it reports true,
+// failing the test on timeout with what and the last state fn described.
+func Poll(t testing.TB, total, every time.Duration, what string, fn func() (ok bool, state string)) {
+	t.Helper()
 	deadline := time.Now().Add(total)
 	for {
-		if fn() {
+		ok, state := fn()
+		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v: %s", total, msg)
+			if state != "" {
+				t.Fatalf("timed out after %v waiting for %s; last state: %s", total, what, state)
+			}
+			t.Fatalf("timed out after %v: %s", total, what)
 		}
 		time.Sleep(every)
 	}

@@ -1,0 +1,32 @@
+package server
+
+import "github.com/rs/zerolog"
+
+// Process is what the server asks of the process that runs it. GOMAXPROCS and the
+// garbage collector's target are process-wide: a server sharing its process with a
+// sentinel must not set them, so it states its wishes here and the process owner
+// (cmd/vigil, later the node) decides. A nil Process grants nothing.
+type Process interface {
+	// ExtraProc asks for one more processor while a background snapshot (BGSAVE, AOF
+	// rewrite, full sync) runs, as Redis's forked child has a core of its own; release
+	// gives it back. Calls nest: the owner counts them.
+	ExtraProc() (release func())
+	// LoadGCPercent asks for a collector target of at least percent while a dataset
+	// loads; restore puts the previous target back.
+	LoadGCPercent(percent int) (restore func())
+}
+
+// noProcess is the Process of a server whose owner grants nothing (unit tests).
+type noProcess struct{}
+
+func (noProcess) ExtraProc() func()        { return func() {} }
+func (noProcess) LoadGCPercent(int) func() { return func() {} }
+
+// Options are what a server needs besides its configuration.
+type Options struct {
+	// Log receives the server's log; the zero Logger writes nothing useful, pass
+	// zerolog.Nop() to discard.
+	Log zerolog.Logger
+	// Process grants the process-wide settings the server wishes for; nil = none.
+	Process Process
+}

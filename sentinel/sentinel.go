@@ -102,6 +102,7 @@ type Sentinel struct {
 	hub      *hub
 	scripts  *scripts
 	commands map[string]command
+	cmdMeta  *commandMeta
 	subs     map[string]sentinelSub
 
 	lnMu     sync.Mutex
@@ -130,7 +131,7 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 	s.start = s.now()
 	s.scripts = newScripts(s.log, s.now)
 	s.scripts.onEvent = func(name, msg string) { s.event(levelWarning, name, nil, "%s", msg) }
-	s.commands, s.subs = buildCommandTable(), sentinelSubs()
+	s.commands, s.subs, s.cmdMeta = buildCommandTable(), sentinelSubs(), newCommandMeta()
 	if cfg.MyID == "" {
 		cfg.MyID = randomID()
 		if cfg.File != "" {

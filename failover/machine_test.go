@@ -153,7 +153,7 @@ func TestAbortNoGoodSlave(t *testing.T) {
 	}{
 		{"priority 0", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, ReplOffset: 100}},
 		{"never synced with the current master: link down since -1 (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, ReplOffset: 100, MasterLinkDownTime: -time.Second}},
-		{"offset 0 (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, Priority: 100}},
+		{"offset 0, link never up since attached (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, MasterLinkDownTime: -time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +170,28 @@ func TestAbortNoGoodSlave(t *testing.T) {
 			equalLines(t, h.lines(), []string{"-failover-abort-no-good-slave " + master1})
 		})
 	}
+}
+
+// TestFreshGroupFailsOver: in a group's first seconds, before the master's first
+// replication PING moves the offsets, a replica whose link is up at offset 0 is an
+// in-sync empty replica and is promoted when the master dies (issue 14 item 8).
+func TestFreshGroupFailsOver(t *testing.T) {
+	h := newHarness(t, testMaster(1), "me")
+	h.healthy(map[Addr]int64{r1Addr: 0})
+	h.lines()
+	if err := h.step(ManualFailover{Master: "mymaster"}); err != nil {
+		t.Fatalf("ManualFailover with a replica at offset 0, link up: %v, want a failover", err)
+	}
+	h = newHarness(t, testMaster(1), "me")
+	h.healthy(map[Addr]int64{r1Addr: 0})
+	h.masterDown()
+	h.tick(100 * time.Millisecond)
+	h.lines()
+	h.tick(100 * time.Millisecond)
+	equalLines(t, h.lines(), []string{
+		"+selected-slave " + slaveDesc(r1Addr, mAddr),
+		"+failover-state-send-slaveof-noone " + slaveDesc(r1Addr, mAddr),
+	})
 }
 
 func TestManualFailover(t *testing.T) {

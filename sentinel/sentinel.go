@@ -103,6 +103,7 @@ type Sentinel struct {
 	scripts  *scripts
 	commands map[string]command
 	cmdMeta  *commandMeta
+	resolved map[string]string // hostname → IP, for announceHost (loop goroutine only)
 	subs     map[string]sentinelSub
 
 	lnMu     sync.Mutex

@@ -463,6 +463,37 @@ func TestHelloSwitch(t *testing.T) {
 	}
 }
 
+// TestRemovedConfigNotAdopted: after SENTINEL REMOVE and SENTINEL MONITOR of the same
+// name at another address, the removed master's configuration (its address and
+// config epoch), however it comes back (a hello, a gossiped or retransmitted mesh
+// message), is not adopted; a configuration newer than the removal is (issue 14 item 4).
+func TestRemovedConfigNotAdopted(t *testing.T) {
+	h := newHarness(t, testMaster(1), "me")
+	h.mustStep(Hello{From: "p1", Master: "mymaster", CurrentEpoch: 4, MasterAddr: r1Addr, ConfigEpoch: 4})
+	if st, _ := h.m.Status("mymaster"); st.Addr != r1Addr {
+		t.Fatalf("before the removal: master at %v, want %v (hello adopted)", st.Addr, r1Addr)
+	}
+	h.mustStep(Remove{Master: "mymaster"})
+	h.mustStep(Monitor{Config: MasterConfig{Name: "mymaster", Addr: r2Addr, Quorum: 1}})
+	h.lines()
+	for _, stale := range []Hello{
+		{From: "p1", Master: "mymaster", CurrentEpoch: 4, MasterAddr: r1Addr, ConfigEpoch: 4},
+		{From: "p2", Master: "mymaster", MasterAddr: r1Addr, ConfigEpoch: 3},
+	} {
+		h.mustStep(stale)
+		if st, _ := h.m.Status("mymaster"); st.Addr != r2Addr || st.ConfigEpoch != 0 {
+			t.Fatalf("after %+v: master at %v epoch %d, want the new monitor's %v epoch 0", stale, st.Addr, st.ConfigEpoch, r2Addr)
+		}
+	}
+	if got := h.lines(); len(got) != 0 {
+		t.Fatalf("stale configurations produced events %q, want none", got)
+	}
+	h.mustStep(Hello{From: "p1", FromAddr: Addr{"10.0.1.1", 26379}, Master: "mymaster", CurrentEpoch: 5, MasterAddr: mAddr, ConfigEpoch: 5})
+	if st, _ := h.m.Status("mymaster"); st.Addr != mAddr || st.ConfigEpoch != 5 {
+		t.Fatalf("a failover after the removal: master at %v epoch %d, want %v epoch 5", st.Addr, st.ConfigEpoch, mAddr)
+	}
+}
+
 func TestReadyAdvance(t *testing.T) {
 	h := newHarness(t, testMaster(1), "me")
 	h.healthy(nil)

@@ -148,20 +148,24 @@ func TestElectedByPeers(t *testing.T) {
 
 func TestAbortNoGoodSlave(t *testing.T) {
 	tests := []struct {
-		name string
-		info Info
+		name        string
+		info        Info
+		manualError error // SENTINEL FAILOVER waits for a replica's first sync
 	}{
-		{"priority 0", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, ReplOffset: 100}},
-		{"never synced with the current master: link down since -1 (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, ReplOffset: 100, MasterLinkDownTime: -time.Second}},
-		{"offset 0, link never up since attached (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, MasterLinkDownTime: -time.Second}},
+		{"priority 0", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, ReplOffset: 100}, ErrNoGoodReplica},
+		{"never synced with the current master: link down since -1 (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, ReplOffset: 100, MasterLinkDownTime: -time.Second}, nil},
+		{"offset 0, link never up since attached (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, MasterLinkDownTime: -time.Second}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, testMaster(1), "me")
 			h.healthy(nil)
 			h.replica(r1Addr, tt.info, false)
-			if err := h.step(ManualFailover{Master: "mymaster"}); !errors.Is(err, ErrNoGoodReplica) {
-				t.Fatalf("ManualFailover: %v, want ErrNoGoodReplica", err)
+			if err := h.step(ManualFailover{Master: "mymaster"}); !errors.Is(err, tt.manualError) {
+				t.Fatalf("ManualFailover: %v, want %v", err, tt.manualError)
+			}
+			if tt.manualError == nil {
+				return
 			}
 			h.masterDown()
 			h.tick(100 * time.Millisecond)
@@ -192,6 +196,50 @@ func TestFreshGroupFailsOver(t *testing.T) {
 		"+selected-slave " + slaveDesc(r1Addr, mAddr),
 		"+failover-state-send-slaveof-noone " + slaveDesc(r1Addr, mAddr),
 	})
+}
+
+// TestManualFailoverAwaitsFirstSync: SENTINEL FAILOVER right after the replicas were
+// attached (Redis's Sentinel suite does it after its setup) is accepted; select_slave
+// waits while the only replica is in its first sync and promotes it once its link is
+// up, or aborts with -failover-abort-no-good-slave after failover-timeout.
+func TestManualFailoverAwaitsFirstSync(t *testing.T) {
+	syncing := Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, MasterLinkDownTime: -time.Second}
+	for _, syncs := range []bool{true, false} {
+		h := newHarness(t, testMaster(1), "me")
+		h.healthy(nil)
+		h.replica(r1Addr, syncing, false)
+		if err := h.step(ManualFailover{Master: "mymaster"}); err != nil {
+			t.Fatalf("ManualFailover with a replica in its first sync: %v, want OK", err)
+		}
+		for i := 0; i < 50; i++ {
+			h.tick(100 * time.Millisecond)
+			h.healthy(nil)
+			h.replica(r1Addr, syncing, false)
+		}
+		if st, _ := h.m.Status("mymaster"); st.State != StateSelectSlave {
+			t.Fatalf("after 5 s of first sync: state %v, want select_slave (waiting)", st.State)
+		}
+		h.lines()
+		if syncs {
+			synced := syncing
+			synced.MasterLinkUp, synced.MasterLinkDownTime = true, 0
+			h.replica(r1Addr, synced, false)
+			h.tick(100 * time.Millisecond)
+			equalLines(t, h.lines(), []string{
+				"+selected-slave " + slaveDesc(r1Addr, mAddr),
+				"+failover-state-send-slaveof-noone " + slaveDesc(r1Addr, mAddr),
+			})
+			continue
+		}
+		for i := 0; i < 600; i++ { // failover-timeout is 60 s
+			h.tick(100 * time.Millisecond)
+			h.healthy(nil)
+			h.replica(r1Addr, syncing, false)
+		}
+		if got := h.lines(); len(got) != 1 || got[0] != "-failover-abort-no-good-slave "+master1 {
+			t.Fatalf("no sync within failover-timeout: events %q, want -failover-abort-no-good-slave", got)
+		}
+	}
 }
 
 func TestManualFailover(t *testing.T) {

@@ -70,7 +70,7 @@ func (m *Machine) manualFailover(now time.Time, name string) error {
 	if ms.state != StateNone {
 		return ErrInProgress
 	}
-	if _, ok := Select(m.selectParams(now, ms), m.candidates(ms)); !ok {
+	if _, ok := Select(m.selectParams(now, ms), m.candidates(ms)); !ok && !m.awaitingFirstSync(now, ms) {
 		return ErrNoGoodReplica
 	}
 	m.log.Warn().Str("master", name).Msgf("Executing user requested FAILOVER of '%s'", name)
@@ -114,6 +114,9 @@ func (m *Machine) selectSlave(now time.Time, ms *masterState) {
 	c, ok := Select(m.selectParams(now, ms), m.candidates(ms))
 	if !ok && m.awaitFreshInfo(now, ms) {
 		return // a replica may qualify once its INFO after the master's failure arrives
+	}
+	if !ok && ms.forced && now.Sub(ms.changeTime) <= ms.cfg.FailoverTimeout && m.awaitingFirstSync(now, ms) {
+		return // SENTINEL FAILOVER: a replica in its first sync qualifies once its link is up
 	}
 	if !ok {
 		p := m.selectParams(now, ms)
@@ -295,6 +298,20 @@ func (m *Machine) selectParams(now time.Time, ms *masterState) SelectParams {
 // freshInfoGrace bounds how long select_slave waits for INFO replies newer than the
 // master's failure before giving up with -failover-abort-no-good-slave.
 const freshInfoGrace = 3 * time.Second
+
+// awaitingFirstSync reports whether some replica is refused only because its link to
+// the master never came up (Vigil's rule): right after REPLICAOF, in its first sync.
+// Redis would promote it at once; SENTINEL FAILOVER (the master is up) is accepted
+// and select_slave waits for that sync, up to failover-timeout, instead.
+func (m *Machine) awaitingFirstSync(now time.Time, ms *masterState) bool {
+	p := m.selectParams(now, ms)
+	for _, c := range m.candidates(ms) {
+		if Check(p, c) == ExcludedNeverSynced {
+			return true
+		}
+	}
+	return false
+}
 
 // awaitFreshInfo reports whether select_slave should wait instead of aborting: some
 // reachable replica has not reported INFO since the master went down, so what we know

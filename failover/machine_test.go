@@ -198,11 +198,11 @@ func TestFreshGroupFailsOver(t *testing.T) {
 	})
 }
 
-// TestManualFailoverAwaitsFirstSync: SENTINEL FAILOVER right after the replicas were
+// TestManualFailoverAwaitsReplica: SENTINEL FAILOVER right after the replicas were
 // attached (Redis's Sentinel suite does it after its setup) is accepted; select_slave
 // waits while the only replica is in its first sync and promotes it once its link is
 // up, or aborts with -failover-abort-no-good-slave after failover-timeout.
-func TestManualFailoverAwaitsFirstSync(t *testing.T) {
+func TestManualFailoverAwaitsReplica(t *testing.T) {
 	syncing := Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, MasterLinkDownTime: -time.Second}
 	for _, syncs := range []bool{true, false} {
 		h := newHarness(t, testMaster(1), "me")
@@ -240,6 +240,25 @@ func TestManualFailoverAwaitsFirstSync(t *testing.T) {
 			t.Fatalf("no sync within failover-timeout: events %q, want -failover-abort-no-good-slave", got)
 		}
 	}
+}
+
+// TestManualFailoverAwaitsFirstInfo: SENTINEL FAILOVER right after a replica was
+// discovered, before its first INFO, is accepted and promotes it once it reports.
+func TestManualFailoverAwaitsFirstInfo(t *testing.T) {
+	h := newHarness(t, testMaster(1), "me")
+	h.healthy(nil)
+	h.mustStep(Observation{Master: "mymaster", Addr: r1Addr, Disconnected: true})
+	if err := h.step(ManualFailover{Master: "mymaster"}); err != nil {
+		t.Fatalf("ManualFailover with a replica not yet heard from: %v, want OK", err)
+	}
+	h.tick(100 * time.Millisecond)
+	h.lines()
+	h.healthy(map[Addr]int64{r1Addr: 10})
+	h.tick(100 * time.Millisecond)
+	equalLines(t, h.lines(), []string{
+		"+selected-slave " + slaveDesc(r1Addr, mAddr),
+		"+failover-state-send-slaveof-noone " + slaveDesc(r1Addr, mAddr),
+	})
 }
 
 func TestManualFailover(t *testing.T) {

@@ -52,6 +52,7 @@ func newCommandMeta() *commandMeta {
 	return m
 }
 
+// addInfo indexes a COMMAND INFO entry and its subcommands' entries.
 func (m *commandMeta) addInfo(e *resp.Value) {
 	m.info[e.Elems[0].Str] = e
 	m.names = append(m.names, e.Elems[0].Str)
@@ -60,6 +61,7 @@ func (m *commandMeta) addInfo(e *resp.Value) {
 	}
 }
 
+// addDocs indexes a COMMAND DOCS map and its subcommands' maps.
 func (m *commandMeta) addDocs(d *resp.Value) {
 	for i := 0; i+1 < len(d.Elems); i += 2 {
 		m.docs[d.Elems[i].Str] = d.Elems[i+1]
@@ -72,7 +74,7 @@ func (m *commandMeta) addDocs(d *resp.Value) {
 // arity is the arity of a command or subcommand.
 func (m *commandMeta) arity(name string) int { return int(m.info[name].Elems[1].Int) }
 
-// categories reports whether name is in the ACL category cat (without '@', any case).
+// inCategory reports whether name is in the ACL category cat (without '@', any case).
 func (m *commandMeta) inCategory(name, cat string) bool {
 	for _, c := range m.info[name].Elems[6].Strings() {
 		if strings.EqualFold(strings.TrimPrefix(c, "@"), cat) {
@@ -87,10 +89,10 @@ func (m *commandMeta) inCategory(name, cat string) bool {
 func (m *commandMeta) lookup(argv []string) string {
 	name := strings.ToLower(argv[0])
 	e := m.info[name]
-	if e == nil || len(argv) == 1 || len(e.Elems[9].Elems) == 0 {
-		if e == nil {
-			return ""
-		}
+	switch {
+	case e == nil:
+		return ""
+	case len(argv) == 1 || len(e.Elems[9].Elems) == 0:
 		return name
 	}
 	full := name + "|" + strings.ToLower(argv[1])

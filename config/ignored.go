@@ -58,8 +58,6 @@ func ignoredDirectives() []Directive {
 		m("active-defrag-ignore-bytes", 1, llongMax, 100<<20),
 		i("active-defrag-max-scan-fields", "", 0, 1, longMax, 1000),
 		i("rdb-key-save-delay", "", fHidden, intMin, intMax, 0),
-		i("key-load-delay", "", fHidden, intMin, intMax, 0),
-		i("loading-process-events-interval-bytes", "", fHidden, 1024, intMax, 2*1024*1024),
 		i("watchdog-period", "", fHidden, 0, intMax, 0),
 	}
 	t = append(t, clusterDirectives()...)

@@ -25,9 +25,14 @@
 // Differences from Redis 7.0, both for safety:
 //   - a replica that never completed a sync with its master
 //     (master_link_status never up since attached, i.e. link down with
-//     master_link_down_since_seconds -1, or offset 0) is not promoted; with no other candidate the failover aborts with
+//     master_link_down_since_seconds -1) is not promoted; offset 0 with the
+//     link up is an in-sync empty replica and is; with no other candidate the failover aborts with
 //     -failover-abort-no-good-slave (Check, ExcludedNeverSynced);
 //   - votes are counted for the failover's own epoch (see package election).
+//   - after SENTINEL REMOVE, a later monitor of the same name ignores every
+//     configuration with an epoch up to the highest known at the removal
+//     (Machine.removed): gossip and its retransmissions keep the removed
+//     master's configuration longer than Redis's hellos do.
 //
 // Must not import: anything of Vigil but election; no net, os, goroutines,
 // time.Now or global math/rand. Time is the now argument, randomness the

@@ -39,6 +39,10 @@ type Machine struct {
 	log     zerolog.Logger
 	el      *election.State
 	masters map[string]*masterState
+	// removed is, for each master name SENTINEL REMOVE dropped, the highest epoch
+	// known then: a later monitor of the same name ignores configurations (hellos,
+	// gossip, their retransmissions) up to it.
+	removed map[string]uint64
 	tilt    bool
 
 	// pending output, and how much of it the last Ready handed out.
@@ -67,6 +71,7 @@ func New(cfg Config, hs HardState) (*Machine, error) {
 		log:     log.With().Str("component", "failover").Str("node_id", cfg.MyID).Logger(),
 		el:      election.New(cfg.MyID, hs.CurrentEpoch),
 		masters: map[string]*masterState{},
+		removed: map[string]uint64{},
 	}
 	for _, mc := range cfg.Masters {
 		if err := m.monitor(time.Time{}, mc, hs.Masters[mc.Name]); err != nil {

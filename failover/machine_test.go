@@ -148,20 +148,24 @@ func TestElectedByPeers(t *testing.T) {
 
 func TestAbortNoGoodSlave(t *testing.T) {
 	tests := []struct {
-		name string
-		info Info
+		name        string
+		info        Info
+		manualError error // SENTINEL FAILOVER waits for a replica's first sync
 	}{
-		{"priority 0", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, ReplOffset: 100}},
-		{"never synced with the current master: link down since -1 (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, ReplOffset: 100, MasterLinkDownTime: -time.Second}},
-		{"offset 0 (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, Priority: 100}},
+		{"priority 0", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, ReplOffset: 100}, ErrNoGoodReplica},
+		{"never synced with the current master: link down since -1 (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, ReplOffset: 100, MasterLinkDownTime: -time.Second}, nil},
+		{"offset 0, link never up since attached (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, MasterLinkDownTime: -time.Second}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, testMaster(1), "me")
 			h.healthy(nil)
 			h.replica(r1Addr, tt.info, false)
-			if err := h.step(ManualFailover{Master: "mymaster"}); !errors.Is(err, ErrNoGoodReplica) {
-				t.Fatalf("ManualFailover: %v, want ErrNoGoodReplica", err)
+			if err := h.step(ManualFailover{Master: "mymaster"}); !errors.Is(err, tt.manualError) {
+				t.Fatalf("ManualFailover: %v, want %v", err, tt.manualError)
+			}
+			if tt.manualError == nil {
+				return
 			}
 			h.masterDown()
 			h.tick(100 * time.Millisecond)
@@ -170,6 +174,91 @@ func TestAbortNoGoodSlave(t *testing.T) {
 			equalLines(t, h.lines(), []string{"-failover-abort-no-good-slave " + master1})
 		})
 	}
+}
+
+// TestFreshGroupFailsOver: in a group's first seconds, before the master's first
+// replication PING moves the offsets, a replica whose link is up at offset 0 is an
+// in-sync empty replica and is promoted when the master dies (issue 14 item 8).
+func TestFreshGroupFailsOver(t *testing.T) {
+	h := newHarness(t, testMaster(1), "me")
+	h.healthy(map[Addr]int64{r1Addr: 0})
+	h.lines()
+	if err := h.step(ManualFailover{Master: "mymaster"}); err != nil {
+		t.Fatalf("ManualFailover with a replica at offset 0, link up: %v, want a failover", err)
+	}
+	h = newHarness(t, testMaster(1), "me")
+	h.healthy(map[Addr]int64{r1Addr: 0})
+	h.masterDown()
+	h.tick(100 * time.Millisecond)
+	h.lines()
+	h.tick(100 * time.Millisecond)
+	equalLines(t, h.lines(), []string{
+		"+selected-slave " + slaveDesc(r1Addr, mAddr),
+		"+failover-state-send-slaveof-noone " + slaveDesc(r1Addr, mAddr),
+	})
+}
+
+// TestManualFailoverAwaitsReplica: SENTINEL FAILOVER right after the replicas were
+// attached (Redis's Sentinel suite does it after its setup) is accepted; select_slave
+// waits while the only replica is in its first sync and promotes it once its link is
+// up, or aborts with -failover-abort-no-good-slave after failover-timeout.
+func TestManualFailoverAwaitsReplica(t *testing.T) {
+	syncing := Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, MasterLinkDownTime: -time.Second}
+	for _, syncs := range []bool{true, false} {
+		h := newHarness(t, testMaster(1), "me")
+		h.healthy(nil)
+		h.replica(r1Addr, syncing, false)
+		if err := h.step(ManualFailover{Master: "mymaster"}); err != nil {
+			t.Fatalf("ManualFailover with a replica in its first sync: %v, want OK", err)
+		}
+		for i := 0; i < 50; i++ {
+			h.tick(100 * time.Millisecond)
+			h.healthy(nil)
+			h.replica(r1Addr, syncing, false)
+		}
+		if st, _ := h.m.Status("mymaster"); st.State != StateSelectSlave {
+			t.Fatalf("after 5 s of first sync: state %v, want select_slave (waiting)", st.State)
+		}
+		h.lines()
+		if syncs {
+			synced := syncing
+			synced.MasterLinkUp, synced.MasterLinkDownTime = true, 0
+			h.replica(r1Addr, synced, false)
+			h.tick(100 * time.Millisecond)
+			equalLines(t, h.lines(), []string{
+				"+selected-slave " + slaveDesc(r1Addr, mAddr),
+				"+failover-state-send-slaveof-noone " + slaveDesc(r1Addr, mAddr),
+			})
+			continue
+		}
+		for i := 0; i < 600; i++ { // failover-timeout is 60 s
+			h.tick(100 * time.Millisecond)
+			h.healthy(nil)
+			h.replica(r1Addr, syncing, false)
+		}
+		if got := h.lines(); len(got) != 1 || got[0] != "-failover-abort-no-good-slave "+master1 {
+			t.Fatalf("no sync within failover-timeout: events %q, want -failover-abort-no-good-slave", got)
+		}
+	}
+}
+
+// TestManualFailoverAwaitsFirstInfo: SENTINEL FAILOVER right after a replica was
+// discovered, before its first INFO, is accepted and promotes it once it reports.
+func TestManualFailoverAwaitsFirstInfo(t *testing.T) {
+	h := newHarness(t, testMaster(1), "me")
+	h.healthy(nil)
+	h.mustStep(Observation{Master: "mymaster", Addr: r1Addr, Disconnected: true})
+	if err := h.step(ManualFailover{Master: "mymaster"}); err != nil {
+		t.Fatalf("ManualFailover with a replica not yet heard from: %v, want OK", err)
+	}
+	h.tick(100 * time.Millisecond)
+	h.lines()
+	h.healthy(map[Addr]int64{r1Addr: 10})
+	h.tick(100 * time.Millisecond)
+	equalLines(t, h.lines(), []string{
+		"+selected-slave " + slaveDesc(r1Addr, mAddr),
+		"+failover-state-send-slaveof-noone " + slaveDesc(r1Addr, mAddr),
+	})
 }
 
 func TestManualFailover(t *testing.T) {
@@ -438,6 +527,37 @@ func TestHelloSwitch(t *testing.T) {
 	h.mustStep(Hello{From: "p2", Master: "mymaster", CurrentEpoch: 4, MasterAddr: r2Addr, ConfigEpoch: 4})
 	if got := h.lines(); len(got) != 0 {
 		t.Fatalf("an equal config epoch switched again: %q", got)
+	}
+}
+
+// TestRemovedConfigNotAdopted: after SENTINEL REMOVE and SENTINEL MONITOR of the same
+// name at another address, the removed master's configuration (its address and
+// config epoch), however it comes back (a hello, a gossiped or retransmitted mesh
+// message), is not adopted; a configuration newer than the removal is (issue 14 item 4).
+func TestRemovedConfigNotAdopted(t *testing.T) {
+	h := newHarness(t, testMaster(1), "me")
+	h.mustStep(Hello{From: "p1", Master: "mymaster", CurrentEpoch: 4, MasterAddr: r1Addr, ConfigEpoch: 4})
+	if st, _ := h.m.Status("mymaster"); st.Addr != r1Addr {
+		t.Fatalf("before the removal: master at %v, want %v (hello adopted)", st.Addr, r1Addr)
+	}
+	h.mustStep(Remove{Master: "mymaster"})
+	h.mustStep(Monitor{Config: MasterConfig{Name: "mymaster", Addr: r2Addr, Quorum: 1}})
+	h.lines()
+	for _, stale := range []Hello{
+		{From: "p1", Master: "mymaster", CurrentEpoch: 4, MasterAddr: r1Addr, ConfigEpoch: 4},
+		{From: "p2", Master: "mymaster", MasterAddr: r1Addr, ConfigEpoch: 3},
+	} {
+		h.mustStep(stale)
+		if st, _ := h.m.Status("mymaster"); st.Addr != r2Addr || st.ConfigEpoch != 0 {
+			t.Fatalf("after %+v: master at %v epoch %d, want the new monitor's %v epoch 0", stale, st.Addr, st.ConfigEpoch, r2Addr)
+		}
+	}
+	if got := h.lines(); len(got) != 0 {
+		t.Fatalf("stale configurations produced events %q, want none", got)
+	}
+	h.mustStep(Hello{From: "p1", FromAddr: Addr{"10.0.1.1", 26379}, Master: "mymaster", CurrentEpoch: 5, MasterAddr: mAddr, ConfigEpoch: 5})
+	if st, _ := h.m.Status("mymaster"); st.Addr != mAddr || st.ConfigEpoch != 5 {
+		t.Fatalf("a failover after the removal: master at %v epoch %d, want %v epoch 5", st.Addr, st.ConfigEpoch, mAddr)
 	}
 }
 

@@ -41,9 +41,13 @@ type masterState struct {
 	cfg         MasterConfig
 	addr        Addr
 	configEpoch uint64
-	inst        *instance
-	replicas    map[string]*instance // by Addr.String()
-	peers       map[string]bool      // other sentinels: id -> connected
+	// removedEpoch: this name was monitored before, and removed when the epochs
+	// (current and config) had reached removedEpoch. A configuration with an epoch
+	// not above it belongs to the removed master, never to this one.
+	removedEpoch uint64
+	inst         *instance
+	replicas     map[string]*instance // by Addr.String()
+	peers        map[string]bool      // other sentinels: id -> connected
 
 	state         State
 	failoverEpoch uint64
@@ -106,7 +110,7 @@ func (m *Machine) monitor(now time.Time, mc MasterConfig, hs MasterHardState) er
 		return fmt.Errorf("%w: %s already monitored as %q", ErrDuplicateMaster, mc.Addr, other)
 	}
 	ms := &masterState{
-		cfg: mc, addr: mc.Addr, configEpoch: hs.ConfigEpoch,
+		cfg: mc, addr: mc.Addr, configEpoch: hs.ConfigEpoch, removedEpoch: m.removed[mc.Name],
 		inst:     newInstance(mc.Addr, RoleMaster, now),
 		replicas: map[string]*instance{}, peers: map[string]bool{},
 	}
@@ -126,6 +130,7 @@ func (m *Machine) remove(name string) error {
 		return ErrNoSuchMaster
 	}
 	m.event(EventUnmonitor, ms, nil, "")
+	m.removed[name] = max(m.el.CurrentEpoch(), ms.configEpoch, ms.removedEpoch)
 	delete(m.masters, name)
 	m.el.RemoveMaster(name)
 	m.dirty = true
@@ -235,7 +240,7 @@ func (m *Machine) handleHello(now time.Time, h Hello) {
 	}
 	m.el.ObserveEpoch(h.Master, h.CurrentEpoch)
 	m.drainElection()
-	if ms.configEpoch >= h.ConfigEpoch {
+	if ms.configEpoch >= h.ConfigEpoch || h.ConfigEpoch <= ms.removedEpoch {
 		return
 	}
 	ms.configEpoch = h.ConfigEpoch

@@ -64,9 +64,10 @@ func (e Exclusion) String() string {
 //     3 × info-period;
 //   - master link down longer than (now − master SDOWN since, if SDOWN) +
 //     10 × down-after;
-//   - (Vigil, not Redis) never completed a sync since attached to its
-//     master (Synced false, or offset 0): promoting it would discard
-//     acknowledged writes.
+//   - (Vigil, not Redis) its link to its master never came up since it was
+//     attached (Synced false): promoting it would discard acknowledged
+//     writes. Offset 0 with the link up is an in-sync empty replica (a
+//     fresh group before the master's first replication PING): eligible.
 func Check(p SelectParams, c Candidate) Exclusion {
 	switch {
 	case c.SDown || c.ODown:
@@ -81,7 +82,7 @@ func Check(p SelectParams, c Candidate) Exclusion {
 		return ExcludedStaleInfo
 	case c.MasterLinkDownTime > maxMasterDownTime(p):
 		return ExcludedLinkDownTooLong
-	case !c.Synced || c.Offset == 0:
+	case !c.Synced:
 		return ExcludedNeverSynced
 	}
 	return Eligible

@@ -50,7 +50,8 @@ func TestCheck(t *testing.T) {
 		{"master not sdown: only 10 × down-after", func(p *SelectParams) { p.MasterSDown = false },
 			func(c *Candidate) { c.MasterLinkDownTime = 51 * time.Second }, ExcludedLinkDownTooLong},
 		{"never synced with the current master (Vigil)", nil, func(c *Candidate) { c.Synced = false }, ExcludedNeverSynced},
-		{"offset 0 (Vigil)", nil, func(c *Candidate) { c.Offset = 0 }, ExcludedNeverSynced},
+		{"offset 0 with the link up: an in-sync empty replica (Vigil)", nil, func(c *Candidate) { c.Offset = 0 }, Eligible},
+		{"offset 0, link never up (Vigil)", nil, func(c *Candidate) { c.Offset, c.Synced = 0, false }, ExcludedNeverSynced},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +127,7 @@ func TestSelectProperty(t *testing.T) {
 		var ref *Candidate
 		for k := range cands {
 			c := cands[k]
-			if c.SDown || c.Priority == 0 || !c.Synced || c.Offset == 0 {
+			if c.SDown || c.Priority == 0 || !c.Synced {
 				continue
 			}
 			if ref == nil || naiveBetter(c, *ref) {

@@ -70,7 +70,7 @@ func (m *Machine) manualFailover(now time.Time, name string) error {
 	if ms.state != StateNone {
 		return ErrInProgress
 	}
-	if _, ok := Select(m.selectParams(now, ms), m.candidates(ms)); !ok {
+	if _, ok := Select(m.selectParams(now, ms), m.candidates(ms)); !ok && !m.awaitingReplica(now, ms) {
 		return ErrNoGoodReplica
 	}
 	m.log.Warn().Str("master", name).Msgf("Executing user requested FAILOVER of '%s'", name)
@@ -114,6 +114,9 @@ func (m *Machine) selectSlave(now time.Time, ms *masterState) {
 	c, ok := Select(m.selectParams(now, ms), m.candidates(ms))
 	if !ok && m.awaitFreshInfo(now, ms) {
 		return // a replica may qualify once its INFO after the master's failure arrives
+	}
+	if !ok && ms.forced && now.Sub(ms.changeTime) <= ms.cfg.FailoverTimeout && m.awaitingReplica(now, ms) {
+		return // SENTINEL FAILOVER: a replica in its first sync, or not yet heard from, may qualify
 	}
 	if !ok {
 		p := m.selectParams(now, ms)
@@ -295,6 +298,21 @@ func (m *Machine) selectParams(now time.Time, ms *masterState) SelectParams {
 // freshInfoGrace bounds how long select_slave waits for INFO replies newer than the
 // master's failure before giving up with -failover-abort-no-good-slave.
 const freshInfoGrace = 3 * time.Second
+
+// awaitingReplica reports whether some replica may soon qualify: it is refused only
+// because its link to the master never came up (Vigil's rule: right after REPLICAOF,
+// in its first sync; Redis would promote it at once), or it was just discovered and
+// has not answered INFO yet. SENTINEL FAILOVER (the master is up) is then accepted
+// and select_slave waits for it, up to failover-timeout.
+func (m *Machine) awaitingReplica(now time.Time, ms *masterState) bool {
+	p := m.selectParams(now, ms)
+	for _, c := range m.candidates(ms) {
+		if c.InfoTime.IsZero() && !c.SDown || Check(p, c) == ExcludedNeverSynced {
+			return true
+		}
+	}
+	return false
+}
 
 // awaitFreshInfo reports whether select_slave should wait instead of aborting: some
 // reachable replica has not reported INFO since the master went down, so what we know

@@ -91,18 +91,26 @@ func TestSentinelDifferential(t *testing.T) {
 		{"COMMAND", "COUNT"}, {"SUBSCRIBE", "+switch-master"}, {"PING"}, {"GET", "x"},
 		{"UNSUBSCRIBE"}, {"PSUBSCRIBE", "+nothing-*"}, {"PUNSUBSCRIBE", "+nothing-*"},
 	}
-	for _, proto := range []string{"2", "3"} {
-		rc, vc := testutil.DialRaw(t, redisAddr), testutil.DialRaw(t, vigilAddr)
-		if proto == "3" {
-			rc.Do("HELLO", "3")
-			vc.Do("HELLO", "3")
-		}
+	forEachProto(t, redisAddr, vigilAddr, func(proto string, rc, vc *testutil.RawConn) {
 		for _, cmd := range cmds {
 			got, want := vc.Do(cmd...), rc.Do(cmd...)
 			if got != want {
 				t.Errorf("RESP%s %q:\n got %q\nwant %q", proto, cmd, got, want)
 			}
 		}
+	})
+}
+
+// forEachProto runs fn on a fresh connection to each sentinel in RESP2, then in RESP3.
+func forEachProto(t *testing.T, redisAddr, vigilAddr string, fn func(proto string, rc, vc *testutil.RawConn)) {
+	t.Helper()
+	for _, proto := range []string{"2", "3"} {
+		rc, vc := testutil.DialRaw(t, redisAddr), testutil.DialRaw(t, vigilAddr)
+		if proto == "3" {
+			rc.Do("HELLO", "3")
+			vc.Do("HELLO", "3")
+		}
+		fn(proto, rc, vc)
 	}
 }
 

@@ -35,7 +35,12 @@ type Decoder struct {
 	scratch  [8]byte
 	maxAlloc int
 	free     []*Entry // entries given back by Recycle
+	consumed int64    // bytes of the dump decoded so far
 }
+
+// Consumed returns how many bytes of the dump the decoder has decoded so far (what
+// Redis's loader counts against loading-process-events-interval-bytes).
+func (d *Decoder) Consumed() int64 { return d.consumed }
 
 // Recycle gives e back to the decoder, which reuses it for a later entry instead
 // of allocating one. The caller must not use e afterwards; the slices e held are
@@ -63,6 +68,7 @@ func (d *Decoder) read(p []byte) error {
 		}
 		return err
 	}
+	d.consumed += int64(len(p))
 	d.crc = CRC64(d.crc, p)
 	return nil
 }
@@ -75,6 +81,7 @@ func (d *Decoder) byte() (byte, error) {
 		}
 		return 0, err
 	}
+	d.consumed++
 	d.scratch[0] = b
 	d.crc = CRC64(d.crc, d.scratch[:1])
 	return b, nil

@@ -63,13 +63,13 @@ func subMasters(s *Sentinel, w *resp.Writer, argv []string) {
 	now := s.now()
 	w.Array(len(s.masters))
 	for _, m := range s.masters {
-		m.writeMap(w, now)
+		m.writeMap(w, now, s.announceHost)
 	}
 }
 
 func subMaster(s *Sentinel, w *resp.Writer, argv []string) {
 	if m := s.masterOrReply(w, argv[2]); m != nil {
-		m.writeMap(w, s.now())
+		m.writeMap(w, s.now(), s.announceHost)
 	}
 }
 
@@ -87,7 +87,7 @@ func subReplicas(s *Sentinel, w *resp.Writer, argv []string) {
 	now := s.now()
 	w.Array(len(list))
 	for _, r := range list {
-		r.writeMap(w, now)
+		r.writeMap(w, now, s.announceHost)
 	}
 }
 
@@ -99,7 +99,7 @@ func subSentinels(s *Sentinel, w *resp.Writer, argv []string) {
 	now := s.now()
 	w.Array(len(m.sentinels))
 	for _, si := range m.sentinels {
-		si.writeMap(w, now)
+		si.writeMap(w, now, s.announceHost)
 	}
 }
 
@@ -112,7 +112,7 @@ func subGetAddr(s *Sentinel, w *resp.Writer, argv []string) {
 	ca, _ := s.fo.ClientAddr(m.name)
 	a := shAddr(ca)
 	w.Array(2)
-	w.BulkString(a.Host)
+	w.BulkString(s.announceHost(a.Host))
 	w.BulkString(strconv.Itoa(a.Port))
 }
 

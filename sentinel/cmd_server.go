@@ -317,28 +317,6 @@ func (c *client) infoLine(now time.Time) string {
 		len(c.channels), len(c.patterns), c.lastCmd, c.proto)
 }
 
-func cmdCommand(c *client, argv []string) bool {
-	names := make([]string, 0, len(c.s.commands))
-	for _, cmd := range c.s.commands {
-		names = append(names, cmd.name)
-	}
-	sort.Strings(names)
-	c.reply(func(w *resp.Writer) {
-		switch {
-		case len(argv) == 2 && strings.EqualFold(argv[1], "count"):
-			w.Int(int64(len(c.s.commands)))
-		case len(argv) == 1 || len(argv) == 2 && strings.EqualFold(argv[1], "list"):
-			w.Array(len(names))
-			for _, n := range names {
-				w.BulkString(n)
-			}
-		default:
-			w.Array(0)
-		}
-	})
-	return false
-}
-
 func cmdACL(c *client, argv []string) bool {
 	c.reply(func(w *resp.Writer) {
 		switch strings.ToLower(argv[1]) {

@@ -68,6 +68,10 @@ func (s *Sentinel) setRename(m *instance, old, renamed string) {
 	if !strings.EqualFold(old, renamed) {
 		c.RenameCommands = append(c.RenameCommands, [2]string{old, renamed})
 	}
+	// Redis maps every command it sends through the table at send time: the links
+	// take the new table now, as for auth-pass.
+	s.unwatch(m)
+	s.watch(m)
 	s.event(levelWarning, "+set", m, "%s rename-command %s %s", m.eventID(), old, renamed)
 }
 

@@ -166,13 +166,13 @@ func ms(now, t time.Time) int64 {
 }
 
 // writeMap writes the instance map of SENTINEL MASTER/REPLICAS/SENTINELS in
-// Redis's field order (spec §6.2).
-func (i *instance) writeMap(w *resp.Writer, now time.Time) {
+// Redis's field order (spec §6.2); announce gives the ip field from the address.
+func (i *instance) writeMap(w *resp.Writer, now time.Time, announce func(host string) string) {
 	var kv []string
 	add := func(k, v string) { kv = append(kv, k, v) }
 	addInt := func(k string, v int64) { add(k, strconv.FormatInt(v, 10)) }
 	add("name", i.name)
-	add("ip", i.addr.Host)
+	add("ip", announce(i.addr.Host))
 	addInt("port", int64(i.addr.Port))
 	add("runid", i.runID)
 	add("flags", i.flags.String())

@@ -102,6 +102,8 @@ type Sentinel struct {
 	hub      *hub
 	scripts  *scripts
 	commands map[string]command
+	cmdMeta  *commandMeta
+	resolved map[string]string // hostname → IP, for announceHost (loop goroutine only)
 	subs     map[string]sentinelSub
 
 	lnMu     sync.Mutex
@@ -132,7 +134,7 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 	s.scripts = newScripts(s.log, s.now)
 	s.scripts.dir = cfg.Server.Path(cfg.Server.Dir)
 	s.scripts.onEvent = func(name, msg string) { s.event(levelWarning, name, nil, "%s", msg) }
-	s.commands, s.subs = renamedCommands(cfg.Server.RenameCommands), sentinelSubs()
+	s.commands, s.subs, s.cmdMeta = renamedCommands(cfg.Server.RenameCommands), sentinelSubs(), newCommandMeta()
 	if cfg.MyID == "" {
 		cfg.MyID = randomID()
 		if cfg.File != "" {

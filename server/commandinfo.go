@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bytes"
 	_ "embed"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -24,95 +22,16 @@ var (
 )
 
 // rnode is a parsed RESP3 value of the command metadata.
-type rnode struct {
-	kind  byte // '*' array, '~' set, '%' map (elems holds key, value, ...), '$' bulk, '+' simple, ':' int, '_' null
-	s     string
-	n     int64
-	elems []*rnode
-}
+type rnode = resp.Value
 
-// parseRNode parses one RESP3 value from b and returns it with the rest of b.
-// The input is the embedded metadata: malformed input is a broken invariant.
-func parseRNode(b []byte) (*rnode, []byte) {
-	i := bytes.Index(b, []byte("\r\n"))
-	if i < 1 {
-		panic("server: malformed embedded command metadata")
+// parseRNode parses one RESP3 value of the embedded metadata.
+// Malformed embedded metadata is a broken invariant.
+func parseRNode(b []byte) *rnode {
+	v, _, err := resp.ParseValue(b)
+	if err != nil {
+		panic("server: malformed embedded command metadata: " + err.Error())
 	}
-	kind, head, rest := b[0], string(b[1:i]), b[i+2:]
-	n, _ := strconv.ParseInt(head, 10, 64)
-	node := &rnode{kind: kind}
-	switch kind {
-	case '$':
-		node.s = string(rest[:n])
-		rest = rest[n+2:]
-	case '+':
-		node.s = head
-	case ':':
-		node.n = n
-	case '_':
-	case '*', '~', '%':
-		count := n
-		if kind == '%' {
-			count *= 2
-		}
-		node.elems = make([]*rnode, 0, count)
-		for j := int64(0); j < count; j++ {
-			var e *rnode
-			e, rest = parseRNode(rest)
-			node.elems = append(node.elems, e)
-		}
-	default:
-		panic("server: unexpected type in embedded command metadata: " + string(kind))
-	}
-	return node, rest
-}
-
-// write encodes the node for w's protocol (maps and sets become arrays in RESP2).
-func (n *rnode) write(w *resp.Writer) {
-	switch n.kind {
-	case '$':
-		w.BulkString(n.s)
-	case '+':
-		w.Simple(n.s)
-	case ':':
-		w.Int(n.n)
-	case '_':
-		w.Null()
-	case '*':
-		w.Array(len(n.elems))
-	case '~':
-		w.Set(len(n.elems))
-	case '%':
-		w.Map(len(n.elems) / 2)
-	}
-	for _, e := range n.elems {
-		e.write(w)
-	}
-}
-
-// get returns the value of key in a map node, or nil.
-func (n *rnode) get(key string) *rnode {
-	if n == nil || n.kind != '%' {
-		return nil
-	}
-	for i := 0; i+1 < len(n.elems); i += 2 {
-		if n.elems[i].s == key {
-			return n.elems[i+1]
-		}
-	}
-	return nil
-}
-
-// strs returns the strings of a set or array node.
-func (n *rnode) strs() []string {
-	if n == nil {
-		return nil
-	}
-	out := make([]string, 0, len(n.elems))
-	for _, e := range n.elems {
-		out = append(out, e.s)
-	}
-	return out
+	return v
 }
 
 // redisMeta is Redis's metadata for one command or subcommand.
@@ -121,14 +40,14 @@ type redisMeta struct {
 	docs *rnode // COMMAND DOCS map (without the name)
 }
 
-func (m *redisMeta) arity() int      { return int(m.info.elems[1].n) }
-func (m *redisMeta) flags() []string { return m.info.elems[2].strs() }
+func (m *redisMeta) arity() int      { return int(m.info.Elems[1].Int) }
+func (m *redisMeta) flags() []string { return m.info.Elems[2].Strings() }
 func (m *redisMeta) keyPos() (int, int, int) {
-	e := m.info.elems
-	return int(e[3].n), int(e[4].n), int(e[5].n)
+	e := m.info.Elems
+	return int(e[3].Int), int(e[4].Int), int(e[5].Int)
 }
-func (m *redisMeta) aclCategories() []string { return m.info.elems[6].strs() }
-func (m *redisMeta) keySpecs() []*rnode      { return m.info.elems[8].elems }
+func (m *redisMeta) aclCategories() []string { return m.info.Elems[6].Strings() }
+func (m *redisMeta) keySpecs() []*rnode      { return m.info.Elems[8].Elems }
 
 var (
 	redisMetaOnce sync.Once
@@ -139,23 +58,23 @@ var (
 func redisCommandMeta() map[string]*redisMeta {
 	redisMetaOnce.Do(func() {
 		m := map[string]*redisMeta{}
-		info, _ := parseRNode(commandInfoData)
+		info := parseRNode(commandInfoData)
 		var addInfo func(list []*rnode)
 		addInfo = func(list []*rnode) {
 			for _, e := range list {
-				m[e.elems[0].s] = &redisMeta{info: e}
-				addInfo(e.elems[9].elems)
+				m[e.Elems[0].Str] = &redisMeta{info: e}
+				addInfo(e.Elems[9].Elems)
 			}
 		}
-		addInfo(info.elems)
-		docs, _ := parseRNode(commandDocsData)
+		addInfo(info.Elems)
+		docs := parseRNode(commandDocsData)
 		var addDocs func(d *rnode)
 		addDocs = func(d *rnode) {
-			for i := 0; i+1 < len(d.elems); i += 2 {
-				if meta := m[d.elems[i].s]; meta != nil {
-					meta.docs = d.elems[i+1]
+			for i := 0; i+1 < len(d.Elems); i += 2 {
+				if meta := m[d.Elems[i].Str]; meta != nil {
+					meta.docs = d.Elems[i+1]
 				}
-				if subs := d.elems[i+1].get("subcommands"); subs != nil {
+				if subs := d.Elems[i+1].Get("subcommands"); subs != nil {
 					addDocs(subs)
 				}
 			}
@@ -213,12 +132,12 @@ func (s *Server) commandMeta() *commandInfoCache {
 			ci.doc[p] = map[string][]byte{}
 			for name, n := range ci.info {
 				w := resp.Writer{Proto: p + 2}
-				n.write(&w)
+				n.Write(&w)
 				ci.enc[p][name] = w.B
 			}
 			for name, n := range ci.docs {
 				w := resp.Writer{Proto: p + 2}
-				n.write(&w)
+				n.Write(&w)
 				ci.doc[p][name] = w.B
 			}
 		}
@@ -228,24 +147,24 @@ func (s *Server) commandMeta() *commandInfoCache {
 
 // synthInfo builds a COMMAND INFO entry from Vigil's table, in Redis's RESP3 shapes.
 func synthInfo(cmd *Command) *rnode {
-	flags := &rnode{kind: '~'}
+	flags := &rnode{Kind: '~'}
 	for _, f := range cmd.Flags.Names() {
-		flags.elems = append(flags.elems, &rnode{kind: '+', s: f})
+		flags.Elems = append(flags.Elems, &rnode{Kind: '+', Str: f})
 	}
-	subcmds := &rnode{kind: '~'}
+	subcmds := &rnode{Kind: '~'}
 	for _, name := range sortedSubNames(cmd) {
-		subcmds.elems = append(subcmds.elems, synthInfo(cmd.Subs[name]))
+		subcmds.Elems = append(subcmds.Elems, synthInfo(cmd.Subs[name]))
 	}
-	return &rnode{kind: '*', elems: []*rnode{
-		{kind: '$', s: cmd.Name}, {kind: ':', n: int64(cmd.Arity)}, flags,
-		{kind: ':', n: int64(cmd.FirstKey)}, {kind: ':', n: int64(cmd.LastKey)}, {kind: ':', n: int64(cmd.Step)},
-		{kind: '~'}, {kind: '~'}, {kind: '~'}, subcmds,
+	return &rnode{Kind: '*', Elems: []*rnode{
+		{Kind: '$', Str: cmd.Name}, {Kind: ':', Int: int64(cmd.Arity)}, flags,
+		{Kind: ':', Int: int64(cmd.FirstKey)}, {Kind: ':', Int: int64(cmd.LastKey)}, {Kind: ':', Int: int64(cmd.Step)},
+		{Kind: '~'}, {Kind: '~'}, {Kind: '~'}, subcmds,
 	}}
 }
 
 // synthDocs builds a COMMAND DOCS map from Vigil's table: its group only.
 func synthDocs(cmd *Command) *rnode {
-	return &rnode{kind: '%', elems: []*rnode{{kind: '$', s: "group"}, {kind: '$', s: cmd.Group}}}
+	return &rnode{Kind: '%', Elems: []*rnode{{Kind: '$', Str: "group"}, {Kind: '$', Str: cmd.Group}}}
 }
 
 func sortedSubNames(cmd *Command) []string {
@@ -259,36 +178,36 @@ func sortedSubNames(cmd *Command) []string {
 
 // filterInfo returns the INFO entry keeping only the subcommands cmd has.
 func filterInfo(info *rnode, cmd *Command) *rnode {
-	if len(info.elems[9].elems) == 0 {
+	if len(info.Elems[9].Elems) == 0 {
 		return info
 	}
 	out := *info
-	out.elems = append([]*rnode(nil), info.elems...)
-	subs := &rnode{kind: info.elems[9].kind}
-	for _, e := range info.elems[9].elems {
-		if hasSub(cmd, e.elems[0].s) {
-			subs.elems = append(subs.elems, e)
+	out.Elems = append([]*rnode(nil), info.Elems...)
+	subs := &rnode{Kind: info.Elems[9].Kind}
+	for _, e := range info.Elems[9].Elems {
+		if hasSub(cmd, e.Elems[0].Str) {
+			subs.Elems = append(subs.Elems, e)
 		}
 	}
-	out.elems[9] = subs
+	out.Elems[9] = subs
 	return &out
 }
 
 // filterDocs returns the DOCS map keeping only the subcommands cmd has.
 func filterDocs(docs *rnode, cmd *Command) *rnode {
-	out := &rnode{kind: docs.kind}
-	for i := 0; i+1 < len(docs.elems); i += 2 {
-		k, v := docs.elems[i], docs.elems[i+1]
-		if k.s == "subcommands" {
-			subs := &rnode{kind: v.kind}
-			for j := 0; j+1 < len(v.elems); j += 2 {
-				if hasSub(cmd, v.elems[j].s) {
-					subs.elems = append(subs.elems, v.elems[j], v.elems[j+1])
+	out := &rnode{Kind: docs.Kind}
+	for i := 0; i+1 < len(docs.Elems); i += 2 {
+		k, v := docs.Elems[i], docs.Elems[i+1]
+		if k.Str == "subcommands" {
+			subs := &rnode{Kind: v.Kind}
+			for j := 0; j+1 < len(v.Elems); j += 2 {
+				if hasSub(cmd, v.Elems[j].Str) {
+					subs.Elems = append(subs.Elems, v.Elems[j], v.Elems[j+1])
 				}
 			}
 			v = subs
 		}
-		out.elems = append(out.elems, k, v)
+		out.Elems = append(out.Elems, k, v)
 	}
 	return out
 }
@@ -511,7 +430,7 @@ func getKeysReply(c *Client, withFlags bool) {
 // commandHasKeys is Redis's doesCommandHaveKeys: a getkeys procedure or a real key spec.
 func commandHasKeys(m *redisMeta) bool {
 	for _, spec := range m.keySpecs() {
-		if !hasString(spec.get("flags").strs(), "not_key") {
+		if !hasString(spec.Get("flags").Strings(), "not_key") {
 			return true
 		}
 	}
@@ -539,7 +458,7 @@ func commandKeys(cmd *Command, m *redisMeta, argv [][]byte) ([]keyRef, bool) {
 	}
 	var out []keyRef
 	for _, spec := range m.keySpecs() {
-		flags := spec.get("flags").strs()
+		flags := spec.Get("flags").Strings()
 		if hasString(flags, "not_key") {
 			continue
 		}
@@ -582,14 +501,14 @@ func commandKeys(cmd *Command, m *redisMeta, argv [][]byte) ([]keyRef, bool) {
 // specRange applies one key spec's begin_search and find_keys to argv.
 func specRange(spec *rnode, argv [][]byte) (first, last, step int, found, ok bool) {
 	argc := len(argv)
-	bs := spec.get("begin_search")
-	bspec := bs.get("spec")
-	switch bs.get("type").s {
+	bs := spec.Get("begin_search")
+	bspec := bs.Get("spec")
+	switch bs.Get("type").Str {
 	case "index":
-		first = int(bspec.get("index").n)
+		first = int(bspec.Get("index").Int)
 	case "keyword":
-		kw := bspec.get("keyword").s
-		from := int(bspec.get("startfrom").n)
+		kw := bspec.Get("keyword").Str
+		from := int(bspec.Get("startfrom").Int)
 		start, end := from, argc-1
 		if from <= 0 {
 			start, end = argc+from, 1
@@ -614,12 +533,12 @@ func specRange(spec *rnode, argv [][]byte) (first, last, step int, found, ok boo
 	default:
 		return 0, 0, 0, false, false
 	}
-	fk := spec.get("find_keys")
-	fspec := fk.get("spec")
-	switch fk.get("type").s {
+	fk := spec.Get("find_keys")
+	fspec := fk.Get("spec")
+	switch fk.Get("type").Str {
 	case "range":
-		step = int(fspec.get("keystep").n)
-		lastkey, limit := int(fspec.get("lastkey").n), int(fspec.get("limit").n)
+		step = int(fspec.Get("keystep").Int)
+		lastkey, limit := int(fspec.Get("lastkey").Int), int(fspec.Get("limit").Int)
 		switch {
 		case lastkey >= 0:
 			last = first + lastkey
@@ -629,8 +548,8 @@ func specRange(spec *rnode, argv [][]byte) (first, last, step int, found, ok boo
 			last = first + ((argc-first)/limit + lastkey)
 		}
 	case "keynum":
-		step = int(fspec.get("keystep").n)
-		idx := first + int(fspec.get("keynumidx").n)
+		step = int(fspec.Get("keystep").Int)
+		idx := first + int(fspec.Get("keynumidx").Int)
 		if idx >= argc {
 			return 0, 0, 0, false, true // variadic command with too few arguments: no keys
 		}
@@ -638,7 +557,7 @@ func specRange(spec *rnode, argv [][]byte) (first, last, step int, found, ok boo
 		if !valid || numkeys < 0 {
 			return 0, 0, 0, false, false
 		}
-		first += int(fspec.get("firstkey").n)
+		first += int(fspec.Get("firstkey").Int)
 		last = first + int(numkeys) - 1
 	default:
 		return 0, 0, 0, false, false
@@ -655,7 +574,7 @@ func specRange(spec *rnode, argv [][]byte) (first, last, step int, found, ok boo
 // sortKeys is Redis's sortGetKeys: the sorted key, plus the STORE destination.
 func sortKeys(m *redisMeta, argv [][]byte) []keyRef {
 	specs := m.keySpecs()
-	out := []keyRef{{pos: 1, flags: specs[0].get("flags").strs()}}
+	out := []keyRef{{pos: 1, flags: specs[0].Get("flags").Strings()}}
 	skip := map[string]int{"limit": 2, "get": 1, "by": 1}
 	for i := 2; i < len(argv); i++ {
 		a := strings.ToLower(string(argv[i]))
@@ -668,7 +587,7 @@ func sortKeys(m *redisMeta, argv [][]byte) []keyRef {
 			if len(out) == 2 {
 				out = out[:1]
 			}
-			out = append(out, keyRef{pos: i + 1, flags: specs[2].get("flags").strs()})
+			out = append(out, keyRef{pos: i + 1, flags: specs[2].Get("flags").Strings()})
 			i++
 		}
 	}
@@ -686,11 +605,11 @@ func migrateKeys(m *redisMeta, argv [][]byte) []keyRef {
 				}
 				var out []keyRef
 				for j := i + 1; j < len(argv); j++ {
-					out = append(out, keyRef{pos: j, flags: specs[len(specs)-1].get("flags").strs()})
+					out = append(out, keyRef{pos: j, flags: specs[len(specs)-1].Get("flags").Strings()})
 				}
 				return out
 			}
 		}
 	}
-	return []keyRef{{pos: 3, flags: specs[0].get("flags").strs()}}
+	return []keyRef{{pos: 3, flags: specs[0].Get("flags").Strings()}}
 }

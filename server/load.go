@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"runtime/metrics"
 	"time"
@@ -86,11 +87,13 @@ func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, e
 		return 0, 0, err
 	}
 	batch := make([]*rdb.Entry, 0, loadBatch)
+	pace, published := s.loadPace(opt.locked), int64(0)
 	flush := func() error {
 		if !opt.locked {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 		}
+		pace, published = s.loadPacing(), d.Consumed()
 		now := time.Now().UnixMilli()
 		for _, e := range batch {
 			if e.DB < 0 || e.DB >= len(s.dbs) {
@@ -134,7 +137,8 @@ func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, e
 			return loaded, expired, err
 		}
 		batch = append(batch, e)
-		if len(batch) == loadBatch {
+		debugDelay(pace.keyDelay)
+		if len(batch) == loadBatch || pace.crossed(published, d.Consumed()) {
 			if err := flush(); err != nil {
 				return loaded, expired, err
 			}
@@ -150,6 +154,48 @@ func (s *Server) loadRDB(r io.Reader, opt loadOptions) (loaded, expired int64, e
 		s.log.Warn().Msg(w)
 	}
 	return loaded, expired, nil
+}
+
+// loadPacing is how a load is slowed down and how often it publishes what it loaded
+// (lets waiting commands run): Redis's key-load-delay and
+// loading-process-events-interval-bytes.
+type loadPacing struct {
+	keyDelay int   // µs after each key, see debugDelay
+	interval int64 // bytes of the dump between two publications
+}
+
+// crossed reports whether the load went past an interval boundary since the bytes
+// published, as Redis's rdbLoadProgressCallback checks processed bytes.
+func (p loadPacing) crossed(published, consumed int64) bool {
+	return p.interval > 0 && consumed/p.interval > published/p.interval
+}
+
+// loadPacing reads the pacing configuration; the caller holds the execution lock.
+func (s *Server) loadPacing() loadPacing {
+	return loadPacing{s.cfg.KeyLoadDelay, int64(s.cfg.LoadingProcessEventsIntervalBytes)}
+}
+
+// loadPace is loadPacing taking the execution lock unless locked.
+func (s *Server) loadPace(locked bool) loadPacing {
+	if !locked {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	return s.loadPacing()
+}
+
+// debugDelay is Redis's debugDelay, applied after each key loaded (key-load-delay):
+// sleep usec microseconds; a negative -N sleeps 1 µs once in N calls on average.
+func debugDelay(usec int) {
+	if usec < 0 {
+		if rand.IntN(-usec) != 0 {
+			return
+		}
+		usec = 1
+	}
+	if usec > 0 {
+		time.Sleep(time.Duration(usec) * time.Microsecond)
+	}
 }
 
 // usedMemoryEstimate is the Go heap in use (runtime/metrics), for the used-mem AUX field.

@@ -1,10 +1,15 @@
-// Command gencommands captures the command metadata of a running redis-server (COMMAND INFO
-// and COMMAND DOCS, in RESP3) into server/commanddata, which the server embeds to answer
+// Command gencommands captures the command metadata of a running redis-server (COMMAND INFO,
+// COMMAND DOCS and COMMAND HELP, in RESP3) into server/commanddata, which the server embeds to answer
 // COMMAND for the commands Vigil implements.
 //
 // Usage (from the server directory, with a Redis 7.0.15 listening on -addr):
 //
 //	go run ./internal/gencommands -addr 127.0.0.1:6379 -out commanddata
+//
+// Pointed at a redis-sentinel 7.0.15 it captures the sentinel's own table (COMMAND on the
+// sentinel port), which the sentinel embeds:
+//
+//	go run ./internal/gencommands -addr 127.0.0.1:26379 -out ../sentinel/commanddata
 package main
 
 import (
@@ -47,6 +52,7 @@ func run(addr, out string) error {
 	for file, args := range map[string][]string{
 		"info.resp3": {"COMMAND"},
 		"docs.resp3": {"COMMAND", "DOCS"},
+		"help.resp3": {"COMMAND", "HELP"},
 	} {
 		reply, err := request(conn, r, args...)
 		if err != nil {

@@ -1,0 +1,36 @@
+package sentinel
+
+import (
+	"context"
+	"net"
+	"time"
+)
+
+// resolveTimeout bounds the lookup of one instance hostname.
+const resolveTimeout = time.Second
+
+// announceHost is Redis's announceSentinelAddr: the address clients are given for an
+// instance known by host (SENTINEL GET-MASTER-ADDR-BY-NAME, the ip field of SENTINEL
+// MASTER/REPLICAS/SENTINELS). With announce-hostnames yes it is the hostname; otherwise
+// the IP the hostname resolved to. Redis resolves once, when it creates the instance;
+// the sentinel keeps the first resolution of each hostname (loop goroutine only). A
+// hostname that does not resolve is shown as it is.
+func (s *Sentinel) announceHost(host string) string {
+	if s.cfg.AnnounceHostnames || net.ParseIP(host) != nil {
+		return host
+	}
+	if ip, ok := s.resolved[host]; ok {
+		return ip
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		return host
+	}
+	if s.resolved == nil {
+		s.resolved = map[string]string{}
+	}
+	s.resolved[host] = addrs[0]
+	return addrs[0]
+}

@@ -364,6 +364,7 @@ func Default() *Server {
 		AutoAOFRewriteMinSize:             64 << 20,
 		AOFRewriteIncrementalFsync:        true,
 		PropagationErrorBehavior:          "ignore",
+		IOThreads:                         1,
 	}
 }
 

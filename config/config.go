@@ -60,6 +60,9 @@ type Server struct {
 	LogFile string
 	// Daemonize is accepted for compatibility; Vigil never forks (daemonize). Default no.
 	Daemonize bool
+	// AlwaysShowLogo prints the start-up banner (version, mode, port, PID) even when the
+	// log is not a terminal (always-show-logo). Default no.
+	AlwaysShowLogo bool
 	// PidFile is written at start and removed at exit when set (pidfile).
 	PidFile string
 	// Dir is the directory that relative paths (dump, AOF directory, pidfile, logfile,

@@ -28,7 +28,6 @@ func ignoredDirectives() []Directive {
 		b("io-threads-do-reads", "", fImmutable, false),
 		b("jemalloc-bg-thread", "", 0, true),
 		b("activerehashing", "", 0, true),
-		b("always-show-logo", "", fImmutable, false),
 		b("set-proc-title", "", fImmutable, true),
 		strDir("proc-title-template", "", ig, xStr("proc-title-template", "{title} {listen-addr} {server-mode}"), validProcTitle),
 		b("crash-log-enabled", "", 0, true),

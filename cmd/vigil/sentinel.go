@@ -43,7 +43,7 @@ func runSentinel(args []string) int {
 		}
 		return 1
 	}
-	log, closeLog, err := newLogger(cfg.Server)
+	log, logOut, closeLog, err := newLogger(cfg.Server)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -51,6 +51,9 @@ func runSentinel(args []string) int {
 	defer closeLog()
 	for _, w := range warnings {
 		log.Warn().Msg(w)
+	}
+	if showLogo(cfg.Server, logOut) {
+		printLogo(logOut, "sentinel", cfg.Server.Port)
 	}
 	code := 0
 	redis.SetLogger(goRedisLogger{log.With().Str("component", "go-redis").Logger()})

@@ -32,7 +32,7 @@ func runServer(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	log, closeLog, err := newLogger(cfg)
+	log, logOut, closeLog, err := newLogger(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -43,7 +43,11 @@ func runServer(args []string) int {
 	}
 	proc := &process{}
 	procs := proc.applyIOThreads(cfg.IOThreads)
-	log.Info().Int("port", cfg.Port).Int("gomaxprocs", procs).Msgf("Running mode=standalone, port=%d.", cfg.Port)
+	if showLogo(cfg, logOut) {
+		printLogo(logOut, "standalone", cfg.Port)
+	} else {
+		log.Info().Int("port", cfg.Port).Int("gomaxprocs", procs).Msgf("Running mode=standalone, port=%d.", cfg.Port)
+	}
 	startPprof(log)
 	srv := server.New(cfg, server.Options{Log: log, Process: proc})
 	sigs := make(chan os.Signal, 1)
@@ -69,13 +73,15 @@ func runServer(args []string) int {
 	}
 }
 
-func newLogger(cfg *config.Server) (zerolog.Logger, func(), error) {
+// newLogger returns the process's logger, the writer under it (for the start-up logo) and
+// a function that closes the log file.
+func newLogger(cfg *config.Server) (zerolog.Logger, io.Writer, func(), error) {
 	var out io.Writer = os.Stdout
 	closer := func() {}
 	if cfg.LogFile != "" {
 		f, err := os.OpenFile(cfg.Path(cfg.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
-			return zerolog.Nop(), nil, fmt.Errorf("Can't open the log file: %w", err)
+			return zerolog.Nop(), nil, nil, fmt.Errorf("Can't open the log file: %w", err)
 		}
 		out = f
 		closer = func() { f.Close() }
@@ -92,5 +98,7 @@ func newLogger(cfg *config.Server) (zerolog.Logger, func(), error) {
 		level = zerolog.Disabled
 	}
 	cw := zerolog.ConsoleWriter{Out: out, NoColor: true, TimeFormat: time.StampMilli}
-	return zerolog.New(cw).Level(level).With().Timestamp().Int("pid", os.Getpid()).Logger(), closer, nil
+	// milliseconds in every timestamp, as Redis logs them (zerolog's default is whole seconds)
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	return zerolog.New(cw).Level(level).With().Timestamp().Int("pid", os.Getpid()).Logger(), out, closer, nil
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/failover"
@@ -110,7 +109,7 @@ func subGetAddr(s *Sentinel, w *resp.Writer, argv []string) {
 		return
 	}
 	ca, _ := s.fo.ClientAddr(m.name)
-	a := shAddr(ca)
+	a := ca
 	w.Array(2)
 	w.BulkString(a.Host)
 	w.BulkString(strconv.Itoa(a.Port))
@@ -124,7 +123,7 @@ func subIsMasterDown(s *Sentinel, w *resp.Writer, argv []string) {
 		w.Error(msgNotInteger)
 		return
 	}
-	r := s.isMasterDown(Addr{argv[2], int(port)}, uint64(epoch), argv[5])
+	r := s.isMasterDown(Addr{Host: argv[2], Port: int(port)}, uint64(epoch), argv[5])
 	w.Array(3)
 	w.Int(int64(b2i(r.Down)))
 	w.BulkString(r.Leader)
@@ -151,7 +150,6 @@ func (s *Sentinel) resetMaster(m *instance) {
 	m.replicas, m.sentinels = nil, nil
 	m.flags &= FlagMaster | FlagDisconnected
 	m.failState, m.ledEpoch = "", 0
-	m.sdownSince, m.odownSince = time.Time{}, time.Time{}
 	m.runID = ""
 	_ = s.step(failover.Reset{Master: m.name}) // +reset-master
 	s.stepSentinels(m)

@@ -388,13 +388,14 @@ func (s *Sentinel) infoSection(sec string) string {
 }
 
 func (s *Sentinel) writeSentinelInfo(b *strings.Builder, now time.Time) {
+	tilt, since := s.fo.Tilt()
 	tiltSince := int64(-1)
-	if s.tilt {
-		tiltSince = int64(now.Sub(s.tiltSince).Seconds())
+	if tilt {
+		tiltSince = int64(now.Sub(since).Seconds())
 	}
 	fmt.Fprintf(b, "# Sentinel\r\nsentinel_masters:%d\r\nsentinel_tilt:%d\r\nsentinel_tilt_since_seconds:%d\r\n"+
 		"sentinel_running_scripts:%d\r\nsentinel_scripts_queue_length:%d\r\nsentinel_simulate_failure_flags:%d\r\n",
-		len(s.masters), b2i(s.tilt), tiltSince, s.scripts.running(), len(s.scripts.queue), s.simulateFlags)
+		len(s.masters), b2i(tilt), tiltSince, s.scripts.running(), len(s.scripts.queue), s.simulateFlags)
 	for n, m := range s.masters {
 		status := "ok"
 		if m.flags&FlagODown != 0 {
@@ -402,7 +403,7 @@ func (s *Sentinel) writeSentinelInfo(b *strings.Builder, now time.Time) {
 		} else if m.flags&FlagSDown != 0 {
 			status = "sdown"
 		}
-		a := shAddr(must(s.fo.ClientAddr(m.name)))
+		a := must(s.fo.ClientAddr(m.name))
 		fmt.Fprintf(b, "master%d:name=%s,status=%s,address=%s,slaves=%d,sentinels=%d\r\n",
 			n, m.name, status, a.String(), len(m.replicas), len(m.sentinels)+1)
 	}

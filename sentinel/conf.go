@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/failover"
 	"github.com/vigil-db/vigil/resp"
 )
 
@@ -100,21 +101,10 @@ type MasterConfig struct {
 	RenameCommands [][2]string
 }
 
-// Addr is an instance address.
-type Addr struct {
-	// Host is an IP address, or a hostname when resolve-hostnames is yes.
-	Host string
-	// Port is the TCP port.
-	Port int
-}
-
-// String formats the address as Redis keys replicas: ip:port, or [ipv6]:port.
-func (a Addr) String() string {
-	if strings.Contains(a.Host, ":") {
-		return fmt.Sprintf("[%s]:%d", a.Host, a.Port)
-	}
-	return fmt.Sprintf("%s:%d", a.Host, a.Port)
-}
+// Addr is an instance address: an IP address, or a hostname when
+// resolve-hostnames is yes, and a port. String gives Redis's replica name,
+// ip:port or [ipv6]:port.
+type Addr = failover.Addr
 
 // KnownSentinel is another sentinel monitoring the same master.
 type KnownSentinel struct {

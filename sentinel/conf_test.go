@@ -131,8 +131,8 @@ func TestRewrite(t *testing.T) {
 	c.MyID = id40
 	m := c.Master("m")
 	m.Host, m.Port, m.ConfigEpoch = "127.0.0.1", 6390, 4
-	m.KnownReplicas = []Addr{{"127.0.0.1", 6399}, {"127.0.0.1", 6391}}
-	m.KnownSentinels = []KnownSentinel{{Addr{"127.0.0.1", 26000}, id40}}
+	m.KnownReplicas = []Addr{{Host: "127.0.0.1", Port: 6399}, {Host: "127.0.0.1", Port: 6391}}
+	m.KnownSentinels = []KnownSentinel{{Addr{Host: "127.0.0.1", Port: 26000}, id40}}
 	m.AuthPass = "sec ret"
 	c.CurrentEpoch = 4
 	got := RewriteContent(c, old)

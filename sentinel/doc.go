@@ -2,7 +2,13 @@
 // configuration file (Config, Load, RewriteContent, Flush), the client
 // endpoint on the sentinel port (SENTINEL, INFO, ROLE, HELLO, pub/sub of
 // events), the instance model and the shell loop that gathers observations
-// from links and the mesh, feeds the pure decision cores and acts.
+// from links and the mesh, feeds the pure decision core and acts.
+//
+// The shell decides nothing about an instance: SDOWN, ODOWN, TILT, +reboot
+// and the failover are package failover's, stepped with what the links and
+// the mesh saw. The instance map keeps what the SENTINEL commands show; the
+// machine's flags (s_down, o_down, failover states) are copied into it after
+// each tick (syncStatus). INFO and hellos are parsed once, by sentinel/link.
 //
 // # Shape (gather → decide → act)
 //
@@ -35,13 +41,8 @@
 //     bind, the sentinel logs it and works through hellos alone). Without
 //     gossip-join seeds, a sentinel discovered through hellos (as Redis's are) is
 //     joined at its port + 1000, so the sentinels still form one mesh.
-//     Fresh SDOWN opinions from the mesh (within 5 × ask-period) count toward
-//     ODOWN with the IS-MASTER-DOWN-BY-ADDR replies; votes stay on
-//     IS-MASTER-DOWN-BY-ADDR.
-//   - SDOWN: when the link is disconnected, the larger of now − pending PING
-//     and now − last available reply is used (Redis takes the first when a
-//     PING is pending): go-redis notices a dead peer only when a PING is
-//     written, which would restart the pending-PING clock.
+//     Fresh SDOWN opinions from the mesh count toward ODOWN (see package
+//     failover, which also lists the SDOWN difference).
 //   - Vigil's gossip directives: gossip-bind (default: the first specific
 //     `bind` address, else 0.0.0.0), gossip-port (default: port + 1000),
 //     gossip-join host:port ... (default: none; sentinels find each other

@@ -5,29 +5,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-db/vigil/failover"
 	"github.com/vigil-db/vigil/resp"
 )
 
-// Kind is the type of a monitored instance.
-type Kind int
+// Kind is the type of a monitored instance (failover's: "master", "slave" or
+// "sentinel" in Redis's events).
+type Kind = failover.Kind
 
 // Instance kinds, named as in Redis events (%@ starts with them).
 const (
-	KindMaster Kind = iota
-	KindReplica
-	KindSentinel
+	KindMaster   = failover.KindMaster
+	KindReplica  = failover.KindReplica
+	KindSentinel = failover.KindSentinel
 )
-
-// String returns "master", "slave" or "sentinel", as in Redis's events.
-func (k Kind) String() string {
-	switch k {
-	case KindMaster:
-		return "master"
-	case KindReplica:
-		return "slave"
-	}
-	return "sentinel"
-}
 
 // Flags are Redis's SRI_* flags that SENTINEL MASTER shows.
 type Flags uint32
@@ -77,8 +68,7 @@ type instance struct {
 	pendingCommands, refcount int
 	pingSent                  time.Time // oldest unanswered PING, zero if none
 	lastAvailable, lastReply  time.Time // last valid PING reply, last reply of any kind
-	sdownSince, odownSince    time.Time
-	rebootSince               time.Time // run ID change noticed (master-reboot-down-after-period)
+	sdownSince, odownSince    time.Time // the machine's, for display
 
 	infoRefresh      time.Time
 	info             string
@@ -110,7 +100,7 @@ type instance struct {
 }
 
 func newMaster(conf *MasterConfig, now time.Time) *instance {
-	m := &instance{kind: KindMaster, name: conf.Name, addr: Addr{conf.Host, conf.Port}, conf: conf,
+	m := &instance{kind: KindMaster, name: conf.Name, addr: Addr{Host: conf.Host, Port: conf.Port}, conf: conf,
 		flags: FlagMaster | FlagDisconnected, refcount: 1, roleReported: KindMaster, roleReportedTime: now,
 		lastAvailable: now, lastReply: now}
 	for _, r := range conf.KnownReplicas {

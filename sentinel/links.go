@@ -36,16 +36,6 @@ func NewLinkSet(myID string, log zerolog.Logger) *LinkSet {
 	return &LinkSet{myID: myID, log: log, links: map[InstanceID]*linkEntry{}, done: make(chan struct{})}
 }
 
-func linkKind(k Kind) link.Kind {
-	switch k {
-	case KindMaster:
-		return link.KindMaster
-	case KindReplica:
-		return link.KindReplica
-	}
-	return link.KindSentinel
-}
-
 // Watch starts the link of id, or re-addresses it when addr changed.
 func (ls *LinkSet) Watch(id InstanceID, addr Addr, auth Auth, out chan<- Observation) {
 	ls.mu.Lock()
@@ -61,7 +51,7 @@ func (ls *LinkSet) Watch(id InstanceID, addr Addr, auth Auth, out chan<- Observa
 	}
 	in := make(chan link.Observation, 256)
 	l := link.New(link.Config{
-		Addr: addr.String(), Kind: linkKind(id.Kind), MyID: ls.myID,
+		Addr: addr.String(), Kind: id.Kind, MyID: ls.myID,
 		AuthUser: auth.User, AuthPass: auth.Pass, Renames: auth.Rename, Logger: ls.log,
 	}, in)
 	e := &linkEntry{l: l, addr: addr, stop: make(chan struct{})}
@@ -80,7 +70,7 @@ func (ls *LinkSet) closeEntry(e *linkEntry) {
 
 // translate turns one link's observations into the shell's.
 func (ls *LinkSet) translate(id InstanceID, e *linkEntry, in <-chan link.Observation, out chan<- Observation) {
-	kind := linkKind(id.Kind)
+	kind := id.Kind
 	for {
 		var lo link.Observation
 		select {
@@ -123,7 +113,8 @@ func translateObs(id InstanceID, kind link.Kind, lo link.Observation) (Observati
 			o.Type = ObsReply // a failed PING: only the link state moves
 		}
 	case link.EventInfo:
-		o.Type, o.Text = ObsInfo, lo.Reply
+		info := lo.Info
+		o.Type, o.Text, o.Info = ObsInfo, lo.Reply, &info
 	case link.EventHello:
 		o.Type, o.Text = ObsHello, lo.Reply
 	default:

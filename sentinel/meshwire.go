@@ -14,13 +14,6 @@ import (
 // and newer config epochs are adopted like hellos. Votes stay on
 // IS-MASTER-DOWN-BY-ADDR, which real redis-sentinel peers answer too.
 
-// opinion is the last SDOWN opinion a peer gossiped about a master.
-type opinion struct {
-	addr string
-	down bool
-	at   time.Time // when we received it
-}
-
 // meshEnabled: the mesh always starts (on gossip-port, default port+1000); if its port
 // cannot be bound the sentinel logs it and works through hellos alone.
 func (s *Sentinel) meshEnabled() bool { return true }
@@ -74,7 +67,6 @@ func (s *Sentinel) startMesh() {
 		return
 	}
 	s.mesh = mh
-	s.opinions = map[string]map[string]opinion{}
 	s.meshConfigEpoch = map[string]uint64{}
 	go func() {
 		if len(g.Join) > 0 {
@@ -108,23 +100,28 @@ func (s *Sentinel) stopMesh() {
 func (s *Sentinel) meshMessage(msg mesh.Message) {
 	switch p := msg.Payload.(type) {
 	case mesh.Opinion:
-		if s.master(p.Master) == nil {
-			return
+		if a, ok := splitAddr(p.Addr); ok && s.master(p.Master) != nil {
+			_ = s.step(failover.Opinion{Master: p.Master, From: msg.From, Addr: a, Down: p.Down})
 		}
-		if s.opinions[p.Master] == nil {
-			s.opinions[p.Master] = map[string]opinion{}
-		}
-		s.opinions[p.Master][msg.From] = opinion{addr: p.Addr, down: p.Down, at: s.now()}
 	case mesh.MasterConfig:
 		m := s.master(p.Master)
-		host, portText, err := net.SplitHostPort(p.Addr)
-		if m == nil || err != nil {
+		a, ok := splitAddr(p.Addr)
+		if m == nil || !ok {
 			return
 		}
-		port, _ := strconv.Atoi(portText)
 		_ = s.step(failover.Hello{From: msg.From, FromAddr: s.meshPeerAddr(m, msg.From), Master: p.Master,
-			MasterAddr: failover.Addr{Host: host, Port: port}, ConfigEpoch: p.Epoch})
+			MasterAddr: a, ConfigEpoch: p.Epoch})
 	}
+}
+
+// splitAddr parses a gossiped "host:port".
+func splitAddr(s string) (Addr, bool) {
+	host, portText, err := net.SplitHostPort(s)
+	if err != nil {
+		return Addr{}, false
+	}
+	port, err := strconv.Atoi(portText)
+	return Addr{Host: host, Port: port}, err == nil
 }
 
 // meshPeerAddr is the announced address of the sentinel runID for
@@ -133,7 +130,7 @@ func (s *Sentinel) meshMessage(msg mesh.Message) {
 func (s *Sentinel) meshPeerAddr(m *instance, runID string) failover.Addr {
 	for _, si := range m.sentinels {
 		if si.runID == runID {
-			return foAddr(si.addr)
+			return si.addr
 		}
 	}
 	for _, mb := range s.mesh.Members() {
@@ -146,28 +143,6 @@ func (s *Sentinel) meshPeerAddr(m *instance, runID string) failover.Addr {
 		}
 	}
 	return failover.Addr{}
-}
-
-// meshDown counts the fresh SDOWN opinions (within 5 × ask-period) about m's
-// current address from peers whose IS-MASTER-DOWN-BY-ADDR reply does not
-// already say down (no double counting).
-func (s *Sentinel) meshDown(m *instance, now time.Time) int {
-	if s.mesh == nil {
-		return 0
-	}
-	counted := map[string]bool{}
-	for _, p := range s.fo.Peers(m.name) {
-		if p.Down {
-			counted[p.ID] = true
-		}
-	}
-	n := 0
-	for from, o := range s.opinions[m.name] {
-		if o.down && o.addr == m.addr.String() && !counted[from] && now.Sub(o.at) <= 5*s.timers.AskPeriod {
-			n++
-		}
-	}
-	return n
 }
 
 // gossip broadcasts our SDOWN opinion of m (on change, and every ask-period
@@ -185,6 +160,6 @@ func (s *Sentinel) gossip(m *instance, st failover.Status, now time.Time) {
 	if st.ConfigEpoch > s.meshConfigEpoch[m.name] {
 		s.meshConfigEpoch[m.name] = st.ConfigEpoch
 		ca, _ := s.fo.ClientAddr(m.name)
-		_ = s.mesh.Broadcast(mesh.MasterConfig{Master: m.name, Addr: shAddr(ca).String(), Epoch: st.ConfigEpoch})
+		_ = s.mesh.Broadcast(mesh.MasterConfig{Master: m.name, Addr: ca.String(), Epoch: st.ConfigEpoch})
 	}
 }

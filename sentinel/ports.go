@@ -3,6 +3,7 @@ package sentinel
 import (
 	"time"
 
+	"github.com/vigil-db/vigil/failover"
 	"github.com/vigil-db/vigil/sentinel/link"
 )
 
@@ -86,6 +87,9 @@ type Observation struct {
 	At time.Time
 	// Text is the INFO text or the hello payload.
 	Text string
+	// Info is the parsed INFO of ObsInfo (sentinel/link's ParseInfo); nil:
+	// the shell parses Text.
+	Info *failover.Info
 	// Loading is set on ObsPong when the reply was -LOADING (does not clear a reboot).
 	Loading bool
 	// Link, when set, is the link's own bookkeeping after the fact; the shell

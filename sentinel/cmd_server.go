@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/resp"
+	"github.com/vigil-db/vigil/sentinel/link"
 )
 
 // Version is the Redis version the sentinel reports.
@@ -185,6 +186,12 @@ func cmdShutdown(c *client, argv []string) bool {
 }
 
 func cmdPublish(c *client, argv []string) bool {
+	if argv[1] == link.GossipChannel {
+		return c.loop(func(w *resp.Writer) {
+			c.s.gossipAnnounced(argv[2])
+			w.Int(1)
+		})
+	}
 	if argv[1] != helloChannel {
 		c.reply(func(w *resp.Writer) { w.Error(msgOnlyHello) })
 		return false

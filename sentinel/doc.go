@@ -37,15 +37,30 @@
 //     (Redis writes them bare, so a password with a space does not load back).
 //   - The `user default ...` line Redis adds on rewrite is not written.
 //   - `include` files may not contain sentinel directives.
-//   - The gossip mesh always starts (gossip-port, default port + 1000; if it cannot
-//     bind, the sentinel logs it and works through hellos alone). Without
-//     gossip-join seeds, a sentinel discovered through hellos (as Redis's are) is
-//     joined at its port + 1000, so the sentinels still form one mesh.
+//   - The gossip mesh always starts (gossip-port, default port + 1000, the
+//     rule of mesh.DefaultPort; if it cannot bind, the sentinel logs it and
+//     works through hellos alone). Without gossip-join seeds, sentinels that
+//     find each other through hellos (as Redis's do) still form one mesh:
+//     after each hello to a peer sentinel, a Vigil sentinel PUBLISHes its
+//     gossip address on that peer's endpoint (channel __vigil__:gossip,
+//     "<runid>,<ip>,<port>"), and the peer joins it there if it is not a
+//     member yet. A real redis-sentinel answers that PUBLISH with its usual
+//     error, which is ignored; Vigil's endpoint accepts PUBLISH on that
+//     channel besides __sentinel__:hello.
 //     Fresh SDOWN opinions from the mesh count toward ODOWN (see package
 //     failover, which also lists the SDOWN difference).
-//   - Vigil's gossip directives: gossip-bind (default: the first specific
-//     `bind` address, else 0.0.0.0), gossip-port (default: port + 1000),
-//     gossip-join host:port ... (default: none; sentinels find each other
-//     through __sentinel__:hello), gossip-secret (default: none; the AES-256
-//     key is SHA-256 of the passphrase).
+//   - Vigil's gossip directives: gossip-bind (default: the sentinel's own
+//     bind address, the first that is not "*" or "::*", else 0.0.0.0, as the
+//     endpoint listens), gossip-port (default: port + 1000), gossip-join
+//     host:port ... (default: none), gossip-secret (the AES-256 key is SHA-256
+//     of the passphrase). Without gossip-secret, a sentinel with requirepass
+//     derives the key from the password (SHA-256 of "vigil-gossip:" and the
+//     password, Config.GossipKey): it never gossips in plain text nor admits
+//     a member that does not know the password, and sentinels that share
+//     requirepass share the mesh. Without either, the mesh is plain text.
+//   - protected-mode (default no in a sentinel, as in Redis) applies to the
+//     endpoint as in redis-server: with protected-mode yes and no
+//     requirepass, a client that is not on loopback gets Redis's -DENIED
+//     reply and is disconnected (config.Server.ProtectedDenies, shared with
+//     the data server).
 package sentinel

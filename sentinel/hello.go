@@ -35,7 +35,6 @@ func (s *Sentinel) processHello(payload string) {
 		s.dropSentinelAt(m, addr)
 		si = m.addSentinel(KnownSentinel{Addr: addr, RunID: h.RunID}, now)
 		s.event(levelNotice, "+sentinel", si, "%s", si.eventID())
-		s.meshJoinPeer(addr)
 		_ = s.flush()
 		s.watch(m)
 		s.stepSentinels(m)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-db/vigil/failover"
 	"github.com/vigil-db/vigil/mesh"
+	"github.com/vigil-db/vigil/sentinel/link"
 )
 
 // This file plugs the gossip mesh into the loop: SDOWN opinions and master
@@ -18,19 +19,47 @@ import (
 // cannot be bound the sentinel logs it and works through hellos alone.
 func (s *Sentinel) meshEnabled() bool { return true }
 
-// meshJoinPeer joins the mesh of a sentinel discovered through a hello, at its default
-// gossip address (its port + 1000): with no gossip-join seeds at all, sentinels that
-// find each other on the monitored master's hello channel also form one mesh. Peers on
-// other gossip ports need gossip-join.
-func (s *Sentinel) meshJoinPeer(peer Addr) {
+// meshAddr is the gossip address announced to the sentinels we link to
+// (link.GossipChannel): the mesh's advertised address, port 0 without a mesh.
+func (s *Sentinel) meshAddr() (string, int) {
+	if s.mesh == nil {
+		return "", 0
+	}
+	host, port, err := net.SplitHostPort(s.mesh.LocalAddr())
+	if err != nil {
+		return "", 0
+	}
+	p, _ := strconv.Atoi(port)
+	return host, p
+}
+
+// gossipRetry is how long a join of an announced gossip address that did not
+// make the peer a member waits before it is tried again.
+const gossipRetry = 30 * time.Second
+
+// gossipAnnounced handles a peer's gossip announcement (PUBLISH on
+// link.GossipChannel): a sentinel that is not yet a member of our mesh is
+// joined at the address it announced, so that sentinels that find each
+// other through hellos form one mesh whatever their gossip-port.
+func (s *Sentinel) gossipAnnounced(payload string) {
+	runID, addr, err := link.ParseGossip(payload)
 	mh := s.mesh
-	if mh == nil || peer.Port+1000 > 65535 {
+	if err != nil || mh == nil || runID == s.cfg.MyID {
 		return
 	}
-	seed := net.JoinHostPort(peer.Host, strconv.Itoa(peer.Port+1000))
+	for _, mb := range mh.Members() {
+		if mb.Name == runID {
+			return
+		}
+	}
+	now := s.now()
+	if at, ok := s.gossipJoins[runID]; ok && now.Sub(at) < gossipRetry {
+		return
+	}
+	s.gossipJoins[runID] = now
 	go func() {
-		if _, err := mh.Join([]string{seed}); err != nil {
-			s.log.Debug().Err(err).Str("addr", seed).Msg("gossip join of a discovered sentinel failed")
+		if _, err := mh.Join([]string{addr}); err != nil {
+			s.log.Debug().Err(err).Str("addr", addr).Str("run_id", runID).Msg("gossip join of an announced sentinel failed")
 		}
 	}()
 }
@@ -49,13 +78,13 @@ func (s *Sentinel) startMesh() {
 	}
 	port := g.Port
 	if !g.portSet {
-		port = s.cfg.Server.Port + 1000
+		port = mesh.DefaultPort(s.cfg.Server.Port)
 	}
 	annPort := s.cfg.AnnouncePort
 	if annPort == 0 {
 		annPort = s.cfg.Server.Port
 	}
-	cfg := mesh.Config{Name: s.cfg.MyID, BindAddr: bind, BindPort: port, Secret: g.Key(),
+	cfg := mesh.Config{Name: s.cfg.MyID, BindAddr: bind, BindPort: port, Secret: s.cfg.GossipKey(),
 		Meta:   mesh.Meta{IP: s.cfg.AnnounceIP, Port: annPort, Epoch: s.fo.CurrentEpoch()},
 		Logger: s.log}
 	if bind == "0.0.0.0" && s.cfg.AnnounceIP != "" {
@@ -68,6 +97,7 @@ func (s *Sentinel) startMesh() {
 	}
 	s.mesh = mh
 	s.meshConfigEpoch = map[string]uint64{}
+	s.gossipJoins = map[string]time.Time{}
 	go func() {
 		if len(g.Join) > 0 {
 			if n, err := mh.Join(g.Join); err != nil {

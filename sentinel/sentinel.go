@@ -78,7 +78,8 @@ type Sentinel struct {
 	async       chan func()
 
 	mesh            *mesh.Mesh
-	meshConfigEpoch map[string]uint64 // last config epoch gossiped per master
+	meshConfigEpoch map[string]uint64    // last config epoch gossiped per master
+	gossipJoins     map[string]time.Time // run id → last join of its announced gossip address
 
 	hub      *hub
 	scripts  *scripts

@@ -352,6 +352,7 @@ func (s *Sentinel) refreshLinks(m *instance, st failover.Status) {
 	}
 	h := link.Hello{IP: s.cfg.AnnounceIP, Port: port, RunID: s.cfg.MyID, CurrentEpoch: s.fo.CurrentEpoch(),
 		MasterName: m.name, MasterIP: ca.Host, MasterPort: ca.Port, ConfigEpoch: st.ConfigEpoch}
+	h.GossipIP, h.GossipPort = s.meshAddr()
 	p := link.Periods{Ping: s.timers.PingPeriod, Info: s.timers.InfoPeriod, Publish: s.timers.PublishPeriod,
 		DownAfter: m.conf.DownAfter, MinReconnect: s.timers.MinLinkReconnectPeriod}
 	mid := InstanceID{m.name, KindMaster, m.name}

@@ -19,6 +19,16 @@
 // is sent to it as a closure and answered over a channel), so they see a
 // consistent instance map without locks.
 //
+// # Go API
+//
+// Beside the RESP endpoint, api.go gives programs in the same process (the
+// node, an HTTP endpoint, operator commands) what the SENTINEL commands give:
+// Masters and Master return typed snapshots (address, run id, config epoch,
+// flags, failover state, replicas with offset, link, lag and priority, peer
+// sentinels with id, address and last hello), Subscribe delivers the events
+// with Redis's names and texts, Failover asks for a failover like SENTINEL
+// FAILOVER. They run on the loop goroutine like the endpoint's commands.
+//
 // # What it must not import
 //
 // server (only resp, the codec), node, replica, store. It may import

@@ -13,11 +13,10 @@ import (
 // This file plugs the gossip mesh into the loop: SDOWN opinions and master
 // configurations are gossiped; fresh opinions of peers count toward ODOWN
 // and newer config epochs are adopted like hellos. Votes stay on
-// IS-MASTER-DOWN-BY-ADDR, which real redis-sentinel peers answer too.
-
-// meshEnabled: the mesh always starts (on gossip-port, default port+1000); if its port
-// cannot be bound the sentinel logs it and works through hellos alone.
-func (s *Sentinel) meshEnabled() bool { return true }
+// IS-MASTER-DOWN-BY-ADDR, which real redis-sentinel peers answer too. What
+// any owner of a mesh needs (announce rule, port rule, background joins,
+// membership, close) is in package mesh; this file only adds the
+// sentinel's wiring.
 
 // meshAddr is the gossip address announced to the sentinels we link to
 // (link.GossipChannel): the mesh's advertised address, port 0 without a mesh.
@@ -25,12 +24,7 @@ func (s *Sentinel) meshAddr() (string, int) {
 	if s.mesh == nil {
 		return "", 0
 	}
-	host, port, err := net.SplitHostPort(s.mesh.LocalAddr())
-	if err != nil {
-		return "", 0
-	}
-	p, _ := strconv.Atoi(port)
-	return host, p
+	return s.mesh.AdvertisedAddr()
 }
 
 // gossipRetry is how long a join of an announced gossip address that did not
@@ -43,68 +37,47 @@ const gossipRetry = 30 * time.Second
 // other through hellos form one mesh whatever their gossip-port.
 func (s *Sentinel) gossipAnnounced(payload string) {
 	runID, addr, err := link.ParseGossip(payload)
-	mh := s.mesh
-	if err != nil || mh == nil || runID == s.cfg.MyID {
+	if err != nil || s.mesh == nil || s.mesh.IsMember(runID) {
 		return
-	}
-	for _, mb := range mh.Members() {
-		if mb.Name == runID {
-			return
-		}
 	}
 	now := s.now()
 	if at, ok := s.gossipJoins[runID]; ok && now.Sub(at) < gossipRetry {
 		return
 	}
 	s.gossipJoins[runID] = now
-	go func() {
-		if _, err := mh.Join([]string{addr}); err != nil {
-			s.log.Debug().Err(err).Str("addr", addr).Str("run_id", runID).Msg("gossip join of an announced sentinel failed")
-		}
-	}()
+	s.mesh.JoinInBackground([]string{addr})
 }
 
-// startMesh creates the mesh, joins the seeds in the background and feeds
-// incoming messages to the loop. Errors are logged: the sentinel keeps
-// working through hellos without the mesh.
+// startMesh creates the mesh (gossip-bind, gossip-port, default
+// mesh.DefaultPort of the sentinel port, announce-ip advertised when bound to
+// every interface) unless the sentinel was given one (Options.Mesh), joins
+// the gossip-join seeds in the background and feeds incoming messages to the
+// loop. Errors are logged: the sentinel keeps working through hellos
+// without the mesh.
 func (s *Sentinel) startMesh() {
-	if !s.meshEnabled() {
-		return
-	}
-	g := s.cfg.Gossip
-	bind := g.Bind
-	if bind == "" {
-		bind = "0.0.0.0"
-	}
-	port := g.Port
-	if !g.portSet {
-		port = mesh.DefaultPort(s.cfg.Server.Port)
-	}
-	annPort := s.cfg.AnnouncePort
-	if annPort == 0 {
-		annPort = s.cfg.Server.Port
-	}
-	cfg := mesh.Config{Name: s.cfg.MyID, BindAddr: bind, BindPort: port, Secret: s.cfg.GossipKey(),
-		Meta:   mesh.Meta{IP: s.cfg.AnnounceIP, Port: annPort, Epoch: s.fo.CurrentEpoch()},
-		Logger: s.log}
-	if bind == "0.0.0.0" && s.cfg.AnnounceIP != "" {
-		cfg.AdvertiseAddr = s.cfg.AnnounceIP
-	}
-	mh, err := mesh.New(cfg)
-	if err != nil {
-		s.log.Warn().Err(err).Msg("gossip mesh not started")
-		return
-	}
-	s.mesh = mh
 	s.meshConfigEpoch = map[string]uint64{}
 	s.gossipJoins = map[string]time.Time{}
-	go func() {
-		if len(g.Join) > 0 {
-			if n, err := mh.Join(g.Join); err != nil {
-				s.log.Warn().Err(err).Int("joined", n).Msg("gossip join")
-			}
+	if s.mesh == nil {
+		g := s.cfg.Gossip
+		port := g.Port
+		if !g.portSet {
+			port = mesh.DefaultPort(s.cfg.Server.Port)
 		}
-	}()
+		annPort := s.cfg.AnnouncePort
+		if annPort == 0 {
+			annPort = s.cfg.Server.Port
+		}
+		mh, err := mesh.New(mesh.Config{Name: s.cfg.MyID, BindAddr: g.Bind, BindPort: port, Secret: s.cfg.GossipKey(),
+			Meta:   mesh.Meta{IP: s.cfg.AnnounceIP, Port: annPort, Epoch: s.fo.CurrentEpoch()},
+			Logger: s.log}.AnnounceConfig())
+		if err != nil {
+			s.log.Warn().Err(err).Msg("gossip mesh not started")
+			return
+		}
+		s.mesh, s.ownMesh = mh, true
+	}
+	s.mesh.JoinInBackground(s.cfg.Gossip.Join)
+	mh := s.mesh
 	go func() {
 		for {
 			select {
@@ -117,13 +90,12 @@ func (s *Sentinel) startMesh() {
 	}()
 }
 
-// stopMesh leaves the mesh gracefully.
+// stopMesh leaves and closes the mesh the sentinel created; one given in
+// Options.Mesh is its owner's to close.
 func (s *Sentinel) stopMesh() {
-	if s.mesh == nil {
-		return
+	if s.mesh != nil && s.ownMesh {
+		_ = s.mesh.Close(time.Second)
 	}
-	_ = s.mesh.Leave(time.Second)
-	_ = s.mesh.Shutdown()
 }
 
 // meshMessage handles one message from the mesh on the loop.
@@ -182,7 +154,7 @@ func (s *Sentinel) gossip(m *instance, st failover.Status, now time.Time) {
 	if s.mesh == nil {
 		return
 	}
-	down := m.flags&FlagSDown != 0
+	down := st.SDown
 	if down != m.gossipDown || (down && now.Sub(m.gossipAt) >= s.timers.AskPeriod) {
 		m.gossipDown, m.gossipAt = down, now
 		_ = s.mesh.Broadcast(mesh.Opinion{Master: m.name, Addr: m.addr.String(), Down: down, Time: now.UnixMilli()})

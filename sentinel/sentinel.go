@@ -53,6 +53,11 @@ type Options struct {
 	Monitor bool
 	// Exit is called by SENTINEL SIMULATE-FAILURE crashes and SHUTDOWN; default: no-op.
 	Exit func(code int)
+	// Mesh, when set, is a gossip mesh owned by the caller (a node sharing
+	// one mesh): the sentinel gossips on it and reads its Incoming, and
+	// neither creates nor closes it; its Name should be the sentinel's MyID.
+	// Default: the sentinel creates its own from the gossip-* directives.
+	Mesh *mesh.Mesh
 }
 
 // Sentinel is one sentinel process: its state, its loop and its endpoint.
@@ -78,6 +83,7 @@ type Sentinel struct {
 	async       chan func()
 
 	mesh            *mesh.Mesh
+	ownMesh         bool                 // mesh created by the sentinel (else Options.Mesh)
 	meshConfigEpoch map[string]uint64    // last config epoch gossiped per master
 	gossipJoins     map[string]time.Time // run id → last join of its announced gossip address
 
@@ -106,7 +112,7 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 		opt.Exit = func(int) {}
 	}
 	s := &Sentinel{cfg: cfg, log: opt.Log.With().Str("component", "sentinel").Logger(), now: opt.Now,
-		links: opt.Links, exit: opt.Exit, timers: DefaultTimers(), runID: randomID(),
+		links: opt.Links, exit: opt.Exit, mesh: opt.Mesh, timers: DefaultTimers(), runID: randomID(),
 		reqs: make(chan func()), obs: make(chan Observation, 1024), async: make(chan func(), 256),
 		hub: newHub(), clients: newClientList(), shutdown: make(chan struct{})}
 	s.start = s.now()

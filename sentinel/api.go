@@ -172,8 +172,10 @@ func (a *apiSub) message(_, channel, msg string) {
 
 // snapshot copies m for the API (loop goroutine only).
 func (s *Sentinel) snapshot(m *instance) MasterSnapshot {
+	v := s.view(m)
+	d := v.of(m)
 	ms := MasterSnapshot{Name: m.name, Addr: must(s.fo.ClientAddr(m.name)), RunID: m.runID,
-		ConfigEpoch: m.conf.ConfigEpoch, Flags: m.flags, FailoverState: m.failState, Quorum: m.conf.Quorum}
+		ConfigEpoch: d.configEpoch, Flags: m.flags | d.flags, FailoverState: d.failState, Quorum: m.conf.Quorum}
 	if ms.Addr.IsZero() {
 		ms.Addr = m.addr
 	}
@@ -181,13 +183,13 @@ func (s *Sentinel) snapshot(m *instance) MasterSnapshot {
 		if !r.announced {
 			continue
 		}
-		ms.Replicas = append(ms.Replicas, ReplicaSnapshot{Addr: r.addr, RunID: r.runID, Flags: r.flags,
+		ms.Replicas = append(ms.Replicas, ReplicaSnapshot{Addr: r.addr, RunID: r.runID, Flags: r.flags | v.of(r).flags,
 			Offset: r.replOffset, LinkUp: r.masterLinkUp, LinkDownTime: r.masterLinkDownTime,
 			MasterAddr: Addr{Host: r.masterHost, Port: r.masterPort}, Priority: r.priority,
 			LastOKPing: r.lastAvailable})
 	}
 	for _, si := range m.sentinels {
-		ms.Sentinels = append(ms.Sentinels, SentinelSnapshot{ID: si.runID, Addr: si.addr, Flags: si.flags,
+		ms.Sentinels = append(ms.Sentinels, SentinelSnapshot{ID: si.runID, Addr: si.addr, Flags: si.flags | v.of(si).flags,
 			LastHello: si.lastHello, LastOKPing: si.lastAvailable})
 	}
 	return ms

@@ -62,13 +62,13 @@ func subMasters(s *Sentinel, w *resp.Writer, argv []string) {
 	now := s.now()
 	w.Array(len(s.masters))
 	for _, m := range s.masters {
-		m.writeMap(w, now)
+		m.writeMap(w, now, s.view(m).of(m))
 	}
 }
 
 func subMaster(s *Sentinel, w *resp.Writer, argv []string) {
 	if m := s.masterOrReply(w, argv[2]); m != nil {
-		m.writeMap(w, s.now())
+		m.writeMap(w, s.now(), s.view(m).of(m))
 	}
 }
 
@@ -83,10 +83,10 @@ func subReplicas(s *Sentinel, w *resp.Writer, argv []string) {
 			list = append(list, r)
 		}
 	}
-	now := s.now()
+	now, v := s.now(), s.view(m)
 	w.Array(len(list))
 	for _, r := range list {
-		r.writeMap(w, now)
+		r.writeMap(w, now, v.of(r))
 	}
 }
 
@@ -95,10 +95,10 @@ func subSentinels(s *Sentinel, w *resp.Writer, argv []string) {
 	if m == nil {
 		return
 	}
-	now := s.now()
+	now, v := s.now(), s.view(m)
 	w.Array(len(m.sentinels))
 	for _, si := range m.sentinels {
-		si.writeMap(w, now)
+		si.writeMap(w, now, v.of(si))
 	}
 }
 
@@ -148,8 +148,7 @@ func subReset(s *Sentinel, w *resp.Writer, argv []string) {
 func (s *Sentinel) resetMaster(m *instance) {
 	s.unwatch(m)
 	m.replicas, m.sentinels = nil, nil
-	m.flags &= FlagMaster | FlagDisconnected
-	m.failState, m.ledEpoch = "", 0
+	m.ledEpoch = 0
 	m.runID = ""
 	_ = s.step(failover.Reset{Master: m.name}) // +reset-master
 	s.stepSentinels(m)
@@ -178,9 +177,9 @@ func subCKQuorum(s *Sentinel, w *resp.Writer, argv []string) {
 	if m == nil {
 		return
 	}
-	usable := 1
+	usable, v := 1, s.view(m)
 	for _, si := range m.sentinels {
-		if si.flags&(FlagSDown|FlagODown) == 0 {
+		if v.of(si).flags&(FlagSDown|FlagODown) == 0 {
 			usable++
 		}
 	}

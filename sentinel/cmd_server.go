@@ -405,9 +405,9 @@ func (s *Sentinel) writeSentinelInfo(b *strings.Builder, now time.Time) {
 		len(s.masters), b2i(tilt), tiltSince, s.scripts.running(), len(s.scripts.queue), s.simulateFlags)
 	for n, m := range s.masters {
 		status := "ok"
-		if m.flags&FlagODown != 0 {
+		if st, _ := s.fo.Status(m.name); st.ODown {
 			status = "odown"
-		} else if m.flags&FlagSDown != 0 {
+		} else if st.SDown {
 			status = "sdown"
 		}
 		a := must(s.fo.ClientAddr(m.name))

@@ -6,9 +6,10 @@
 //
 // The shell decides nothing about an instance: SDOWN, ODOWN, TILT, +reboot
 // and the failover are package failover's, stepped with what the links and
-// the mesh saw. The instance map keeps what the SENTINEL commands show; the
-// machine's flags (s_down, o_down, failover states) are copied into it after
-// each tick (syncStatus). INFO and hellos are parsed once, by sentinel/link.
+// the mesh saw. The instance map keeps only what the shell gathers; what the
+// machine decides (s_down, o_down, master_down, failover and reconfiguration
+// flags, epochs, votes) is read from it when shown (view.go), never copied.
+// INFO and hellos are parsed once, by sentinel/link.
 //
 // # Shape (gather → decide → act)
 //

@@ -2,7 +2,6 @@ package sentinel
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -68,9 +67,8 @@ func (ls *LinkSet) closeEntry(e *linkEntry) {
 	}()
 }
 
-// translate turns one link's observations into the shell's.
+// translate hands one link's observations to the owner, tagged with id.
 func (ls *LinkSet) translate(id InstanceID, e *linkEntry, in <-chan link.Observation, out chan<- Observation) {
-	kind := id.Kind
 	for {
 		var lo link.Observation
 		select {
@@ -78,49 +76,13 @@ func (ls *LinkSet) translate(id InstanceID, e *linkEntry, in <-chan link.Observa
 		case <-e.stop:
 			return
 		}
-		o, ok := translateObs(id, kind, lo)
-		if !ok {
-			continue
-		}
 		select {
-		case out <- o:
+		case out <- Observation{ID: id, Observation: lo}:
 		case <-ls.done:
 		case <-e.stop:
 			return
 		}
 	}
-}
-
-// translateObs maps one link observation to the shell's (ok false: nothing to report).
-func translateObs(id InstanceID, kind link.Kind, lo link.Observation) (Observation, bool) {
-	st := lo.State
-	o := Observation{ID: id, At: lo.At, Link: &st}
-	switch lo.Event {
-	case link.EventLinkUp, link.EventLinkDown:
-		o.Type = ObsConnected
-		if lo.State.Disconnected(kind) {
-			o.Type = ObsDisconnected
-		}
-	case link.EventPingSent:
-		o.Type = ObsPingSent
-	case link.EventPingReply:
-		switch {
-		case lo.OK:
-			o.Type, o.Loading = ObsPong, strings.HasPrefix(lo.Reply, "LOADING")
-		case lo.Err == nil:
-			o.Type = ObsReply
-		default:
-			o.Type = ObsReply // a failed PING: only the link state moves
-		}
-	case link.EventInfo:
-		info := lo.Info
-		o.Type, o.Text, o.Info = ObsInfo, lo.Reply, &info
-	case link.EventHello:
-		o.Type, o.Text = ObsHello, lo.Reply
-	default:
-		o.Type = ObsReply
-	}
-	return o, true
 }
 
 // Unwatch closes the link of id.

@@ -73,48 +73,34 @@ func (s *Sentinel) lookup(id InstanceID) *instance {
 // the link state and INFO it decides SDOWN, ODOWN and the failover from.
 func (s *Sentinel) observe(o Observation) {
 	i := s.lookup(o.ID)
-	if i == nil {
+	if i == nil || (o.Event == link.EventInfo && i.kind == KindSentinel) {
 		return
 	}
 	pong := false
-	switch o.Type {
-	case ObsConnected, ObsDisconnected:
+	switch o.Event {
+	case link.EventLinkUp, link.EventLinkDown:
 		i.flags &^= FlagDisconnected
-		if o.Type == ObsDisconnected {
+		if o.State.Disconnected(i.kind) {
 			i.flags |= FlagDisconnected
 		}
-	case ObsPingSent:
-		if i.pingSent.IsZero() {
-			i.pingSent = o.At
-		}
-	case ObsPong:
-		i.lastReply, i.lastAvailable, i.pingSent = o.At, o.At, time.Time{}
-		pong = !o.Loading
-	case ObsReply:
-		if o.Link == nil || o.Link.LastPong.Equal(o.At) {
+	case link.EventPingReply, link.EventPublish:
+		switch {
+		case o.Event == link.EventPingReply && o.OK: // +PONG, -LOADING, -MASTERDOWN
+			i.lastReply = o.At
+			pong = !strings.HasPrefix(o.Reply, "LOADING")
+		case o.State.LastPong.Equal(o.At): // any other reply to a PING
 			i.lastReply = o.At
 		}
-	case ObsInfo:
-		if i.kind == KindSentinel {
-			return
-		}
 	}
-	if o.Link != nil {
-		i.pingSent, i.lastAvailable = o.Link.ActPing, o.Link.LastAvail
-	}
+	i.pingSent, i.lastAvailable = o.State.ActPing, o.State.LastAvail
 	switch {
-	case o.Type == ObsHello:
-		s.processHello(o.Text)
+	case o.Event == link.EventHello:
+		s.processHello(o.Reply)
 	case i.kind == KindSentinel:
 		s.stepSentinels(i.master)
-	case o.Type == ObsInfo:
-		in := o.Info
-		if in == nil {
-			parsed := link.ParseInfo(o.Text)
-			in = &parsed
-		}
-		s.applyInfo(i, o.Text, in, o.At)
-		s.stepInstance(i, in, false)
+	case o.Event == link.EventInfo:
+		s.applyInfo(i, o.Reply, &o.Info, o.At)
+		s.stepInstance(i, &o.Info, false)
 		s.processReady()
 	default:
 		s.stepInstance(i, nil, pong)
@@ -178,6 +164,6 @@ func (s *Sentinel) tick(now time.Time) {
 	s.fo.Tick(now)
 	s.processReady()
 	for _, m := range s.masters {
-		s.syncStatus(m)
+		s.afterTick(m)
 	}
 }

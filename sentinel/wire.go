@@ -266,7 +266,6 @@ func (s *Sentinel) applySwitch(sw failover.Switch) {
 	now := s.now()
 	m.addr = sw.To
 	m.replicas = nil
-	m.flags &= FlagMaster | FlagDisconnected
 	m.runID, m.info, m.ledEpoch = "", "", 0
 	m.pingSent = time.Time{}
 	m.lastAvailable, m.lastReply = now, now
@@ -278,66 +277,15 @@ func (s *Sentinel) applySwitch(sw failover.Switch) {
 	s.watch(m)
 }
 
-// syncStatus copies the machine's view into the instance map (flags and
-// states SENTINEL MASTER/REPLICAS/SENTINELS show) and refreshes every link's
-// hello and timers.
-func (s *Sentinel) syncStatus(m *instance) {
+// afterTick refreshes every link's hello and timers of m and gossips our
+// opinion of it, from the machine's view.
+func (s *Sentinel) afterTick(m *instance) {
 	st, ok := s.fo.Status(m.name)
 	if !ok {
 		return
 	}
-	m.flags &^= FlagFailoverInProgress | FlagForceFailover
-	m.failState = ""
-	if st.InProgress() {
-		m.flags |= FlagFailoverInProgress
-		m.failState = st.State.String()
-		if st.Forced {
-			m.flags |= FlagForceFailover
-		}
-	}
-	m.conf.ConfigEpoch, m.conf.LeaderEpoch = st.ConfigEpoch, st.Vote.Epoch
-	m.setDown(st.SDown, st.SDownSince)
-	m.flags = m.flags&^FlagODown | flagIf(st.ODown, FlagODown)
-	m.odownSince = st.ODownSince
-	for _, rs := range st.Replicas {
-		r := m.findReplica(rs.Addr)
-		if r == nil {
-			continue
-		}
-		r.setDown(rs.SDown, rs.SDownSince)
-		r.flags &^= FlagPromoted | FlagReconfSent | FlagReconfInprog | FlagReconfDone
-		r.flags |= flagIf(rs.Promoted, FlagPromoted) | flagIf(rs.ReconfSent, FlagReconfSent) |
-			flagIf(rs.ReconfInprog, FlagReconfInprog) | flagIf(rs.ReconfDone, FlagReconfDone)
-	}
-	for _, p := range s.fo.Peers(m.name) {
-		for _, si := range m.sentinels {
-			if si.runID == p.ID {
-				si.flags = si.flags&^FlagMasterDown | flagIf(p.Down, FlagMasterDown)
-				si.setDown(p.SDown, p.SDownSince)
-				si.leader, si.leaderEpoch = p.Vote.Leader, p.Vote.Epoch
-			}
-		}
-	}
 	s.refreshLinks(m, st)
 	s.gossip(m, st, s.now())
-}
-
-// setDown shows the machine's SDOWN of an instance (script_kill_sent goes
-// with it, as in Redis).
-func (i *instance) setDown(down bool, since time.Time) {
-	i.sdownSince = since
-	if down {
-		i.flags |= FlagSDown
-	} else {
-		i.flags &^= FlagSDown | FlagScriptKillSent
-	}
-}
-
-func flagIf(b bool, f Flags) Flags {
-	if b {
-		return f
-	}
-	return 0
 }
 
 // refreshLinks sets the hello and the timers of every link of m.
@@ -358,7 +306,7 @@ func (s *Sentinel) refreshLinks(m *instance, st failover.Status) {
 	mid := InstanceID{m.name, KindMaster, m.name}
 	s.links.SetHello(mid, h)
 	s.links.SetPeriods(mid, p)
-	fast := m.flags&FlagODown != 0 || st.InProgress()
+	fast := st.ODown || st.InProgress()
 	for _, r := range m.replicas {
 		id := InstanceID{m.name, KindReplica, r.name}
 		rp := p

@@ -1,5 +1,9 @@
-// Package failover is the pure decision core of Vigil's Sentinel: for every
-// master a sentinel monitors, when to start a failover, whether we lead it,
+// Package failover is the pure decision core of Vigil's Sentinel: every
+// decision about an instance is taken here. For every master a sentinel
+// monitors: whether it, its replicas and its peers are subjectively down
+// (SDOWN), whether enough sentinels agree that the master is down (ODOWN,
+// from IS-MASTER-DOWN-BY-ADDR replies and fresh gossiped opinions), whether
+// the clock jumped (TILT), when to start a failover, whether we lead it,
 // which replica to promote, how to reconfigure the others, when to switch
 // the master's address, and when to turn a returning old master or a
 // misconfigured replica back into a replica. The rules are Redis 7.0's
@@ -7,10 +11,12 @@
 // election rules live in package election.
 //
 // Shape (etcd-raft): a Machine is fed with Step(now, input) — Observation
-// (one instance: link, PING, SDOWN/ODOWN flags, INFO fields), VoteRequest and
-// VoteReply (IS-MASTER-DOWN-BY-ADDR, from RESP or the gossip mesh), Hello,
-// Sentinels (membership), Monitor/Remove/Reset, ManualFailover (SENTINEL
-// FAILOVER), Tilt — and Tick(now) about every 100 ms. Everything it decides
+// (one instance: link state, pending PING, PONG, INFO fields), VoteRequest
+// and VoteReply (IS-MASTER-DOWN-BY-ADDR), Opinion (a peer's SDOWN opinion
+// gossiped on the mesh), Hello, Sentinels (membership and our links to the
+// peers), Monitor/Remove/Reset, ManualFailover (SENTINEL FAILOVER),
+// SetTimers — and Tick(now) about every 100 ms, which detects TILT and
+// decides SDOWN and ODOWN before it runs the failovers (down.go). Everything it decides
 // comes out of Ready() as plain data: the HardState to persist first, then
 // Messages to other sentinels and Commands to instances (promote with SLAVEOF
 // NO ONE, or SLAVEOF host port; the shell wraps them in Redis's MULTI …
@@ -22,7 +28,14 @@
 // epoch, votes, config epochs, addresses) with fsync before sending any
 // Message or Command of the same batch.
 //
-// Differences from Redis 7.0, both for safety:
+// Differences from Redis 7.0:
+//   - SDOWN: when the link is disconnected, the larger of now − pending PING
+//     and now − last available reply is used (Redis takes the first when a
+//     PING is pending): a dead peer is noticed only when a PING is written,
+//     which would restart the pending-PING clock;
+//   - fresh SDOWN opinions from the gossip mesh (within 5 × ask-period, about
+//     the master's current address, one per peer) count toward ODOWN with the
+//     IS-MASTER-DOWN-BY-ADDR replies; votes stay on IS-MASTER-DOWN-BY-ADDR;
 //   - a replica that never completed a sync with its master
 //     (master_link_status never up since attached, i.e. link down with
 //     master_link_down_since_seconds -1) is not promoted; offset 0 with the
@@ -33,6 +46,8 @@
 //     configuration with an epoch up to the highest known at the removal
 //     (Machine.removed): gossip and its retransmissions keep the removed
 //     master's configuration longer than Redis's hellos do.
+//
+// The last two are for safety.
 //
 // Must not import: anything of Vigil but election; no net, os, goroutines,
 // time.Now or global math/rand. Time is the now argument, randomness the

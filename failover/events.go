@@ -30,6 +30,13 @@ const (
 	EventConfigUpdateFrom       = "+config-update-from"
 	EventConvertToSlave         = "+convert-to-slave"
 	EventFixSlaveConfig         = "+fix-slave-config"
+	EventSDown                  = "+sdown"
+	EventSDownExit              = "-sdown"
+	EventODown                  = "+odown"
+	EventODownExit              = "-odown"
+	EventTilt                   = "+tilt"
+	EventTiltExit               = "-tilt"
+	EventReboot                 = "+reboot"
 	EventNewEpoch               = "+new-epoch"       // from package election
 	EventVoteForLeader          = "+vote-for-leader" // from package election
 )
@@ -42,7 +49,7 @@ func levelOf(name string) Level {
 		return LevelVerbose
 	case EventSlave, EventStateSendSlaveofNoOne, EventStateWaitPromotion,
 		EventSlaveReconfSent, EventSlaveReconfSentTimeout, EventSlaveReconfInprog,
-		EventSlaveReconfDone, EventSlaveReconfSentBE, EventConvertToSlave, EventFixSlaveConfig:
+		EventSlaveReconfDone, EventSlaveReconfSentBE, EventConvertToSlave, EventFixSlaveConfig, EventReboot:
 		return LevelNotice
 	}
 	return LevelWarning

@@ -3,6 +3,7 @@ package failover
 import (
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -60,7 +61,26 @@ func (h *harness) mustStep(in Input) {
 	}
 }
 
+// tick advances the clock by d and ticks, as a shell whose previous tick
+// was 100 ms ago (no TILT, however large d is).
 func (h *harness) tick(d time.Duration) {
+	h.now = h.now.Add(d)
+	h.m.prevTick = h.now.Add(-100 * time.Millisecond)
+	h.m.Tick(h.now)
+	h.drain()
+}
+
+// jumpBy ticks d after the last tick.
+func (h *harness) jumpBy(d time.Duration) {
+	h.now = h.now.Add(d)
+	h.m.Tick(h.now)
+	h.drain()
+}
+
+// jump ticks once d after the previous tick (a clock jump above
+// tilt-trigger enters TILT).
+func (h *harness) jump(d time.Duration) {
+	h.m.prevTick = h.now
 	h.now = h.now.Add(d)
 	h.m.Tick(h.now)
 	h.drain()
@@ -116,20 +136,42 @@ func (h *harness) healthy(offsets map[Addr]int64) {
 	sort.Slice(addrs, func(i, j int) bool { return addrs[i].String() < addrs[j].String() })
 	for _, a := range addrs {
 		off := offsets[a]
-		h.replica(a, Info{RunID: "run-" + a.Host, Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: mAddr.Port,
+		h.replica(a, Info{RunID: runIDs[a], Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: mAddr.Port,
 			MasterLinkUp: true, Priority: 100, ReplOffset: off}, false)
 	}
 }
+
+// runIDs are the replicas' run ids (a different one is a reboot).
+var runIDs = map[Addr]string{r1Addr: "r1", r2Addr: "r2", r3Addr: "r3"}
 
 func (h *harness) replica(a Addr, info Info, disconnected bool) {
 	h.t.Helper()
 	h.mustStep(Observation{Master: "mymaster", Addr: a, LastOKPing: h.now, Disconnected: disconnected, Info: &info})
 }
 
+// masterDown observes the master unreachable for 10 s, with mesh opinions
+// of quorum−1 peers saying down, and lets the machine decide SDOWN and ODOWN
+// (their events are checked and dropped).
 func (h *harness) masterDown() {
 	h.t.Helper()
-	h.mustStep(Observation{Master: "mymaster", Addr: h.m.masters["mymaster"].addr, Disconnected: true,
-		LastOKPing: h.now.Add(-10 * time.Second), SDown: true, ODown: true})
+	ms := h.m.masters["mymaster"]
+	h.mustStep(Observation{Master: "mymaster", Addr: ms.addr, Disconnected: true,
+		LastOKPing: h.now.Add(-10 * time.Second)})
+	for i := 1; i < ms.cfg.Quorum; i++ {
+		h.mustStep(Opinion{Master: "mymaster", From: "mesh-" + strconv.Itoa(i), Addr: ms.addr, Down: true})
+	}
+	h.m.checkDown(h.now, ms)
+	h.drain()
+	if !ms.inst.sdown || !ms.inst.odown {
+		h.t.Fatalf("master down for 10 s: sdown %v odown %v, want both", ms.inst.sdown, ms.inst.odown)
+	}
+	kept := h.events[:0]
+	for _, e := range h.events {
+		if e.Name != EventSDown && e.Name != EventODown {
+			kept = append(kept, e)
+		}
+	}
+	h.events = kept
 }
 
 func equalLines(t *testing.T, got, want []string) {

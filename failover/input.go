@@ -8,26 +8,40 @@ import (
 
 // Input is something stepped into the Machine: one of Observation,
 // VoteRequest, VoteReply, Hello, Sentinels, Monitor, Remove, Reset,
-// ManualFailover, Tilt.
+// ManualFailover, SetTimers, Opinion.
 type Input interface{ isInput() }
 
-// Info is what the shell parsed from one INFO reply of an instance (§3.3).
+// Info is one INFO reply of a monitored instance, as Sentinel reads it
+// (sentinelRefreshInstanceInfo, §3.3). sentinel/link parses it; the machine
+// takes its decisions from it.
 type Info struct {
-	RunID      string
-	Role       Role
-	MasterHost string // role slave: master_host
-	MasterPort int    // role slave: master_port
-	// MasterLinkUp is master_link_status:up.
+	// RunID is the 40 characters after run_id: ("" when the line is shorter:
+	// the previous run id is kept).
+	RunID string
+	Role  Role
+	// Replicas are the addresses of a master's slave<N>: lines, old
+	// (ip,port,state) and new (ip=…,port=…) formats alike.
+	Replicas []Addr
+	// MasterHost and MasterPort are the upstream a replica reports.
+	MasterHost string
+	MasterPort int
+	// MasterLinkUp is master_link_status:up (case-insensitive, the whole
+	// value, as Redis's strcasecmp).
 	MasterLinkUp bool
 	// MasterLinkDownTime is master_link_down_since_seconds × 1000, as Redis
 	// parses it: 0 when the line is absent (link up), -1 s when the replica
 	// says -1 (never connected since its REPLICAOF or its start).
 	MasterLinkDownTime time.Duration
-	// Priority is slave_priority (100 when absent on a replica) and
-	// ReplOffset slave_repl_offset. An instance reporting role:master has
-	// neither line: its previous values are kept, as in Redis.
-	Priority   int
+	// Priority is slave_priority when HasPriority; without the line the
+	// previous priority is kept (a new replica starts at 100), as in Redis.
+	Priority    int
+	HasPriority bool
+	// ReplOffset is slave_repl_offset. An instance reporting role:master has
+	// no offset: its previous value is kept, as in Redis.
 	ReplOffset int64
+	// Announced is replica_announced (true when absent); false hides the
+	// replica from SENTINEL REPLICAS.
+	Announced bool
 }
 
 // Observation is the shell's current view of one instance of a master: the
@@ -39,10 +53,15 @@ type Observation struct {
 	// Disconnected: the command or pub/sub link is missing.
 	Disconnected bool
 	// LastOKPing is the time of the last valid PING reply (Redis
-	// last_avail_time); zero if never.
+	// last_avail_time); zero keeps the previous value (an instance counts as
+	// available when first seen).
 	LastOKPing time.Time
-	// SDown and ODown are the flags the shell computes (ODown: masters only).
-	SDown, ODown bool
+	// PingSent is when the oldest unanswered PING was sent (Redis
+	// act_ping_time), zero when none is pending.
+	PingSent time.Time
+	// Pong reports a +PONG reply (not -LOADING): it ends a reboot (the
+	// master-reboot-down-after-period rule).
+	Pong bool
 	// Info is set when this observation carries a fresh INFO reply, received
 	// at the step's now; nil for link/flag updates only. Role changes and the
 	// +convert-to-slave, +fix-slave-config, promotion and reconfiguration
@@ -77,10 +96,14 @@ type Hello struct {
 	ConfigEpoch  uint64
 }
 
-// Peer is another sentinel monitoring a master.
+// Peer is another sentinel monitoring a master, and our link to it.
 type Peer struct {
 	ID        string
 	Connected bool // its command link is up: we can ask it
+	// Addr is its announced address (for its events' `%@`).
+	Addr Addr
+	// PingSent and LastOKPing are as in Observation; they decide its SDOWN.
+	PingSent, LastOKPing time.Time
 }
 
 // Sentinels sets the other sentinels known for a master (voters = these + 1).
@@ -105,11 +128,6 @@ type Reset struct{ Master string }
 // refuse.
 type ManualFailover struct{ Master string }
 
-// Tilt enters or leaves TILT mode (the shell detects clock jumps). In TILT no
-// failover starts or progresses, INFO does not drive decisions, and vote
-// replies say the master is not down; votes are still given.
-type Tilt struct{ On bool }
-
 // SetTimers replaces the machine's timers (SENTINEL DEBUG); zero fields take
 // Redis's defaults. Running timeouts are measured against the new values from
 // the next Tick on.
@@ -124,5 +142,4 @@ func (Monitor) isInput()        {}
 func (Remove) isInput()         {}
 func (Reset) isInput()          {}
 func (ManualFailover) isInput() {}
-func (Tilt) isInput()           {}
 func (SetTimers) isInput()      {}

@@ -43,7 +43,10 @@ type Machine struct {
 	// known then: a later monitor of the same name ignores configurations (hellos,
 	// gossip, their retransmissions) up to it.
 	removed map[string]uint64
-	tilt    bool
+
+	tilt      bool
+	tiltSince time.Time
+	prevTick  time.Time // zero before the first Tick
 
 	// pending output, and how much of it the last Ready handed out.
 	out   Ready
@@ -98,7 +101,9 @@ func (m *Machine) Step(now time.Time, in Input) error {
 	case Hello:
 		m.handleHello(now, in)
 	case Sentinels:
-		return m.setSentinels(in)
+		return m.setSentinels(now, in)
+	case Opinion:
+		return m.recordOpinion(now, in)
 	case Monitor:
 		return m.monitor(now, in.Config, MasterHardState{})
 	case Remove:
@@ -107,8 +112,6 @@ func (m *Machine) Step(now time.Time, in Input) error {
 		return m.reset(now, in.Master)
 	case ManualFailover:
 		return m.manualFailover(now, in.Master)
-	case Tilt:
-		m.tilt = in.On
 	case SetTimers:
 		m.timers = in.Timers.withDefaults()
 	default:
@@ -117,14 +120,17 @@ func (m *Machine) Step(now time.Time, in Input) error {
 	return nil
 }
 
-// Tick runs the periodic work of Redis's sentinel timer at now for every
-// master (in name order): start a failover if needed, advance the failover
-// state machine, ask peers, switch to the promoted replica. Call it about
-// every 100 ms.
+// Tick runs the periodic work of Redis's sentinel timer at now: detect TILT
+// (a clock jump), then for every master (in name order) decide SDOWN and
+// ODOWN, start a failover if needed, advance the failover state machine, ask
+// peers, switch to the promoted replica. In TILT only the switch runs. Call
+// it about every 100 ms.
 func (m *Machine) Tick(now time.Time) {
+	m.checkTilt(now)
 	for _, name := range m.masterNames() {
 		ms := m.masters[name]
 		if !m.tilt {
+			m.checkDown(now, ms)
 			if m.startIfNeeded(now, ms) {
 				m.askPeers(now, ms, true)
 			}
@@ -236,9 +242,11 @@ func (m *Machine) ClientAddr(name string) (Addr, bool) {
 }
 
 // PeersDown returns how many peers last replied that the master is down
-// (replies older than 5 × ask-period are forgotten at each Tick). The shell
-// computes ODOWN as SDOWN and 1 + PeersDown ≥ quorum.
+// (replies older than 5 × ask-period are forgotten at each Tick).
 func (m *Machine) PeersDown(name string) int { return m.el.PeersDown(name) }
+
+// Tilt reports whether the machine is in TILT mode, and since when.
+func (m *Machine) Tilt() (bool, time.Time) { return m.tilt, m.tiltSince }
 
 // Masters returns the monitored master names, sorted.
 func (m *Machine) Masters() []string { return m.masterNames() }
@@ -268,6 +276,15 @@ func (m *Machine) drainElection() {
 // jitter is Redis's rand()%SENTINEL_MAX_DESYNC: 0..999 ms.
 func (m *Machine) jitter() time.Duration {
 	return time.Duration(m.rand.IntN(1000)) * time.Millisecond
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func sameAddr(a, b Addr) bool {

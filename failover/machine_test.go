@@ -96,7 +96,7 @@ func TestAbortNotElectedAndNextDelay(t *testing.T) {
 	var logs strings.Builder
 	h := newHarness(t, testMaster(2), "me")
 	h.m.log = h.m.log.Output(&logs)
-	h.mustStep(Sentinels{Master: "mymaster", Peers: []Peer{{"p1", true}, {"p2", true}}})
+	h.mustStep(Sentinels{Master: "mymaster", Peers: []Peer{{ID: "p1", Connected: true}, {ID: "p2", Connected: true}}})
 	h.healthy(map[Addr]int64{r1Addr: 100})
 	h.lines()
 	h.masterDown()
@@ -113,10 +113,12 @@ func TestAbortNotElectedAndNextDelay(t *testing.T) {
 		t.Fatalf("%d vote requests after the first tick, want 4: %+v", reqs, h.msgs)
 	}
 	for i := 0; i < 110; i++ { // 11 s > election timeout (10 s) + jitter
+		h.masterDown() // fresh opinions keep the ODOWN
 		h.tick(100 * time.Millisecond)
 	}
 	equalLines(t, h.lines(), []string{"-failover-abort-not-elected " + master1})
 	for i := 0; i < 30; i++ {
+		h.masterDown()
 		h.tick(100 * time.Millisecond)
 	}
 	if got := strings.Count(logs.String(), "Next failover delay: I will not start a failover before"); got != 1 {
@@ -136,7 +138,7 @@ func TestAbortNotElectedAndNextDelay(t *testing.T) {
 
 func TestElectedByPeers(t *testing.T) {
 	h := newHarness(t, testMaster(2), "me")
-	h.mustStep(Sentinels{Master: "mymaster", Peers: []Peer{{"p1", true}, {"p2", true}}})
+	h.mustStep(Sentinels{Master: "mymaster", Peers: []Peer{{ID: "p1", Connected: true}, {ID: "p2", Connected: true}}})
 	h.healthy(map[Addr]int64{r1Addr: 100})
 	h.masterDown()
 	h.tick(100 * time.Millisecond)
@@ -152,7 +154,7 @@ func TestAbortNoGoodSlave(t *testing.T) {
 		info        Info
 		manualError error // SENTINEL FAILOVER waits for a replica's first sync
 	}{
-		{"priority 0", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, ReplOffset: 100}, ErrNoGoodReplica},
+		{"priority 0", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, HasPriority: true, ReplOffset: 100}, ErrNoGoodReplica},
 		{"never synced with the current master: link down since -1 (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, ReplOffset: 100, MasterLinkDownTime: -time.Second}, nil},
 		{"offset 0, link never up since attached (Vigil)", Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, Priority: 100, MasterLinkDownTime: -time.Second}, nil},
 	}
@@ -263,7 +265,7 @@ func TestManualFailoverAwaitsFirstInfo(t *testing.T) {
 
 func TestManualFailover(t *testing.T) {
 	h := newHarness(t, testMaster(2), "me")
-	h.mustStep(Sentinels{Master: "mymaster", Peers: []Peer{{"p1", true}, {"p2", true}}})
+	h.mustStep(Sentinels{Master: "mymaster", Peers: []Peer{{ID: "p1", Connected: true}, {ID: "p2", Connected: true}}})
 	h.healthy(map[Addr]int64{r1Addr: 100})
 	h.lines()
 	if err := h.step(ManualFailover{Master: "nope"}); !errors.Is(err, ErrNoSuchMaster) {
@@ -299,7 +301,7 @@ func TestSlaveTimeouts(t *testing.T) {
 		for i := 0; i < 601; i++ {
 			h.tick(100 * time.Millisecond)
 		}
-		equalLines(t, h.lines(), []string{"-failover-abort-slave-timeout " + master1})
+		equalLines(t, h.lines(), []string{"+sdown " + slaveDesc(r1Addr, mAddr), "-failover-abort-slave-timeout " + master1})
 		if len(h.takeCmds()) != 0 {
 			t.Fatal("SLAVEOF NO ONE sent to a disconnected replica")
 		}
@@ -443,7 +445,7 @@ func TestConvertToSlave(t *testing.T) {
 		t.Fatal("converted while the master is down")
 	}
 	// Not in TILT.
-	h.mustStep(Tilt{On: true})
+	h.jump(3 * time.Second)
 	h.healthy(nil)
 	h.replica(r1Addr, old, false)
 	if len(h.takeCmds()) != 0 {
@@ -495,12 +497,15 @@ func TestVoteRequestReply(t *testing.T) {
 	if h.m.CurrentEpoch() != 3 {
 		t.Errorf("an unknown address changed the epoch to %d", h.m.CurrentEpoch())
 	}
-	h.mustStep(Tilt{On: true})
+	h.jump(3 * time.Second)
 	if got := req(5, mAddr, 4, "p2"); got != (election.Reply{Down: false, Leader: "p2", LeaderEpoch: 4}) {
 		t.Errorf("in TILT: %+v (votes still given, down 0)", got)
 	}
 	// Having voted for p2, our own attempt waits 2 × failover-timeout.
-	h.mustStep(Tilt{On: false})
+	for i := 0; i < 31; i++ { // TILT ends after tilt-period (30 s)
+		h.tick(time.Second)
+	}
+	h.masterDown()
 	h.tick(100 * time.Millisecond)
 	for _, l := range h.lines() {
 		if strings.HasPrefix(l, "+try-failover") {
@@ -627,7 +632,7 @@ func TestInstanceString(t *testing.T) {
 
 func TestPeersStatus(t *testing.T) {
 	h := newHarness(t, testMaster(2), "me")
-	h.mustStep(Sentinels{Master: "mymaster", Peers: []Peer{{"p2", false}, {"p1", true}, {"me", true}}})
+	h.mustStep(Sentinels{Master: "mymaster", Peers: []Peer{{ID: "p2"}, {ID: "p1", Connected: true}, {ID: "me", Connected: true}}})
 	h.mustStep(VoteReply{From: "p1", Master: "mymaster", Reply: election.Reply{Down: true, Leader: "p1", LeaderEpoch: 4}})
 	want := []PeerStatus{
 		{ID: "p1", Connected: true, Down: true, Vote: election.Vote{Leader: "p1", Epoch: 4}, LastReply: h.now},

@@ -14,6 +14,8 @@ type instance struct {
 	addr         Addr
 	disconnected bool
 	lastOKPing   time.Time
+	pingSent     time.Time // oldest unanswered PING, zero when none
+	rebootSince  time.Time // run id change seen, no PONG since (zero: none)
 	sdown, odown bool
 	sdownSince   time.Time // set on entering SDOWN, never cleared (Redis)
 	odownSince   time.Time
@@ -47,7 +49,8 @@ type masterState struct {
 	removedEpoch uint64
 	inst         *instance
 	replicas     map[string]*instance // by Addr.String()
-	peers        map[string]bool      // other sentinels: id -> connected
+	peers        map[string]*peer     // other sentinels by run id
+	opinions     map[string]opinion   // last mesh opinion by peer run id
 
 	state         State
 	failoverEpoch uint64
@@ -112,7 +115,7 @@ func (m *Machine) monitor(now time.Time, mc MasterConfig, hs MasterHardState) er
 	ms := &masterState{
 		cfg: mc, addr: mc.Addr, configEpoch: hs.ConfigEpoch, removedEpoch: m.removed[mc.Name],
 		inst:     newInstance(mc.Addr, RoleMaster, now),
-		replicas: map[string]*instance{}, peers: map[string]bool{},
+		replicas: map[string]*instance{}, peers: map[string]*peer{}, opinions: map[string]opinion{},
 	}
 	for _, a := range hs.Replicas {
 		ms.replicas[a.String()] = newInstance(a, RoleSlave, now)
@@ -144,7 +147,7 @@ func (m *Machine) reset(now time.Time, name string) error {
 		return ErrNoSuchMaster
 	}
 	m.resetMaster(now, ms)
-	ms.peers = map[string]bool{}
+	ms.peers, ms.opinions = map[string]*peer{}, map[string]opinion{}
 	m.el.SetPeers(name, nil)
 	m.event(EventResetMaster, ms, nil, "")
 	m.dirty = true
@@ -190,18 +193,30 @@ func (m *Machine) switchAddr(now time.Time, ms *masterState, to Addr) {
 	m.log.Info().Str("master", ms.cfg.Name).Str("addr", to.String()).Msg("master address switched")
 }
 
-func (m *Machine) setSentinels(in Sentinels) error {
+// setSentinels replaces the peers of a master, keeping the SDOWN state of
+// those already known. A peer seen for the first time counts as available
+// now when its LastOKPing is zero.
+func (m *Machine) setSentinels(now time.Time, in Sentinels) error {
 	ms := m.masters[in.Master]
 	if ms == nil {
 		return ErrNoSuchMaster
 	}
-	ms.peers = map[string]bool{}
+	old := ms.peers
+	ms.peers = make(map[string]*peer, len(in.Peers))
 	ids := make([]string, 0, len(in.Peers))
 	for _, p := range in.Peers {
 		if p.ID == m.id {
 			continue
 		}
-		ms.peers[p.ID] = p.Connected
+		ps := old[p.ID]
+		if ps == nil {
+			ps = &peer{lastOKPing: now}
+		}
+		ps.addr, ps.connected, ps.pingSent = p.Addr, p.Connected, p.PingSent
+		if !p.LastOKPing.IsZero() {
+			ps.lastOKPing = p.LastOKPing
+		}
+		ms.peers[p.ID] = ps
 		ids = append(ids, p.ID)
 	}
 	m.el.SetPeers(in.Master, ids)

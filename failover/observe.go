@@ -24,17 +24,13 @@ func (m *Machine) observe(now time.Time, o Observation) error {
 			m.event(EventSlave, ms, inst, "")
 		}
 	}
-	inst.disconnected = o.Disconnected
-	inst.lastOKPing = o.LastOKPing
-	if o.SDown && !inst.sdown {
-		inst.sdownSince = now
+	inst.disconnected, inst.pingSent = o.Disconnected, o.PingSent
+	if !o.LastOKPing.IsZero() {
+		inst.lastOKPing = o.LastOKPing
 	}
-	inst.sdown = o.SDown
-	odown := o.ODown && isMaster
-	if odown && !inst.odown {
-		inst.odownSince = now
+	if o.Pong {
+		inst.rebootSince = time.Time{}
 	}
-	inst.odown = odown
 	if o.Info != nil {
 		m.refreshInfo(now, ms, inst, isMaster, *o.Info)
 	}
@@ -45,8 +41,16 @@ func (m *Machine) observe(now time.Time, o Observation) error {
 // sentinelRefreshInstanceInfo.
 func (m *Machine) refreshInfo(now time.Time, ms *masterState, inst *instance, isMaster bool, info Info) {
 	inst.infoTime = now
+	if info.RunID == "" {
+		info.RunID = inst.info.RunID
+	} else if inst.info.RunID != "" && info.RunID != inst.info.RunID {
+		m.rebooted(now, ms, inst, isMaster)
+	}
+	if !info.HasPriority {
+		info.Priority = inst.info.Priority
+	}
 	if info.Role == RoleMaster {
-		info.Priority, info.ReplOffset = inst.info.Priority, inst.info.ReplOffset
+		info.ReplOffset = inst.info.ReplOffset
 	}
 	if info.Role == RoleSlave && (!strings.EqualFold(info.MasterHost, inst.info.MasterHost) ||
 		info.MasterPort != inst.info.MasterPort) {
@@ -81,6 +85,19 @@ func (m *Machine) refreshInfo(now time.Time, ms *masterState, inst *instance, is
 	case RoleSlave:
 		m.replicaReportsSlave(now, ms, inst)
 	}
+}
+
+// rebooted emits +reboot for an instance whose run id changed; a master
+// then stays SDOWN-prone until a PONG (master-reboot-down-after-period).
+func (m *Machine) rebooted(now time.Time, ms *masterState, inst *instance, isMaster bool) {
+	if isMaster {
+		m.event(EventReboot, ms, nil, "")
+		if ms.cfg.RebootDownAfter > 0 {
+			inst.rebootSince = now
+		}
+		return
+	}
+	m.event(EventReboot, ms, inst, "")
 }
 
 // replicaReportsMaster: the promoted replica confirmed (WAIT_PROMOTION →

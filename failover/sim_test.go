@@ -59,7 +59,11 @@ type simSentinel struct {
 	group    int
 	rnd      *rand.Rand
 	nextInfo time.Time
+	skew     time.Duration // the sentinel's clock minus the world's (clock jumps)
 }
+
+// clock is the sentinel's own clock at the world's time now.
+func (sn *simSentinel) clock(now time.Time) time.Time { return now.Add(sn.skew) }
 
 type envelope struct {
 	at       time.Time
@@ -69,6 +73,8 @@ type envelope struct {
 }
 
 type helloMsg struct{ h failover.Hello }
+
+type opinionMsg struct{ o failover.Opinion }
 
 type sim struct {
 	t        *testing.T
@@ -89,13 +95,14 @@ type sim struct {
 	leaders  map[uint64]string // epoch -> elected sentinel
 	promoted map[uint64]string // epoch -> "sentinel promoted addr"
 	trace    []string
+	counts   map[string]int // events seen, by name (coverage of the run)
 }
 
 func newSim(t *testing.T, n int, seed uint64) *sim {
 	s := &sim{
 		t: t, seed: seed, rnd: rand.New(rand.NewPCG(seed, 99)),
 		now: time.Unix(1_700_000_000, 0), votes: map[string]string{},
-		leaders: map[uint64]string{}, promoted: map[uint64]string{},
+		leaders: map[uint64]string{}, promoted: map[uint64]string{}, counts: map[string]int{},
 	}
 	s.start = s.now
 	s.quorum = 1 + s.rnd.IntN(n)
@@ -131,7 +138,7 @@ func (s *sim) boot(sn *simSentinel) {
 	}
 	sn.m, sn.alive, sn.lastOK = m, true, map[failover.Addr]time.Time{}
 	for _, srv := range s.servers {
-		sn.lastOK[srv.addr] = s.now
+		sn.lastOK[srv.addr] = sn.clock(s.now)
 	}
 	s.handleReady(sn, false)
 }
@@ -216,7 +223,16 @@ func (s *sim) handleReady(sn *simSentinel, crashMidway bool) {
 
 func (s *sim) checkEvent(sn *simSentinel, e failover.Event, st failover.Status) {
 	s.logf("%s %s %s", sn.id, e.Name, e.Message())
+	s.counts[e.Name]++
 	switch e.Name {
+	case failover.EventODown, failover.EventTryFailover:
+		// (unless the master switched later in the same batch)
+		if e.Instance.Addr == st.Addr && (!st.SDown || !st.ODown) {
+			s.fail("%s %s with sdown %v odown %v", sn.id, e.Name, st.SDown, st.ODown)
+		}
+		if tilt, _ := sn.m.Tilt(); tilt {
+			s.fail("%s %s in TILT", sn.id, e.Name)
+		}
 	case failover.EventVoteForLeader:
 		f := strings.Fields(e.Args)
 		key := sn.id + "/" + f[1]
@@ -293,15 +309,18 @@ func (s *sim) deliver() {
 			continue
 		}
 		var err error
+		now := to.clock(s.now)
 		switch msg := e.msg.(type) {
 		case failover.Message:
 			if msg.Type == failover.MsgVoteRequest {
-				err = to.m.Step(s.now, failover.VoteRequest{Ref: e.seq, From: from.id, MasterAddr: msg.MasterAddr, Request: msg.Request})
+				err = to.m.Step(now, failover.VoteRequest{Ref: e.seq, From: from.id, MasterAddr: msg.MasterAddr, Request: msg.Request})
 			} else {
-				err = to.m.Step(s.now, failover.VoteReply{From: from.id, Master: msg.Master, Reply: msg.Reply})
+				err = to.m.Step(now, failover.VoteReply{From: from.id, Master: msg.Master, Reply: msg.Reply})
 			}
 		case helloMsg:
-			err = to.m.Step(s.now, msg.h)
+			err = to.m.Step(now, msg.h)
+		case opinionMsg:
+			err = to.m.Step(now, msg.o)
 		}
 		if err != nil {
 			s.fail("step: %v", err)
@@ -334,41 +353,49 @@ func (s *sim) world() {
 	}
 }
 
-// observe is the shell's monitoring: PING every tick, INFO every second,
-// SDOWN after down-after, ODOWN from the peers' replies.
+// observe is the shell's monitoring: PING every tick, INFO every second;
+// the machine decides SDOWN and ODOWN from them and from its peers' replies
+// and gossiped opinions.
 func (s *sim) observe(sn *simSentinel) {
+	now := sn.clock(s.now)
 	var peers []failover.Peer
 	for _, p := range s.sents {
 		if p != sn {
-			peers = append(peers, failover.Peer{ID: p.id, Connected: p.alive && s.reach(sn.group, p.group)})
+			peers = append(peers, failover.Peer{ID: p.id, Connected: p.alive && s.reach(sn.group, p.group),
+				Addr: failover.Addr{Host: "10.0.1." + strconv.Itoa(p.idx), Port: 26379}})
 		}
 	}
-	if err := sn.m.Step(s.now, failover.Sentinels{Master: "mymaster", Peers: peers}); err != nil {
+	if err := sn.m.Step(now, failover.Sentinels{Master: "mymaster", Peers: peers}); err != nil {
 		s.fail("%v", err)
 	}
-	st, _ := sn.m.Status("mymaster")
-	withInfo := !s.now.Before(sn.nextInfo)
+	withInfo := !now.Before(sn.nextInfo)
 	if withInfo {
-		sn.nextInfo = s.now.Add(time.Second)
+		sn.nextInfo = now.Add(time.Second)
 	}
 	for _, srv := range s.servers {
 		up := srv.alive && s.reach(sn.group, srv.group)
 		if up {
-			sn.lastOK[srv.addr] = s.now
+			sn.lastOK[srv.addr] = now
 		}
 		o := failover.Observation{Master: "mymaster", Addr: srv.addr, Disconnected: !up, LastOKPing: sn.lastOK[srv.addr]}
-		o.SDown = s.now.Sub(sn.lastOK[srv.addr]) > simDownAft
-		if srv.addr == st.Addr {
-			o.ODown = o.SDown && 1+sn.m.PeersDown("mymaster") >= s.quorum
-		}
 		if up && withInfo {
 			o.Info = srv.info(s.now)
 		}
-		if err := sn.m.Step(s.now, o); err != nil {
+		if err := sn.m.Step(now, o); err != nil {
 			s.fail("%v", err)
 		}
 	}
 	s.handleReady(sn, false)
+}
+
+// gossip sends sn's SDOWN opinion of the master to every peer (the mesh).
+func (s *sim) gossip(sn *simSentinel) {
+	st, _ := sn.m.Status("mymaster")
+	for _, p := range s.sents {
+		if p != sn {
+			s.send(sn.id, p.id, opinionMsg{failover.Opinion{Master: "mymaster", From: sn.id, Addr: st.Addr, Down: st.SDown}})
+		}
+	}
 }
 
 func (srv *simServer) info(now time.Time) *failover.Info {
@@ -415,6 +442,15 @@ func (s *sim) chaos() {
 			}
 		}
 		s.logf("partition %v", s.groups())
+	}
+	// A clock jump, forward or back, puts a sentinel in TILT for 30 s; only
+	// early, so that TILT ends before the replicas' links have been down for
+	// longer than the promotion rule accepts.
+	if s.now.Sub(s.start) < 15*time.Second && s.rnd.IntN(100) == 0 {
+		sn := s.sents[s.rnd.IntN(len(s.sents))]
+		jump := []time.Duration{3 * time.Second, -time.Second}[s.rnd.IntN(2)]
+		sn.skew += jump
+		s.logf("%s clock jumps %v", sn.id, jump)
 	}
 	if s.rnd.IntN(100) == 0 {
 		sn := s.sents[s.rnd.IntN(len(s.sents))]
@@ -482,7 +518,10 @@ func (s *sim) run() {
 			if hello%20 == sn.idx {
 				s.hello(sn)
 			}
-			sn.m.Tick(s.now)
+			if hello%10 == sn.idx {
+				s.gossip(sn)
+			}
+			sn.m.Tick(sn.clock(s.now))
 			s.handleReady(sn, elapsed > simKill && elapsed < simHeal && s.rnd.IntN(400) == 0)
 		}
 	}
@@ -525,13 +564,25 @@ func TestSimulation(t *testing.T) {
 	for _, n := range []int{3, 5} {
 		t.Run(fmt.Sprintf("%d-sentinels", n), func(t *testing.T) {
 			elections := 0
+			counts := map[string]int{}
 			for seed := uint64(0); seed < seeds; seed++ {
 				s := newSim(t, n, seed)
 				s.run()
 				s.checkLive()
 				elections += len(s.leaders)
+				for k, v := range s.counts {
+					counts[k] += v
+				}
 			}
-			t.Logf("%d seeds, %d elected leaders in all", seeds, elections)
+			t.Logf("%d seeds, %d elected leaders in all, events %v", seeds, elections, counts)
+			// The runs must have reached the quorum and lost it, and entered
+			// and left TILT, or they do not test those decisions.
+			for _, e := range []string{failover.EventSDown, failover.EventODown, failover.EventODownExit,
+				failover.EventSDownExit, failover.EventTilt, failover.EventTiltExit} {
+				if counts[e] == 0 {
+					t.Errorf("no %s in %d seeds", e, seeds)
+				}
+			}
 		})
 	}
 }

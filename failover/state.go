@@ -261,7 +261,7 @@ func (m *Machine) askPeers(now time.Time, ms *masterState, forced bool) {
 		runID = m.id
 	}
 	for _, id := range m.el.Peers(name) {
-		if !ms.peers[id] {
+		if p := ms.peers[id]; p == nil || !p.connected {
 			continue
 		}
 		if !forced && now.Sub(m.el.LastReply(name, id)) < m.timers.AskPeriod {

@@ -9,7 +9,10 @@ import (
 // ReplicaStatus is the machine's view of one replica, for SENTINEL
 // REPLICAS flags and the config file.
 type ReplicaStatus struct {
-	Addr                                           Addr
+	Addr Addr
+	// SDown is the replica's SDOWN, since SDownSince.
+	SDown                                          bool
+	SDownSince                                     time.Time
 	Promoted, ReconfSent, ReconfInprog, ReconfDone bool
 	// Synced: has completed a sync since attached to its master (Vigil's
 	// promotion rule; see Candidate.Synced).
@@ -29,7 +32,11 @@ type Status struct {
 	ChangeTime    time.Time // failover_state_change_time
 	Promoted      *Addr     // promoted replica during a failover
 	Vote          election.Vote
-	Replicas      []ReplicaStatus
+	// SDown and ODown are the master's flags, since SDownSince and
+	// ODownSince.
+	SDown, ODown           bool
+	SDownSince, ODownSince time.Time
+	Replicas               []ReplicaStatus
 }
 
 // InProgress reports the failover_in_progress flag.
@@ -45,6 +52,7 @@ func (m *Machine) Status(name string) (Status, bool) {
 		Name: name, Addr: ms.addr, ConfigEpoch: ms.configEpoch, State: ms.state,
 		FailoverEpoch: ms.failoverEpoch, Forced: ms.forced,
 		StartTime: ms.startTime, ChangeTime: ms.changeTime, Vote: m.el.Vote(name),
+		SDown: ms.inst.sdown, ODown: ms.inst.odown, SDownSince: ms.inst.sdownSince, ODownSince: ms.inst.odownSince,
 	}
 	if ms.promoted != nil {
 		a := ms.promoted.addr
@@ -52,7 +60,7 @@ func (m *Machine) Status(name string) (Status, bool) {
 	}
 	for _, r := range ms.sortedReplicas() {
 		st.Replicas = append(st.Replicas, ReplicaStatus{
-			Addr: r.addr, Promoted: r.promoted, ReconfSent: r.reconfSent,
+			Addr: r.addr, SDown: r.sdown, SDownSince: r.sdownSince, Promoted: r.promoted, ReconfSent: r.reconfSent,
 			ReconfInprog: r.reconfInprog, ReconfDone: r.reconfDone, Synced: r.synced,
 		})
 	}
@@ -72,6 +80,9 @@ type PeerStatus struct {
 	// none or forgotten).
 	Vote      election.Vote
 	LastReply time.Time
+	// SDown is the peer's SDOWN (our link to it), since SDownSince.
+	SDown      bool
+	SDownSince time.Time
 }
 
 // Peers returns the other sentinels known for a master, sorted by id.
@@ -82,10 +93,12 @@ func (m *Machine) Peers(name string) []PeerStatus {
 	}
 	var out []PeerStatus
 	for _, id := range m.el.Peers(name) {
-		out = append(out, PeerStatus{
-			ID: id, Connected: ms.peers[id], Down: m.el.PeerDown(name, id),
-			Vote: m.el.PeerVote(name, id), LastReply: m.el.LastReply(name, id),
-		})
+		ps := PeerStatus{ID: id, Down: m.el.PeerDown(name, id),
+			Vote: m.el.PeerVote(name, id), LastReply: m.el.LastReply(name, id)}
+		if p := ms.peers[id]; p != nil {
+			ps.Connected, ps.SDown, ps.SDownSince = p.connected, p.sdown, p.sdownSince
+		}
+		out = append(out, ps)
 	}
 	return out
 }

@@ -260,6 +260,8 @@ type Timers struct {
 	PublishPeriod      time.Duration // [publish-period] 2s
 	SlaveReconfTimeout time.Duration // [slave-reconf-timeout] 10s
 	ElectionTimeout    time.Duration // [election-timeout] 10s
+	TiltTrigger        time.Duration // [tilt-trigger] 2s: a longer gap between ticks enters TILT
+	TiltPeriod         time.Duration // [tilt-period] 30s: how long TILT lasts
 }
 
 // DefaultTimers returns Redis 7.0's defaults.
@@ -271,6 +273,8 @@ func DefaultTimers() Timers {
 		PublishPeriod:      2 * time.Second,
 		SlaveReconfTimeout: 10 * time.Second,
 		ElectionTimeout:    election.DefaultElectionTimeout,
+		TiltTrigger:        2 * time.Second,
+		TiltPeriod:         30 * time.Second,
 	}
 }
 
@@ -289,6 +293,8 @@ func (t Timers) withDefaults() Timers {
 		PublishPeriod:      pick(t.PublishPeriod, d.PublishPeriod),
 		SlaveReconfTimeout: pick(t.SlaveReconfTimeout, d.SlaveReconfTimeout),
 		ElectionTimeout:    pick(t.ElectionTimeout, d.ElectionTimeout),
+		TiltTrigger:        pick(t.TiltTrigger, d.TiltTrigger),
+		TiltPeriod:         pick(t.TiltPeriod, d.TiltPeriod),
 	}
 }
 
@@ -300,6 +306,9 @@ type MasterConfig struct {
 	DownAfter       time.Duration // down-after-milliseconds, default 30s
 	FailoverTimeout time.Duration // failover-timeout, default 180s
 	ParallelSyncs   int           // parallel-syncs, default 1
+	// RebootDownAfter is master-reboot-down-after-period: a master whose run
+	// id changed is SDOWN when no PONG came for this long; 0 disables.
+	RebootDownAfter time.Duration
 }
 
 // Defaults of the per-master options.

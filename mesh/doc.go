@@ -26,6 +26,14 @@
 // comment for how a gossip-secret string becomes a key); a node with another key cannot
 // join and the refusal is logged on both sides.
 //
+// Owning a mesh (owner.go, port.go): whoever owns one (a sentinel today, a node that
+// shares it between its components later) builds its Config with AnnounceConfig (an
+// unspecified bind advertises the announce IP), takes the default gossip port from
+// DefaultPort (RESP port + PortOffset, the one place of that rule), joins seeds with
+// JoinInBackground, tests membership with IsMember, announces AdvertisedAddr, and
+// stops with Close (Leave, then Shutdown). A component handed a mesh it does not own
+// never closes it.
+//
 // Duplicate names: memberlist accepts a join from a node whose name is taken and
 // neither side sees the other. The merge delegate refuses such a join on both sides,
 // so Join returns ErrDuplicateName.

@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/failover"
@@ -63,13 +62,13 @@ func subMasters(s *Sentinel, w *resp.Writer, argv []string) {
 	now := s.now()
 	w.Array(len(s.masters))
 	for _, m := range s.masters {
-		m.writeMap(w, now, s.announceHost)
+		m.writeMap(w, now, s.view(m).of(m), s.announceHost)
 	}
 }
 
 func subMaster(s *Sentinel, w *resp.Writer, argv []string) {
 	if m := s.masterOrReply(w, argv[2]); m != nil {
-		m.writeMap(w, s.now(), s.announceHost)
+		m.writeMap(w, s.now(), s.view(m).of(m), s.announceHost)
 	}
 }
 
@@ -84,10 +83,10 @@ func subReplicas(s *Sentinel, w *resp.Writer, argv []string) {
 			list = append(list, r)
 		}
 	}
-	now := s.now()
+	now, v := s.now(), s.view(m)
 	w.Array(len(list))
 	for _, r := range list {
-		r.writeMap(w, now, s.announceHost)
+		r.writeMap(w, now, v.of(r), s.announceHost)
 	}
 }
 
@@ -96,10 +95,10 @@ func subSentinels(s *Sentinel, w *resp.Writer, argv []string) {
 	if m == nil {
 		return
 	}
-	now := s.now()
+	now, v := s.now(), s.view(m)
 	w.Array(len(m.sentinels))
 	for _, si := range m.sentinels {
-		si.writeMap(w, now, s.announceHost)
+		si.writeMap(w, now, v.of(si), s.announceHost)
 	}
 }
 
@@ -110,7 +109,7 @@ func subGetAddr(s *Sentinel, w *resp.Writer, argv []string) {
 		return
 	}
 	ca, _ := s.fo.ClientAddr(m.name)
-	a := shAddr(ca)
+	a := ca
 	w.Array(2)
 	w.BulkString(s.announceHost(a.Host))
 	w.BulkString(strconv.Itoa(a.Port))
@@ -124,7 +123,7 @@ func subIsMasterDown(s *Sentinel, w *resp.Writer, argv []string) {
 		w.Error(msgNotInteger)
 		return
 	}
-	r := s.isMasterDown(Addr{argv[2], int(port)}, uint64(epoch), argv[5])
+	r := s.isMasterDown(Addr{Host: argv[2], Port: int(port)}, uint64(epoch), argv[5])
 	w.Array(3)
 	w.Int(int64(b2i(r.Down)))
 	w.BulkString(r.Leader)
@@ -149,9 +148,7 @@ func subReset(s *Sentinel, w *resp.Writer, argv []string) {
 func (s *Sentinel) resetMaster(m *instance) {
 	s.unwatch(m)
 	m.replicas, m.sentinels = nil, nil
-	m.flags &= FlagMaster | FlagDisconnected
-	m.failState, m.ledEpoch = "", 0
-	m.sdownSince, m.odownSince = time.Time{}, time.Time{}
+	m.ledEpoch = 0
 	m.runID = ""
 	_ = s.step(failover.Reset{Master: m.name}) // +reset-master
 	s.stepSentinels(m)
@@ -180,9 +177,9 @@ func subCKQuorum(s *Sentinel, w *resp.Writer, argv []string) {
 	if m == nil {
 		return
 	}
-	usable := 1
+	usable, v := 1, s.view(m)
 	for _, si := range m.sentinels {
-		if si.flags&(FlagSDown|FlagODown) == 0 {
+		if v.of(si).flags&(FlagSDown|FlagODown) == 0 {
 			usable++
 		}
 	}

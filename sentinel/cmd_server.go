@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/resp"
+	"github.com/vigil-db/vigil/sentinel/link"
 )
 
 // Version is the Redis version the sentinel reports.
@@ -203,6 +204,12 @@ func cmdShutdown(c *client, argv []string) bool {
 }
 
 func cmdPublish(c *client, argv []string) bool {
+	if argv[1] == link.GossipChannel {
+		return c.loop(func(w *resp.Writer) {
+			c.s.gossipAnnounced(argv[2])
+			w.Int(1)
+		})
+	}
 	if argv[1] != helloChannel {
 		c.reply(func(w *resp.Writer) { w.Error(msgOnlyHello) })
 		return false
@@ -384,21 +391,22 @@ func (s *Sentinel) infoSection(sec string) string {
 }
 
 func (s *Sentinel) writeSentinelInfo(b *strings.Builder, now time.Time) {
+	tilt, since := s.fo.Tilt()
 	tiltSince := int64(-1)
-	if s.tilt {
-		tiltSince = int64(now.Sub(s.tiltSince).Seconds())
+	if tilt {
+		tiltSince = int64(now.Sub(since).Seconds())
 	}
 	fmt.Fprintf(b, "# Sentinel\r\nsentinel_masters:%d\r\nsentinel_tilt:%d\r\nsentinel_tilt_since_seconds:%d\r\n"+
 		"sentinel_running_scripts:%d\r\nsentinel_scripts_queue_length:%d\r\nsentinel_simulate_failure_flags:%d\r\n",
-		len(s.masters), b2i(s.tilt), tiltSince, s.scripts.running(), len(s.scripts.queue), s.simulateFlags)
+		len(s.masters), b2i(tilt), tiltSince, s.scripts.running(), len(s.scripts.queue), s.simulateFlags)
 	for n, m := range s.masters {
 		status := "ok"
-		if m.flags&FlagODown != 0 {
+		if st, _ := s.fo.Status(m.name); st.ODown {
 			status = "odown"
-		} else if m.flags&FlagSDown != 0 {
+		} else if st.SDown {
 			status = "sdown"
 		}
-		a := shAddr(must(s.fo.ClientAddr(m.name)))
+		a := must(s.fo.ClientAddr(m.name))
 		fmt.Fprintf(b, "master%d:name=%s,status=%s,address=%s,slaves=%d,sentinels=%d\r\n",
 			n, m.name, status, a.String(), len(m.replicas), len(m.sentinels)+1)
 	}

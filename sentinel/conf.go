@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/failover"
+	"github.com/vigil-db/vigil/mesh"
 	"github.com/vigil-db/vigil/resp"
 )
 
@@ -24,8 +26,9 @@ const (
 	// DefaultParallelSyncs is parallel-syncs of a master (1).
 	DefaultParallelSyncs = 1
 	// DefaultGossipPortOffset: gossip-port defaults to the sentinel port plus
+	// (mesh.PortOffset, the rule mesh.DefaultPort applies)
 	// this offset (26379 -> 27379), so several sentinels on one host do not clash.
-	DefaultGossipPortOffset = 1000
+	DefaultGossipPortOffset = mesh.PortOffset
 	// RunIDSize is the length of a sentinel ID (myid) and of a run ID.
 	RunIDSize = 40
 )
@@ -100,21 +103,10 @@ type MasterConfig struct {
 	RenameCommands [][2]string
 }
 
-// Addr is an instance address.
-type Addr struct {
-	// Host is an IP address, or a hostname when resolve-hostnames is yes.
-	Host string
-	// Port is the TCP port.
-	Port int
-}
-
-// String formats the address as Redis keys replicas: ip:port, or [ipv6]:port.
-func (a Addr) String() string {
-	if strings.Contains(a.Host, ":") {
-		return fmt.Sprintf("[%s]:%d", a.Host, a.Port)
-	}
-	return fmt.Sprintf("%s:%d", a.Host, a.Port)
-}
+// Addr is an instance address: an IP address, or a hostname when
+// resolve-hostnames is yes, and a port. String gives Redis's replica name,
+// ip:port or [ipv6]:port.
+type Addr = failover.Addr
 
 // KnownSentinel is another sentinel monitoring the same master.
 type KnownSentinel struct {
@@ -129,26 +121,38 @@ type GossipConfig struct {
 	// Bind is the gossip listen address (gossip-bind). Default: the first
 	// `bind` address that is not "*" or "-::*", else 0.0.0.0.
 	Bind string
-	// Port is the gossip TCP/UDP port (gossip-port). Default: sentinel port + 1000.
+	// Port is the gossip TCP/UDP port (gossip-port). Default: mesh.DefaultPort of the
+	// sentinel port (port + 1000).
 	// 0 lets the kernel choose.
 	Port int
 	// Join lists host:port seeds (gossip-join, repeatable). Default none: the
 	// sentinels then find each other through the masters' __sentinel__:hello channel.
 	Join []string
-	// Secret is the passphrase that encrypts gossip (gossip-secret). Default ""
-	// = plaintext. The AES-256 key is SHA-256 of the passphrase (see Key).
+	// Secret is the passphrase that encrypts gossip (gossip-secret). Default "":
+	// the key is derived from requirepass, or plain text without a password
+	// (see Config.GossipKey).
 	Secret string
 
 	bindSet, portSet bool
 }
 
-// Key returns the 32-byte memberlist key derived from Secret, or nil when unset.
-func (g GossipConfig) Key() []byte {
-	if g.Secret == "" {
-		return nil
+// GossipKey returns the 32-byte key that encrypts the mesh: SHA-256 of
+// gossip-secret when it is set; else, when the sentinel requires a password
+// (requirepass), SHA-256 of "vigil-gossip:" followed by that password, so
+// that a sentinel that requires a password never gossips in plain text nor
+// accepts unauthenticated members (sentinels of one group then share the
+// mesh when they share requirepass, as they usually do); else nil (plain
+// text).
+func (c *Config) GossipKey() []byte {
+	switch {
+	case c.Gossip.Secret != "":
+		k := sha256.Sum256([]byte(c.Gossip.Secret))
+		return k[:]
+	case c.Server.RequirePass != "":
+		k := sha256.Sum256([]byte("vigil-gossip:" + c.Server.RequirePass))
+		return k[:]
 	}
-	k := sha256.Sum256([]byte(g.Secret))
-	return k[:]
+	return nil
 }
 
 // NewMaster returns a master with Redis's defaults.
@@ -308,10 +312,7 @@ func (c *Config) gossipDefaults() {
 		}
 	}
 	if !c.Gossip.portSet {
-		c.Gossip.Port = c.Server.Port + DefaultGossipPortOffset
-		if c.Gossip.Port > 65535 {
-			c.Gossip.Port = 0
-		}
+		c.Gossip.Port = mesh.DefaultPort(c.Server.Port)
 	}
 }
 

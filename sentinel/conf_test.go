@@ -1,6 +1,8 @@
 package sentinel
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"os"
 	"path/filepath"
@@ -106,8 +108,8 @@ func TestParseAccepts(t *testing.T) {
 		t.Fatalf("server: port %d protected %v, want 26379 false", c.Server.Port, c.Server.ProtectedMode)
 	case c.Gossip.Port != DefaultPort+DefaultGossipPortOffset || c.Gossip.Bind != "127.0.0.2" || len(c.Gossip.Join) != 2:
 		t.Fatalf("gossip: got %+v", c.Gossip)
-	case len(c.Gossip.Key()) != 32:
-		t.Fatalf("gossip key: got %d bytes, want 32", len(c.Gossip.Key()))
+	case len(c.GossipKey()) != 32:
+		t.Fatalf("gossip key: got %d bytes, want 32", len(c.GossipKey()))
 	}
 }
 
@@ -131,8 +133,8 @@ func TestRewrite(t *testing.T) {
 	c.MyID = id40
 	m := c.Master("m")
 	m.Host, m.Port, m.ConfigEpoch = "127.0.0.1", 6390, 4
-	m.KnownReplicas = []Addr{{"127.0.0.1", 6399}, {"127.0.0.1", 6391}}
-	m.KnownSentinels = []KnownSentinel{{Addr{"127.0.0.1", 26000}, id40}}
+	m.KnownReplicas = []Addr{{Host: "127.0.0.1", Port: 6399}, {Host: "127.0.0.1", Port: 6391}}
+	m.KnownSentinels = []KnownSentinel{{Addr{Host: "127.0.0.1", Port: 26000}, id40}}
 	m.AuthPass = "sec ret"
 	c.CurrentEpoch = 4
 	got := RewriteContent(c, old)
@@ -205,5 +207,30 @@ func TestLoadNeedsFile(t *testing.T) {
 	_, _, err := Load(filepath.Join(t.TempDir(), "missing.conf"), nil)
 	if err == nil || !strings.Contains(err.Error(), "Fatal error, can't open config file") {
 		t.Fatalf("Load(missing): got %v", err)
+	}
+}
+
+// TestGossipKey: gossip-secret keys the mesh; without it a sentinel that
+// requires a password derives the key from requirepass; without either the
+// mesh is plain text.
+func TestGossipKey(t *testing.T) {
+	sum := func(s string) []byte { k := sha256.Sum256([]byte(s)); return k[:] }
+	tests := []struct {
+		name, secret, pass string
+		want               []byte
+	}{
+		{"gossip-secret", "s3cret", "", sum("s3cret")},
+		{"gossip-secret wins over requirepass", "s3cret", "pw", sum("s3cret")},
+		{"requirepass only", "", "pw", sum("vigil-gossip:pw")},
+		{"neither: plain text", "", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Config{Server: config.Default()}
+			c.Gossip.Secret, c.Server.RequirePass = tt.secret, tt.pass
+			if got := c.GossipKey(); !bytes.Equal(got, tt.want) {
+				t.Fatalf("GossipKey with gossip-secret %q, requirepass %q: got %x, want %x", tt.secret, tt.pass, got, tt.want)
+			}
+		})
 	}
 }

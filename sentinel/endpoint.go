@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/resp"
 )
 
@@ -121,11 +122,23 @@ func (s *Sentinel) Serve() error {
 			}
 			return err
 		}
+		if s.cfg.Server.ProtectedDenies(conn.RemoteAddr()) {
+			go deny(conn)
+			continue
+		}
 		c := &client{conn: conn, s: s, born: s.now(), proto: 2, authd: s.cfg.Server.RequirePass == "",
 			channels: map[string]bool{}, patterns: map[string]bool{}}
 		s.clients.add(c)
 		go c.serve()
 	}
+}
+
+// deny writes Redis's -DENIED reply to a client protected mode refuses and
+// closes the connection (the write is bounded: the client may not read).
+func deny(conn net.Conn) {
+	_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = conn.Write([]byte(config.DeniedReply))
+	_ = conn.Close()
 }
 
 // serve reads commands, runs them and flushes the replies once per batch.

@@ -1,10 +1,10 @@
 package sentinel
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/vigil-db/vigil/failover"
+	"github.com/vigil-db/vigil/sentinel/link"
 )
 
 // processHello is sentinelProcessHelloMessage (spec §5.3), for hellos read on
@@ -14,32 +14,27 @@ import (
 // to the failover machine, which switches the master when the hello carries a
 // newer config epoch (+config-update-from, +switch-master).
 func (s *Sentinel) processHello(payload string) {
-	f := strings.Split(payload, ",")
-	if len(f) != 8 || strings.Contains(payload, s.cfg.MyID) {
+	h, err := link.ParseHello(payload)
+	if err != nil || strings.Contains(payload, s.cfg.MyID) {
 		return
 	}
-	m := s.master(f[4])
+	m := s.master(h.MasterName)
 	if m == nil {
 		return
 	}
-	port, _ := strconv.Atoi(f[1])
-	epoch, _ := strconv.ParseUint(f[3], 10, 64)
-	mport, _ := strconv.Atoi(f[6])
-	cepoch, _ := strconv.ParseUint(f[7], 10, 64)
 	now := s.now()
-	addr := Addr{f[0], port}
+	addr := Addr{Host: h.IP, Port: h.Port}
 	var si *instance
 	for _, o := range m.sentinels {
-		if o.runID == f[2] {
+		if o.runID == h.RunID {
 			si = o
 		}
 	}
 	switch {
 	case si == nil:
 		s.dropSentinelAt(m, addr)
-		si = m.addSentinel(KnownSentinel{Addr: addr, RunID: f[2]}, now)
+		si = m.addSentinel(KnownSentinel{Addr: addr, RunID: h.RunID}, now)
 		s.event(levelNotice, "+sentinel", si, "%s", si.eventID())
-		s.meshJoinPeer(addr)
 		_ = s.flush()
 		s.watch(m)
 		s.stepSentinels(m)
@@ -49,8 +44,8 @@ func (s *Sentinel) processHello(payload string) {
 		s.watch(m)
 	}
 	si.lastHello = now
-	_ = s.step(failover.Hello{From: f[2], FromAddr: failover.Addr{Host: f[0], Port: port}, Master: m.name,
-		CurrentEpoch: epoch, MasterAddr: failover.Addr{Host: f[5], Port: mport}, ConfigEpoch: cepoch})
+	_ = s.step(failover.Hello{From: h.RunID, FromAddr: addr, Master: m.name, CurrentEpoch: h.CurrentEpoch,
+		MasterAddr: Addr{Host: h.MasterIP, Port: h.MasterPort}, ConfigEpoch: h.ConfigEpoch})
 }
 
 // dropSentinelAt removes a sentinel known at addr under another run ID (it

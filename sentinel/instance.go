@@ -5,29 +5,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-db/vigil/failover"
 	"github.com/vigil-db/vigil/resp"
 )
 
-// Kind is the type of a monitored instance.
-type Kind int
+// Kind is the type of a monitored instance (failover's: "master", "slave" or
+// "sentinel" in Redis's events).
+type Kind = failover.Kind
 
 // Instance kinds, named as in Redis events (%@ starts with them).
 const (
-	KindMaster Kind = iota
-	KindReplica
-	KindSentinel
+	KindMaster   = failover.KindMaster
+	KindReplica  = failover.KindReplica
+	KindSentinel = failover.KindSentinel
 )
-
-// String returns "master", "slave" or "sentinel", as in Redis's events.
-func (k Kind) String() string {
-	switch k {
-	case KindMaster:
-		return "master"
-	case KindReplica:
-		return "slave"
-	}
-	return "sentinel"
-}
 
 // Flags are Redis's SRI_* flags that SENTINEL MASTER shows.
 type Flags uint32
@@ -77,8 +68,6 @@ type instance struct {
 	pendingCommands, refcount int
 	pingSent                  time.Time // oldest unanswered PING, zero if none
 	lastAvailable, lastReply  time.Time // last valid PING reply, last reply of any kind
-	sdownSince, odownSince    time.Time
-	rebootSince               time.Time // run ID change noticed (master-reboot-down-after-period)
 
 	infoRefresh      time.Time
 	info             string
@@ -89,7 +78,6 @@ type instance struct {
 	conf       *MasterConfig
 	replicas   []*instance
 	sentinels  []*instance
-	failState  string    // failover state name, "" when none
 	ledEpoch   uint64    // epoch of the failover we were elected to lead (client-reconfig-script role)
 	gossipDown bool      // last SDOWN opinion gossiped on the mesh
 	gossipAt   time.Time // when it was gossiped
@@ -104,13 +92,11 @@ type instance struct {
 	announced          bool
 
 	// sentinels
-	lastHello   time.Time
-	leader      string
-	leaderEpoch uint64
+	lastHello time.Time
 }
 
 func newMaster(conf *MasterConfig, now time.Time) *instance {
-	m := &instance{kind: KindMaster, name: conf.Name, addr: Addr{conf.Host, conf.Port}, conf: conf,
+	m := &instance{kind: KindMaster, name: conf.Name, addr: Addr{Host: conf.Host, Port: conf.Port}, conf: conf,
 		flags: FlagMaster | FlagDisconnected, refcount: 1, roleReported: KindMaster, roleReportedTime: now,
 		lastAvailable: now, lastReply: now}
 	for _, r := range conf.KnownReplicas {
@@ -132,7 +118,7 @@ func (m *instance) addReplica(a Addr, now time.Time) *instance {
 
 func (m *instance) addSentinel(s KnownSentinel, now time.Time) *instance {
 	si := &instance{kind: KindSentinel, name: s.RunID, runID: s.RunID, addr: s.Addr, master: m,
-		flags: FlagSentinel | FlagDisconnected, refcount: 1, lastAvailable: now, lastReply: now, leader: ""}
+		flags: FlagSentinel | FlagDisconnected, refcount: 1, lastAvailable: now, lastReply: now}
 	m.sentinels = append(m.sentinels, si)
 	return si
 }
@@ -166,8 +152,10 @@ func ms(now, t time.Time) int64 {
 }
 
 // writeMap writes the instance map of SENTINEL MASTER/REPLICAS/SENTINELS in
-// Redis's field order (spec §6.2); announce gives the ip field from the address.
-func (i *instance) writeMap(w *resp.Writer, now time.Time, announce func(host string) string) {
+// Redis's field order (spec §6.2); d is the machine's part (Sentinel.view), announce
+// gives the ip field from the address.
+func (i *instance) writeMap(w *resp.Writer, now time.Time, d decided, announce func(host string) string) {
+	flags := i.flags | d.flags
 	var kv []string
 	add := func(k, v string) { kv = append(kv, k, v) }
 	addInt := func(k string, v int64) { add(k, strconv.FormatInt(v, 10)) }
@@ -175,20 +163,20 @@ func (i *instance) writeMap(w *resp.Writer, now time.Time, announce func(host st
 	add("ip", announce(i.addr.Host))
 	addInt("port", int64(i.addr.Port))
 	add("runid", i.runID)
-	add("flags", i.flags.String())
+	add("flags", flags.String())
 	addInt("link-pending-commands", int64(i.pendingCommands))
 	addInt("link-refcount", int64(i.refcount))
-	if i.flags&FlagFailoverInProgress != 0 && i.failState != "" {
-		add("failover-state", i.failState)
+	if flags&FlagFailoverInProgress != 0 && d.failState != "" {
+		add("failover-state", d.failState)
 	}
 	addInt("last-ping-sent", ms(now, i.pingSent))
 	addInt("last-ok-ping-reply", ms(now, i.lastAvailable))
 	addInt("last-ping-reply", ms(now, i.lastReply))
-	if i.flags&FlagSDown != 0 {
-		addInt("s-down-time", ms(now, i.sdownSince))
+	if flags&FlagSDown != 0 {
+		addInt("s-down-time", ms(now, d.sdownSince))
 	}
-	if i.flags&FlagODown != 0 {
-		addInt("o-down-time", ms(now, i.odownSince))
+	if flags&FlagODown != 0 {
+		addInt("o-down-time", ms(now, d.odownSince))
 	}
 	addInt("down-after-milliseconds", i.downAfter().Milliseconds())
 	if i.kind != KindSentinel {
@@ -199,7 +187,7 @@ func (i *instance) writeMap(w *resp.Writer, now time.Time, announce func(host st
 	switch i.kind {
 	case KindMaster:
 		c := i.conf
-		addInt("config-epoch", int64(c.ConfigEpoch))
+		addInt("config-epoch", int64(d.configEpoch))
 		addInt("num-slaves", int64(len(i.replicas)))
 		addInt("num-other-sentinels", int64(len(i.sentinels)))
 		addInt("quorum", int64(c.Quorum))
@@ -221,12 +209,12 @@ func (i *instance) writeMap(w *resp.Writer, now time.Time, announce func(host st
 		addInt("replica-announced", map[bool]int64{true: 1, false: 0}[i.announced])
 	case KindSentinel:
 		addInt("last-hello-message", ms(now, i.lastHello))
-		leader := i.leader
+		leader := d.leader
 		if leader == "" {
 			leader = "?"
 		}
 		add("voted-leader", leader)
-		addInt("voted-leader-epoch", int64(i.leaderEpoch))
+		addInt("voted-leader-epoch", int64(d.leaderEpoch))
 	}
 	w.Map(len(kv) / 2)
 	for _, s := range kv {

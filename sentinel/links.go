@@ -2,7 +2,6 @@ package sentinel
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -36,16 +35,6 @@ func NewLinkSet(myID string, log zerolog.Logger) *LinkSet {
 	return &LinkSet{myID: myID, log: log, links: map[InstanceID]*linkEntry{}, done: make(chan struct{})}
 }
 
-func linkKind(k Kind) link.Kind {
-	switch k {
-	case KindMaster:
-		return link.KindMaster
-	case KindReplica:
-		return link.KindReplica
-	}
-	return link.KindSentinel
-}
-
 // Watch starts the link of id, or re-addresses it when addr changed.
 func (ls *LinkSet) Watch(id InstanceID, addr Addr, auth Auth, out chan<- Observation) {
 	ls.mu.Lock()
@@ -61,7 +50,7 @@ func (ls *LinkSet) Watch(id InstanceID, addr Addr, auth Auth, out chan<- Observa
 	}
 	in := make(chan link.Observation, 256)
 	l := link.New(link.Config{
-		Addr: addr.String(), Kind: linkKind(id.Kind), MyID: ls.myID,
+		Addr: addr.String(), Kind: id.Kind, MyID: ls.myID,
 		AuthUser: auth.User, AuthPass: auth.Pass, Renames: auth.Rename, Logger: ls.log,
 	}, in)
 	e := &linkEntry{l: l, addr: addr, stop: make(chan struct{})}
@@ -78,9 +67,8 @@ func (ls *LinkSet) closeEntry(e *linkEntry) {
 	}()
 }
 
-// translate turns one link's observations into the shell's.
+// translate hands one link's observations to the owner, tagged with id.
 func (ls *LinkSet) translate(id InstanceID, e *linkEntry, in <-chan link.Observation, out chan<- Observation) {
-	kind := linkKind(id.Kind)
 	for {
 		var lo link.Observation
 		select {
@@ -88,48 +76,13 @@ func (ls *LinkSet) translate(id InstanceID, e *linkEntry, in <-chan link.Observa
 		case <-e.stop:
 			return
 		}
-		o, ok := translateObs(id, kind, lo)
-		if !ok {
-			continue
-		}
 		select {
-		case out <- o:
+		case out <- Observation{ID: id, Observation: lo}:
 		case <-ls.done:
 		case <-e.stop:
 			return
 		}
 	}
-}
-
-// translateObs maps one link observation to the shell's (ok false: nothing to report).
-func translateObs(id InstanceID, kind link.Kind, lo link.Observation) (Observation, bool) {
-	st := lo.State
-	o := Observation{ID: id, At: lo.At, Link: &st}
-	switch lo.Event {
-	case link.EventLinkUp, link.EventLinkDown:
-		o.Type = ObsConnected
-		if lo.State.Disconnected(kind) {
-			o.Type = ObsDisconnected
-		}
-	case link.EventPingSent:
-		o.Type = ObsPingSent
-	case link.EventPingReply:
-		switch {
-		case lo.OK:
-			o.Type, o.Loading = ObsPong, strings.HasPrefix(lo.Reply, "LOADING")
-		case lo.Err == nil:
-			o.Type = ObsReply
-		default:
-			o.Type = ObsReply // a failed PING: only the link state moves
-		}
-	case link.EventInfo:
-		o.Type, o.Text = ObsInfo, lo.Reply
-	case link.EventHello:
-		o.Type, o.Text = ObsHello, lo.Reply
-	default:
-		o.Type = ObsReply
-	}
-	return o, true
 }
 
 // Unwatch closes the link of id.

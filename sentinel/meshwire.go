@@ -7,82 +7,77 @@ import (
 
 	"github.com/vigil-db/vigil/failover"
 	"github.com/vigil-db/vigil/mesh"
+	"github.com/vigil-db/vigil/sentinel/link"
 )
 
 // This file plugs the gossip mesh into the loop: SDOWN opinions and master
 // configurations are gossiped; fresh opinions of peers count toward ODOWN
 // and newer config epochs are adopted like hellos. Votes stay on
-// IS-MASTER-DOWN-BY-ADDR, which real redis-sentinel peers answer too.
+// IS-MASTER-DOWN-BY-ADDR, which real redis-sentinel peers answer too. What
+// any owner of a mesh needs (announce rule, port rule, background joins,
+// membership, close) is in package mesh; this file only adds the
+// sentinel's wiring.
 
-// opinion is the last SDOWN opinion a peer gossiped about a master.
-type opinion struct {
-	addr string
-	down bool
-	at   time.Time // when we received it
+// meshAddr is the gossip address announced to the sentinels we link to
+// (link.GossipChannel): the mesh's advertised address, port 0 without a mesh.
+func (s *Sentinel) meshAddr() (string, int) {
+	if s.mesh == nil {
+		return "", 0
+	}
+	return s.mesh.AdvertisedAddr()
 }
 
-// meshEnabled: the mesh always starts (on gossip-port, default port+1000); if its port
-// cannot be bound the sentinel logs it and works through hellos alone.
-func (s *Sentinel) meshEnabled() bool { return true }
+// gossipRetry is how long a join of an announced gossip address that did not
+// make the peer a member waits before it is tried again.
+const gossipRetry = 30 * time.Second
 
-// meshJoinPeer joins the mesh of a sentinel discovered through a hello, at its default
-// gossip address (its port + 1000): with no gossip-join seeds at all, sentinels that
-// find each other on the monitored master's hello channel also form one mesh. Peers on
-// other gossip ports need gossip-join.
-func (s *Sentinel) meshJoinPeer(peer Addr) {
-	mh := s.mesh
-	if mh == nil || peer.Port+1000 > 65535 {
+// gossipAnnounced handles a peer's gossip announcement (PUBLISH on
+// link.GossipChannel): a sentinel that is not yet a member of our mesh is
+// joined at the address it announced, so that sentinels that find each
+// other through hellos form one mesh whatever their gossip-port.
+func (s *Sentinel) gossipAnnounced(payload string) {
+	runID, addr, err := link.ParseGossip(payload)
+	if err != nil || s.mesh == nil || s.mesh.IsMember(runID) {
 		return
 	}
-	seed := net.JoinHostPort(peer.Host, strconv.Itoa(peer.Port+1000))
-	go func() {
-		if _, err := mh.Join([]string{seed}); err != nil {
-			s.log.Debug().Err(err).Str("addr", seed).Msg("gossip join of a discovered sentinel failed")
-		}
-	}()
+	now := s.now()
+	if at, ok := s.gossipJoins[runID]; ok && now.Sub(at) < gossipRetry {
+		return
+	}
+	s.gossipJoins[runID] = now
+	s.mesh.JoinInBackground([]string{addr})
 }
 
-// startMesh creates the mesh, joins the seeds in the background and feeds
-// incoming messages to the loop. Errors are logged: the sentinel keeps
-// working through hellos without the mesh.
+// startMesh creates the mesh (gossip-bind, gossip-port, default
+// mesh.DefaultPort of the sentinel port, announce-ip advertised when bound to
+// every interface) unless the sentinel was given one (Options.Mesh), joins
+// the gossip-join seeds in the background and feeds incoming messages to the
+// loop. Errors are logged: the sentinel keeps working through hellos
+// without the mesh.
 func (s *Sentinel) startMesh() {
-	if !s.meshEnabled() {
-		return
-	}
-	g := s.cfg.Gossip
-	bind := g.Bind
-	if bind == "" {
-		bind = "0.0.0.0"
-	}
-	port := g.Port
-	if !g.portSet {
-		port = s.cfg.Server.Port + 1000
-	}
-	annPort := s.cfg.AnnouncePort
-	if annPort == 0 {
-		annPort = s.cfg.Server.Port
-	}
-	cfg := mesh.Config{Name: s.cfg.MyID, BindAddr: bind, BindPort: port, Secret: g.Key(),
-		Meta:   mesh.Meta{IP: s.cfg.AnnounceIP, Port: annPort, Epoch: s.fo.CurrentEpoch()},
-		Logger: s.log}
-	if bind == "0.0.0.0" && s.cfg.AnnounceIP != "" {
-		cfg.AdvertiseAddr = s.cfg.AnnounceIP
-	}
-	mh, err := mesh.New(cfg)
-	if err != nil {
-		s.log.Warn().Err(err).Msg("gossip mesh not started")
-		return
-	}
-	s.mesh = mh
-	s.opinions = map[string]map[string]opinion{}
 	s.meshConfigEpoch = map[string]uint64{}
-	go func() {
-		if len(g.Join) > 0 {
-			if n, err := mh.Join(g.Join); err != nil {
-				s.log.Warn().Err(err).Int("joined", n).Msg("gossip join")
-			}
+	s.gossipJoins = map[string]time.Time{}
+	if s.mesh == nil {
+		g := s.cfg.Gossip
+		port := g.Port
+		if !g.portSet {
+			port = mesh.DefaultPort(s.cfg.Server.Port)
 		}
-	}()
+		annPort := s.cfg.AnnouncePort
+		if annPort == 0 {
+			annPort = s.cfg.Server.Port
+		}
+		mh, err := mesh.New(mesh.Config{Name: s.cfg.MyID, BindAddr: g.Bind, BindPort: port, Secret: s.cfg.GossipKey(),
+			Meta:   mesh.Meta{IP: s.cfg.AnnounceIP, Port: annPort, Epoch: s.fo.CurrentEpoch()},
+			Logger: s.log}.AnnounceConfig())
+		if err != nil {
+			s.log.Warn().Err(err).Msg("gossip mesh not started")
+			return
+		}
+		s.mesh, s.ownMesh = mh, true
+	}
+	s.mesh.JoinInBackground(s.cfg.Gossip.Join)
+	mh := s.mesh
 	go func() {
 		for {
 			select {
@@ -95,36 +90,40 @@ func (s *Sentinel) startMesh() {
 	}()
 }
 
-// stopMesh leaves the mesh gracefully.
+// stopMesh leaves and closes the mesh the sentinel created; one given in
+// Options.Mesh is its owner's to close.
 func (s *Sentinel) stopMesh() {
-	if s.mesh == nil {
-		return
+	if s.mesh != nil && s.ownMesh {
+		_ = s.mesh.Close(time.Second)
 	}
-	_ = s.mesh.Leave(time.Second)
-	_ = s.mesh.Shutdown()
 }
 
 // meshMessage handles one message from the mesh on the loop.
 func (s *Sentinel) meshMessage(msg mesh.Message) {
 	switch p := msg.Payload.(type) {
 	case mesh.Opinion:
-		if s.master(p.Master) == nil {
-			return
+		if a, ok := splitAddr(p.Addr); ok && s.master(p.Master) != nil {
+			_ = s.step(failover.Opinion{Master: p.Master, From: msg.From, Addr: a, Down: p.Down})
 		}
-		if s.opinions[p.Master] == nil {
-			s.opinions[p.Master] = map[string]opinion{}
-		}
-		s.opinions[p.Master][msg.From] = opinion{addr: p.Addr, down: p.Down, at: s.now()}
 	case mesh.MasterConfig:
 		m := s.master(p.Master)
-		host, portText, err := net.SplitHostPort(p.Addr)
-		if m == nil || err != nil {
+		a, ok := splitAddr(p.Addr)
+		if m == nil || !ok {
 			return
 		}
-		port, _ := strconv.Atoi(portText)
 		_ = s.step(failover.Hello{From: msg.From, FromAddr: s.meshPeerAddr(m, msg.From), Master: p.Master,
-			MasterAddr: failover.Addr{Host: host, Port: port}, ConfigEpoch: p.Epoch})
+			MasterAddr: a, ConfigEpoch: p.Epoch})
 	}
+}
+
+// splitAddr parses a gossiped "host:port".
+func splitAddr(s string) (Addr, bool) {
+	host, portText, err := net.SplitHostPort(s)
+	if err != nil {
+		return Addr{}, false
+	}
+	port, err := strconv.Atoi(portText)
+	return Addr{Host: host, Port: port}, err == nil
 }
 
 // meshPeerAddr is the announced address of the sentinel runID for
@@ -133,7 +132,7 @@ func (s *Sentinel) meshMessage(msg mesh.Message) {
 func (s *Sentinel) meshPeerAddr(m *instance, runID string) failover.Addr {
 	for _, si := range m.sentinels {
 		if si.runID == runID {
-			return foAddr(si.addr)
+			return si.addr
 		}
 	}
 	for _, mb := range s.mesh.Members() {
@@ -148,28 +147,6 @@ func (s *Sentinel) meshPeerAddr(m *instance, runID string) failover.Addr {
 	return failover.Addr{}
 }
 
-// meshDown counts the fresh SDOWN opinions (within 5 × ask-period) about m's
-// current address from peers whose IS-MASTER-DOWN-BY-ADDR reply does not
-// already say down (no double counting).
-func (s *Sentinel) meshDown(m *instance, now time.Time) int {
-	if s.mesh == nil {
-		return 0
-	}
-	counted := map[string]bool{}
-	for _, p := range s.fo.Peers(m.name) {
-		if p.Down {
-			counted[p.ID] = true
-		}
-	}
-	n := 0
-	for from, o := range s.opinions[m.name] {
-		if o.down && o.addr == m.addr.String() && !counted[from] && now.Sub(o.at) <= 5*s.timers.AskPeriod {
-			n++
-		}
-	}
-	return n
-}
-
 // gossip broadcasts our SDOWN opinion of m (on change, and every ask-period
 // while down so that it stays fresh) and its configuration when the config
 // epoch moved.
@@ -177,7 +154,7 @@ func (s *Sentinel) gossip(m *instance, st failover.Status, now time.Time) {
 	if s.mesh == nil {
 		return
 	}
-	down := m.flags&FlagSDown != 0
+	down := st.SDown
 	if down != m.gossipDown || (down && now.Sub(m.gossipAt) >= s.timers.AskPeriod) {
 		m.gossipDown, m.gossipAt = down, now
 		_ = s.mesh.Broadcast(mesh.Opinion{Master: m.name, Addr: m.addr.String(), Down: down, Time: now.UnixMilli()})
@@ -185,6 +162,6 @@ func (s *Sentinel) gossip(m *instance, st failover.Status, now time.Time) {
 	if st.ConfigEpoch > s.meshConfigEpoch[m.name] {
 		s.meshConfigEpoch[m.name] = st.ConfigEpoch
 		ca, _ := s.fo.ClientAddr(m.name)
-		_ = s.mesh.Broadcast(mesh.MasterConfig{Master: m.name, Addr: shAddr(ca).String(), Epoch: st.ConfigEpoch})
+		_ = s.mesh.Broadcast(mesh.MasterConfig{Master: m.name, Addr: ca.String(), Epoch: st.ConfigEpoch})
 	}
 }

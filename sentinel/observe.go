@@ -1,11 +1,11 @@
 package sentinel
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vigil-db/vigil/failover"
+	"github.com/vigil-db/vigil/sentinel/link"
 )
 
 // watch asks the links to monitor m and everything known under it.
@@ -68,225 +68,102 @@ func (s *Sentinel) lookup(id InstanceID) *instance {
 	return nil
 }
 
-// observe applies one observation (the "gather" step).
+// observe applies one observation (the "gather" step): the instance map keeps
+// what SENTINEL MASTER/REPLICAS/SENTINELS show, and the failover machine gets
+// the link state and INFO it decides SDOWN, ODOWN and the failover from.
 func (s *Sentinel) observe(o Observation) {
 	i := s.lookup(o.ID)
-	if i == nil {
+	if i == nil || (o.Event == link.EventInfo && i.kind == KindSentinel) {
 		return
 	}
-	switch o.Type {
-	case ObsConnected, ObsDisconnected:
-		was := i.flags & FlagDisconnected
+	pong := false
+	switch o.Event {
+	case link.EventLinkUp, link.EventLinkDown:
 		i.flags &^= FlagDisconnected
-		if o.Type == ObsDisconnected {
+		if o.State.Disconnected(i.kind) {
 			i.flags |= FlagDisconnected
 		}
-		if was != i.flags&FlagDisconnected {
-			s.stepLinkChange(i)
-		}
-	case ObsPingSent:
-		if i.pingSent.IsZero() {
-			i.pingSent = o.At
-		}
-	case ObsPong:
-		i.lastReply, i.lastAvailable, i.pingSent = o.At, o.At, time.Time{}
-		if !o.Loading {
-			i.rebootSince = time.Time{}
-		}
-	case ObsReply:
-		if o.Link == nil || o.Link.LastPong.Equal(o.At) {
+	case link.EventPingReply, link.EventPublish:
+		switch {
+		case o.Event == link.EventPingReply && o.OK: // +PONG, -LOADING, -MASTERDOWN
+			i.lastReply = o.At
+			pong = !strings.HasPrefix(o.Reply, "LOADING")
+		case o.State.LastPong.Equal(o.At): // any other reply to a PING
 			i.lastReply = o.At
 		}
-	case ObsInfo:
-		if i.kind == KindSentinel {
-			return
-		}
-		s.applyInfo(i, o.Text, o.At)
-		if !s.tilt {
-			s.stepInstance(i, foInfo(o.Text))
-			s.processReady()
-		}
-	case ObsHello:
-		s.processHello(o.Text)
 	}
-	if o.Link != nil {
-		i.pingSent, i.lastAvailable = o.Link.ActPing, o.Link.LastAvail
-	}
-}
-
-// stepLinkChange tells the machine that an instance's link went up or down.
-func (s *Sentinel) stepLinkChange(i *instance) {
-	if i.kind == KindSentinel {
+	i.pingSent, i.lastAvailable = o.State.ActPing, o.State.LastAvail
+	switch {
+	case o.Event == link.EventHello:
+		s.processHello(o.Reply)
+	case i.kind == KindSentinel:
 		s.stepSentinels(i.master)
-		return
+	case o.Event == link.EventInfo:
+		s.applyInfo(i, o.Reply, &o.Info, o.At)
+		s.stepInstance(i, &o.Info, false)
+		s.processReady()
+	default:
+		s.stepInstance(i, nil, pong)
+		s.processReady()
 	}
-	s.stepInstance(i, nil)
-	s.processReady()
 }
 
-// applyInfo records the INFO fields Sentinel uses (spec §3.3) and discovers replicas.
-func (s *Sentinel) applyInfo(i *instance, info string, now time.Time) {
-	i.info, i.infoRefresh = info, now
-	i.masterLinkDownTime = 0
+// applyInfo records what SENTINEL MASTER/REPLICAS and INFO-CACHE show of an
+// INFO reply (sentinelRefreshInstanceInfo's bookkeeping; the decisions are
+// the machine's) and discovers a master's replicas.
+func (s *Sentinel) applyInfo(i *instance, text string, in *failover.Info, now time.Time) {
+	i.info, i.infoRefresh = text, now
+	i.masterLinkDownTime = in.MasterLinkDownTime
+	if in.RunID != "" {
+		i.runID = in.RunID
+	}
 	role := i.roleReported
-	for _, line := range strings.Split(info, "\r\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
+	switch in.Role {
+	case failover.RoleMaster:
+		role = KindMaster
+	case failover.RoleSlave:
+		role = KindReplica
+		i.masterHost, i.masterPort, i.masterLinkUp = in.MasterHost, in.MasterPort, in.MasterLinkUp
+		if in.HasPriority {
+			i.priority = in.Priority
 		}
-		switch {
-		case k == "run_id" && len(line) >= 47:
-			if i.runID != "" && i.runID != v {
-				s.event(levelNotice, "+reboot", i, "%s", i.eventID())
-				if i.kind == KindMaster && i.conf.RebootDownAfter > 0 {
-					i.rebootSince = now
-				}
-			}
-			i.runID = v
-		case k == "role":
-			if v == "master" {
-				role = KindMaster
-			} else if v == "slave" {
-				role = KindReplica
-			}
-		case k == "master_link_down_since_seconds":
-			n, _ := strconv.ParseInt(v, 10, 64)
-			i.masterLinkDownTime = time.Duration(n) * time.Second
-		case k == "master_host":
-			i.masterHost = v
-		case k == "master_port":
-			i.masterPort, _ = strconv.Atoi(v)
-		case k == "master_link_status":
-			i.masterLinkUp = v == "up"
-		case k == "slave_priority":
-			i.priority, _ = strconv.Atoi(v)
-		case k == "slave_repl_offset":
-			i.replOffset, _ = strconv.ParseInt(v, 10, 64)
-		case k == "replica_announced":
-			i.announced = v != "0"
-		case i.kind == KindMaster && strings.HasPrefix(k, "slave") && len(k) > 5 && k[5] >= '0' && k[5] <= '9':
-			s.discoverReplica(i, v, now)
-		}
+		i.replOffset, i.announced = in.ReplOffset, in.Announced
 	}
 	if role != i.roleReported {
 		i.roleReported, i.roleReportedTime = role, now
 	}
+	if i.kind == KindMaster {
+		for _, a := range in.Replicas {
+			s.discoverReplica(i, a, now)
+		}
+	}
 }
 
 // discoverReplica handles a slave<n>: line of a master's INFO.
-func (s *Sentinel) discoverReplica(m *instance, v string, now time.Time) {
-	var a Addr
-	if strings.Contains(v, "=") {
-		for _, f := range strings.Split(v, ",") {
-			k, val, _ := strings.Cut(f, "=")
-			switch k {
-			case "ip":
-				a.Host = val
-			case "port":
-				a.Port, _ = strconv.Atoi(val)
-			}
-		}
-	} else if parts := strings.Split(v, ","); len(parts) >= 2 {
-		a.Host = parts[0]
-		a.Port, _ = strconv.Atoi(parts[1])
-	}
+func (s *Sentinel) discoverReplica(m *instance, a Addr, now time.Time) {
 	if a.Host == "" || m.findReplica(a) != nil {
 		return
 	}
 	r := m.addReplica(a, now)
-	s.stepInstance(r, nil) // the machine adds it and emits +slave
+	s.stepInstance(r, nil, false) // the machine adds it and emits +slave
 	s.processReady()
 	s.watch(m)
 }
 
-// tick runs the timer: TILT detection, then SDOWN for every instance.
+// tick runs the timer: the machine decides TILT, SDOWN, ODOWN and the
+// failover from the instances' current link state.
 func (s *Sentinel) tick(now time.Time) {
-	wasTilt := s.tilt
-	s.checkTilt(now)
-	if s.tilt != wasTilt {
-		_ = s.fo.Step(now, failover.Tilt{On: s.tilt})
-	}
 	s.scripts.run(now)
-	if !s.tilt {
-		for _, m := range s.masters {
-			s.checkSDown(m, now)
-			s.checkODown(m, now)
-			for _, r := range m.replicas {
-				s.checkSDown(r, now)
-			}
-			for _, si := range m.sentinels {
-				s.checkSDown(si, now)
-			}
-		}
-	}
 	for _, m := range s.masters {
-		s.stepInstance(m, nil)
+		s.stepInstance(m, nil, false)
 		for _, r := range m.replicas {
-			s.stepInstance(r, nil)
+			s.stepInstance(r, nil, false)
 		}
+		s.stepSentinels(m)
 	}
 	s.fo.Tick(now)
 	s.processReady()
 	for _, m := range s.masters {
-		s.syncStatus(m)
-	}
-}
-
-// checkTilt is sentinelCheckTiltCondition plus the exit after tilt-period.
-func (s *Sentinel) checkTilt(now time.Time) {
-	delta := now.Sub(s.prevTick)
-	s.prevTick = now
-	if delta < 0 || delta > s.timers.TiltTrigger {
-		s.tiltSince = now
-		if !s.tilt {
-			s.tilt = true
-			s.event(levelWarning, "+tilt", nil, "#tilt mode entered")
-		}
-		return
-	}
-	if s.tilt && now.Sub(s.tiltSince) > s.timers.TiltPeriod {
-		s.tilt = false
-		s.event(levelWarning, "-tilt", nil, "#tilt mode exited")
-	}
-}
-
-// sdown is the pure SDOWN rule of spec §5.4 for one instance.
-func sdown(i *instance, now time.Time, infoPeriod time.Duration) bool {
-	// Redis takes now − act_ping_time when a PING is pending, else (when
-	// disconnected) now − last_avail_time. A go-redis connection whose peer
-	// died is only noticed when a PING is written on it, which would restart
-	// act_ping_time after the pub/sub link already saw the death: take the
-	// larger of the two when disconnected, so SDOWN does not flap.
-	var elapsed time.Duration
-	if !i.pingSent.IsZero() {
-		elapsed = now.Sub(i.pingSent)
-	}
-	if i.flags&FlagDisconnected != 0 {
-		elapsed = max(elapsed, now.Sub(i.lastAvailable))
-	}
-	if elapsed > i.downAfter() {
-		return true
-	}
-	if i.kind == KindMaster && i.roleReported == KindReplica &&
-		now.Sub(i.roleReportedTime) > i.downAfter()+2*infoPeriod {
-		return true
-	}
-	if i.kind == KindMaster && !i.rebootSince.IsZero() && i.conf.RebootDownAfter > 0 &&
-		now.Sub(i.rebootSince) > i.conf.RebootDownAfter {
-		return true
-	}
-	return false
-}
-
-func (s *Sentinel) checkSDown(i *instance, now time.Time) {
-	down := sdown(i, now, s.timers.InfoPeriod)
-	switch {
-	case down && i.flags&FlagSDown == 0:
-		i.flags |= FlagSDown
-		i.sdownSince = now
-		s.event(levelWarning, "+sdown", i, "%s", i.eventID())
-	case !down && i.flags&FlagSDown != 0:
-		i.flags &^= FlagSDown | FlagScriptKillSent
-		s.event(levelWarning, "-sdown", i, "%s", i.eventID())
+		s.afterTick(m)
 	}
 }

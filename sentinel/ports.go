@@ -1,8 +1,6 @@
 package sentinel
 
 import (
-	"time"
-
 	"github.com/vigil-db/vigil/sentinel/link"
 )
 
@@ -55,40 +53,11 @@ type Links interface {
 	Close()
 }
 
-// ObsType is what an Observation reports.
-type ObsType int
-
-// Observation types.
-const (
-	// ObsConnected: the command (and pub/sub) links are up.
-	ObsConnected ObsType = iota
-	// ObsDisconnected: a link is down.
-	ObsDisconnected
-	// ObsPingSent: a PING left and no earlier one is pending.
-	ObsPingSent
-	// ObsPong: a valid PING reply (+PONG, -LOADING, -MASTERDOWN).
-	ObsPong
-	// ObsReply: any other reply (errors included); only the last-reply time moves.
-	ObsReply
-	// ObsInfo: an INFO reply; Text holds it.
-	ObsInfo
-	// ObsHello: a __sentinel__:hello message; Text holds the payload.
-	ObsHello
-)
-
-// Observation is one fact a link saw about an instance.
+// Observation is one fact a link saw about an instance: sentinel/link's
+// observation (its event, reply, parsed INFO or hello, and the link's state
+// after the fact), with the instance it is about.
 type Observation struct {
 	// ID is the instance.
 	ID InstanceID
-	// Type says what happened.
-	Type ObsType
-	// At is when it happened (the link's clock).
-	At time.Time
-	// Text is the INFO text or the hello payload.
-	Text string
-	// Loading is set on ObsPong when the reply was -LOADING (does not clear a reboot).
-	Loading bool
-	// Link, when set, is the link's own bookkeeping after the fact; the shell
-	// takes the pending PING and last available reply times from it (SDOWN).
-	Link *link.State
+	link.Observation
 }

@@ -16,30 +16,17 @@ import (
 	"github.com/vigil-db/vigil/mesh"
 )
 
-// Timers are Redis Sentinel's periods (SENTINEL DEBUG can change them).
+// Timers are Redis Sentinel's periods (SENTINEL DEBUG can change them): the
+// failover machine's (ping, info, ask and publish periods, TILT trigger and
+// period, replica reconfiguration and election timeouts) and the shell's.
 type Timers struct {
-	// InfoPeriod is how often masters and replicas get INFO (10 s).
-	InfoPeriod time.Duration
-	// PingPeriod is how often every instance gets PING (1 s).
-	PingPeriod time.Duration
-	// AskPeriod is how often is-master-down-by-addr is asked while SDOWN (1 s).
-	AskPeriod time.Duration
-	// PublishPeriod is how often hellos are published (2 s).
-	PublishPeriod time.Duration
+	failover.Timers
 	// DefaultDownAfter is down-after-milliseconds of masters created without it (30 s).
 	DefaultDownAfter time.Duration
 	// DefaultFailoverTimeout is failover-timeout of masters created without it (3 min).
 	DefaultFailoverTimeout time.Duration
-	// TiltTrigger is the clock jump that enters TILT (2 s).
-	TiltTrigger time.Duration
-	// TiltPeriod is how long TILT lasts (30 s).
-	TiltPeriod time.Duration
-	// SlaveReconfTimeout bounds a replica's reconfiguration (10 s).
-	SlaveReconfTimeout time.Duration
 	// MinLinkReconnectPeriod is the minimum age before a link is recycled (15 s).
 	MinLinkReconnectPeriod time.Duration
-	// ElectionTimeout bounds an election (10 s).
-	ElectionTimeout time.Duration
 	// ScriptMaxRuntime is when a script is killed (60 s).
 	ScriptMaxRuntime time.Duration
 	// ScriptRetryDelay is the first retry delay of a failed script (30 s, doubling).
@@ -48,10 +35,8 @@ type Timers struct {
 
 // DefaultTimers returns Redis 7.0's values.
 func DefaultTimers() Timers {
-	return Timers{InfoPeriod: 10 * time.Second, PingPeriod: time.Second, AskPeriod: time.Second,
-		PublishPeriod: 2 * time.Second, DefaultDownAfter: DefaultDownAfter, DefaultFailoverTimeout: DefaultFailoverTimeout,
-		TiltTrigger: 2 * time.Second, TiltPeriod: 30 * time.Second, SlaveReconfTimeout: 10 * time.Second,
-		MinLinkReconnectPeriod: 15 * time.Second, ElectionTimeout: 10 * time.Second,
+	return Timers{Timers: failover.DefaultTimers(), DefaultDownAfter: DefaultDownAfter,
+		DefaultFailoverTimeout: DefaultFailoverTimeout, MinLinkReconnectPeriod: 15 * time.Second,
 		ScriptMaxRuntime: 60 * time.Second, ScriptRetryDelay: 30 * time.Second}
 }
 
@@ -68,6 +53,11 @@ type Options struct {
 	Monitor bool
 	// Exit is called by SENTINEL SIMULATE-FAILURE crashes and SHUTDOWN; default: no-op.
 	Exit func(code int)
+	// Mesh, when set, is a gossip mesh owned by the caller (a node sharing
+	// one mesh): the sentinel gossips on it and reads its Incoming, and
+	// neither creates nor closes it; its Name should be the sentinel's MyID.
+	// Default: the sentinel creates its own from the gossip-* directives.
+	Mesh *mesh.Mesh
 }
 
 // Sentinel is one sentinel process: its state, its loop and its endpoint.
@@ -85,9 +75,6 @@ type Sentinel struct {
 	obs     chan Observation
 	masters []*instance
 
-	tilt          bool
-	tiltSince     time.Time
-	prevTick      time.Time
 	simulateFlags int
 
 	fo          *failover.Machine
@@ -96,8 +83,9 @@ type Sentinel struct {
 	async       chan func()
 
 	mesh            *mesh.Mesh
-	opinions        map[string]map[string]opinion // master → peer id → last opinion
-	meshConfigEpoch map[string]uint64             // last config epoch gossiped per master
+	ownMesh         bool                 // mesh created by the sentinel (else Options.Mesh)
+	meshConfigEpoch map[string]uint64    // last config epoch gossiped per master
+	gossipJoins     map[string]time.Time // run id → last join of its announced gossip address
 
 	hub      *hub
 	scripts  *scripts
@@ -127,7 +115,7 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 		opt.Exit = func(int) {}
 	}
 	s := &Sentinel{cfg: cfg, log: opt.Log.With().Str("component", "sentinel").Logger(), now: opt.Now,
-		links: opt.Links, exit: opt.Exit, timers: DefaultTimers(), runID: randomID(),
+		links: opt.Links, exit: opt.Exit, mesh: opt.Mesh, timers: DefaultTimers(), runID: randomID(),
 		reqs: make(chan func()), obs: make(chan Observation, 1024), async: make(chan func(), 256),
 		hub: newHub(), clients: newClientList(), shutdown: make(chan struct{})}
 	s.start = s.now()
@@ -177,7 +165,6 @@ func (s *Sentinel) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	s.prevTick = s.now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -273,7 +260,7 @@ func (s *Sentinel) syncConfig() {
 			c.ConfigEpoch, c.LeaderEpoch = mh.ConfigEpoch, mh.Vote.Epoch
 			c.KnownReplicas = c.KnownReplicas[:0]
 			for _, r := range mh.Replicas {
-				c.KnownReplicas = append(c.KnownReplicas, shAddr(r))
+				c.KnownReplicas = append(c.KnownReplicas, r)
 			}
 		}
 		c.KnownSentinels = c.KnownSentinels[:0]

@@ -14,27 +14,18 @@ import (
 // This file feeds the failover machine from the loop and acts on its Ready
 // batches (gather → decide → act). Only the loop goroutine runs it.
 
-func foAddr(a Addr) failover.Addr { return failover.Addr{Host: a.Host, Port: a.Port} }
-func shAddr(a failover.Addr) Addr { return Addr{Host: a.Host, Port: a.Port} }
-
 // foMasterConfig converts a master's configuration for the machine.
 func foMasterConfig(mc *MasterConfig) failover.MasterConfig {
 	return failover.MasterConfig{Name: mc.Name, Addr: failover.Addr{Host: mc.Host, Port: mc.Port},
 		Quorum: mc.Quorum, DownAfter: mc.DownAfter, FailoverTimeout: mc.FailoverTimeout,
-		ParallelSyncs: mc.ParallelSyncs}
-}
-
-func (s *Sentinel) foTimers() failover.Timers {
-	t := s.timers
-	return failover.Timers{PingPeriod: t.PingPeriod, InfoPeriod: t.InfoPeriod, AskPeriod: t.AskPeriod,
-		PublishPeriod: t.PublishPeriod, SlaveReconfTimeout: t.SlaveReconfTimeout, ElectionTimeout: t.ElectionTimeout}
+		ParallelSyncs: mc.ParallelSyncs, RebootDownAfter: mc.RebootDownAfter}
 }
 
 // applyTimers hands changed timers (SENTINEL DEBUG) to the script queue and the
 // failover machine.
 func (s *Sentinel) applyTimers() {
 	s.scripts.maxRuntime, s.scripts.retryDelay = s.timers.ScriptMaxRuntime, s.timers.ScriptRetryDelay
-	_ = s.step(failover.SetTimers{Timers: s.foTimers()})
+	_ = s.step(failover.SetTimers{Timers: s.timers.Timers})
 }
 
 // newMachine builds the failover machine from the loaded configuration.
@@ -46,13 +37,13 @@ func (s *Sentinel) newMachine() error {
 		mh := failover.MasterHardState{Addr: failover.Addr{Host: mc.Host, Port: mc.Port},
 			ConfigEpoch: mc.ConfigEpoch, Vote: election.Vote{Epoch: mc.LeaderEpoch}}
 		for _, r := range mc.KnownReplicas {
-			mh.Replicas = append(mh.Replicas, foAddr(r))
+			mh.Replicas = append(mh.Replicas, r)
 		}
 		hs.Masters[mc.Name] = mh
 	}
 	seed := uint64(time.Now().UnixNano())
 	fo, err := failover.New(failover.Config{MyID: s.cfg.MyID, Rand: rand.New(rand.NewPCG(seed, seed>>7)),
-		Timers: s.foTimers(), Masters: mcs, Logger: &s.log}, hs)
+		Timers: s.timers.Timers, Masters: mcs, Logger: &s.log}, hs)
 	if err != nil {
 		return err
 	}
@@ -76,40 +67,26 @@ func (s *Sentinel) step(in failover.Input) error {
 	return err
 }
 
-// stepInstance steps the shell's view of a master or replica (info: a fresh INFO).
-func (s *Sentinel) stepInstance(i *instance, info *failover.Info) {
+// stepInstance steps the link state of a master or replica (info: a fresh
+// INFO; pong: a +PONG arrived).
+func (s *Sentinel) stepInstance(i *instance, info *failover.Info, pong bool) {
 	m := i
 	if i.master != nil {
 		m = i.master
 	}
-	o := failover.Observation{Master: m.name, Addr: foAddr(i.addr),
-		Disconnected: i.flags&FlagDisconnected != 0, LastOKPing: i.lastAvailable,
-		SDown: i.flags&FlagSDown != 0, ODown: i.flags&FlagODown != 0, Info: info}
+	o := failover.Observation{Master: m.name, Addr: i.addr, Disconnected: i.flags&FlagDisconnected != 0,
+		LastOKPing: i.lastAvailable, PingSent: i.pingSent, Pong: pong, Info: info}
 	if err := s.fo.Step(s.now(), o); err != nil {
 		s.log.Debug().Err(err).Str("master", m.name).Msg("observation not stepped")
 	}
-}
-
-// foInfo converts an INFO reply for the machine.
-func foInfo(text string) *failover.Info {
-	in := link.ParseInfo(text)
-	fi := &failover.Info{RunID: in.RunID, MasterHost: in.MasterHost, MasterPort: in.MasterPort,
-		MasterLinkUp: in.MasterLinkUp, MasterLinkDownTime: in.MasterLinkDownSince,
-		Priority: in.Priority, ReplOffset: int64(in.ReplOffset)}
-	switch in.Role {
-	case link.RoleMaster:
-		fi.Role = failover.RoleMaster
-	case link.RoleSlave:
-		fi.Role = failover.RoleSlave
-	}
-	return fi
 }
 
 // stepSentinels tells the machine the other sentinels of m.
 func (s *Sentinel) stepSentinels(m *instance) {
 	var peers []failover.Peer
 	for _, si := range m.sentinels {
-		peers = append(peers, failover.Peer{ID: si.runID, Connected: si.flags&FlagDisconnected == 0})
+		peers = append(peers, failover.Peer{ID: si.runID, Connected: si.flags&FlagDisconnected == 0,
+			Addr: si.addr, PingSent: si.pingSent, LastOKPing: si.lastAvailable})
 	}
 	_ = s.fo.Step(s.now(), failover.Sentinels{Master: m.name, Peers: peers})
 }
@@ -196,14 +173,14 @@ func (s *Sentinel) runCommand(c failover.Command) {
 	if m == nil || s.links == nil {
 		return
 	}
-	target := shAddr(c.Target)
+	target := c.Target
 	id := InstanceID{m.name, KindReplica, target.String()}
 	if target == m.addr {
 		id = InstanceID{m.name, KindMaster, m.name}
 	}
 	var to *Addr
 	if c.Kind == failover.ReplicaOf {
-		a := shAddr(c.ReplicaOf)
+		a := c.ReplicaOf
 		to = &a
 	}
 	if s.simulateFlags&simCrashAfterPromotion != 0 && c.Kind == failover.PromoteNoOne {
@@ -239,6 +216,14 @@ func (s *Sentinel) publishFO(e failover.Event) {
 		}
 		if i != nil {
 			i.ledEpoch = s.fo.CurrentEpoch()
+		}
+	case failover.EventODown:
+		// a failover may start now: its replica selection needs their current
+		// offsets and link state, not the last 10 s INFO
+		if i != nil && s.links != nil {
+			for _, r := range i.replicas {
+				s.links.RefreshInfo(InstanceID{i.name, KindReplica, r.name})
+			}
 		}
 	case failover.EventAbortNoGoodSlave, failover.EventAbortSlaveTimeout:
 		if i != nil { // a later switch we learn from a hello is observed
@@ -279,88 +264,28 @@ func (s *Sentinel) applySwitch(sw failover.Switch) {
 	}
 	s.unwatch(m)
 	now := s.now()
-	m.addr = shAddr(sw.To)
+	m.addr = sw.To
 	m.replicas = nil
-	m.flags &= FlagMaster | FlagDisconnected
 	m.runID, m.info, m.ledEpoch = "", "", 0
-	m.pingSent, m.rebootSince = time.Time{}, time.Time{}
+	m.pingSent = time.Time{}
 	m.lastAvailable, m.lastReply = now, now
 	m.roleReported, m.roleReportedTime = KindMaster, now
 	for _, r := range sw.Replicas {
-		m.addReplica(shAddr(r), now)
+		m.addReplica(r, now)
 	}
 	_ = s.flush()
 	s.watch(m)
 }
 
-// checkODown is sentinelCheckObjectivelyDown: SDOWN here, and enough peers
-// (IS-MASTER-DOWN-BY-ADDR replies) agree.
-func (s *Sentinel) checkODown(m *instance, now time.Time) {
-	votes := 0
-	if m.flags&FlagSDown != 0 {
-		votes = 1 + s.fo.PeersDown(m.name) + s.meshDown(m, now)
-	}
-	down := votes >= m.conf.Quorum && m.flags&FlagSDown != 0
-	switch {
-	case down && m.flags&FlagODown == 0:
-		m.flags |= FlagODown
-		m.odownSince = now
-		s.event(levelWarning, "+odown", m, "%s #quorum %d/%d", m.eventID(), votes, m.conf.Quorum)
-		// a failover may start now: its replica selection needs their current
-		// offsets and link state, not the last 10 s INFO
-		for _, r := range m.replicas {
-			s.links.RefreshInfo(InstanceID{m.name, KindReplica, r.name})
-		}
-	case !down && m.flags&FlagODown != 0:
-		m.flags &^= FlagODown
-		s.event(levelWarning, "-odown", m, "%s", m.eventID())
-	}
-}
-
-// syncStatus copies the machine's view into the instance map (flags and
-// states SENTINEL MASTER/REPLICAS/SENTINELS show) and refreshes every link's
-// hello and timers.
-func (s *Sentinel) syncStatus(m *instance) {
+// afterTick refreshes every link's hello and timers of m and gossips our
+// opinion of it, from the machine's view.
+func (s *Sentinel) afterTick(m *instance) {
 	st, ok := s.fo.Status(m.name)
 	if !ok {
 		return
 	}
-	m.flags &^= FlagFailoverInProgress | FlagForceFailover
-	m.failState = ""
-	if st.InProgress() {
-		m.flags |= FlagFailoverInProgress
-		m.failState = st.State.String()
-		if st.Forced {
-			m.flags |= FlagForceFailover
-		}
-	}
-	m.conf.ConfigEpoch, m.conf.LeaderEpoch = st.ConfigEpoch, st.Vote.Epoch
-	for _, rs := range st.Replicas {
-		r := m.findReplica(shAddr(rs.Addr))
-		if r == nil {
-			continue
-		}
-		r.flags &^= FlagPromoted | FlagReconfSent | FlagReconfInprog | FlagReconfDone
-		r.flags |= flagIf(rs.Promoted, FlagPromoted) | flagIf(rs.ReconfSent, FlagReconfSent) |
-			flagIf(rs.ReconfInprog, FlagReconfInprog) | flagIf(rs.ReconfDone, FlagReconfDone)
-	}
-	for _, p := range s.fo.Peers(m.name) {
-		for _, si := range m.sentinels {
-			if si.runID == p.ID {
-				si.flags = si.flags&^FlagMasterDown | flagIf(p.Down, FlagMasterDown)
-				si.leader, si.leaderEpoch = p.Vote.Leader, p.Vote.Epoch
-			}
-		}
-	}
 	s.refreshLinks(m, st)
 	s.gossip(m, st, s.now())
-}
-
-func flagIf(b bool, f Flags) Flags {
-	if b {
-		return f
-	}
-	return 0
 }
 
 // refreshLinks sets the hello and the timers of every link of m.
@@ -375,12 +300,13 @@ func (s *Sentinel) refreshLinks(m *instance, st failover.Status) {
 	}
 	h := link.Hello{IP: s.cfg.AnnounceIP, Port: port, RunID: s.cfg.MyID, CurrentEpoch: s.fo.CurrentEpoch(),
 		MasterName: m.name, MasterIP: ca.Host, MasterPort: ca.Port, ConfigEpoch: st.ConfigEpoch}
+	h.GossipIP, h.GossipPort = s.meshAddr()
 	p := link.Periods{Ping: s.timers.PingPeriod, Info: s.timers.InfoPeriod, Publish: s.timers.PublishPeriod,
 		DownAfter: m.conf.DownAfter, MinReconnect: s.timers.MinLinkReconnectPeriod}
 	mid := InstanceID{m.name, KindMaster, m.name}
 	s.links.SetHello(mid, h)
 	s.links.SetPeriods(mid, p)
-	fast := m.flags&FlagODown != 0 || st.InProgress()
+	fast := st.ODown || st.InProgress()
 	for _, r := range m.replicas {
 		id := InstanceID{m.name, KindReplica, r.name}
 		rp := p
@@ -400,7 +326,7 @@ func (s *Sentinel) refreshLinks(m *instance, st failover.Status) {
 func (s *Sentinel) isMasterDown(addr Addr, epoch uint64, runID string) election.Reply {
 	s.voteRef++
 	ref := s.voteRef
-	_ = s.step(failover.VoteRequest{Ref: ref, MasterAddr: foAddr(addr),
+	_ = s.step(failover.VoteRequest{Ref: ref, MasterAddr: addr,
 		Request: election.Request{Epoch: epoch, RunID: runID}})
 	r, ok := s.voteReplies[ref]
 	delete(s.voteReplies, ref)

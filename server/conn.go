@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/vigil-db/vigil/resp"
@@ -218,7 +217,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 		conn.Close()
 		return nil
 	}
-	if s.cfg.ProtectedMode && s.cfg.RequirePass == "" && !c.has(ClientUnixSocket) && !isLoopback(conn.RemoteAddr()) {
+	if !c.has(ClientUnixSocket) && s.cfg.ProtectedDenies(conn.RemoteAddr()) {
 		s.stats.rejectedConns.Add(1)
 		conn.Write([]byte(ErrDenied))
 		conn.Close()
@@ -230,13 +229,6 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	c.ctime, c.lastAt = now, now
 	s.clients[c.id] = c
 	return c
-}
-
-func isLoopback(a net.Addr) bool {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.IsLoopback()
-	}
-	return strings.HasPrefix(a.String(), "127.") || strings.HasPrefix(a.String(), "[::1]")
 }
 
 // freeClient unregisters c and releases everything it holds.

@@ -1,5 +1,7 @@
 package server
 
+import "github.com/vigil-db/vigil/config"
+
 // Every client-visible error text, copied from Redis 7.0.15. The text is the reply
 // without the leading '-'. Texts with %s/%d are formatted with fmt.Sprintf.
 // Each command family has its own section so that parallel work merges cleanly.
@@ -33,7 +35,7 @@ const (
 	ErrMisconf       = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
 	ErrUnblocked     = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 	ErrDebugDisabled = "ERR %s command not allowed. If the %s option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
-	ErrDenied        = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
+	ErrDenied        = config.DeniedReply
 
 	// --- connection / server (cmd_connection.go, cmd_server.go, cmd_client.go) ---
 	ErrHelloProtoNotInt        = "ERR Protocol version is not an integer or out of range"

@@ -274,6 +274,9 @@ func (l *Link) sendHello(s *ccSession) {
 		defer cancel()
 		text, isErr, terr := replyText(l.do(ctx, s, l.command("PUBLISH"), HelloChannel, payload))
 		ok := terr == nil && !isErr
+		if ok && l.cfg.Kind == KindSentinel && h.GossipPort > 0 {
+			_, _, _ = replyText(l.do(ctx, s, l.command("PUBLISH"), GossipChannel, FormatGossip(*h)))
+		}
 		l.report(Observation{Event: EventPublish, OK: ok, Reply: text, Err: terr}, func(now time.Time) bool {
 			l.pubs--
 			if ok {

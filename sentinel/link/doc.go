@@ -22,15 +22,20 @@
 // most one periodic command of each kind is in flight. State carries the timestamps
 // the owner needs for SDOWN (ActPing, LastAvail, ...).
 //
-// The pure parts are ParseInfo (the INFO lines Sentinel reads), ParseHello and
-// FormatHello.
+// The pure parts are ParseInfo (the INFO lines Sentinel reads, by Redis's rules), ParseHello,
+// FormatHello, FormatGossip and ParseGossip.
 //
 // Connections use go-redis/v9 with one connection per client, RESP2, no retries, no
 // pipeline pool and a short timeout (Config.Timeout). A transport error ends the
 // connection; the scheduler opens a new one.
 //
-// Imports: the standard library, go-redis and zerolog only; never sentinel, election,
-// failover or server.
+// Imports: the standard library, go-redis, zerolog, and the pure failover package for
+// the types the core and the links share (failover.Info is what ParseInfo returns;
+// Kind, Role and Addr are failover's), so that each exists once; never sentinel,
+// election or server.
+//
+// Vigil's addition: on sentinels, each hello is followed by a PUBLISH of the
+// owner's gossip address on GossipChannel (Hello.GossipPort; FormatGossip).
 //
 // Concurrency: all Link methods are safe for concurrent use. One mutex (Link.mu)
 // guards the link's fields; it is never held during I/O or while sending on the

@@ -6,6 +6,8 @@ import "errors"
 var (
 	// ErrHelloFields: a hello payload without exactly 8 comma-separated fields.
 	ErrHelloFields = errors.New("link: hello payload does not have 8 fields")
+	// ErrGossipPayload: a gossip announcement that is not "<runid>,<ip>,<port>".
+	ErrGossipPayload = errors.New("link: malformed gossip announcement")
 	// ErrDisconnected: the command connection is down (and not due for a reconnect).
 	ErrDisconnected = errors.New("link: command connection is down")
 	// ErrClosed: the link was closed.

@@ -1,12 +1,19 @@
 package link
 
 import (
+	"net"
 	"strconv"
 	"strings"
 )
 
 // HelloChannel is the pub/sub channel sentinels announce themselves on.
 const HelloChannel = "__sentinel__:hello"
+
+// GossipChannel is where a Vigil sentinel announces its gossip mesh address
+// to the sentinels it links to (PUBLISH on their endpoint, after each
+// hello): "<runid>,<ip>,<port>". Redis's hello format has no room for it; a
+// real redis-sentinel answers the PUBLISH with an error, which is ignored.
+const GossipChannel = "__vigil__:gossip"
 
 // Hello is one hello message: the announcing sentinel and its view of one master.
 type Hello struct {
@@ -23,6 +30,33 @@ type Hello struct {
 	MasterPort int
 	// ConfigEpoch is the master's configuration epoch.
 	ConfigEpoch uint64
+	// GossipIP and GossipPort are the announcing sentinel's gossip mesh address
+	// (GossipPort 0: none; GossipIP "": the hello's IP). Not part of the hello
+	// payload: published to sentinels on GossipChannel (FormatGossip).
+	GossipIP   string
+	GossipPort int
+}
+
+// FormatGossip encodes the gossip announcement of h: "<runid>,<ip>,<port>".
+func FormatGossip(h Hello) string {
+	ip := h.GossipIP
+	if ip == "" {
+		ip = h.IP
+	}
+	return h.RunID + "," + ip + "," + strconv.Itoa(h.GossipPort)
+}
+
+// ParseGossip decodes a gossip announcement: the run id and "ip:port".
+func ParseGossip(payload string) (runID, addr string, err error) {
+	t := strings.Split(payload, ",")
+	if len(t) != 3 || t[0] == "" || t[1] == "" {
+		return "", "", ErrGossipPayload
+	}
+	port := atoi64(t[2])
+	if port <= 0 || port > 65535 {
+		return "", "", ErrGossipPayload
+	}
+	return t[0], net.JoinHostPort(t[1], strconv.FormatInt(port, 10)), nil
 }
 
 // FormatHello encodes h as Redis Sentinel's hello payload:

@@ -3,80 +3,27 @@ package link
 import (
 	"strings"
 	"time"
+
+	"github.com/vigil-db/vigil/failover"
 )
 
-// DefaultReplicaPriority is the priority a replica has when its INFO carries no
-// slave_priority line (Redis's SENTINEL_DEFAULT_SLAVE_PRIORITY).
-const DefaultReplicaPriority = 100
-
-// Role is the role an instance reports in the role: line of INFO.
-type Role uint8
-
-// Roles reported by INFO. RoleUnknown means no role:master or role:slave line was seen.
-const (
-	RoleUnknown Role = iota
-	RoleMaster
-	RoleSlave
-)
-
-// String returns "master", "slave" or "unknown", the words Redis uses.
-func (r Role) String() string {
-	switch r {
-	case RoleMaster:
-		return "master"
-	case RoleSlave:
-		return "slave"
-	}
-	return "unknown"
-}
-
-// ReplicaAddr is one slave<N>: line of a master's INFO: only the address, which is all
-// Sentinel uses from it.
-type ReplicaAddr struct {
-	IP   string
-	Port int
-}
-
-// Info holds the INFO fields Redis Sentinel reads from a monitored instance, parsed the
-// way sentinelRefreshInstanceInfo parses them (prefix matches, C atoi/strtoll numbers).
-// Fields that apply only to replicas are read only after a role:slave line.
-type Info struct {
-	// RunID is the 40 characters after run_id: (empty if the line is shorter than 47).
-	RunID string
-	// Role is the reported role.
-	Role Role
-	// Replicas lists the slave<N>: lines in order, old (ip,port,state) and new
-	// (ip=…,port=…) formats alike. Sentinel uses them only for instances it treats as
-	// masters.
-	Replicas []ReplicaAddr
-	// MasterLinkDownSince is master_link_down_since_seconds × 1000 ms; 0 when absent
-	// (the link is up or the instance is a master), -1 s when the link was never up.
-	MasterLinkDownSince time.Duration
-	// MasterHost and MasterPort are the upstream a replica reports.
-	MasterHost string
-	MasterPort int
-	// MasterLinkUp is true when master_link_status starts with "up" (case-insensitive).
-	MasterLinkUp bool
-	// Priority is slave_priority (DefaultReplicaPriority when absent).
-	Priority int
-	// ReplOffset is slave_repl_offset, used to order promotion candidates.
-	ReplOffset uint64
-	// Announced is replica_announced (true when absent); false hides the replica from
-	// SENTINEL REPLICAS.
-	Announced bool
-}
-
-// ParseInfo parses the text of an INFO reply. It never fails: lines it does not know are
-// skipped, as Redis Sentinel does.
-func ParseInfo(text string) Info {
-	in := Info{Priority: DefaultReplicaPriority, Announced: true}
+// ParseInfo parses the text of an INFO reply into the fields Redis Sentinel reads, the way
+// sentinelRefreshInstanceInfo parses them (prefix matches, C atoi/strtoll numbers; fields
+// that apply only to replicas are read only after a role:slave line). It never fails:
+// lines it does not know are skipped, as Redis Sentinel does. Announced is true unless
+// replica_announced says 0; HasPriority says whether a slave_priority line was present.
+func ParseInfo(text string) failover.Info {
+	in := info{Announced: true}
 	for _, l := range strings.Split(text, "\r\n") {
 		in.parseLine(l)
 	}
-	return in
+	return failover.Info(in)
 }
 
-func (in *Info) parseLine(l string) {
+// info is failover.Info with the parsing methods.
+type info failover.Info
+
+func (in *info) parseLine(l string) {
 	switch {
 	case len(l) >= 47 && strings.HasPrefix(l, "run_id:"):
 		in.RunID = l[7:47]
@@ -85,29 +32,29 @@ func (in *Info) parseLine(l string) {
 			in.Replicas = append(in.Replicas, r)
 		}
 	case len(l) >= 32 && strings.HasPrefix(l, "master_link_down_since_seconds"):
-		in.MasterLinkDownSince = time.Duration(atoi64(l[31:])) * time.Second
+		in.MasterLinkDownTime = time.Duration(atoi64(l[31:])) * time.Second
 	case strings.HasPrefix(l, "role:master"):
-		in.Role = RoleMaster
+		in.Role = failover.RoleMaster
 	case strings.HasPrefix(l, "role:slave"):
-		in.Role = RoleSlave
-	case in.Role == RoleSlave:
+		in.Role = failover.RoleSlave
+	case in.Role == failover.RoleSlave:
 		in.parseReplicaField(l)
 	}
 }
 
 // parseReplicaField reads the fields Sentinel takes from replicas only.
-func (in *Info) parseReplicaField(l string) {
+func (in *info) parseReplicaField(l string) {
 	switch {
 	case strings.HasPrefix(l, "master_host:"):
 		in.MasterHost = l[12:]
 	case strings.HasPrefix(l, "master_port:"):
 		in.MasterPort = int(atoi64(l[12:]))
 	case strings.HasPrefix(l, "master_link_status:"):
-		in.MasterLinkUp = len(l) >= 21 && strings.EqualFold(l[19:21], "up")
+		in.MasterLinkUp = strings.EqualFold(l[19:], "up")
 	case strings.HasPrefix(l, "slave_priority:"):
-		in.Priority = int(atoi64(l[15:]))
+		in.Priority, in.HasPriority = int(atoi64(l[15:])), true
 	case strings.HasPrefix(l, "slave_repl_offset:"):
-		in.ReplOffset = strtoull(l[18:])
+		in.ReplOffset = int64(min(strtoull(l[18:]), 1<<63-1))
 	case strings.HasPrefix(l, "replica_announced:"):
 		in.Announced = atoi64(l[18:]) != 0
 	}
@@ -115,30 +62,30 @@ func (in *Info) parseReplicaField(l string) {
 
 // parseReplicaLine reads "slave0:ip=1.2.3.4,port=6380,…" or the old
 // "slave0:1.2.3.4,6380,online".
-func parseReplicaLine(l string) (ReplicaAddr, bool) {
+func parseReplicaLine(l string) (failover.Addr, bool) {
 	if !strings.Contains(l, "ip=") {
 		_, rest, ok := strings.Cut(l, ":")
 		if !ok {
-			return ReplicaAddr{}, false
+			return failover.Addr{}, false
 		}
 		ip, rest, ok := strings.Cut(rest, ",")
 		if !ok {
-			return ReplicaAddr{}, false
+			return failover.Addr{}, false
 		}
 		port, _, ok := strings.Cut(rest, ",")
 		if !ok {
-			return ReplicaAddr{}, false
+			return failover.Addr{}, false
 		}
-		return ReplicaAddr{IP: ip, Port: int(atoi64(port))}, true
+		return failover.Addr{Host: ip, Port: int(atoi64(port))}, true
 	}
 	ipAt := strings.Index(l, "ip=")
 	portAt := strings.Index(l, "port=")
 	if portAt < 0 {
-		return ReplicaAddr{}, false
+		return failover.Addr{}, false
 	}
 	ip, _, _ := strings.Cut(l[ipAt+3:], ",")
 	port, _, _ := strings.Cut(l[portAt+5:], ",")
-	return ReplicaAddr{IP: ip, Port: int(atoi64(port))}, true
+	return failover.Addr{Host: ip, Port: int(atoi64(port))}, true
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

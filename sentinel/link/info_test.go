@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-db/vigil/failover"
 )
 
 func readInfo(t *testing.T, name string) string {
@@ -23,22 +25,22 @@ func readInfo(t *testing.T, name string) string {
 func TestParseInfoCaptured(t *testing.T) {
 	tests := []struct {
 		file string
-		want Info
+		want failover.Info
 	}{
-		{"master.info", Info{
-			RunID: "a7010bf42e7ea55b799b0d1701ccd9d8f36bd942", Role: RoleMaster,
-			Replicas: []ReplicaAddr{{IP: "127.0.0.1", Port: 27002}},
-			Priority: 100, Announced: true,
+		{"master.info", failover.Info{
+			RunID: "a7010bf42e7ea55b799b0d1701ccd9d8f36bd942", Role: failover.RoleMaster,
+			Replicas:  []failover.Addr{{Host: "127.0.0.1", Port: 27002}},
+			Announced: true,
 		}},
-		{"replica.info", Info{
-			RunID: "05c8185c15958aecdf0be3b5dd50e90ada166a44", Role: RoleSlave,
+		{"replica.info", failover.Info{
+			RunID: "05c8185c15958aecdf0be3b5dd50e90ada166a44", Role: failover.RoleSlave,
 			MasterHost: "127.0.0.1", MasterPort: 27001, MasterLinkUp: true,
-			Priority: 42, Announced: true,
+			Priority: 42, HasPriority: true, Announced: true,
 		}},
-		{"replica-linkdown.info", Info{
-			RunID: "05c8185c15958aecdf0be3b5dd50e90ada166a44", Role: RoleSlave,
+		{"replica-linkdown.info", failover.Info{
+			RunID: "05c8185c15958aecdf0be3b5dd50e90ada166a44", Role: failover.RoleSlave,
 			MasterHost: "127.0.0.1", MasterPort: 27999, MasterLinkUp: false,
-			MasterLinkDownSince: 2 * time.Second, Priority: 42, Announced: true,
+			MasterLinkDownTime: 2 * time.Second, Priority: 42, HasPriority: true, Announced: true,
 		}},
 	}
 	for _, tc := range tests {
@@ -52,40 +54,44 @@ func TestParseInfoCaptured(t *testing.T) {
 }
 
 func TestParseInfoLines(t *testing.T) {
-	def := Info{Priority: 100, Announced: true}
-	with := func(f func(*Info)) Info { i := def; f(&i); return i }
+	def := failover.Info{Announced: true}
+	with := func(f func(*failover.Info)) failover.Info { i := def; f(&i); return i }
 	tests := []struct {
 		name string
 		text string
-		want Info
+		want failover.Info
 	}{
 		{"empty", "", def},
 		{"short run_id ignored", "run_id:abc", def},
 		{"run_id takes 40 chars", "run_id:" + strings.Repeat("f", 40) + "xyz",
-			with(func(i *Info) { i.RunID = strings.Repeat("f", 40) })},
+			with(func(i *failover.Info) { i.RunID = strings.Repeat("f", 40) })},
 		{"new slave format", "role:master\r\nslave0:ip=10.0.0.1,port=6380,state=online,offset=5,lag=0\r\nslave1:ip=::1,port=6381,state=online,offset=5,lag=0",
-			with(func(i *Info) {
-				i.Role = RoleMaster
-				i.Replicas = []ReplicaAddr{{"10.0.0.1", 6380}, {"::1", 6381}}
+			with(func(i *failover.Info) {
+				i.Role = failover.RoleMaster
+				i.Replicas = []failover.Addr{{Host: "10.0.0.1", Port: 6380}, {Host: "::1", Port: 6381}}
 			})},
 		{"old slave format", "slave0:10.0.0.1,6380,online",
-			with(func(i *Info) { i.Replicas = []ReplicaAddr{{"10.0.0.1", 6380}} })},
+			with(func(i *failover.Info) { i.Replicas = []failover.Addr{{Host: "10.0.0.1", Port: 6380}} })},
 		{"old slave format needs 3 fields", "slave0:10.0.0.1,6380", def},
 		{"slave line without port= skipped", "slave0:ip=10.0.0.1,state=online", def},
 		{"slave_ lines are not replicas", "slave_read_only:1\r\nslave_priority:5", def},
 		{"slaveN too short", "slave0:", def},
-		{"port is C atoi", "slave0:ip=h,port=12ab,state=online", with(func(i *Info) { i.Replicas = []ReplicaAddr{{"h", 12}} })},
-		{"link down since", "master_link_down_since_seconds:12", with(func(i *Info) { i.MasterLinkDownSince = 12 * time.Second })},
-		{"link never up", "master_link_down_since_seconds:-1", with(func(i *Info) { i.MasterLinkDownSince = -time.Second })},
+		{"port is C atoi", "slave0:ip=h,port=12ab,state=online", with(func(i *failover.Info) { i.Replicas = []failover.Addr{{Host: "h", Port: 12}} })},
+		{"link down since", "master_link_down_since_seconds:12", with(func(i *failover.Info) { i.MasterLinkDownTime = 12 * time.Second })},
+		{"link never up", "master_link_down_since_seconds:-1", with(func(i *failover.Info) { i.MasterLinkDownTime = -time.Second })},
 		{"replica fields", "role:slave\r\nmaster_host:h\r\nmaster_port:7000\r\nmaster_link_status:UP\r\nslave_priority:0\r\nslave_repl_offset:123456789012\r\nreplica_announced:0",
-			Info{Role: RoleSlave, MasterHost: "h", MasterPort: 7000, MasterLinkUp: true, Priority: 0, ReplOffset: 123456789012}},
+			failover.Info{Role: failover.RoleSlave, MasterHost: "h", MasterPort: 7000, MasterLinkUp: true, Priority: 0, HasPriority: true, ReplOffset: 123456789012}},
 		{"replica fields need role:slave first", "master_host:h\r\nslave_priority:5\r\nrole:slave",
-			with(func(i *Info) { i.Role = RoleSlave })},
+			with(func(i *failover.Info) { i.Role = failover.RoleSlave })},
 		{"master ignores replica fields", "role:master\r\nmaster_host:h\r\nslave_priority:5",
-			with(func(i *Info) { i.Role = RoleMaster })},
-		{"link status down", "role:slave\r\nmaster_link_status:down", with(func(i *Info) { i.Role = RoleSlave })},
-		{"bare LF is not a line break", "role:slave\nmaster_host:h", with(func(i *Info) { i.Role = RoleSlave })},
-		{"role prefix match", "role:masterful", with(func(i *Info) { i.Role = RoleMaster })},
+			with(func(i *failover.Info) { i.Role = failover.RoleMaster })},
+		{"link status is the whole value (strcasecmp)", "role:slave\r\nmaster_link_status:upstream",
+			with(func(i *failover.Info) { i.Role = failover.RoleSlave })},
+		{"no slave_priority: HasPriority false (the old priority is kept)", "role:slave\r\nmaster_host:h",
+			with(func(i *failover.Info) { i.Role, i.MasterHost = failover.RoleSlave, "h" })},
+		{"link status down", "role:slave\r\nmaster_link_status:down", with(func(i *failover.Info) { i.Role = failover.RoleSlave })},
+		{"bare LF is not a line break", "role:slave\nmaster_host:h", with(func(i *failover.Info) { i.Role = failover.RoleSlave })},
+		{"role prefix match", "role:masterful", with(func(i *failover.Info) { i.Role = failover.RoleMaster })},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/vigil-db/vigil/failover"
 	"github.com/vigil-db/vigil/internal/testutil"
 )
 
@@ -138,12 +140,12 @@ func TestLinkMasterAndReplica(t *testing.T) {
 		t.Errorf("after PONG: got ActPing=%v LastAvail=%v, want zero and %v", pong.State.ActPing, pong.State.LastAvail, pong.At)
 	}
 	mi := ca.waitFor(t, 0, "master info", isEvent(EventInfo)).Info
-	wantReplica := ReplicaAddr{IP: "127.0.0.1", Port: portOf(t, raddr)}
-	if mi.Role != RoleMaster || len(mi.RunID) != 40 || len(mi.Replicas) != 1 || mi.Replicas[0] != wantReplica {
+	wantReplica := failover.Addr{Host: "127.0.0.1", Port: portOf(t, raddr)}
+	if mi.Role != failover.RoleMaster || len(mi.RunID) != 40 || len(mi.Replicas) != 1 || mi.Replicas[0] != wantReplica {
 		t.Errorf("master info: got role=%v runid=%q replicas=%v, want master, 40 chars, [%v]", mi.Role, mi.RunID, mi.Replicas, wantReplica)
 	}
 	ri := cr.waitFor(t, 0, "replica info", isEvent(EventInfo)).Info
-	if ri.Role != RoleSlave || ri.MasterHost != "127.0.0.1" || ri.MasterPort != portOf(t, maddr) || !ri.MasterLinkUp {
+	if ri.Role != failover.RoleSlave || ri.MasterHost != "127.0.0.1" || ri.MasterPort != portOf(t, maddr) || !ri.MasterLinkUp {
 		t.Errorf("replica info: got %+v, want slave of %s with link up", ri, maddr)
 	}
 
@@ -182,7 +184,7 @@ func TestLinkPromoteAndReplicaOf(t *testing.T) {
 	p.Info = time.Hour // only the initial INFO and the pushed ones
 	l, c := startLink(t, Config{Addr: raddr, Kind: KindReplica, MyID: idA, Periods: p})
 	first := c.waitFor(t, 0, "first info", isEvent(EventInfo))
-	if first.Info.Role != RoleSlave {
+	if first.Info.Role != failover.RoleSlave {
 		t.Fatalf("first info: got role %v, want slave", first.Info.Role)
 	}
 	_, from, _ := c.find(0, func(Observation) bool { return false })
@@ -192,7 +194,7 @@ func TestLinkPromoteAndReplicaOf(t *testing.T) {
 		t.Fatalf("PromoteNoOne: got %q, %v, want OK", reply, err)
 	}
 	pushed := c.waitFor(t, from, "info after promotion", isEvent(EventInfo))
-	if pushed.Info.Role != RoleMaster {
+	if pushed.Info.Role != failover.RoleMaster {
 		t.Errorf("info pushed after promotion: got role %v, want master", pushed.Info.Role)
 	}
 
@@ -202,7 +204,7 @@ func TestLinkPromoteAndReplicaOf(t *testing.T) {
 		t.Fatalf("ReplicaOf: got %q, %v, want OK", reply, err)
 	}
 	pushed = c.waitFor(t, from, "info after replicaof", isEvent(EventInfo))
-	if pushed.Info.Role != RoleSlave || pushed.Info.MasterPort != portOf(t, maddr) {
+	if pushed.Info.Role != failover.RoleSlave || pushed.Info.MasterPort != portOf(t, maddr) {
 		t.Errorf("info pushed after replicaof: got role %v master port %d, want slave of %d", pushed.Info.Role, pushed.Info.MasterPort, portOf(t, maddr))
 	}
 }
@@ -300,7 +302,7 @@ func TestLinkRenameCommand(t *testing.T) {
 	if r := c.waitFor(t, 0, "ping reply", isEvent(EventPingReply)); !r.OK {
 		t.Errorf("renamed PING: got %q %v, want PONG", r.Reply, r.Err)
 	}
-	if i := c.waitFor(t, 0, "info", isEvent(EventInfo)); i.Info.Role != RoleMaster {
+	if i := c.waitFor(t, 0, "info", isEvent(EventInfo)); i.Info.Role != failover.RoleMaster {
 		t.Errorf("renamed INFO: got role %v, want master", i.Info.Role)
 	}
 	l.SetHello(Hello{Port: 1, RunID: idA, MasterName: "m", MasterIP: "127.0.0.1", MasterPort: 1})

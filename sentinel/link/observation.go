@@ -1,30 +1,22 @@
 package link
 
-import "time"
+import (
+	"time"
 
-// Kind is what sort of instance a link watches.
-type Kind uint8
-
-// Instance kinds. Masters and replicas get a pub/sub connection and INFO; sentinels
-// only a command connection.
-const (
-	KindMaster Kind = iota + 1
-	KindReplica
-	KindSentinel
+	"github.com/vigil-db/vigil/failover"
 )
 
-// String returns "master", "slave" or "sentinel", the type words of Redis's events.
-func (k Kind) String() string {
-	switch k {
-	case KindMaster:
-		return "master"
-	case KindReplica:
-		return "slave"
-	case KindSentinel:
-		return "sentinel"
-	}
-	return "unknown"
-}
+// Kind is what sort of instance a link watches (failover.KindMaster, KindReplica,
+// KindSentinel). Masters and replicas get a pub/sub connection and INFO; sentinels only a
+// command connection.
+type Kind = failover.Kind
+
+// The instance kinds, as named in package failover.
+const (
+	KindMaster   = failover.KindMaster
+	KindReplica  = failover.KindReplica
+	KindSentinel = failover.KindSentinel
+)
 
 // Conn names one of a link's two connections.
 type Conn uint8
@@ -119,7 +111,7 @@ type Observation struct {
 	// Err is the transport error of a failed command or the cause of EventLinkDown.
 	Err error
 	// Info is the parsed INFO of EventInfo.
-	Info Info
+	Info failover.Info
 	// Hello is the parsed hello of EventHello.
 	Hello Hello
 	// State is the link's state after the fact.

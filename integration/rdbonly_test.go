@@ -83,3 +83,48 @@ func TestSyncLengthPrefixed(t *testing.T) {
 		t.Fatalf("redis-check-rdb: %v\n%s", err, msg)
 	}
 }
+
+// TestPlainSync: a plain SYNC (what redis-cli --replica and Redis's own test suite send)
+// is answered with the payload's $<size> at once, with no +FULLRESYNC line before it
+// (only PSYNC gets that), then the RDB, then the write stream. Checked against
+// redis-server and Vigil.
+func TestPlainSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	testutil.RequireRedis(t, "redis-server")
+	for _, impl := range []string{testutil.ImplRedis, testutil.ImplVigil} {
+		t.Run(impl, func(t *testing.T) {
+			n := testutil.StartNode(t, impl, "--repl-diskless-sync", "no", "--save", "")
+			rc := testutil.DialRaw(t, n.Addr)
+			rc.Do("SET", "k", "v")
+			rc.Send([]byte("SYNC"))
+			rc.Conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+			br := bufio.NewReader(rc.R)
+			line := "\n"
+			for line == "\n" { // newlines are keep-alives while the dump is produced
+				var err error
+				if line, err = br.ReadString('\n'); err != nil {
+					t.Fatalf("SYNC: %v", err)
+				}
+			}
+			if !strings.HasPrefix(line, "$") {
+				t.Fatalf("SYNC: first line %q, want $<size>", line)
+			}
+			size, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+			if _, err := io.CopyN(io.Discard, br, int64(size)); err != nil {
+				t.Fatalf("SYNC payload: %v", err)
+			}
+			w := testutil.DialRaw(t, n.Addr)
+			w.Do("SET", "after", "sync")
+			var got strings.Builder
+			for !strings.Contains(got.String(), "after") {
+				b, err := br.ReadByte()
+				if err != nil {
+					t.Fatalf("stream after SYNC: %v (read so far %q)", err, got.String())
+				}
+				got.WriteByte(b)
+			}
+		})
+	}
+}

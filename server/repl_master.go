@@ -234,21 +234,39 @@ type fanout struct {
 }
 
 func (f *fanout) Write(p []byte) (int, error) {
+	if err := f.writeEach(func(int) []byte { return p }); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// writeEach writes to each replica still alive its own bytes, msg(i).
+func (f *fanout) writeEach(msg func(i int) []byte) error {
 	for i, conn := range f.conns {
 		if !f.ok[i] {
 			continue
 		}
 		conn.SetWriteDeadline(time.Now().Add(60 * time.Second))
-		if _, err := conn.Write(p); err != nil {
+		if _, err := conn.Write(msg(i)); err != nil {
 			f.ok[i] = false
 			f.alive--
 			conn.Close()
 		}
 	}
 	if f.alive == 0 {
-		return 0, io.ErrClosedPipe
+		return io.ErrClosedPipe
 	}
-	return len(p), nil
+	return nil
+}
+
+// syncHeader is what a replica gets before its RDB: +FULLRESYNC for PSYNC, nothing for
+// a plain SYNC, whose reply is the payload itself (Redis's CLIENT_PRE_PSYNC), as tools
+// that read the stream with SYNC (redis-cli --replica, Redis's test suite) expect.
+func syncHeader(c *Client, header string) string {
+	if c.repl.oldSync {
+		return ""
+	}
+	return header
 }
 
 // sendDisklessSync streams one snapshot to every waiting replica:
@@ -270,7 +288,7 @@ func (s *Server) sendDisklessSync(sn *snapshot, replicas []*Client, header strin
 			c.flushMu.Unlock()
 		}
 	}()
-	_, err := f.Write([]byte(header + "$EOF:" + mark + "\r\n"))
+	err := f.writeEach(func(i int) []byte { return []byte(syncHeader(replicas[i], header) + "$EOF:" + mark + "\r\n") })
 	if err == nil {
 		_, err = s.runSnapshot(sn, f)
 	} else {
@@ -303,7 +321,7 @@ func (s *Server) sendDisklessSync(sn *snapshot, replicas []*Client, header strin
 func (s *Server) sendDiskSync(replicas []*Client, header string, files <-chan string) {
 	for _, c := range replicas {
 		c.flushMu.Lock()
-		c.conn.Write([]byte(header))
+		c.conn.Write([]byte(syncHeader(c, header)))
 	}
 	var path string
 	keepalive := time.NewTicker(time.Second)

@@ -3,6 +3,7 @@ package sentinel
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vigil-db/vigil/config"
@@ -208,4 +209,15 @@ func (m *commandMeta) writeList(w *resp.Writer, args []string) {
 	for _, n := range names {
 		w.BulkString(n)
 	}
+}
+
+// only drops from the top-level list the commands that rename-command removed: COMMAND
+// (COUNT, LIST, INFO, DOCS) shows the command table, where a renamed command keeps its
+// own name, as in Redis.
+func (m *commandMeta) only(table map[string]command) {
+	present := map[string]bool{}
+	for _, c := range table {
+		present[c.name] = true
+	}
+	m.top = slices.DeleteFunc(m.top, func(n string) bool { return !present[n] })
 }

@@ -123,6 +123,7 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 	s.scripts.dir = cfg.Server.Path(cfg.Server.Dir)
 	s.scripts.onEvent = func(name, msg string) { s.event(levelWarning, name, nil, "%s", msg) }
 	s.commands, s.subs, s.cmdMeta = renamedCommands(cfg.Server.RenameCommands), sentinelSubs(), newCommandMeta()
+	s.cmdMeta.only(s.commands)
 	if cfg.MyID == "" {
 		cfg.MyID = randomID()
 		if cfg.File != "" {

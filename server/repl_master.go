@@ -410,7 +410,7 @@ func (s *Server) serveReplica(c *Client) {
 				s.mu.Unlock()
 				continue
 			}
-			args, consumed, _, _, perr := resp.Parse(buf[start:end], scratch, s.limits())
+			args, consumed, _, _, perr := resp.Parse(buf[start:end], scratch, s.limits(c))
 			scratch = args
 			if perr == resp.ErrIncomplete {
 				break

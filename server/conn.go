@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -24,6 +25,10 @@ func (s *Server) serveConn(conn net.Conn) {
 	}
 	q := &queryBuf{buf: make([]byte, readChunk)}
 	defer func() {
+		if r := recover(); r != nil {
+			// before freeClient, which would wait for the lock the panic left held
+			s.bugReport(c, r, debug.Stack())
+		}
 		s.releaseQueryBuf(q.buf)
 		s.freeClient(c)
 	}()
@@ -249,7 +254,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 		user:   "default",
 	}
 	c.w.Proto = 2
-	c.w.B = make([]byte, 0, 4096)
+	c.w.B = make([]byte, 0, replyBufInitial)
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 		if s.cfg.TCPKeepalive > 0 {

@@ -752,6 +752,7 @@ func (s *Server) applyFromMaster(l *masterLink, buf []byte, applied, parsed int,
 		return applied, nil, errLinkStopped
 	}
 	mc := l.client
+	defer s.crashOnPanic(mc)
 	s.clock = time.Now()
 	pos := parsed
 	start := applied

@@ -141,3 +141,29 @@ func infoInt(t *testing.T, c *testutil.RawConn, field string) int64 {
 	t.Fatalf("INFO has no %s field", field)
 	return 0
 }
+
+// TestAuthenticatedMultibulkCount: after AUTH, a command may have up to INT_MAX
+// arguments as in Redis 7.0 (Vigil refused more than 1,048,576); above INT_MAX is
+// Redis's "invalid multibulk length".
+func TestAuthenticatedMultibulkCount(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	const n = 1048577 // DEL and 1,048,576 keys
+	var b strings.Builder
+	b.WriteString("*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n*" + strconv.Itoa(n) + "\r\n$3\r\nDEL\r\n")
+	for i := 1; i < n; i++ {
+		b.WriteString("$1\r\nk\r\n")
+	}
+	b.WriteString("*2147483648\r\n")
+	in := []byte(b.String())
+	want := "+OK\r\n:0\r\n-ERR Protocol error: invalid multibulk length\r\n"
+	_, vigil := testutil.StartVigil(t, "--requirepass", "secret")
+	if got := sendRaw(t, vigil, in); got != want {
+		t.Errorf("vigil: got %q, want %q", truncateQ(got), want)
+	}
+	_, ref := testutil.StartRedis(t, "--requirepass", "secret")
+	if got := sendRaw(t, ref, in); got != want {
+		t.Errorf("redis-server: got %q, want %q", truncateQ(got), want)
+	}
+}

@@ -29,8 +29,11 @@ func (s *Server) serveConn(conn net.Conn) {
 			// before freeClient, which would wait for the lock the panic left held
 			s.bugReport(c, r, debug.Stack())
 		}
-		s.releaseQueryBuf(q.buf)
+		size := cap(q.buf)
+		q.buf = nil
+		q.forget()
 		s.freeClient(c)
+		s.releasedQueryBuf(size) // unreachable now: a GC cycle would free it
 	}()
 	go c.writer()
 
@@ -74,7 +77,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		if q.start == q.end && len(q.buf) > queryBufShrink {
 			// a big argument is done: give its memory back, as Redis's query buffer
 			// leaves with a big argument
-			s.releaseQueryBuf(q.buf)
+			size := cap(q.buf)
 			q.buf, q.start, q.end = make([]byte, readChunk), 0, 0
 			q.forget()
 			s.mu.Lock()
@@ -82,6 +85,7 @@ func (s *Server) serveConn(conn net.Conn) {
 				c.args = nil
 			}
 			s.mu.Unlock()
+			s.releasedQueryBuf(size)
 		}
 	}
 }
@@ -301,6 +305,7 @@ func (s *Server) freeClient(c *Client) {
 	s.mu.Lock()
 	s.releaseClientState(c)
 	delete(s.clients, c.id)
+	c.args = nil // they alias the query buffer
 	s.mu.Unlock()
 	c.flush()
 	c.close()

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"sync/atomic"
 	"time"
@@ -35,8 +36,9 @@ import (
 // Garbage. Redis's used_memory falls the moment a client's buffer is freed; live falls
 // only after the next GC cycle, which an idle server may not run for two minutes (Go's
 // forced GC period). So the estimate does not stay high on freed garbage: connections
-// report the big buffers they drop (releaseQueryBuf) and cron starts a GC cycle in the
-// background once those amount to a quarter of the live heap; and before refusing a
+// report the big buffers they drop (releasedQueryBuf) and cron starts a GC cycle in the
+// background once those amount to a quarter of the live heap, returning the freed pages
+// to the OS so that RSS falls too; and before refusing a
 // command with OOM or evicting, performEvictions runs one GC cycle itself if none ran
 // since the last one it forced, so garbage is never what triggers OOM.
 
@@ -211,12 +213,11 @@ func (s *Server) refreshMemory() {
 		s.evict.gcCycles = cycles
 		s.evict.grown = 0
 		s.evict.freed = 0
-		s.evict.released.Store(0)
 	}
 	if r := s.evict.released.Load(); r > 0 && r >= s.evict.live/4 && s.evict.gcRunning.CompareAndSwap(false, true) {
 		s.evict.released.Store(0)
 		go func() {
-			runtime.GC()
+			debug.FreeOSMemory() // a GC cycle, and the freed pages back to the OS (RSS)
 			s.evict.gcRunning.Store(false)
 		}()
 	}
@@ -225,11 +226,11 @@ func (s *Server) refreshMemory() {
 // bigBuffer is the size from which a dropped buffer counts as garbage worth a GC cycle.
 const bigBuffer = 1 << 20
 
-// releaseQueryBuf records that a connection dropped buf (see "Garbage" above). Safe
-// without the lock.
-func (s *Server) releaseQueryBuf(buf []byte) {
-	if cap(buf) >= bigBuffer {
-		s.evict.released.Add(int64(cap(buf)))
+// releasedQueryBuf records that a connection dropped a buffer of size bytes, which
+// nothing references any more (see "Garbage" above). Safe without the lock.
+func (s *Server) releasedQueryBuf(size int) {
+	if size >= bigBuffer {
+		s.evict.released.Add(int64(size))
 		s.evict.dropped.Add(1)
 	}
 }

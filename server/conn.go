@@ -75,19 +75,23 @@ func (s *Server) serveConn(conn net.Conn) {
 			return
 		}
 		if q.start == q.end && len(q.buf) > queryBufShrink {
-			// a big argument is done: give its memory back, as Redis's query buffer
-			// leaves with a big argument
-			size := cap(q.buf)
-			q.buf, q.start, q.end = make([]byte, readChunk), 0, 0
-			q.forget()
-			s.mu.Lock()
-			if c.block == nil { // a blocked command runs its args again when served
-				c.args = nil
-			}
-			s.mu.Unlock()
-			s.releasedQueryBuf(size)
+			s.shrinkQueryBuf(c, q)
 		}
 	}
+}
+
+// shrinkQueryBuf replaces an emptied big query buffer by a small one: a big argument is
+// done, its memory goes back, as Redis's query buffer leaves with a big argument.
+func (s *Server) shrinkQueryBuf(c *Client, q *queryBuf) {
+	size := cap(q.buf)
+	q.buf, q.start, q.end = make([]byte, readChunk), 0, 0
+	q.forget()
+	s.mu.Lock()
+	if c.block == nil { // a blocked command runs its args again when served
+		c.args = nil
+	}
+	s.mu.Unlock()
+	s.releasedQueryBuf(size)
 }
 
 // readQuery reads more input into q. It returns false when the connection is done.

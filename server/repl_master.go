@@ -383,6 +383,7 @@ func (s *Server) serveReplica(c *Client) {
 		s.removeReplica(c)
 		s.mu.Unlock()
 	}()
+	defer s.crashOnPanic(c) // runs first: the cleanup above would wait for a lock left held
 	buf := make([]byte, 4096)
 	start, end := 0, 0
 	var scratch [][]byte

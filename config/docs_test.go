@@ -31,8 +31,11 @@ func referenceDoc() string {
 	b.WriteString("replaced by `-ERR reply exceeds maximum allowed size (proto-max-reply-len)`; inside MULTI/EXEC\n")
 	b.WriteString("that error is the command's element of EXEC's reply. Commands that write (SPOP, LPOP with a\n")
 	b.WriteString("count...) are not bounded, as their reply carries the data they removed; their replies are\n")
-	b.WriteString("bounded by the dataset. Output waiting to be sent is bounded per client class by\n")
-	b.WriteString("`client-output-buffer-limit`, as in Redis.\n\n")
+	b.WriteString("bounded by the dataset. A pipeline is executed with backpressure: once the replies of the\n")
+	b.WriteString("commands run so far pass 256 KB, they are written (waiting for the client to read them)\n")
+	b.WriteString("before the rest of the pipeline runs, so a client that sends many big requests and reads\n")
+	b.WriteString("nothing holds one batch of replies, not all of them. Output other clients produce for it\n")
+	b.WriteString("(pub/sub, MONITOR) is bounded per class by `client-output-buffer-limit`, as in Redis.\n\n")
 	b.WriteString("| directive | alias | type | default | CONFIG SET |\n|---|---|---|---|---|\n")
 	def := Default()
 	var ignored []string

@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-db/vigil/internal/testutil"
 )
@@ -57,6 +59,50 @@ func TestHugeReplyRefused(t *testing.T) {
 		}
 		if got := c.Do(args...); got != want {
 			t.Errorf("%v: got %q, redis-server says %q", args, got, want)
+		}
+	}
+}
+
+// TestPipelinedRepliesBackpressure: a client pipelines many big replies and does not
+// read them. Vigil answers as fast as the client reads (each batch's replies are written
+// before the rest of the pipeline runs), so it never holds them all; before, it ran the
+// whole pipeline at once and held every reply (twice) in memory.
+func TestPipelinedRepliesBackpressure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	_, addr := testutil.StartVigil(t)
+	admin := testutil.DialRaw(t, addr)
+	value := strings.Repeat("v", 1000)
+	for i := 0; i < 4; i++ { // a list whose LRANGE reply is about 4 MB
+		args := []string{"RPUSH", "l"}
+		for j := 0; j < 1000; j++ {
+			args = append(args, value)
+		}
+		admin.Do(args...)
+	}
+	const n = 50 // 200 MB of replies in all
+	c := testutil.DialRaw(t, addr)
+	var pipeline []byte
+	for i := 0; i < n; i++ {
+		pipeline = append(pipeline, testutil.EncodeCommand([]byte("LRANGE"), []byte("l"), []byte("0"), []byte("-1"))...)
+	}
+	if _, err := c.Conn.Write(pipeline); err != nil {
+		t.Fatal(err)
+	}
+	testutil.CheckFor(t, 10*time.Second, 20*time.Millisecond, "the pipeline to start", func() bool {
+		return strings.Contains(admin.Do("INFO", "commandstats"), "cmdstat_lrange:calls=")
+	})
+	rss := infoInt(t, admin, "used_memory_rss")
+	t.Logf("used_memory_rss %d with %d replies of 4 MB pending", rss, n)
+	if rss > 100<<20 {
+		t.Errorf("used_memory_rss %d while the client reads nothing: want under 100 MB (the replies must wait for the client)", rss)
+	}
+	// and every reply arrives whole once the client reads
+	for i := 0; i < n; i++ {
+		r, err := c.Read(30 * time.Second)
+		if err != nil || !strings.HasPrefix(string(r), "*4000\r\n") {
+			t.Fatalf("reply %d: got %q (%v), want the 4000 elements", i, truncateQ(string(r)), err)
 		}
 	}
 }

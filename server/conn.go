@@ -14,6 +14,9 @@ import (
 const (
 	readChunk = 16 << 10 // bytes read per syscall at least
 	maxBatch  = 1024     // commands executed per lock acquisition
+	// batchReplyMax ends a batch early once its replies take this many bytes: a pipeline
+	// of big replies is answered as fast as the client reads, not all held in memory.
+	batchReplyMax = 256 << 10
 )
 
 // serveConn runs one client connection: read, parse outside the lock, execute a batch
@@ -212,6 +215,12 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 				break
 			}
 			if c.block != nil || c.detach != nil || c.has(ClientCloseAfterReply|ClientKilled) {
+				i++
+				break
+			}
+			if len(c.w.B) > batchReplyMax && i+1 < len(cmds) {
+				// backpressure: the replies so far go out (the flush below waits for
+				// the client to read them) before the rest of the pipeline runs
 				i++
 				break
 			}

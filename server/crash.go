@@ -61,7 +61,11 @@ func (s *Server) bugReport(c *Client, r any, stack []byte) {
 	lines = append(lines, "", "------ STACK TRACE ------", "")
 	lines = append(lines, strings.Split(strings.TrimRight(string(stack), "\n"), "\n")...)
 	if c != nil {
-		lines = append(lines, "", "------ CURRENT CLIENT INFO ------", strings.TrimSpace(string(c.appendInfo(nil, c))))
+		lines = append(lines, "", "------ CURRENT CLIENT INFO ------")
+		if c.outMu.TryLock() { // the panic may have come with it held: appendInfo takes it
+			c.outMu.Unlock()
+			lines = append(lines, strings.TrimSpace(string(c.appendInfo(nil, c))))
+		}
 		for i, a := range c.args {
 			lines = append(lines, fmt.Sprintf("argv[%d]: '%s'", i, truncate(string(a), 128)))
 		}

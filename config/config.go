@@ -40,6 +40,9 @@ type Server struct {
 	RequirePass string
 	// ProtoMaxBulkLen is the largest bulk string accepted (proto-max-bulk-len, bytes). Default 512mb.
 	ProtoMaxBulkLen int64
+	// ProtoMaxReplyLen is the largest reply of a read-only command (proto-max-reply-len,
+	// bytes; Vigil's own, 0 = no limit): a bigger one is replaced by an error. Default 1gb.
+	ProtoMaxReplyLen int64
 	// ClientQueryBufferLimit is the largest query buffer per client (client-query-buffer-limit, bytes). Default 1gb.
 	ClientQueryBufferLimit int64
 	// ClientOutputBufferLimits holds the limits per class normal, replica, pubsub
@@ -303,6 +306,7 @@ func Default() *Server {
 		TCPKeepalive:                      300 * time.Second,
 		MaxClients:                        10000,
 		ProtoMaxBulkLen:                   512 << 20,
+		ProtoMaxReplyLen:                  1 << 30,
 		ClientQueryBufferLimit:            1 << 30,
 		ClientOutputBufferLimits:          [3]OutputBufferLimit{{}, {256 << 20, 64 << 20, 60}, {32 << 20, 8 << 20, 60}},
 		Databases:                         16,

@@ -58,6 +58,7 @@ func generalDirectives() []Directive {
 		intDir("maxclients", "", none, KindInt, 1, uintMax, fInt(func(s *Server) *int { return &s.MaxClients }), nil),
 		strDir("requirepass", "", fSensitive|fEmptyNull, fStr(func(s *Server) *string { return &s.RequirePass }), nil),
 		intDir("proto-max-bulk-len", "", none, KindMemory, 1024*1024, longMax, fInt64(func(s *Server) *int64 { return &s.ProtoMaxBulkLen }), nil),
+		intDir("proto-max-reply-len", "", fHidden, KindMemory, 0, longMax, fInt64(func(s *Server) *int64 { return &s.ProtoMaxReplyLen }), nil),
 		intDir("client-query-buffer-limit", "", none, KindMemory, 1024*1024, longMax, fInt64(func(s *Server) *int64 { return &s.ClientQueryBufferLimit }), nil),
 		specialDir("client-output-buffer-limit", "", fMulti, getOutputBufferLimit, setOutputBufferLimit, rewriteOutputBufferLimit),
 		strDir("bind-source-addr", "", fEmptyNull, fStr(func(s *Server) *string { return &s.BindSourceAddr }), nil),

@@ -26,6 +26,8 @@ import (
 //	!unordered-pairs CMD  same, keeping (field, value) pairs together (flat HGETALL...)
 //	!unordered-deep CMD   multiset comparison at every nesting level (SCAN's key array)
 //	!ttl CMD              integer replies may differ by at most 1 (TTL drift)
+//	!subset CMD           Vigil's aggregate elements appear in Redis's, in the same order
+//	                      (a HELP that lists only the subcommands Vigil implements)
 //	!read                 read one more reply from both without sending (pub/sub)
 //	!sleep MS             pause
 //
@@ -96,7 +98,7 @@ func runCorpus(t *testing.T, path, redisAddr, vigilAddr string) int {
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 			continue
 		case "!read":
-		case "", "!unordered", "!unordered-pairs", "!unordered-deep", "!ttl":
+		case "", "!unordered", "!unordered-pairs", "!unordered-deep", "!ttl", "!subset":
 			args, ok := resp.SplitArgs([]byte(text), nil)
 			if !ok || len(args) == 0 {
 				t.Fatalf("%s:%d: bad command line %q", filepath.Base(path), l.no, l.text)
@@ -138,6 +140,8 @@ func sameReply(mode string, want, got []byte) bool {
 		return errA == nil && errB == nil && a-b <= 1 && b-a <= 1
 	case "!unordered-deep":
 		return bytes.Equal(deepCanon(want), deepCanon(got))
+	case "!subset":
+		return isSubsequence(want, got)
 	case "!unordered", "!unordered-pairs":
 		hw, ew, okw := testutil.SplitAggregate(want)
 		hg, eg, okg := testutil.SplitAggregate(got)
@@ -151,6 +155,22 @@ func sameReply(mode string, want, got []byte) bool {
 		return bytes.Equal(canon(ew, group), canon(eg, group))
 	}
 	return false
+}
+
+// isSubsequence reports whether got's aggregate elements are, in order, among want's.
+func isSubsequence(want, got []byte) bool {
+	_, ew, okw := testutil.SplitAggregate(want)
+	_, eg, okg := testutil.SplitAggregate(got)
+	if !okw || !okg || len(eg) == 0 {
+		return false
+	}
+	i := 0
+	for _, e := range ew {
+		if i < len(eg) && bytes.Equal(e, eg[i]) {
+			i++
+		}
+	}
+	return i == len(eg)
 }
 
 func canon(elems [][]byte, group int) []byte {

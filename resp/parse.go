@@ -3,24 +3,36 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"math"
 
 	"github.com/vigil-db/vigil/internal/strint"
 )
 
 // Limits bounds what Parse accepts. Zero values mean Redis's defaults.
 type Limits struct {
-	// MaxBulkLen is the largest bulk string (proto-max-bulk-len). Default 512 MB.
+	// MaxBulkLen is the largest bulk string (proto-max-bulk-len). Default 512 MB;
+	// negative means no limit (Redis does not apply it to its master's stream).
 	MaxBulkLen int64
 	// MaxInline is the largest inline request or header line. Default 64 KB (PROTO_INLINE_MAX_SIZE).
 	MaxInline int
-	// MaxMultibulk is the largest argument count. Default 1024*1024.
+	// MaxMultibulk is the largest argument count. Default INT_MAX, as Redis 7.0.
 	MaxMultibulk int64
+	// Unauthenticated applies Redis's limits for a client that still has to AUTH: at most
+	// 10 arguments and 16384 bytes per bulk, so that a stranger cannot make the server
+	// allocate (networking.c processMultibulkBuffer).
+	Unauthenticated bool
 }
 
 const (
 	defaultMaxBulk      = 512 << 20
 	defaultMaxInline    = 64 << 10
-	defaultMaxMultibulk = 1024 * 1024
+	defaultMaxMultibulk = math.MaxInt32
+	// UnauthMaxMultibulk and UnauthMaxBulk are Redis's limits before AUTH.
+	UnauthMaxMultibulk = 10
+	UnauthMaxBulk      = 16384
+	// minArgLen is the wire size of the smallest argument ("$0\r\n\r\n"): the
+	// lower bound of what each argument still to come needs.
+	minArgLen = 6
 )
 
 // ProtocolError is a malformed request. Its text is Redis's reply text without "-ERR ";
@@ -36,7 +48,9 @@ var ErrIncomplete = errors.New("resp: incomplete command")
 // appended to args[:0]), the number of bytes consumed, and an error. A consumed count with
 // no arguments means an empty inline line or a "*0"/"*-1" header, which Redis skips.
 // When the command is incomplete, err is ErrIncomplete and need is a lower bound of the
-// total buffer length required (0 if unknown), so callers can grow the buffer once.
+// total buffer length required (0 if unknown): callers need not parse again before that
+// many bytes are buffered. It is a hint, never a size to allocate: a client announces
+// lengths it may never send.
 // Inline reports whether the command was in the inline format.
 func Parse(buf []byte, args [][]byte, lim Limits) (out [][]byte, consumed, need int, inline bool, err error) {
 	args = args[:0]
@@ -76,27 +90,33 @@ func parseMultibulk(buf []byte, args [][]byte, lim Limits) ([][]byte, int, int, 
 	if !ok || n > maxMB {
 		return args, 0, 0, false, &ProtocolError{"invalid multibulk length"}
 	}
+	if n > UnauthMaxMultibulk && lim.Unauthenticated {
+		return args, 0, 0, false, &ProtocolError{"unauthenticated multibulk length"}
+	}
 	pos := nl + 2
 	if n <= 0 {
 		return args, pos, 0, false, nil
 	}
 	maxBulk := lim.MaxBulkLen
-	if maxBulk <= 0 {
+	if maxBulk == 0 {
 		maxBulk = defaultMaxBulk
+	} else if maxBulk < 0 {
+		maxBulk = math.MaxInt64
 	}
 	for i := int64(0); i < n; i++ {
+		rest := n - i // arguments still to come, this one included
 		if pos >= len(buf) {
-			return args, 0, 0, false, ErrIncomplete
+			return args, 0, needAtLeast(pos, rest), false, ErrIncomplete
 		}
 		if buf[pos] != '$' {
-			return args, 0, 0, false, &ProtocolError{"expected '$', got '" + string(buf[pos]) + "'"}
+			return args, 0, 0, false, &ProtocolError{"expected '$', got '" + string(buf[pos:pos+1]) + "'"}
 		}
 		end := bytes.IndexByte(buf[pos:], '\r')
 		if end < 0 || pos+end+1 >= len(buf) {
 			if len(buf)-pos > maxInline(lim) {
 				return args, 0, 0, false, &ProtocolError{"too big bulk count string"}
 			}
-			return args, 0, 0, false, ErrIncomplete
+			return args, 0, needAtLeast(pos, rest), false, ErrIncomplete
 		}
 		if end > maxInline(lim) {
 			return args, 0, 0, false, &ProtocolError{"too big bulk count string"}
@@ -105,15 +125,24 @@ func parseMultibulk(buf []byte, args [][]byte, lim Limits) ([][]byte, int, int, 
 		if !ok || l < 0 || l > maxBulk {
 			return args, 0, 0, false, &ProtocolError{"invalid bulk length"}
 		}
-		start := pos + end + 2
-		stop := start + int(l)
-		if stop+2 > len(buf) {
-			return args, 0, stop + 2, false, ErrIncomplete
+		if l > UnauthMaxBulk && lim.Unauthenticated {
+			return args, 0, 0, false, &ProtocolError{"unauthenticated bulk length"}
 		}
+		start := pos + end + 2
+		if l > int64(len(buf)-start-2) {
+			return args, 0, needAtLeast(start, rest-1) + int(min(l, math.MaxInt32)+2), false, ErrIncomplete
+		}
+		stop := start + int(l)
 		args = append(args, buf[start:stop:stop])
 		pos = stop + 2
 	}
 	return args, pos, 0, false, nil
+}
+
+// needAtLeast is the buffer length that pos plus rest more arguments need at least,
+// capped so that the sum stays an int on every platform.
+func needAtLeast(pos int, rest int64) int {
+	return pos + int(min(rest, math.MaxInt32/minArgLen)*minArgLen)
 }
 
 func parseInline(buf []byte, args [][]byte, lim Limits) ([][]byte, int, error) {

@@ -7,20 +7,38 @@ import (
 
 // Writer appends RESP replies to B. Proto selects RESP2 (2) or RESP3 (3) for the
 // types that differ between the two (null, map, set, double, boolean, push).
+//
+// Limit bounds the reply that starts at B[Mark]: once it is longer than Limit bytes,
+// Full reports true and every method but Error appends nothing more, so that a reply
+// nobody can receive does not take the machine's memory. The caller then drops
+// B[Mark:] and replies an error. Limit 0 means no bound.
 type Writer struct {
 	B     []byte
 	Proto int
+	Limit int
+	Mark  int
 }
+
+// Full reports whether the reply started at Mark has passed Limit.
+func (w *Writer) Full() bool { return w.Limit > 0 && len(w.B)-w.Mark > w.Limit }
 
 // Simple appends a simple string: +s.
 func (w *Writer) Simple(s string) {
+	if w.Full() {
+		return
+	}
 	w.B = append(w.B, '+')
 	w.B = append(w.B, s...)
 	w.B = append(w.B, '\r', '\n')
 }
 
 // OK appends +OK.
-func (w *Writer) OK() { w.B = append(w.B, "+OK\r\n"...) }
+func (w *Writer) OK() {
+	if w.Full() {
+		return
+	}
+	w.B = append(w.B, "+OK\r\n"...)
+}
 
 // Error appends an error reply. msg is the full text without the leading '-'
 // (for example "ERR syntax error" or "WRONGTYPE ..."). CR and LF are replaced by spaces.
@@ -38,6 +56,9 @@ func (w *Writer) Error(msg string) {
 
 // Int appends an integer reply.
 func (w *Writer) Int(n int64) {
+	if w.Full() {
+		return
+	}
 	w.B = append(w.B, ':')
 	w.B = strconv.AppendInt(w.B, n, 10)
 	w.B = append(w.B, '\r', '\n')
@@ -45,6 +66,9 @@ func (w *Writer) Int(n int64) {
 
 // Bulk appends a bulk string.
 func (w *Writer) Bulk(b []byte) {
+	if w.Full() {
+		return
+	}
 	w.B = append(w.B, '$')
 	w.B = strconv.AppendInt(w.B, int64(len(b)), 10)
 	w.B = append(w.B, '\r', '\n')
@@ -54,6 +78,9 @@ func (w *Writer) Bulk(b []byte) {
 
 // BulkString appends a bulk string from a Go string.
 func (w *Writer) BulkString(s string) {
+	if w.Full() {
+		return
+	}
 	w.B = append(w.B, '$')
 	w.B = strconv.AppendInt(w.B, int64(len(s)), 10)
 	w.B = append(w.B, '\r', '\n')
@@ -69,6 +96,9 @@ func (w *Writer) BulkInt(n int64) {
 
 // Null appends a null bulk ($-1 in RESP2, _ in RESP3).
 func (w *Writer) Null() {
+	if w.Full() {
+		return
+	}
 	if w.Proto == 3 {
 		w.B = append(w.B, "_\r\n"...)
 	} else {
@@ -78,6 +108,9 @@ func (w *Writer) Null() {
 
 // NullArray appends a null array (*-1 in RESP2, _ in RESP3).
 func (w *Writer) NullArray() {
+	if w.Full() {
+		return
+	}
 	if w.Proto == 3 {
 		w.B = append(w.B, "_\r\n"...)
 	} else {
@@ -86,6 +119,9 @@ func (w *Writer) NullArray() {
 }
 
 func (w *Writer) header(c byte, n int) {
+	if w.Full() {
+		return
+	}
 	w.B = append(w.B, c)
 	w.B = strconv.AppendInt(w.B, int64(n), 10)
 	w.B = append(w.B, '\r', '\n')
@@ -124,6 +160,9 @@ func (w *Writer) Push(n int) {
 // Double appends a double: ",d" in RESP3, a bulk string in RESP2, formatted as Redis's
 // addReplyDouble does (%.17g, with inf/-inf/nan spelled as Redis spells them).
 func (w *Writer) Double(f float64) {
+	if w.Full() {
+		return
+	}
 	if w.Proto == 3 {
 		w.B = append(w.B, ',')
 		w.B = AppendDoubleRESP3(w.B, f)
@@ -136,6 +175,9 @@ func (w *Writer) Double(f float64) {
 
 // Bool appends a boolean (#t/#f in RESP3, :1/:0 in RESP2).
 func (w *Writer) Bool(b bool) {
+	if w.Full() {
+		return
+	}
 	switch {
 	case w.Proto == 3 && b:
 		w.B = append(w.B, "#t\r\n"...)
@@ -150,6 +192,9 @@ func (w *Writer) Bool(b bool) {
 
 // Verbatim appends a verbatim string (=len\r\nfmt:text in RESP3, bulk in RESP2).
 func (w *Writer) Verbatim(s, format string) {
+	if w.Full() {
+		return
+	}
 	if w.Proto != 3 {
 		w.BulkString(s)
 		return
@@ -162,7 +207,12 @@ func (w *Writer) Verbatim(s, format string) {
 }
 
 // Raw appends already-encoded RESP bytes.
-func (w *Writer) Raw(b []byte) { w.B = append(w.B, b...) }
+func (w *Writer) Raw(b []byte) {
+	if w.Full() {
+		return
+	}
+	w.B = append(w.B, b...)
+}
 
 // AppendDouble formats f as Redis's addReplyDouble does for RESP2 bulk replies ("%.17g").
 func AppendDouble(dst []byte, f float64) []byte {

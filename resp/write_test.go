@@ -1,7 +1,9 @@
 package resp
 
 import (
+	"bytes"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +55,31 @@ func TestWriterProtocols(t *testing.T) {
 				t.Errorf("got %q, want %q", w.B, tc.want)
 			}
 		})
+	}
+}
+
+// TestWriterLimit: past Limit bytes after Mark, nothing more is appended (Error aside).
+func TestWriterLimit(t *testing.T) {
+	w := Writer{B: []byte("+earlier\r\n"), Proto: 2, Limit: 20}
+	w.Mark = len(w.B)
+	w.Array(100)
+	for i := 0; i < 100; i++ {
+		w.BulkString("abcdef")
+	}
+	if !w.Full() {
+		t.Fatalf("Full() = false after %d bytes, want true (limit 20)", len(w.B)-w.Mark)
+	}
+	// "*100\r\n" (6) + two "$6\r\nabcdef\r\n" (12 each) passes 20: nothing after the second
+	if got, want := len(w.B)-w.Mark, 6+12+12; got != want {
+		t.Errorf("reply length: got %d, want %d (appends must stop once past the limit)", got, want)
+	}
+	w.Error("ERR x")
+	if !bytes.HasSuffix(w.B, []byte("-ERR x\r\n")) {
+		t.Errorf("Error after Full: got %q, want it appended", w.B)
+	}
+	unlimited := Writer{Proto: 2}
+	unlimited.BulkString(strings.Repeat("x", 1000))
+	if unlimited.Full() {
+		t.Error("Full() = true with Limit 0, want false")
 	}
 }

@@ -312,6 +312,7 @@ func (s *Server) aofExec(c *Client, cmds [][][]byte, name string) error {
 		s.propagator = append(saved, s.propagator...)
 		s.mu.Unlock()
 	}()
+	defer s.crashOnPanic(c) // a replayed command that panics: the bug report, not a Go trace
 	for _, argv := range cmds {
 		cmd, _ := s.lookupOrOriginal(argv)
 		if cmd == nil {

@@ -125,8 +125,19 @@ func (c *Client) queueOutput() {
 	c.outMu.Lock()
 	c.pending = append(c.pending, c.w.B...)
 	c.outMu.Unlock()
+	if cap(c.w.B) > replyBufShrink && !c.srv.debug.replyNoResizing {
+		c.w.B = make([]byte, 0, replyBufInitial) // a big reply went out: give its memory back
+		return
+	}
 	c.w.B = c.w.B[:0]
 }
+
+// replyBufInitial is a client's reply buffer size; one grown past replyBufShrink by a
+// big reply is replaced once the reply is queued (unless DEBUG REPLYBUFFER RESIZING 0).
+const (
+	replyBufInitial = 4096
+	replyBufShrink  = 64 << 10
+)
 
 // deliver appends an asynchronous message (pub/sub, MONITOR) built by fn in the client's
 // protocol and wakes its writer. Called under Server.mu by any goroutine.

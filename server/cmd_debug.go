@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -46,10 +47,84 @@ func debugSubcommands() map[string]debugSub {
 		"set-disable-deny-scripts":     {argcIs(3), func(c *Client) { c.ok() }},
 		"aof-flush-sleep":              {argcIs(3), func(c *Client) { c.ok() }},
 		"quicklist-packed-threshold":   {argcIs(3), func(c *Client) { c.ok() }},
+		"panic":                        {argcBetween(2, math32), debugPanic},
+		"assert":                       {argcBetween(2, math32), debugAssert},
+		"segfault":                     {argcBetween(2, math32), debugSegfault},
+		"oom":                          {argcBetween(2, math32), debugOOM},
+		"pause-cron":                   {argcIs(3), debugPauseCron},
+		"replybuffer":                  {argcIs(4), debugReplyBuffer},
 	}
 }
 
+// debugPanic is DEBUG PANIC: the process ends with a bug report (crash.go), through the
+// same recovery as any unexpected panic.
+func debugPanic(c *Client) {
+	panic(fmt.Sprintf("DEBUG PANIC called at Unix time %d", time.Now().Unix()))
+}
+
+// debugAssert is DEBUG ASSERT: a failed assertion, reported with the client's context.
+func debugAssert(c *Client) { panic(assertion{expr: "1 == 2"}) }
+
+// debugSegfault is DEBUG SEGFAULT: Go turns an invalid memory access into a runtime
+// panic, which ends the process with a bug report like any other.
+func debugSegfault(c *Client) {
+	var p *Client
+	_ = p.id
+}
+
+// debugOOM is DEBUG OOM: an allocation that cannot be satisfied, as zmalloc(ULONG_MAX)
+// in Redis.
+func debugOOM(c *Client) { c.srv.outOfMemory(math.MaxInt64) }
+
+// outOfMemory ends the process as Redis's zmalloc out-of-memory handler does.
+func (s *Server) outOfMemory(size uint64) {
+	s.log.Error().Msgf("Out Of Memory allocating %d bytes!", size)
+	panic(outOfMemory{size: size})
+}
+
+// debugPauseCron is DEBUG PAUSE-CRON <0|1> (atoi, as Redis).
+func debugPauseCron(c *Client) {
+	c.srv.debug.pauseCron = leadingInt(c.args[2]) != 0
+	c.ok()
+}
+
+// debugReplyBuffer is DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> and
+// DEBUG REPLYBUFFER RESIZING <0|1>.
+func debugReplyBuffer(c *Client) {
+	d := &c.srv.debug
+	switch {
+	case argEqualFold(c.args[2], "peak-reset-time"):
+		switch {
+		case argEqualFold(c.args[3], "never"):
+			d.replyPeakResetMs = -1
+		case argEqualFold(c.args[3], "reset"):
+			d.replyPeakResetMs = 0
+		default:
+			v, ok := resp.ParseInt(c.args[3])
+			if !ok {
+				c.err(ErrNotInt)
+				return
+			}
+			d.replyPeakResetMs = v
+		}
+	case argEqualFold(c.args[2], "resizing"):
+		d.replyNoResizing = leadingInt(c.args[3]) == 0
+	default:
+		c.err(fmt.Sprintf(ErrDebugSubcmd, truncate(string(c.args[1]), 128)))
+		return
+	}
+	c.ok()
+}
+
 const math32 = 1 << 31
+
+// maxValueAlloc is the largest value DEBUG POPULATE tries to allocate: beyond it no
+// machine has the memory (Go's own limit is 2^48 bytes on 64-bit platforms).
+const maxValueAlloc = 1 << 47
+
+// sdsOverhead is what Redis adds to a value's size when it reports the allocation it
+// could not make (the sds header and the object, DEBUG POPULATE's crash).
+const sdsOverhead = 18
 
 var debugTable = debugSubcommands()
 
@@ -302,6 +377,11 @@ func debugPopulate(c *Client) {
 			return
 		}
 	}
+	if size > maxValueAlloc && count > 0 {
+		// Redis aborts for OUT OF MEMORY here; so does Vigil, with the same report
+		// (a Go makeslice panic under the lock used to hang the server)
+		c.srv.outOfMemory(uint64(size) + sdsOverhead)
+	}
 	prefix := "key"
 	if len(c.args) >= 4 {
 		prefix = string(c.args[3])
@@ -490,7 +570,8 @@ func leadingInt(b []byte) int64 {
 	return n
 }
 
-// debugHelpLines is DEBUG HELP's text as Redis 7.0.15 (built with jemalloc) prints it.
+// debugHelpLines is DEBUG HELP's text as Redis 7.0.15 prints it, for the subcommands
+// Vigil implements (no allocator, cluster or encoding internals to show).
 var debugHelpLines = []string{
 	"AOF-FLUSH-SLEEP <microsec>",
 	"    Server will sleep before flushing the AOF, this is used for testing.",
@@ -499,11 +580,6 @@ var debugHelpLines = []string{
 	"CHANGE-REPL-ID",
 	"    Change the replication IDs of the instance.",
 	"    Dangerous: should be used only for testing the replication subsystem.",
-	"CONFIG-REWRITE-FORCE-ALL",
-	"    Like CONFIG REWRITE but writes all configuration options, including",
-	"    keywords not listed in original configuration file or default values.",
-	"CRASH-AND-RECOVER [<milliseconds>]",
-	"    Hard crash and restart after a <milliseconds> delay (default 0).",
 	"DIGEST",
 	"    Output a hex signature representing the current DB content.",
 	"DIGEST-VALUE <key> [<key> ...]",
@@ -515,22 +591,8 @@ var debugHelpLines = []string{
 	"    Create a memory leak of the input string.",
 	"LOG <message>",
 	"    Write <message> to the server log.",
-	"HTSTATS <dbid>",
-	"    Return hash table statistics of the specified Redis database.",
-	"HTSTATS-KEY <key>",
-	"    Like HTSTATS but for the hash table stored at <key>'s value.",
-	"LOADAOF",
-	"    Flush the AOF buffers on disk and reload the AOF in memory.",
-	"REPLICATE <string>",
-	"    Replicates the provided string to replicas, allowing data divergence.",
-	"MALLCTL <key> [<val>]",
-	"    Get or set a malloc tuning integer.",
-	"MALLCTL-STR <key> [<val>]",
-	"    Get or set a malloc tuning string.",
 	"OBJECT <key>",
 	"    Show low level info about `key` and associated value.",
-	"DROP-CLUSTER-PACKET-FILTER <packet-type>",
-	"    Drop all packets that match the filtered type. Set to -1 allow all packets.",
 	"OOM",
 	"    Crash the server simulating an out-of-memory error.",
 	"PANIC",
@@ -557,10 +619,6 @@ var debugHelpLines = []string{
 	"      existing RDB file.",
 	"    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
 	"      file to the database.",
-	"RESTART [<milliseconds>]",
-	"    Graceful restart: save config, db, restart after a <milliseconds> delay (default 0).",
-	"SDSLEN <key>",
-	"    Show low level SDS string info representing `key` and value.",
 	"SEGFAULT",
 	"    Crash the server with sigsegv.",
 	"SET-ACTIVE-EXPIRE <0|1>",
@@ -574,17 +632,6 @@ var debugHelpLines = []string{
 	"    Enables or disables checksum checks for RDB files and RESTORE's payload.",
 	"SLEEP <seconds>",
 	"    Stop the server for <seconds>. Decimals allowed.",
-	"STRINGMATCH-TEST",
-	"    Run a fuzz tester against the stringmatchlen() function.",
-	"STRUCTSIZE",
-	"    Return the size of different Redis core C structures.",
-	"LISTPACK <key>",
-	"    Show low level info about the listpack encoding of <key>.",
-	"QUICKLIST <key> [<0|1>]",
-	"    Show low level info about the quicklist encoding of <key>.",
-	"    The optional argument (0 by default) sets the level of detail",
-	"CLIENT-EVICTION",
-	"    Show low level client eviction pools info (maxmemory-clients).",
 	"PAUSE-CRON <0|1>",
 	"    Stop periodic cron job processing.",
 	"REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
@@ -593,8 +640,6 @@ var debugHelpLines = []string{
 	"    In case RESET is provided the peak reset time will be restored to the default value",
 	"REPLYBUFFER RESIZING <0|1>",
 	"    Enable or disable the reply buffer resize cron job",
-	"CLUSTERLINK KILL <to|from|all> <node-id>",
-	"    Kills the link based on the direction to/from (both) with the provided node.",
 }
 
 // debugReload is DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dump, empty the

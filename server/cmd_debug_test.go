@@ -293,3 +293,60 @@ func TestLeadingFloatInt(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugHelpListsOnlyImplemented: every subcommand DEBUG HELP names answers
+// something other than "unknown subcommand".
+func TestDebugHelpListsOnlyImplemented(t *testing.T) {
+	table := debugSubcommands()
+	for _, line := range debugHelpLines {
+		if strings.HasPrefix(line, " ") {
+			continue
+		}
+		name := strings.ToLower(strings.Fields(line)[0])
+		if _, ok := table[name]; !ok {
+			t.Errorf("DEBUG HELP lists %q, which is not implemented", name)
+		}
+	}
+}
+
+func TestDebugPauseCronAndReplyBuffer(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.dial(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"DEBUG", "PAUSE-CRON", "1"}, "+OK\r\n"},
+		{[]string{"DEBUG", "PAUSE-CRON", "0"}, "+OK\r\n"},
+		{[]string{"DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never"}, "+OK\r\n"},
+		{[]string{"DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "reset"}, "+OK\r\n"},
+		{[]string{"DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"}, "+OK\r\n"},
+		{[]string{"DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "x"}, "-ERR value is not an integer or out of range\r\n"},
+		{[]string{"DEBUG", "REPLYBUFFER", "RESIZING", "0"}, "+OK\r\n"},
+		{[]string{"DEBUG", "REPLYBUFFER", "foo", "x"}, "-ERR unknown subcommand or wrong number of arguments for 'REPLYBUFFER'. Try DEBUG HELP.\r\n"},
+		{[]string{"DEBUG", "POPULATE", "10", "p", "-1"}, "-ERR value is out of range, must be positive\r\n"},
+	}
+	for _, tc := range cases {
+		if got := c.do(tc.args...); got != tc.want {
+			t.Errorf("%v: got %q, want %q", tc.args, got, tc.want)
+		}
+	}
+	// with the cron paused, an expired key is not collected in the background
+	c.do("DEBUG", "PAUSE-CRON", "1")
+	c.do("SET", "k", "v", "PX", "1")
+	for until := time.Now().Add(2 * time.Millisecond); time.Now().Before(until); {
+	} // the key's millisecond passes
+	keysAfterCron := func() int {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		ts.cron()
+		return ts.dbs[0].Keys.Len()
+	}
+	if n := keysAfterCron(); n != 1 {
+		t.Errorf("keys after a paused cron: got %d, want 1 (cron did work while paused)", n)
+	}
+	c.do("DEBUG", "PAUSE-CRON", "0")
+	if n := keysAfterCron(); n != 0 {
+		t.Errorf("keys after cron resumed: got %d, want 0 (the expired key collected)", n)
+	}
+}

@@ -426,7 +426,7 @@ func hrandfieldCount(c *Client, l int64, withValues bool) {
 	}
 	if !uniq || count == 1 {
 		header(count)
-		for ; count > 0; count-- {
+		for ; count > 0 && !c.w.Full(); count-- {
 			emit(h.Random())
 		}
 		return

@@ -382,7 +382,7 @@ func srandmemberCount(c *Client) {
 	size := uint64(s.Len())
 	if !uniq || count == 1 {
 		c.w.Array(int(count))
-		for ; count > 0; count-- {
+		for ; count > 0 && !c.w.Full(); count-- {
 			c.w.BulkString(s.Random())
 		}
 		return

@@ -391,7 +391,7 @@ func zrandMemberWithCount(c *Client, l int64, withScores bool) {
 	}
 	if !uniq || count == 1 { // with repetitions, random order
 		header(count)
-		for ; count > 0; count-- {
+		for ; count > 0 && !c.w.Full(); count-- {
 			zrandEmit(c, zs.Random(), withScores)
 		}
 		return

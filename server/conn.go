@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/vigil-db/vigil/resp"
@@ -12,6 +13,9 @@ import (
 const (
 	readChunk = 16 << 10 // bytes read per syscall at least
 	maxBatch  = 1024     // commands executed per lock acquisition
+	// batchReplyMax ends a batch early once its replies take this many bytes: a pipeline
+	// of big replies is answered as fast as the client reads, not all held in memory.
+	batchReplyMax = 256 << 10
 )
 
 // serveConn runs one client connection: read, parse outside the lock, execute a batch
@@ -21,91 +25,41 @@ func (s *Server) serveConn(conn net.Conn) {
 	if c == nil {
 		return
 	}
-	defer s.freeClient(c)
+	q := &queryBuf{buf: make([]byte, readChunk)}
+	defer func() {
+		if r := recover(); r != nil {
+			// before freeClient, which would wait for the lock the panic left held
+			s.bugReport(c, r, debug.Stack())
+		}
+		size := cap(q.buf)
+		q.buf = nil
+		q.forget()
+		s.freeClient(c)
+		s.releasedQueryBuf(size) // unreachable now: a GC cycle would free it
+	}()
 	go c.writer()
 
-	buf := make([]byte, readChunk)
-	start, end := 0, 0
-	var cmds [][][]byte
-	var pool, scratch [][]byte
 	more := false // the buffer may hold complete commands beyond the last batch
 	for {
-		// compact and grow the buffer
-		if start == end {
-			start, end = 0, 0
-		} else if start > 0 && end == len(buf) {
-			copy(buf, buf[start:end])
-			end -= start
-			start = 0
-		}
-		if !more && len(buf)-end < readChunk/4 {
-			nb := make([]byte, max(2*len(buf), end+readChunk))
-			copy(nb, buf[:end])
-			buf = nb
-		}
 		// Read only when the last batch took every complete command of the buffer: a
 		// pipeline longer than maxBatch that arrived in one read (the client may have
 		// sent its last byte) is executed batch by batch without waiting for more input.
 		if !more {
-			if t := s.idleTimeout(c); t > 0 {
-				conn.SetReadDeadline(time.Now().Add(t))
-			}
-			n, err := conn.Read(buf[end:])
-			if n > 0 {
-				end += n
-				s.stats.netInput.Add(int64(n))
-			}
-			if err != nil {
-				if n == 0 {
-					var ne net.Error
-					if errors.As(err, &ne) && ne.Timeout() && !c.has(ClientKilled) {
-						s.log.Debug().Int64("client", c.id).Msg("client timed out")
-					} else if !errors.Is(err, io.EOF) && !c.has(ClientKilled) {
-						s.log.Debug().Err(err).Int64("client", c.id).Msg("client read error")
-					}
-					return
-				}
+			q.makeRoom()
+			if !s.readQuery(c, q) {
+				return
 			}
 		}
-		// parse every complete command in the buffer
-		cmds = cmds[:0]
-		pool = pool[:0]
-		var perr error
-		for start < end && len(cmds) < maxBatch {
-			args, consumed, need, _, err := resp.Parse(buf[start:end], scratch, s.limits())
-			scratch = args
-			if err == resp.ErrIncomplete {
-				if need > 0 && need > len(buf)-start {
-					// a big bulk: grow once to its size
-					if int64(need) > s.cfg.ClientQueryBufferLimit {
-						perr = &resp.ProtocolError{Msg: "invalid bulk length"}
-						break
-					}
-					nb := make([]byte, need+readChunk)
-					copy(nb, buf[start:end])
-					end -= start
-					start = 0
-					buf = nb
-				}
-				break
-			}
-			if err != nil {
-				perr = err
-				break
-			}
-			start += consumed
-			if len(args) == 0 {
-				continue
-			}
-			pool = append(pool, args...)
-			cmds = append(cmds, pool[len(pool)-len(args):len(pool):len(pool)])
+		// before AUTH one command at a time, as Redis does, so that AUTH lifts the
+		// unauthenticated limits for what follows it
+		lim := s.limits(c)
+		batch := maxBatch
+		if lim.Unauthenticated {
+			batch = 1
 		}
-		more = perr == nil && len(cmds) == maxBatch && start < end
-		if int64(end-start) > s.cfg.ClientQueryBufferLimit {
-			s.log.Warn().Str("addr", c.addr).Msg("closing client that reached max query buffer length")
-			return
-		}
-		c.qbufLen.Store(int64(end - start))
+		cmds, perr := q.parse(lim, batch)
+		more = perr == nil && len(cmds) == batch && q.start < q.end
+		c.qbufLen.Store(int64(q.end - q.start))
 		if !s.execBatch(c, cmds) {
 			return
 		}
@@ -117,7 +71,126 @@ func (s *Server) serveConn(conn net.Conn) {
 			c.flush()
 			return
 		}
+		// the next command will not fit: Redis closes the client once it has that much
+		if int64(max(q.end-q.start, q.need)) > s.cfg.ClientQueryBufferLimit {
+			s.log.Warn().Str("addr", c.addr).Msg("closing client that reached max query buffer length")
+			return
+		}
+		if q.start == q.end && len(q.buf) > queryBufShrink {
+			s.shrinkQueryBuf(c, q)
+		}
 	}
+}
+
+// shrinkQueryBuf replaces an emptied big query buffer by a small one: a big argument is
+// done, its memory goes back, as Redis's query buffer leaves with a big argument.
+func (s *Server) shrinkQueryBuf(c *Client, q *queryBuf) {
+	size := cap(q.buf)
+	q.buf, q.start, q.end = make([]byte, readChunk), 0, 0
+	q.forget()
+	s.mu.Lock()
+	if c.block == nil { // a blocked command runs its args again when served
+		c.args = nil
+	}
+	s.mu.Unlock()
+	s.releasedQueryBuf(size)
+}
+
+// readQuery reads more input into q. It returns false when the connection is done.
+func (s *Server) readQuery(c *Client, q *queryBuf) bool {
+	if t := s.idleTimeout(c); t > 0 {
+		c.conn.SetReadDeadline(time.Now().Add(t))
+	}
+	n, err := c.conn.Read(q.buf[q.end:])
+	if n > 0 {
+		q.end += n
+		s.stats.netInput.Add(int64(n))
+	}
+	if err == nil || n > 0 {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && !c.has(ClientKilled) {
+		s.log.Debug().Int64("client", c.id).Msg("client timed out")
+	} else if !errors.Is(err, io.EOF) && !c.has(ClientKilled) {
+		s.log.Debug().Err(err).Int64("client", c.id).Msg("client read error")
+	}
+	return false
+}
+
+// queryBuf is a connection's input (Redis's querybuf): buf[start:end] is read and not
+// yet executed.
+type queryBuf struct {
+	buf        []byte
+	start, end int
+	// need is the parser's hint: the unparsed bytes the next command needs at least.
+	// Parsing waits for them, so that a command of many arguments arriving slowly is
+	// not parsed again on every read.
+	need int
+
+	cmds          [][][]byte // the last batch parsed
+	pool, scratch [][]byte   // the batch's arguments; they alias buf
+}
+
+// parse parses up to batch complete commands from the front of the buffer. The error
+// is a protocol error that must close the connection once the commands before it ran.
+func (q *queryBuf) parse(lim resp.Limits, batch int) ([][][]byte, error) {
+	q.cmds, q.pool = q.cmds[:0], q.pool[:0]
+	for q.start < q.end && len(q.cmds) < batch && q.end-q.start >= q.need {
+		args, consumed, need, _, err := resp.Parse(q.buf[q.start:q.end], q.scratch, lim)
+		q.scratch = args
+		if err == resp.ErrIncomplete {
+			q.need = need
+			break
+		}
+		if err != nil {
+			return q.cmds, err
+		}
+		q.start += consumed
+		q.need = 0
+		if len(args) == 0 {
+			continue
+		}
+		q.pool = append(q.pool, args...)
+		q.cmds = append(q.cmds, q.pool[len(q.pool)-len(args):len(q.pool):len(q.pool)])
+	}
+	return q.cmds, nil
+}
+
+// forget drops the parse slices' references into a buffer being replaced.
+func (q *queryBuf) forget() {
+	clear(q.pool[:cap(q.pool)])
+	clear(q.scratch[:cap(q.scratch)])
+	clear(q.cmds[:cap(q.cmds)])
+}
+
+// queryBufShrink is the size above which an emptied query buffer is replaced by a
+// fresh small one.
+const queryBufShrink = 4 * readChunk
+
+// makeRoom makes space for the next read: it moves the unparsed bytes to the front and
+// grows the buffer geometrically, never past twice what has arrived, so that a big
+// argument is allocated as its bytes arrive and never at the length it announces.
+func (q *queryBuf) makeRoom() {
+	if q.start == q.end {
+		q.start, q.end = 0, 0
+	}
+	if len(q.buf)-q.end >= readChunk/4 {
+		return
+	}
+	data := q.end - q.start
+	if q.start > 0 && len(q.buf)-data >= readChunk/4 {
+		copy(q.buf, q.buf[q.start:q.end])
+		q.start, q.end = 0, data
+		return
+	}
+	n := 2 * len(q.buf)
+	if q.need > data {
+		n = min(n, q.need+readChunk) // the known rest of a command, no more
+	}
+	nb := make([]byte, max(n, data+readChunk))
+	copy(nb, q.buf[q.start:q.end])
+	q.buf, q.start, q.end = nb, 0, data
 }
 
 // execBatch executes cmds under the lock, flushing and waiting where a command blocks.
@@ -142,6 +215,12 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 				break
 			}
 			if c.block != nil || c.detach != nil || c.has(ClientCloseAfterReply|ClientKilled) {
+				i++
+				break
+			}
+			if len(c.w.B) > batchReplyMax && i+1 < len(cmds) {
+				// backpressure: the replies so far go out (the flush below waits for
+				// the client to read them) before the rest of the pipeline runs
 				i++
 				break
 			}
@@ -196,7 +275,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 		user:   "default",
 	}
 	c.w.Proto = 2
-	c.w.B = make([]byte, 0, 4096)
+	c.w.B = make([]byte, 0, replyBufInitial)
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 		if s.cfg.TCPKeepalive > 0 {
@@ -236,6 +315,7 @@ func (s *Server) freeClient(c *Client) {
 	s.mu.Lock()
 	s.releaseClientState(c)
 	delete(s.clients, c.id)
+	c.args = nil // they alias the query buffer
 	s.mu.Unlock()
 	c.flush()
 	c.close()
@@ -254,8 +334,14 @@ func (s *Server) releaseClientState(c *Client) {
 	s.removeMonitor(c)
 }
 
-func (s *Server) limits() resp.Limits {
-	return resp.Limits{MaxBulkLen: s.cfg.ProtoMaxBulkLen}
+// limits are the parser's limits for what c sends: Redis's unauthenticated limits
+// before AUTH, and no proto-max-bulk-len for our master's stream (nil c: a stream from
+// the master too).
+func (s *Server) limits(c *Client) resp.Limits {
+	if c == nil || c.has(ClientMaster) {
+		return resp.Limits{MaxBulkLen: -1}
+	}
+	return resp.Limits{MaxBulkLen: s.cfg.ProtoMaxBulkLen, Unauthenticated: !c.authed}
 }
 
 // idleTimeout returns the read deadline to apply to c, 0 for none.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/resp"
 )
 
 func TestUnixSocketAndPerm(t *testing.T) {
@@ -173,5 +174,44 @@ func TestLongPipelineInOneRead(t *testing.T) {
 	}
 	if got := c.do("DBSIZE"); got != ":0\r\n" {
 		t.Errorf("DBSIZE after the pipeline: %q", got)
+	}
+}
+
+// TestQueryBufGrowsAsBytesArrive: a bulk announced at 512 MB grows the buffer with what
+// arrives (at most twice it plus one read chunk), never to the announced length.
+func TestQueryBufGrowsAsBytesArrive(t *testing.T) {
+	header := "*2\r\n$4\r\nECHO\r\n$536870912\r\n"
+	lim := resp.Limits{}
+	cases := []struct {
+		name     string
+		received int // bytes of the bulk that arrive
+	}{
+		{"nothing yet", 0},
+		{"one chunk", readChunk},
+		{"a megabyte", 1 << 20},
+		{"eight megabytes", 8 << 20},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			q := &queryBuf{buf: make([]byte, readChunk)}
+			q.end = copy(q.buf, header)
+			total := len(header) + tc.received
+			for {
+				if _, err := q.parse(lim, maxBatch); err != nil {
+					t.Fatal(err)
+				}
+				if q.end >= total {
+					break
+				}
+				q.makeRoom()
+				q.end += copy(q.buf[q.end:], make([]byte, min(readChunk, total-q.end)))
+				if limit := 2*q.end + readChunk; len(q.buf) > limit {
+					t.Fatalf("buffer %d bytes after %d received: want at most %d", len(q.buf), q.end, limit)
+				}
+			}
+			if q.need != len(header)+536870912+2 {
+				t.Errorf("need %d, want %d (the hint stays the announced size)", q.need, len(header)+536870912+2)
+			}
+		})
 	}
 }

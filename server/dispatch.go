@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -125,7 +126,14 @@ func (s *Server) call(c *Client, cmd *Command) {
 	// One clock read per command: a command starts when the previous one (or its
 	// dispatch) ended; time.Now is costly enough on some VMs to show in profiles.
 	start := s.clock
+	mark, limit := c.w.Mark, c.w.Limit
+	c.w.Mark, c.w.Limit = len(c.w.B), s.replyLimit(cmd)
 	cmd.Handler(c)
+	if c.w.Full() {
+		c.w.B = c.w.B[:c.w.Mark]
+		c.err(ErrReplyTooBig)
+	}
+	c.w.Mark, c.w.Limit = mark, limit // EXEC's, around its queued commands
 	end := time.Now()
 	dur := end.Sub(start)
 	s.clock = end
@@ -142,6 +150,16 @@ func (s *Server) call(c *Client, cmd *Command) {
 	s.stats.commands++
 	c.lastCmd = cmd.Name
 	s.afterCall(c, cmd, dur)
+}
+
+// replyLimit is the bound on cmd's reply (proto-max-reply-len), 0 for none: commands
+// that write are not bounded (their reply carries what they removed), nor is EXEC, whose
+// queued commands are bounded one by one.
+func (s *Server) replyLimit(cmd *Command) int {
+	if cmd.Flags&FlagWrite != 0 || cmd.Name == "exec" || s.cfg.ProtoMaxReplyLen <= 0 {
+		return 0
+	}
+	return int(min(s.cfg.ProtoMaxReplyLen, math.MaxInt))
 }
 
 // countError records an error reply in errorstats (keyed by its first word).

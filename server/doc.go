@@ -10,7 +10,12 @@
 // Server.mu, so replies stay in execution order. Lock order: Server.mu, then Client.outMu;
 // Client.flushMu is taken without Server.mu. The AOF log (aof_log.go) has its own locks,
 // taken after Server.mu in the order flushMu, syncMu, mu; replies wait for the AOF outside
-// Server.mu (group commit).
+// Server.mu (group commit). A panic while a command runs ends the process with a
+// Redis-style bug report (crash.go) rather than leaving Server.mu held.
+//
+// Hostile input (see docs/security.md): before AUTH the parser applies Redis's
+// unauthenticated limits, big arguments are allocated as their bytes arrive (conn.go),
+// and a read-only command's reply is bounded by proto-max-reply-len (dispatch.go).
 //
 // Every write produces its propagation records through one hook (propagate.go): handlers
 // call addDirty (propagate their own argv) or propagate (explicit, deterministic records);

@@ -77,6 +77,7 @@ const (
 	ErrDecrOverflow     = "ERR decrement would overflow"
 	ErrIncrNaNInf       = "ERR increment would produce NaN or Infinity"
 	ErrStringTooLong    = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	ErrReplyTooBig      = "ERR reply exceeds maximum allowed size (proto-max-reply-len)" // Vigil's own bound
 	ErrOffsetRange      = "ERR offset is out of range"
 	ErrLCSWrongType     = "ERR The specified keys must contain string values"
 	ErrLCSIdxAndLen     = "ERR If you want both the length and indexes, please just use IDX."

@@ -3,7 +3,10 @@ package server
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-db/vigil/store"
@@ -29,6 +32,15 @@ import (
 //
 // When cron sees a new GC cycle, live is replaced and grown and freed restart from zero.
 // The estimate never goes below zero. Tests replace memSource to drive it exactly.
+//
+// Garbage. Redis's used_memory falls the moment a client's buffer is freed; live falls
+// only after the next GC cycle, which an idle server may not run for two minutes (Go's
+// forced GC period). So the estimate does not stay high on freed garbage: connections
+// report the big buffers they drop (releasedQueryBuf) and cron starts a GC cycle in the
+// background once those amount to a quarter of the live heap, returning the freed pages
+// to the OS so that RSS falls too; and before refusing a
+// command with OOM or evicting, performEvictions runs one GC cycle itself if none ran
+// since the last one it forced, so garbage is never what triggers OOM.
 
 const (
 	lruBits            = 24
@@ -51,6 +63,13 @@ type evictState struct {
 	peak     int64  // highest estimate seen (used_memory_peak)
 	running  bool   // the last performEvictions hit its time limit: cron continues
 	samples  []metrics.Sample
+	forced   uint64 // the GC cycle count after the last GC performEvictions forced
+	// released is the size of the big buffers connections dropped since the last GC
+	// cycle (written without the lock); gcRunning is set while a background GC runs.
+	released  atomic.Int64
+	gcRunning atomic.Bool
+	// dropped counts the big buffers dropped since the last GC performEvictions forced.
+	dropped atomic.Int64
 	// memSource returns the live heap and the GC cycle count; runtime/metrics by default.
 	memSource func() (live int64, cycles uint64)
 }
@@ -195,6 +214,41 @@ func (s *Server) refreshMemory() {
 		s.evict.grown = 0
 		s.evict.freed = 0
 	}
+	if r := s.evict.released.Load(); r > 0 && r >= s.evict.live/4 && s.evict.gcRunning.CompareAndSwap(false, true) {
+		s.evict.released.Store(0)
+		go func() {
+			debug.FreeOSMemory() // a GC cycle, and the freed pages back to the OS (RSS)
+			s.evict.gcRunning.Store(false)
+		}()
+	}
+}
+
+// bigBuffer is the size from which a dropped buffer counts as garbage worth a GC cycle.
+const bigBuffer = 1 << 20
+
+// releasedQueryBuf records that a connection dropped a buffer of size bytes, which
+// nothing references any more (see "Garbage" above). Safe without the lock.
+func (s *Server) releasedQueryBuf(size int) {
+	if size >= bigBuffer {
+		s.evict.released.Add(int64(size))
+		s.evict.dropped.Add(1)
+	}
+}
+
+// collectGarbage runs a GC cycle and reads the new figures (under mu), unless none can
+// find more garbage than the last one it forced: no cycle ran since and no connection
+// dropped a big buffer since.
+func (s *Server) collectGarbage() {
+	if s.evict.memSource != nil {
+		return
+	}
+	dropped := s.evict.dropped.Swap(0)
+	if s.evict.forced == s.evict.gcCycles && s.evict.forced != 0 && dropped == 0 {
+		return
+	}
+	runtime.GC()
+	s.refreshMemory()
+	s.evict.forced = s.evict.gcCycles
 }
 
 func (s *Server) readRuntimeMemory() (int64, uint64) {
@@ -293,6 +347,10 @@ func (s *Server) performEvictions() bool {
 		return true
 	}
 	used := s.usedMemory()
+	if used > s.cfg.MaxMemory {
+		s.collectGarbage() // garbage is not what may trigger OOM or evictions
+		used = s.usedMemory()
+	}
 	if used <= s.cfg.MaxMemory {
 		return true
 	}

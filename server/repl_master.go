@@ -401,6 +401,7 @@ func (s *Server) serveReplica(c *Client) {
 		s.removeReplica(c)
 		s.mu.Unlock()
 	}()
+	defer s.crashOnPanic(c) // runs first: the cleanup above would wait for a lock left held
 	buf := make([]byte, 4096)
 	start, end := 0, 0
 	var scratch [][]byte
@@ -428,7 +429,7 @@ func (s *Server) serveReplica(c *Client) {
 				s.mu.Unlock()
 				continue
 			}
-			args, consumed, _, _, perr := resp.Parse(buf[start:end], scratch, s.limits())
+			args, consumed, _, _, perr := resp.Parse(buf[start:end], scratch, s.limits(c))
 			scratch = args
 			if perr == resp.ErrIncomplete {
 				break

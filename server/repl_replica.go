@@ -678,7 +678,7 @@ func (s *Server) streamFromMaster(l *masterLink, conn net.Conn, br *bufio.Reader
 		cmds, lens, pool = cmds[:0], lens[:0], pool[:0]
 		pos := parsed
 		for pos < end {
-			args, consumed, _, _, err := resp.Parse(buf[pos:end], scratch, s.limits())
+			args, consumed, _, _, err := resp.Parse(buf[pos:end], scratch, s.limits(nil))
 			scratch = args
 			if err == resp.ErrIncomplete {
 				break
@@ -753,6 +753,7 @@ func (s *Server) applyFromMaster(l *masterLink, buf []byte, applied, parsed int,
 		return applied, nil, errLinkStopped
 	}
 	mc := l.client
+	defer s.crashOnPanic(mc)
 	s.clock = time.Now()
 	pos := parsed
 	start := applied

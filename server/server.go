@@ -66,7 +66,8 @@ type Server struct {
 	activeExpireEnabled bool   // DEBUG SET-ACTIVE-EXPIRE: the active expire cycle runs (default true)
 	replID, replID2     string // replication ids (INFO replication, DEBUG CHANGE-REPL-ID)
 	repl                replicationState
-	info                infoState // INFO's instantaneous metrics (cmd_info.go)
+	info                infoState  // INFO's instantaneous metrics (cmd_info.go)
+	debug               debugState // what DEBUG changed (crash.go)
 
 	proc     Process         // the process owner's grants (process.go)
 	tasks    []func(*Server) // cron tasks, see cronTaskList
@@ -306,6 +307,9 @@ func (s *Server) cronLoop() {
 // incremental rehashing...). Each task lives with its family; cron only calls them.
 func (s *Server) cron() {
 	s.nowMs = time.Now().UnixMilli()
+	if s.debug.pauseCron { // DEBUG PAUSE-CRON 1
+		return
+	}
 	for _, task := range s.tasks {
 		task(s)
 	}

@@ -171,3 +171,21 @@ func TestAuthenticatedMultibulkCount(t *testing.T) {
 		t.Errorf("redis-server: got %q, want %q", truncateQ(got), want)
 	}
 }
+
+// TestSentinelUnauthenticatedLimits: the sentinel port applies the same limits before
+// AUTH as redis-sentinel (the same networking code in Redis): replies compared byte for
+// byte with redis-sentinel's.
+func TestSentinelUnauthenticatedLimits(t *testing.T) {
+	redisAddr, vigilAddr, _, _ := startSentinelPair(t, "requirepass secret\n")
+	for _, in := range []string{
+		"*11\r\n",
+		"*2\r\n$4\r\nAUTH\r\n$16385\r\n",
+		"*3\r\n$7\r\nSENTINEL\r\n$1\r\nk\r\n$536870912\r\n",
+		"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n*2\r\n$4\r\nPING\r\n$20000\r\n" + strings.Repeat("v", 20000) + "\r\n*x\r\n",
+	} {
+		got, want := sendRaw(t, vigilAddr, []byte(in)), sendRaw(t, redisAddr, []byte(in))
+		if got != want {
+			t.Errorf("%q: got %q, redis-sentinel %q", truncateQ(in), truncateQ(got), truncateQ(want))
+		}
+	}
+}

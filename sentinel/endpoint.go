@@ -160,7 +160,7 @@ func (c *client) serve() {
 		for len(buf) > 0 {
 			var consumed int
 			var perr error
-			args, consumed, _, _, perr = resp.Parse(buf, args, resp.Limits{})
+			args, consumed, _, _, perr = resp.Parse(buf, args, resp.Limits{Unauthenticated: !c.authd})
 			if errors.Is(perr, resp.ErrIncomplete) {
 				break
 			}

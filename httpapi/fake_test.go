@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/vigil-db/vigil/internal/testutil"
 	"github.com/vigil-db/vigil/sentinel"
 )
 
@@ -78,16 +79,5 @@ func startServer(t testing.TB, src Source, password string) (*Server, string) {
 // get does one request with an optional bearer password.
 func get(t testing.TB, method, url, password string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if password != "" {
-		req.Header.Set("Authorization", "Bearer "+password)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	return resp
+	return testutil.HTTPDo(t, method, url, password)
 }

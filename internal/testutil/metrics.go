@@ -13,17 +13,7 @@ import (
 // "") and parses it with Prometheus's own text parser.
 func Scrape(t testing.TB, url, password string) map[string]*dto.MetricFamily {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if password != "" {
-		req.Header.Set("Authorization", "Bearer "+password)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("scrape %s: %v", url, err)
-	}
+	resp := HTTPDo(t, "GET", url, password)
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("scrape %s: got status %d, want 200", url, resp.StatusCode)
@@ -34,6 +24,24 @@ func Scrape(t testing.TB, url, password string) map[string]*dto.MetricFamily {
 		t.Fatalf("scrape %s: parse: %v", url, err)
 	}
 	return fams
+}
+
+// HTTPDo sends one request without a body, with `Authorization: Bearer
+// password` when password is not "", and fails the test when it cannot.
+func HTTPDo(t testing.TB, method, url, password string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if password != "" {
+		req.Header.Set("Authorization", "Bearer "+password)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return resp
 }
 
 // MetricValue sums family name's series whose labels include every pair of

@@ -123,7 +123,7 @@ func quorumReachable(s sentinel.MasterSnapshot) bool {
 }
 
 // observe counts one event and closes the phases it ends. Only the master's
-// own +sdown/+odown (not a replica's) mark a phase start.
+// own ±sdown/±odown (not a replica's) start or end an episode.
 func (m *metrics) observe(rec Record) {
 	if rec.Master == "" {
 		return
@@ -139,8 +139,11 @@ func (m *metrics) observe(rec Record) {
 	case rec.Event == "+switch-master":
 		m.switches.WithLabelValues(rec.Master).Inc()
 	}
-	if (rec.Event == "+sdown" || rec.Event == "+odown") && !strings.HasPrefix(rec.Message, "master ") {
-		return
+	switch rec.Event {
+	case "+sdown", "+odown", "-sdown", "-odown":
+		if !strings.HasPrefix(rec.Message, "master ") {
+			return // a replica's or a sentinel's
+		}
 	}
 	m.phaseMark(rec)
 }

@@ -25,6 +25,7 @@ func TestMetrics(t *testing.T) {
 		{2 * time.Second, "+try-failover", "master m 127.0.0.1 6379"},
 		{3 * time.Second, "+elected-leader", "master m 127.0.0.1 6379"},
 		{5 * time.Second, "+promoted-slave", "slave 127.0.0.1:6380 127.0.0.1 6380 @ m 127.0.0.1 6379"},
+		{6 * time.Second, "-sdown", "slave 127.0.0.1:6381 127.0.0.1 6381 @ m 127.0.0.1 6379"}, // not the episode's end
 		{9 * time.Second, "+failover-end", "master m 127.0.0.1 6379"},
 		{10 * time.Second, "+switch-master", "m 127.0.0.1 6379 127.0.0.1 6380"},
 		{11 * time.Second, "-failover-abort-not-elected", "master m 127.0.0.1 6380"},

@@ -36,6 +36,28 @@ func startHTTPSentinels(t *testing.T, master *rnode) []*httpSentinel {
 	return ss
 }
 
+// startHTTPGroup starts a vigil master with two replicas and three
+// sentinels with http-port, and waits until the sentinels know each other
+// and the replicas. Their events are dumped when the test fails.
+func startHTTPGroup(t *testing.T) (master, r1, r2 *rnode, ss []*httpSentinel, vs []*vsentinel) {
+	t.Helper()
+	master, r1, r2 = startGroup(t, testutil.ImplVigil)
+	ss = startHTTPSentinels(t, master)
+	for _, s := range ss {
+		vs = append(vs, s.vsentinel)
+	}
+	t.Cleanup(func() { dumpSentinels(t, vs, nil) })
+	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "sentinels discover each other and the replicas", func() bool {
+		for _, s := range ss {
+			if s.count("SENTINELS") != 2 || s.count("REPLICAS") != 2 {
+				return false
+			}
+		}
+		return true
+	})
+	return master, r1, r2, ss, vs
+}
+
 // getJSON GETs path and decodes the JSON body into v; it returns the status.
 func getJSON(t *testing.T, method, url, password string, v any) int {
 	t.Helper()
@@ -205,21 +227,7 @@ func TestSentinelHTTP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process-level test skipped with -short")
 	}
-	master, r1, r2 := startGroup(t, testutil.ImplVigil)
-	ss := startHTTPSentinels(t, master)
-	var vs []*vsentinel
-	for _, s := range ss {
-		vs = append(vs, s.vsentinel)
-	}
-	defer dumpSentinels(t, vs, nil)
-	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "sentinels discover each other and the replicas", func() bool {
-		for _, s := range ss {
-			if s.count("SENTINELS") != 2 || s.count("REPLICAS") != 2 {
-				return false
-			}
-		}
-		return true
-	})
+	master, r1, r2, ss, vs := startHTTPGroup(t)
 	checkMasterJSON(t, ss)
 	checkMalformed(t, ss[0])
 	for _, s := range ss {

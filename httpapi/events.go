@@ -120,6 +120,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
 	fmt.Fprint(w, "retry: 1000\n\n")
 	fl.Flush()
 	s.stream(w, fl, r, m.Name, after)

@@ -9,7 +9,8 @@ import (
 	"github.com/vigil-db/vigil/sentinel"
 )
 
-// Health is the JSON of a /health/* answer.
+// Health is the JSON of a /health/* answer: Healthy decides the status
+// (200/503), Reason says why not, Role is what addr was checked as.
 type Health struct {
 	Healthy bool   `json:"healthy"`
 	Master  string `json:"master,omitempty"`

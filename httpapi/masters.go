@@ -9,7 +9,9 @@ import (
 )
 
 // Master is a master's JSON: the facts of SENTINEL MASTER, REPLICAS and
-// SENTINELS. Field names are stable.
+// SENTINELS. Field names are stable; docs/http.md maps each to SENTINEL's.
+// Addr is ip:port; Flags lists SENTINEL MASTER's flags, SDown and ODown
+// repeat two of them; FailoverState is "" without a failover.
 type Master struct {
 	Name              string     `json:"name"`
 	IP                string     `json:"ip"`
@@ -28,7 +30,9 @@ type Master struct {
 	Sentinels         []Sentinel `json:"sentinels"`
 }
 
-// Replica is a replica's JSON (a SENTINEL REPLICAS entry).
+// Replica is a replica's JSON (a SENTINEL REPLICAS entry): Offset is
+// slave-repl-offset, LinkUp master-link-status ok, LinkDownMS
+// master-link-down-time, LastOKPing the last valid PING reply (nil: never).
 type Replica struct {
 	IP         string   `json:"ip"`
 	Port       int      `json:"port"`
@@ -44,7 +48,8 @@ type Replica struct {
 	LastOKPing *string  `json:"last_ok_ping"`
 }
 
-// Sentinel is another sentinel's JSON (a SENTINEL SENTINELS entry).
+// Sentinel is another sentinel's JSON (a SENTINEL SENTINELS entry): ID is
+// its runid; LastHello and LastOKPing are nil when never.
 type Sentinel struct {
 	ID         string   `json:"id"`
 	IP         string   `json:"ip"`

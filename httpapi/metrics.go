@@ -26,6 +26,8 @@ type metrics struct {
 	src Source
 
 	sdown, odown, replicas, sentinels, quorum, quorumOK *prometheus.Desc
+	droppedDesc                                         *prometheus.Desc
+	dropped                                             func() uint64 // events the subscription lost; nil before Start
 
 	events    *prometheus.CounterVec
 	started   *prometheus.CounterVec
@@ -34,7 +36,7 @@ type metrics struct {
 	switches  *prometheus.CounterVec
 	phase     *prometheus.HistogramVec
 
-	mu    sync.Mutex                      // guards marks
+	mu    sync.Mutex                      // guards marks and dropped
 	marks map[string]map[string]time.Time // master -> event -> when
 }
 
@@ -63,13 +65,15 @@ func newMetrics(src Source) *metrics {
 		phase: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "vigil", Subsystem: "sentinel",
 			Name: "failover_phase_seconds", Help: "Duration of each failover phase, from the sentinel's events.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 18)}, []string{"master", "phase"}),
+		droppedDesc: prometheus.NewDesc("vigil_sentinel_http_events_dropped_total",
+			"Sentinel events the HTTP endpoint lost because its reader fell behind.", nil, nil),
 		marks: map[string]map[string]time.Time{},
 	}
 }
 
 // Describe sends every descriptor.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.sdown, m.odown, m.replicas, m.sentinels, m.quorum, m.quorumOK} {
+	for _, d := range []*prometheus.Desc{m.sdown, m.odown, m.replicas, m.sentinels, m.quorum, m.quorumOK, m.droppedDesc} {
 		ch <- d
 	}
 	for _, v := range []*prometheus.CounterVec{m.events, m.started, m.succeeded, m.aborted, m.switches} {
@@ -89,6 +93,19 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		v.Collect(ch)
 	}
 	m.phase.Collect(ch)
+	m.mu.Lock()
+	dropped := m.dropped
+	m.mu.Unlock()
+	if dropped != nil {
+		ch <- prometheus.MustNewConstMetric(m.droppedDesc, prometheus.CounterValue, float64(dropped()))
+	}
+}
+
+// setDropped installs the subscription's lost-event count.
+func (m *metrics) setDropped(f func() uint64) {
+	m.mu.Lock()
+	m.dropped = f
+	m.mu.Unlock()
 }
 
 func (m *metrics) collectMaster(ch chan<- prometheus.Metric, s sentinel.MasterSnapshot) {

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/vigil-db/vigil/internal/testutil"
 )
 
@@ -56,8 +58,16 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s%v: got %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	wantSum := map[string]float64{"sdown_to_odown": 2, "odown_to_elected": 1, "elected_to_promoted": 2,
-		"promoted_to_reconfigured": 4, "down_to_switch": 10}
+	if fams["vigil_sentinel_http_events_dropped_total"] == nil {
+		t.Error("vigil_sentinel_http_events_dropped_total: missing")
+	}
+	checkPhases(t, fams, map[string]float64{"sdown_to_odown": 2, "odown_to_elected": 1, "elected_to_promoted": 2,
+		"promoted_to_reconfigured": 4, "down_to_switch": 10})
+}
+
+// checkPhases: each phase histogram has one observation of wantSum[phase] seconds.
+func checkPhases(t *testing.T, fams map[string]*dto.MetricFamily, wantSum map[string]float64) {
+	t.Helper()
 	for _, f := range fams["vigil_sentinel_failover_phase_seconds"].GetMetric() {
 		var phase string
 		for _, l := range f.GetLabel() {

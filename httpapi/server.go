@@ -110,8 +110,9 @@ func (s *Server) Start(ctx context.Context) error {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
 	s.ln = ln
-	events, _, cancel := s.src.Subscribe(subscribeBuffer)
+	events, dropped, cancel := s.src.Subscribe(subscribeBuffer)
 	s.cancel = cancel
+	s.metrics.setDropped(dropped)
 	go s.pump(events)
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -67,14 +67,18 @@ func runSentinel(args []string) int {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
-	if err := s.Start(ctx); err != nil {
-		log.Error().Err(err).Msg("could not listen")
-		return 1
-	}
+	// The HTTP endpoint subscribes before the loop runs, so that its event
+	// ring has every event from +monitor on; its requests wait for the loop.
 	web, err := startHTTP(ctx, cfg, s, log)
 	if err != nil {
 		log.Error().Err(err).Msg("could not start the http endpoint")
-		_ = s.Shutdown(context.Background())
+		return 1
+	}
+	if err := s.Start(ctx); err != nil {
+		log.Error().Err(err).Msg("could not listen")
+		if web != nil {
+			_ = web.Shutdown(context.Background())
+		}
 		return 1
 	}
 	select {

@@ -111,3 +111,23 @@ func TestShutdownEndsStreams(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 }
+
+// TestStreamLimit: past MaxStreams open streams the next gets a JSON 503;
+// closing one frees its place.
+func TestStreamLimit(t *testing.T) {
+	_, base := startServer(t, newFake(), "")
+	_, close1 := openStream(t, base, "")
+	_, close2 := openStream(t, base, "")
+	defer close2()
+	resp := get(t, "GET", base+"/v1/masters/m/events", "")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("third stream: got %d %q, want a JSON 503", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	close1()
+	testutil.CheckFor(t, 5*time.Second, 10*time.Millisecond, "a closed stream frees its place", func() bool {
+		resp := get(t, "GET", base+"/v1/masters/m/events", "")
+		defer resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}

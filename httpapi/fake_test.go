@@ -68,7 +68,7 @@ func newFake() *fakeSource {
 // startServer starts a Server for src on a free loopback port.
 func startServer(t testing.TB, src Source, password string) (*Server, string) {
 	t.Helper()
-	s := New(src, Config{Addr: "127.0.0.1:0", Password: password, RingSize: 8}, zerolog.New(zerolog.NewTestWriter(t)))
+	s := New(src, Config{Addr: "127.0.0.1:0", Password: password, RingSize: 8, MaxStreams: 2}, zerolog.New(zerolog.NewTestWriter(t)))
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatalf("Start: %v", err)
 	}

@@ -42,6 +42,9 @@ type Config struct {
 	// RingSize is how many recent events are kept for Last-Event-ID
 	// resume. Default (0) DefaultRingSize.
 	RingSize int
+	// MaxStreams bounds the event streams open at once (each holds a
+	// goroutine); the next one gets a 503. Default (0) DefaultMaxStreams.
+	MaxStreams int
 }
 
 // Limits of the endpoint.
@@ -54,6 +57,8 @@ const (
 	maxHeader = 16 << 10
 	// subscribeBuffer is the event channel's capacity.
 	subscribeBuffer = 4096
+	// DefaultMaxStreams is Config.MaxStreams's default.
+	DefaultMaxStreams = 256
 )
 
 // Server is the HTTP endpoint of one sentinel. Create it with New, then
@@ -69,6 +74,7 @@ type Server struct {
 	srv     *http.Server
 	ln      net.Listener
 
+	streams  chan struct{} // one token per open event stream (Config.MaxStreams)
 	closing  chan struct{} // closed by Shutdown: ends the event streams
 	stopOnce sync.Once
 	cancel   func() // ends the subscription
@@ -80,9 +86,12 @@ func New(src Source, cfg Config, log zerolog.Logger) *Server {
 	if cfg.RingSize <= 0 {
 		cfg.RingSize = DefaultRingSize
 	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
 	s := &Server{src: src, cfg: cfg, log: log.With().Str("component", "httpapi").Logger(),
 		ring: newRing(cfg.RingSize), reg: prometheus.NewRegistry(),
-		closing: make(chan struct{}), pumpDone: make(chan struct{})}
+		streams: make(chan struct{}, cfg.MaxStreams), closing: make(chan struct{}), pumpDone: make(chan struct{})}
 	s.metrics = newMetrics(src)
 	s.reg.MustRegister(s.metrics)
 	s.mux = s.routes()

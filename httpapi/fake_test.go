@@ -52,7 +52,7 @@ func addr(host string, port int) sentinel.Addr { return sentinel.Addr{Host: host
 // :6381 (link down 30 s) and one other sentinel.
 func newFake() *fakeSource {
 	m := sentinel.MasterSnapshot{Name: "m", Addr: addr("127.0.0.1", 6379), RunID: "r0", ConfigEpoch: 3,
-		Flags: sentinel.FlagMaster, Quorum: 2,
+		Flags: sentinel.FlagMaster, Quorum: 2, Offset: 100,
 		Replicas: []sentinel.ReplicaSnapshot{
 			{Addr: addr("127.0.0.1", 6380), Flags: sentinel.FlagSlave, LinkUp: true, Offset: 42,
 				MasterAddr: addr("127.0.0.1", 6379), Priority: 100},

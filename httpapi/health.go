@@ -73,30 +73,47 @@ func (s *Server) handleHealthMaster(w http.ResponseWriter, r *http.Request) {
 // handleHealthReplica is GET /health/replica/{name}?addr=host:port&max_lag=N:
 // 200 for a replica of the group that this sentinel sees up, whose link to
 // the current master is up and whose link down time is at most max_lag
-// seconds (default 10); 503 otherwise.
+// seconds (default 10) and, when max_lag_bytes is given, whose offset is at
+// most that many bytes behind the master's; 503 otherwise.
 func (s *Server) handleHealthReplica(w http.ResponseWriter, r *http.Request) {
 	addr, ok := queryAddr(w, r)
 	if !ok {
 		return
 	}
-	maxLag := 10 * time.Second
-	if v := r.URL.Query().Get("max_lag"); v != "" {
+	lim := lagLimit{seconds: 10 * time.Second, bytes: -1}
+	q := r.URL.Query()
+	if v := q.Get("max_lag"); v != "" {
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil || n < 0 || n > 1e9 {
 			writeError(w, http.StatusBadRequest, "max_lag must be a number of seconds")
 			return
 		}
-		maxLag = time.Duration(n * float64(time.Second))
+		lim.seconds = time.Duration(n * float64(time.Second))
+	}
+	if v := q.Get("max_lag_bytes"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "max_lag_bytes must be a number of bytes")
+			return
+		}
+		lim.bytes = n
 	}
 	m, ok := s.lookupMaster(w, r.PathValue("name"))
 	if !ok {
 		return
 	}
-	writeHealth(w, replicaHealth(m, addr, maxLag))
+	writeHealth(w, replicaHealth(m, addr, lim))
+}
+
+// lagLimit is how far behind a healthy replica may be: seconds of link
+// down time, and bytes of offset (-1: not checked).
+type lagLimit struct {
+	seconds time.Duration
+	bytes   int64
 }
 
 // replicaHealth judges addr as a replica of m.
-func replicaHealth(m sentinel.MasterSnapshot, addr sentinel.Addr, maxLag time.Duration) Health {
+func replicaHealth(m sentinel.MasterSnapshot, addr sentinel.Addr, lim lagLimit) Health {
 	h := Health{Master: m.Name, Addr: addr.String(), Role: "replica"}
 	for _, rep := range m.Replicas {
 		if rep.Addr != addr {
@@ -109,8 +126,10 @@ func replicaHealth(m sentinel.MasterSnapshot, addr sentinel.Addr, maxLag time.Du
 			h.Reason = "replication link is down"
 		case rep.MasterAddr != m.Addr:
 			h.Reason = "replicates from " + rep.MasterAddr.String() + ", not the master " + m.Addr.String()
-		case rep.LinkDownTime > maxLag:
+		case rep.LinkDownTime > lim.seconds:
 			h.Reason = "lag above max_lag"
+		case lim.bytes >= 0 && lagBytes(m, rep) > lim.bytes:
+			h.Reason = "lag above max_lag_bytes"
 		default:
 			h.Healthy = true
 		}

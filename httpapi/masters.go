@@ -11,7 +11,8 @@ import (
 // Master is a master's JSON: the facts of SENTINEL MASTER, REPLICAS and
 // SENTINELS. Field names are stable; docs/http.md maps each to SENTINEL's.
 // Addr is ip:port; Flags lists SENTINEL MASTER's flags, SDown and ODown
-// repeat two of them; FailoverState is "" without a failover.
+// repeat two of them; FailoverState is "" without a failover; Offset is the
+// master's master_repl_offset from its last INFO.
 type Master struct {
 	Name              string     `json:"name"`
 	IP                string     `json:"ip"`
@@ -19,6 +20,7 @@ type Master struct {
 	Addr              string     `json:"addr"`
 	RunID             string     `json:"run_id"`
 	ConfigEpoch       uint64     `json:"config_epoch"`
+	Offset            int64      `json:"offset"`
 	Flags             []string   `json:"flags"`
 	SDown             bool       `json:"sdown"`
 	ODown             bool       `json:"odown"`
@@ -31,7 +33,8 @@ type Master struct {
 }
 
 // Replica is a replica's JSON (a SENTINEL REPLICAS entry): Offset is
-// slave-repl-offset, LinkUp master-link-status ok, LinkDownMS
+// slave-repl-offset, LagBytes the master's offset minus it (0 when the
+// master's is unknown), LinkUp master-link-status ok, LinkDownMS
 // master-link-down-time, LastOKPing the last valid PING reply (nil: never).
 type Replica struct {
 	IP         string   `json:"ip"`
@@ -40,6 +43,7 @@ type Replica struct {
 	RunID      string   `json:"run_id"`
 	Flags      []string `json:"flags"`
 	Offset     int64    `json:"offset"`
+	LagBytes   int64    `json:"lag_bytes"`
 	LinkUp     bool     `json:"link_up"`
 	LinkDownMS int64    `json:"link_down_time_ms"`
 	MasterHost string   `json:"master_host"`
@@ -80,13 +84,13 @@ func stamp(t time.Time) *string {
 // toMaster converts a snapshot to its JSON.
 func toMaster(m sentinel.MasterSnapshot) Master {
 	out := Master{Name: m.Name, IP: m.Addr.Host, Port: m.Addr.Port, Addr: m.Addr.String(), RunID: m.RunID,
-		ConfigEpoch: m.ConfigEpoch, Flags: flagList(m.Flags), SDown: m.Flags&sentinel.FlagSDown != 0,
+		ConfigEpoch: m.ConfigEpoch, Offset: m.Offset, Flags: flagList(m.Flags), SDown: m.Flags&sentinel.FlagSDown != 0,
 		ODown: m.Flags&sentinel.FlagODown != 0, FailoverState: m.FailoverState, Quorum: m.Quorum,
 		NumReplicas: len(m.Replicas), NumOtherSentinels: len(m.Sentinels),
 		Replicas: make([]Replica, 0, len(m.Replicas)), Sentinels: make([]Sentinel, 0, len(m.Sentinels))}
 	for _, r := range m.Replicas {
 		out.Replicas = append(out.Replicas, Replica{IP: r.Addr.Host, Port: r.Addr.Port, Addr: r.Addr.String(),
-			RunID: r.RunID, Flags: flagList(r.Flags), Offset: r.Offset, LinkUp: r.LinkUp,
+			RunID: r.RunID, Flags: flagList(r.Flags), Offset: r.Offset, LagBytes: lagBytes(m, r), LinkUp: r.LinkUp,
 			LinkDownMS: r.LinkDownTime.Milliseconds(), MasterHost: r.MasterAddr.Host, MasterPort: r.MasterAddr.Port,
 			Priority: r.Priority, LastOKPing: stamp(r.LastOKPing)})
 	}
@@ -95,6 +99,14 @@ func toMaster(m sentinel.MasterSnapshot) Master {
 			Flags: flagList(si.Flags), LastHello: stamp(si.LastHello), LastOKPing: stamp(si.LastOKPing)})
 	}
 	return out
+}
+
+// lagBytes is how many bytes r is behind m (0 when m's offset is unknown).
+func lagBytes(m sentinel.MasterSnapshot, r sentinel.ReplicaSnapshot) int64 {
+	if m.Offset == 0 {
+		return 0
+	}
+	return max(m.Offset-r.Offset, 0)
 }
 
 // handleMasters is GET /v1/masters.

@@ -39,6 +39,9 @@ func TestRoutes(t *testing.T) {
 		{"replica ok", "GET", "/health/replica/m?addr=127.0.0.1:6380", "", 200, `"role": "replica"`},
 		{"replica lag", "GET", "/health/replica/m?addr=127.0.0.1:6381&max_lag=5", "", 503, `lag above max_lag`},
 		{"replica lag allowed", "GET", "/health/replica/m?addr=127.0.0.1:6381&max_lag=60", "", 200, `"healthy": true`},
+		{"replica bytes ok", "GET", "/health/replica/m?addr=127.0.0.1:6380&max_lag_bytes=58", "", 200, `"healthy": true`},
+		{"replica bytes behind", "GET", "/health/replica/m?addr=127.0.0.1:6380&max_lag_bytes=57", "", 503, `max_lag_bytes`},
+		{"replica bad bytes", "GET", "/health/replica/m?addr=127.0.0.1:6380&max_lag_bytes=-1", "", 400, `max_lag_bytes`},
 		{"replica bad lag", "GET", "/health/replica/m?addr=127.0.0.1:6380&max_lag=x", "", 400, `max_lag`},
 		{"replica unknown", "GET", "/health/replica/m?addr=127.0.0.1:1", "", 503, `not a known replica`},
 		{"bad event id", "GET", "/v1/masters/m/events?last_event_id=x", "pw", 400, `Last-Event-ID`},
@@ -81,6 +84,8 @@ func TestMasterJSON(t *testing.T) {
 		t.Fatalf("master: got %+v", got)
 	case len(got.Flags) != 1 || got.Flags[0] != "master" || got.SDown || got.ODown || got.Quorum != 2:
 		t.Fatalf("flags/quorum: got %v sdown %v odown %v quorum %d", got.Flags, got.SDown, got.ODown, got.Quorum)
+	case got.Offset != 100 || got.Replicas[0].LagBytes != 58 || got.Replicas[1].LagBytes != 100:
+		t.Fatalf("offsets: got master %d, lag %d and %d, want 100, 58, 100", got.Offset, got.Replicas[0].LagBytes, got.Replicas[1].LagBytes)
 	case got.NumReplicas != 2 || got.Replicas[0].Offset != 42 || !got.Replicas[0].LinkUp || got.Replicas[1].LinkDownMS != 30000:
 		t.Fatalf("replicas: got %+v", got.Replicas)
 	case got.NumOtherSentinels != 1 || got.Sentinels[0].ID != "s1" || got.Sentinels[0].LastHello != nil:

@@ -145,6 +145,9 @@ func checkMasterJSON(t *testing.T, ss []*httpSentinel) {
 					return false, "status " + strconv.Itoa(st)
 				}
 				d := diffMaster(j, m[0], reps, sents)
+				if j.Offset <= 0 {
+					d = append(d, fmt.Sprintf("master offset %d, want > 0 (the master took a write)", j.Offset))
+				}
 				return len(d) == 0, strings.Join(d, "; ")
 			})
 	}

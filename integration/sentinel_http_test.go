@@ -237,6 +237,16 @@ func TestSentinelHTTP(t *testing.T) {
 		if st := healthStatus(t, s, master.Addr); st != 200 {
 			t.Fatalf("health of the master %s on %s: got %d, want 200", master.Addr, s.base, st)
 		}
+		var h httpapi.Health
+		for _, r := range []*rnode{r1, r2} { // the sentinel learns the link's state from the replica's INFO
+			testutil.Poll(t, sentinelWait, 100*time.Millisecond, "replica health 200 for "+r.Addr+" on "+s.base, func() (bool, string) {
+				st := getJSON(t, "GET", s.base+"/health/replica/mymaster?addr="+r.Addr, "", &h)
+				return st == 200 && h.Healthy, fmt.Sprintf("%d %+v", st, h)
+			})
+		}
+		if st := getJSON(t, "GET", s.base+"/health/replica/mymaster?addr="+master.Addr, "", &h); st != 503 {
+			t.Fatalf("replica health of the master %s on %s: got %d %+v, want 503", master.Addr, s.base, st, h)
+		}
 	}
 	before := make([]map[string]float64, len(ss))
 	for i, s := range ss {

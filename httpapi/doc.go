@@ -12,7 +12,9 @@
 //
 // Concurrency: a Server runs one goroutine (the pump) that reads the
 // sentinel's events, numbers them into a bounded ring, feeds the metrics and
-// wakes the event streams; net/http runs the handlers. The ring has one
-// mutex (ring.mu); the metrics are prometheus collectors, safe for
-// concurrent use. Main types: Server, Config, Source.
+// wakes the event streams; net/http runs the handlers. Two mutexes, never
+// held together: ring.mu (the event ring) and metrics.mu (the open failover
+// phases); the prometheus collectors are safe for concurrent use. Main
+// types: Server, Config, Source; Master, Replica, Sentinel, Health and
+// Record are the JSON answers.
 package httpapi

@@ -76,6 +76,18 @@ func (r *ring) since(after uint64, master string) (out []Record, last uint64, ga
 	return out, r.lastID, gap, r.wake
 }
 
+// last is the id of the newest event (0 before the first).
+func (r *ring) last() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastID
+}
+
+// writeGap tells a stream's client that events after its id are lost.
+func writeGap(w http.ResponseWriter, after uint64) {
+	fmt.Fprintf(w, "event: gap\ndata: {\"after\":%d}\n\n", after)
+}
+
 // masterOf finds the master an event concerns from Redis's message formats:
 // "<type> <name> <ip> <port>[ @ <master> <ip> <port>]" and +switch-master's
 // "<master> <old ip> <old port> <new ip> <new port>".
@@ -144,8 +156,7 @@ func (s *Server) lastEventID(w http.ResponseWriter, r *http.Request) (uint64, bo
 		v = r.URL.Query().Get("last_event_id")
 	}
 	if v == "" {
-		_, last, _, _ := s.ring.since(^uint64(0), "")
-		return last, true
+		return s.ring.last(), true
 	}
 	id, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
@@ -159,12 +170,19 @@ func (s *Server) lastEventID(w http.ResponseWriter, r *http.Request) (uint64, bo
 func (s *Server) stream(w http.ResponseWriter, fl http.Flusher, r *http.Request, master string, after uint64) {
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	told := false // the client was told of a gap already
+	if after > s.ring.last() {
+		// An id this process never gave (the sentinel restarted and its ids
+		// began again): the client may have missed anything; replay all held.
+		writeGap(w, after)
+		after, told = 0, true
+	}
 	for {
 		recs, last, gap, wake := s.ring.since(after, master)
-		if gap {
-			// Events after the client's id were dropped from the ring: say so.
-			fmt.Fprintf(w, "event: gap\ndata: {\"after\":%d}\n\n", after)
+		if gap && !told {
+			writeGap(w, after) // events after the client's id left the ring
 		}
+		told = false
 		for _, rec := range recs {
 			data, _ := json.Marshal(rec) // a Record always encodes
 			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", rec.ID, rec.Event, data)

@@ -46,8 +46,7 @@ func next(t *testing.T, r *bufio.Reader) (testutil.SSEEvent, Record) {
 // waitID polls until the ring numbered id events.
 func waitID(t *testing.T, s *Server, id uint64) {
 	testutil.CheckFor(t, 5*time.Second, 5*time.Millisecond, "ring numbers the events", func() bool {
-		_, last, _, _ := s.ring.since(^uint64(0), "")
-		return last >= id
+		return s.ring.last() >= id
 	})
 }
 
@@ -93,6 +92,15 @@ func TestEventsResume(t *testing.T) {
 	}
 	if ev, _ = next(t, r); ev.ID != "8" {
 		t.Fatalf("after the gap: got %+v, want id 8 (oldest held)", ev)
+	}
+	closeStream()
+	// An id from before a restart (above any given): a gap, then all held.
+	r, closeStream = openStream(t, base, "1000")
+	if ev, _ = next(t, r); ev.Event != "gap" {
+		t.Fatalf("unknown id: got %+v, want a gap event", ev)
+	}
+	if ev, _ = next(t, r); ev.ID != "8" {
+		t.Fatalf("after an unknown id: got %+v, want id 8 (oldest held)", ev)
 	}
 }
 

@@ -30,6 +30,7 @@ bench: build
 	scripts/bench-persist.sh
 	scripts/bench-repl.sh
 	scripts/bench-failover.sh
+	$(GO) test -run '^$$' -bench 'BenchmarkRoute' -benchtime 4000x ./httpapi/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

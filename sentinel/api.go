@@ -3,6 +3,8 @@ package sentinel
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +39,9 @@ type MasterSnapshot struct {
 	FailoverState string
 	// Quorum is the master's quorum.
 	Quorum int
+	// Offset is master_repl_offset from the master's last INFO (0 before
+	// the first); minus a replica's Offset it is that replica's lag in bytes.
+	Offset int64
 	// Replicas and Sentinels are the replicas (those announced, as SENTINEL
 	// REPLICAS lists them) and the other sentinels known for this master.
 	Replicas  []ReplicaSnapshot
@@ -179,6 +184,7 @@ func (s *Sentinel) snapshot(m *instance) MasterSnapshot {
 	if ms.Addr.IsZero() {
 		ms.Addr = m.addr
 	}
+	ms.Offset = infoInt(m.info, "master_repl_offset")
 	for _, r := range m.replicas {
 		if !r.announced {
 			continue
@@ -193,4 +199,15 @@ func (s *Sentinel) snapshot(m *instance) MasterSnapshot {
 			LastHello: si.lastHello, LastOKPing: si.lastAvailable})
 	}
 	return ms
+}
+
+// infoInt is the integer field name of an INFO text (0 when absent).
+func infoInt(info, name string) int64 {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), name+":"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }

@@ -65,6 +65,8 @@ type Config struct {
 	Masters []*MasterConfig
 	// Gossip configures the memberlist mesh between sentinels.
 	Gossip GossipConfig
+	// HTTP configures the HTTP endpoint (http-* directives; off by default).
+	HTTP HTTPConfig
 }
 
 // MasterConfig is one monitored master and what the file knows about it.
@@ -225,7 +227,7 @@ type queued struct {
 func parse(lines []string) (*Config, []string, error) {
 	server := make([]string, len(lines))
 	var sent []queued
-	var gossip []queued
+	var gossip, httpLines []queued
 	seen := map[string]bool{}
 	for i, raw := range lines {
 		line := strings.Trim(raw, " \t\r\n")
@@ -248,6 +250,9 @@ func parse(lines []string) (*Config, []string, error) {
 		case strings.HasPrefix(name, "gossip-"):
 			server[i] = ""
 			gossip = append(gossip, queued{line: i + 1, text: line, args: args})
+		case strings.HasPrefix(name, "http-"):
+			server[i] = ""
+			httpLines = append(httpLines, queued{line: i + 1, text: line, args: args})
 		}
 	}
 	srv, warnings, err := config.ParseWith(strings.Join(server, "\n"), config.Options{Commands: commandNames()})
@@ -267,10 +272,26 @@ func parse(lines []string) (*Config, []string, error) {
 		}
 	}
 	c.gossipDefaults()
+	if err := c.applyHTTPLines(httpLines); err != nil {
+		return nil, nil, err
+	}
 	if err := c.applySentinelPasses(sent); err != nil {
 		return nil, nil, err
 	}
 	return c, warnings, nil
+}
+
+// applyHTTPLines applies the http-* lines, then checks them together.
+func (c *Config) applyHTTPLines(lines []queued) error {
+	for _, q := range lines {
+		if reason := c.applyHTTP(q.args); reason != "" {
+			return loadErr(q, reason)
+		}
+	}
+	if reason := c.httpDone(); reason != "" && len(lines) > 0 {
+		return loadErr(lines[len(lines)-1], reason)
+	}
+	return nil
 }
 
 func loadErr(q queued, reason string) error {

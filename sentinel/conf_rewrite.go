@@ -28,6 +28,7 @@ var sentinelOptions = []string{
 	"sentinel current-epoch", "sentinel announce-ip", "sentinel announce-port",
 	"sentinel sentinel-user", "sentinel sentinel-pass",
 	"gossip-bind", "gossip-port", "gossip-join", "gossip-secret", "save",
+	"http-port", "http-bind", "http-tls-cert-file", "http-tls-key-file",
 }
 
 // rewriter is rewriteConfigState for our own lines.
@@ -99,7 +100,7 @@ func ownOption(raw string) string {
 		return "sentinel " + strings.ToLower(args[1])
 	case name == "sentinel":
 		return "sentinel"
-	case strings.HasPrefix(name, "gossip-"), name == "save":
+	case strings.HasPrefix(name, "gossip-"), strings.HasPrefix(name, "http-"), name == "save":
 		return name
 	}
 	return ""
@@ -186,6 +187,7 @@ func (c *Config) rewriteSentinel(rw *rewriter) {
 		rw.line("sentinel sentinel-pass", "sentinel sentinel-pass "+quote(c.SentinelPass), true)
 	}
 	c.rewriteGossip(rw)
+	c.rewriteHTTP(rw)
 }
 
 func (c *Config) rewriteGossip(rw *rewriter) {

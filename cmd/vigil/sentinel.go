@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/vigil-db/vigil/httpapi"
 	"github.com/vigil-db/vigil/sentinel"
 )
 
@@ -64,15 +67,42 @@ func runSentinel(args []string) int {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
+	// The HTTP endpoint subscribes before the loop runs, so that its event
+	// ring has every event from +monitor on; its requests wait for the loop.
+	web, err := startHTTP(ctx, cfg, s, log)
+	if err != nil {
+		log.Error().Err(err).Msg("could not start the http endpoint")
+		return 1
+	}
 	if err := s.Start(ctx); err != nil {
 		log.Error().Err(err).Msg("could not listen")
+		if web != nil {
+			_ = web.Shutdown(context.Background())
+		}
 		return 1
 	}
 	select {
 	case <-ctx.Done():
 	case <-s.Done(): // SHUTDOWN
 	}
+	if web != nil {
+		_ = web.Shutdown(context.Background())
+	}
 	_ = s.Shutdown(context.Background())
 	log.Warn().Msg("Sentinel is now ready to exit, bye bye...")
 	return code
+}
+
+// startHTTP starts the sentinel's HTTP endpoint when http-port is set; it
+// returns nil without one.
+func startHTTP(ctx context.Context, cfg *sentinel.Config, s *sentinel.Sentinel, log zerolog.Logger) (*httpapi.Server, error) {
+	if cfg.HTTP.Port == 0 {
+		return nil, nil
+	}
+	web := httpapi.New(s, httpapi.Config{Addr: net.JoinHostPort(cfg.HTTP.Bind, strconv.Itoa(cfg.HTTP.Port)),
+		Password: cfg.Server.RequirePass, TLSCertFile: cfg.HTTP.TLSCertFile, TLSKeyFile: cfg.HTTP.TLSKeyFile}, log)
+	if err := web.Start(ctx); err != nil {
+		return nil, err
+	}
+	return web, nil
 }

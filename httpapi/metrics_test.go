@@ -1,0 +1,87 @@
+package httpapi
+
+import (
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/vigil-db/vigil/internal/testutil"
+)
+
+// TestMetrics: a failover's events move each counter once and put one
+// observation, of the right length, in each phase histogram; the state
+// gauges follow the snapshot.
+func TestMetrics(t *testing.T) {
+	src := newFake()
+	s, base := startServer(t, src, "pw")
+	t0 := time.Unix(1000, 0)
+	seq := []struct {
+		after time.Duration
+		event string
+		msg   string
+	}{
+		{0, "+sdown", "master m 127.0.0.1 6379"},
+		{time.Second, "+sdown", "slave 127.0.0.1:6381 127.0.0.1 6381 @ m 127.0.0.1 6379"},
+		{2 * time.Second, "+odown", "master m 127.0.0.1 6379 #quorum 2/2"},
+		{2 * time.Second, "+try-failover", "master m 127.0.0.1 6379"},
+		{3 * time.Second, "+elected-leader", "master m 127.0.0.1 6379"},
+		{5 * time.Second, "+promoted-slave", "slave 127.0.0.1:6380 127.0.0.1 6380 @ m 127.0.0.1 6379"},
+		{6 * time.Second, "-sdown", "slave 127.0.0.1:6381 127.0.0.1 6381 @ m 127.0.0.1 6379"}, // not the episode's end
+		{9 * time.Second, "+failover-end", "master m 127.0.0.1 6379"},
+		{10 * time.Second, "+switch-master", "m 127.0.0.1 6379 127.0.0.1 6380"},
+		{11 * time.Second, "-failover-abort-not-elected", "master m 127.0.0.1 6380"},
+	}
+	for i, e := range seq {
+		s.metrics.observe(Record{ID: uint64(i + 1), Event: e.event, Master: "m", Message: e.msg, Time: t0.Add(e.after)})
+	}
+	fams := testutil.Scrape(t, base+"/metrics", "pw")
+	m := map[string]string{"master": "m"}
+	counts := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"vigil_sentinel_failovers_started_total", m, 1},
+		{"vigil_sentinel_failovers_succeeded_total", m, 1},
+		{"vigil_sentinel_failovers_aborted_total", map[string]string{"master": "m", "reason": "not-elected"}, 1},
+		{"vigil_sentinel_master_switches_total", m, 1},
+		{"vigil_sentinel_events_total", map[string]string{"master": "m", "event": "+sdown"}, 2},
+		{"vigil_sentinel_known_replicas", m, 2},
+		{"vigil_sentinel_known_sentinels", m, 1},
+		{"vigil_sentinel_quorum_reachable", m, 1},
+		{"vigil_sentinel_master_odown", map[string]string{"master": "down"}, 1},
+		{"vigil_sentinel_master_sdown", m, 0},
+	}
+	for _, c := range counts {
+		if got := testutil.MetricValue(fams, c.name, c.labels); got != c.want {
+			t.Errorf("%s%v: got %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	if fams["vigil_sentinel_http_events_dropped_total"] == nil {
+		t.Error("vigil_sentinel_http_events_dropped_total: missing")
+	}
+	checkPhases(t, fams, map[string]float64{"sdown_to_odown": 2, "odown_to_elected": 1, "elected_to_promoted": 2,
+		"promoted_to_reconfigured": 4, "down_to_switch": 10})
+}
+
+// checkPhases: each phase histogram has one observation of wantSum[phase] seconds.
+func checkPhases(t *testing.T, fams map[string]*dto.MetricFamily, wantSum map[string]float64) {
+	t.Helper()
+	for _, f := range fams["vigil_sentinel_failover_phase_seconds"].GetMetric() {
+		var phase string
+		for _, l := range f.GetLabel() {
+			if l.GetName() == "phase" {
+				phase = l.GetValue()
+			}
+		}
+		h := f.GetHistogram()
+		if h.GetSampleCount() != 1 || h.GetSampleSum() != wantSum[phase] {
+			t.Errorf("phase %s: got %d samples sum %v, want 1 sample of %v", phase, h.GetSampleCount(), h.GetSampleSum(), wantSum[phase])
+		}
+		delete(wantSum, phase)
+	}
+	if len(wantSum) != 0 {
+		t.Errorf("phases never observed: %v", wantSum)
+	}
+}

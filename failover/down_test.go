@@ -1,6 +1,7 @@
 package failover
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -204,4 +205,23 @@ func repeat(d time.Duration, n int) []time.Duration {
 		out[i] = d
 	}
 	return out
+}
+
+// TestInfoWithoutPriorityKeepsIt: an INFO without slave_priority keeps the
+// replica's last priority, as Redis does (a replica that said 0 stays
+// unpromotable).
+func TestInfoWithoutPriorityKeepsIt(t *testing.T) {
+	h := newHarness(t, testMaster(1), "me")
+	h.healthy(nil)
+	in := Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: 6379, MasterLinkUp: true, ReplOffset: 100}
+	zero := in
+	zero.Priority, zero.HasPriority = 0, true
+	h.replica(r1Addr, zero, false)
+	h.replica(r1Addr, in, false)
+	if got := h.m.masters["mymaster"].replicas[r1Addr.String()].info.Priority; got != 0 {
+		t.Fatalf("priority after an INFO without slave_priority: got %d, want 0 (kept)", got)
+	}
+	if err := h.step(ManualFailover{Master: "mymaster"}); !errors.Is(err, ErrNoGoodReplica) {
+		t.Fatalf("ManualFailover: got %v, want ErrNoGoodReplica", err)
+	}
 }

@@ -323,18 +323,24 @@ func (c *Config) applySentinelPasses(sent []queued) error {
 
 func (c *Config) gossipDefaults() {
 	if !c.Gossip.bindSet {
-		c.Gossip.Bind = "0.0.0.0"
-		for _, b := range c.Server.Bind {
-			b = strings.TrimPrefix(b, "-")
-			if b != "*" && b != "::*" && b != "" {
-				c.Gossip.Bind = b
-				break
-			}
-		}
+		c.Gossip.Bind = c.defaultGossipBind()
 	}
 	if !c.Gossip.portSet {
 		c.Gossip.Port = mesh.DefaultPort(c.Server.Port)
 	}
+}
+
+// defaultGossipBind is the gossip bind address without gossip-bind: the
+// sentinel's own first bind address that is not "*" or "::*" (the endpoint
+// listens there too), else 0.0.0.0.
+func (c *Config) defaultGossipBind() string {
+	for _, b := range c.Server.Bind {
+		b = strings.TrimPrefix(b, "-")
+		if b != "*" && b != "::*" && b != "" {
+			return b
+		}
+	}
+	return "0.0.0.0"
 }
 
 // applyGossip applies one gossip-* line; it returns the error reason or "".

@@ -234,3 +234,25 @@ func TestGossipKey(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultGossipBind: without gossip-bind the mesh binds where the
+// endpoint listens, not on every interface.
+func TestDefaultGossipBind(t *testing.T) {
+	tests := []struct {
+		bind []string
+		want string
+	}{
+		{[]string{"127.0.0.1"}, "127.0.0.1"},
+		{[]string{"-127.0.0.2", "::1"}, "127.0.0.2"},
+		{[]string{"*", "-::*"}, "0.0.0.0"},
+		{[]string{"*", "10.0.0.1"}, "10.0.0.1"},
+		{nil, "0.0.0.0"},
+	}
+	for _, tt := range tests {
+		c := &Config{Server: config.Default()}
+		c.Server.Bind = tt.bind
+		if got := c.defaultGossipBind(); got != tt.want {
+			t.Errorf("defaultGossipBind with bind %q: got %q, want %q", tt.bind, got, tt.want)
+		}
+	}
+}

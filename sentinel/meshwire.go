@@ -59,6 +59,9 @@ func (s *Sentinel) startMesh() {
 	s.gossipJoins = map[string]time.Time{}
 	if s.mesh == nil {
 		g := s.cfg.Gossip
+		if g.Bind == "" { // a Config not loaded from a file
+			g.Bind = s.cfg.defaultGossipBind()
+		}
 		port := g.Port
 		if !g.portSet {
 			port = mesh.DefaultPort(s.cfg.Server.Port)

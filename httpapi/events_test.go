@@ -102,6 +102,7 @@ func TestEventsResume(t *testing.T) {
 	if ev, _ = next(t, r); ev.ID != "8" {
 		t.Fatalf("after an unknown id: got %+v, want id 8 (oldest held)", ev)
 	}
+	closeStream()
 }
 
 // TestShutdownEndsStreams: Shutdown returns with a stream open.

@@ -259,10 +259,7 @@ func (s *Sentinel) syncConfig() {
 		if mh, ok := hs.Masters[m.name]; ok {
 			c.Host, c.Port = mh.Addr.Host, mh.Addr.Port
 			c.ConfigEpoch, c.LeaderEpoch = mh.ConfigEpoch, mh.Vote.Epoch
-			c.KnownReplicas = c.KnownReplicas[:0]
-			for _, r := range mh.Replicas {
-				c.KnownReplicas = append(c.KnownReplicas, r)
-			}
+			c.KnownReplicas = append(c.KnownReplicas[:0], mh.Replicas...)
 		}
 		c.KnownSentinels = c.KnownSentinels[:0]
 		for _, si := range m.sentinels {

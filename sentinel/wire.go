@@ -36,9 +36,7 @@ func (s *Sentinel) newMachine() error {
 		mcs = append(mcs, foMasterConfig(mc))
 		mh := failover.MasterHardState{Addr: failover.Addr{Host: mc.Host, Port: mc.Port},
 			ConfigEpoch: mc.ConfigEpoch, Vote: election.Vote{Epoch: mc.LeaderEpoch}}
-		for _, r := range mc.KnownReplicas {
-			mh.Replicas = append(mh.Replicas, r)
-		}
+		mh.Replicas = append(mh.Replicas, mc.KnownReplicas...)
 		hs.Masters[mc.Name] = mh
 	}
 	seed := uint64(time.Now().UnixNano())

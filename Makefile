@@ -7,7 +7,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 
-.PHONY: build test run bench lint fuzz clean
+.PHONY: build test test-redis test-sentinel-suite run bench lint fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/vigil
@@ -18,6 +18,15 @@ build:
 # race-enabled failover simulation would otherwise share the machine's 2 cores with them
 test: build
 	$(GO) test -race -count=1 -p 1 -timeout 20m ./...
+	$(MAKE) --no-print-directory test-redis test-sentinel-suite
+
+# Redis 7.0.15's own unit tests (the units in testdata/redis-tests.units) and Sentinel suite (only
+# the ACL tests in testdata/redis-sentinel-tests.allowed may fail), from ../shared/redis-tests
+test-redis: build
+	scripts/redis-unit-suite.sh
+
+test-sentinel-suite: build
+	scripts/redis-sentinel-suite.sh
 
 # a local HA demo: 3 data servers (PORT master, PORT+1, PORT+2 replicas) and 3 sentinels
 # (SENTINEL_PORT..+2) on loopback; Ctrl-C stops everything

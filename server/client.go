@@ -62,6 +62,7 @@ type Client struct {
 	psubs    map[string]struct{}
 	ssubs    map[string]struct{} // shard channels (SSUBSCRIBE)
 	block    *blockState
+	held     bool         // CLIENT PAUSE holds its next command (counted in blocked_clients, as Redis's BLOCKED_PAUSE)
 	qbufLen  atomic.Int64 // bytes in the query buffer (for CLIENT LIST; written without the lock)
 	multiMem int          // bytes queued in MULTI
 	detach   func()       // set by SYNC/PSYNC: run by the connection goroutine after the batch

@@ -162,10 +162,5 @@ func (s *Server) resetStats() {
 	s.stats.keyspaceMiss = 0
 	s.stats.totalErrors = 0
 	s.stats.errors = map[string]int64{}
-	for _, cmd := range s.origCmds {
-		*cmd.stats = cmdStats{}
-		for _, sc := range cmd.Subs {
-			*sc.stats = cmdStats{}
-		}
-	}
+	s.eachCommand(func(cmd *Command) { *cmd.stats = cmdStats{} })
 }

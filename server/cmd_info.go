@@ -196,7 +196,7 @@ func (s *Server) infoString(args [][]byte) string {
 		{[]string{"module_list", "modules"}, "Modules", func(*infoWriter) {}},
 		{[]string{"commandstats"}, "Commandstats", func(w *infoWriter) { infoCommandstats(w, st.Commands) }},
 		{[]string{"errorstats"}, "Errorstats", func(w *infoWriter) { infoErrorstats(w, st.Errors) }},
-		{[]string{"latencystats"}, "Latencystats", func(*infoWriter) {}},
+		{[]string{"latencystats"}, "Latencystats", func(w *infoWriter) { infoLatencystats(w, st.Latency) }},
 		{[]string{"cluster"}, "Cluster", func(w *infoWriter) { w.int("cluster_enabled", 0) }},
 		{[]string{"keyspace"}, "Keyspace", func(w *infoWriter) { infoKeyspace(w, st.Keyspace) }},
 	}
@@ -512,6 +512,13 @@ func infoCommandstats(w *infoWriter, cmds []StatsCommand) {
 		}
 		w.str("cmdstat_"+st.Name, fmt.Sprintf("calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d",
 			st.Calls, st.Usec, perCall, st.Rejected, st.Failed))
+	}
+}
+
+// infoLatencystats writes the latencystats lines.
+func infoLatencystats(w *infoWriter, lat []StatsLatency) {
+	for _, l := range lat {
+		w.str("latency_percentiles_usec_"+l.Name, l.Percentiles)
 	}
 }
 

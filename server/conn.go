@@ -57,12 +57,16 @@ func (s *Server) serveConn(conn net.Conn) {
 		if lim.Unauthenticated {
 			batch = 1
 		}
+		from := q.start
 		cmds, perr := q.parse(lim, batch)
 		more = perr == nil && len(cmds) == batch && q.start < q.end
-		c.qbufLen.Store(int64(q.end - q.start))
+		// while the batch runs its commands are still in the buffer, as in Redis's
+		// querybuf, which is trimmed once the commands it holds have run
+		c.qbufLen.Store(int64(q.end - from))
 		if !s.execBatch(c, cmds) {
 			return
 		}
+		c.qbufLen.Store(int64(q.end - q.start))
 		if perr != nil {
 			s.mu.Lock()
 			c.err("ERR " + perr.Error())
@@ -209,9 +213,11 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			return false
 		}
 		postponed := false
+		c.held = false
 		for ; i < len(cmds); i++ {
 			if !s.processCommand(c, cmds[i]) {
 				postponed = true // CLIENT PAUSE holds cmds[i]: run it again after the pause
+				c.held = true
 				break
 			}
 			if c.block != nil || c.detach != nil || c.has(ClientCloseAfterReply|ClientKilled) {

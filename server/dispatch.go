@@ -144,6 +144,15 @@ func (s *Server) call(c *Client, cmd *Command) {
 	c.woff = s.repl.offset
 	cmd.stats.calls++
 	cmd.stats.usec += dur.Microseconds()
+	if s.cfg.LatencyTracking {
+		if cmd.stats.hist == nil {
+			cmd.stats.hist = &latencyHist{}
+		}
+		cmd.stats.hist.record(dur)
+	}
+	if s.cfg.LatencyMonitorThreshold > 0 {
+		s.commandLatency(cmd, dur)
+	}
 	if c.failed {
 		cmd.stats.failed++
 	}

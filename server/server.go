@@ -46,17 +46,18 @@ type Server struct {
 	dirty     int64     // changes since the last save
 	stats     stats
 
-	unit       []Record     // propagation records of the current execution unit
-	unitDepth  int          // nesting of execution units (EXEC, blocked-client serving)
-	propagator []Propagator // consumers of the write stream (replication, AOF)
-	readyKeys  []readyKey   // keys that may unblock clients, served after each command
-	snap       *snapshot    // the point-in-time snapshot being written, if any
-	persist    persistState // RDB saving and loading state
-	aof        aofState     // the append-only file (aof.go)
-	gateList   []gate       // pre-execution checks, see gates
-	wgate      writeGate    // the exported write gate (gate.go)
-	admin      adminState   // CLIENT PAUSE, MONITOR, SLOWLOG (cmd_client.go, cmd_monitor.go)
-	exitCode   int          // process exit status after Serve returns
+	unit       []Record      // propagation records of the current execution unit
+	unitDepth  int           // nesting of execution units (EXEC, blocked-client serving)
+	propagator []Propagator  // consumers of the write stream (replication, AOF)
+	readyKeys  []readyKey    // keys that may unblock clients, served after each command
+	snap       *snapshot     // the point-in-time snapshot being written, if any
+	persist    persistState  // RDB saving and loading state
+	aof        aofState      // the append-only file (aof.go)
+	gateList   []gate        // pre-execution checks, see gates
+	wgate      writeGate     // the exported write gate (gate.go)
+	admin      adminState    // CLIENT PAUSE, MONITOR, SLOWLOG (cmd_client.go, cmd_monitor.go)
+	latency    latencyEvents // the latency monitor's events (latency.go)
+	exitCode   int           // process exit status after Serve returns
 
 	evict       evictState  // maxmemory eviction and memory accounting (evict.go)
 	expire      expireState // active expiry and dict maintenance (expire.go)

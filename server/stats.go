@@ -19,6 +19,7 @@ type Stats struct {
 	Activity    StatsActivity // INFO's "Stats" section
 	Replication StatsReplication
 	Commands    []StatsCommand   // commandstats: commands called, rejected or failed, by name
+	Latency     []StatsLatency   // latencystats: the commands with a latency histogram, by name
 	Errors      map[string]int64 // errorstats: error replies by prefix
 	Keyspace    []StatsKeyspace  // databases holding keys, by id
 }
@@ -168,6 +169,12 @@ type StatsCommand struct {
 	Failed   int64
 }
 
+// StatsLatency is one latencystats line (latency_percentiles_usec_<Name>).
+type StatsLatency struct {
+	Name        string
+	Percentiles string // "p50=1.003,p99=2.007,p99.9=2.007"
+}
+
 // StatsKeyspace is one database of the keyspace section (db<DB>).
 type StatsKeyspace struct {
 	DB       int
@@ -209,6 +216,9 @@ func (s *Server) gatherStats(sel infoSections) Stats {
 	if sel.want("commandstats") {
 		st.Commands = s.commandStats()
 	}
+	if sel.want("latencystats") {
+		st.Latency = s.latencyStats()
+	}
 	if sel.want("errorstats") {
 		st.Errors = make(map[string]int64, len(s.stats.errors))
 		for p, n := range s.stats.errors {
@@ -232,6 +242,9 @@ func (s *Server) clientStats() StatsClients {
 	for _, c := range s.clients {
 		if !c.has(ClientReplica) {
 			st.Connected++
+		}
+		if c.held {
+			st.Blocked++
 		}
 		if c.block != nil {
 			st.Blocked++
@@ -282,6 +295,28 @@ func (s *Server) activityStats() StatsActivity {
 		PubsubShardChannels: int64(len(s.pubsub.shard)), ErrorReplies: st.totalErrors}
 }
 
+// latencyStats renders the percentiles of every command with a latency histogram.
+func (s *Server) latencyStats() []StatsLatency {
+	var out []StatsLatency
+	s.eachCommand(func(cmd *Command) {
+		if h := cmd.stats.hist; h != nil {
+			out = append(out, StatsLatency{Name: cmd.Name, Percentiles: h.infoPercentiles(s.cfg.LatencyTrackingInfoPercentiles)})
+		}
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// eachCommand calls fn with every command and subcommand under its original name.
+func (s *Server) eachCommand(fn func(*Command)) {
+	for _, cmd := range s.origCmds { // a renamed command keeps its own name, as in Redis
+		fn(cmd)
+		for _, sc := range cmd.Subs {
+			fn(sc)
+		}
+	}
+}
+
 // commandStats lists every command (subcommands as container|sub) that was called,
 // rejected or failed, by name.
 func (s *Server) commandStats() []StatsCommand {
@@ -291,12 +326,7 @@ func (s *Server) commandStats() []StatsCommand {
 			out = append(out, StatsCommand{Name: cmd.Name, Calls: st.calls, Usec: st.usec, Rejected: st.rejected, Failed: st.failed})
 		}
 	}
-	for _, cmd := range s.origCmds { // a renamed command keeps its own name here, as in Redis
-		add(cmd)
-		for _, sc := range cmd.Subs {
-			add(sc)
-		}
-	}
+	s.eachCommand(add)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }

@@ -77,6 +77,20 @@ func cmdConfigRewrite(c *Client) {
 	}
 }
 
+// debugConfigRewriteForceAll is DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE writing
+// every option, those at their default too.
+func debugConfigRewriteForceAll(c *Client) {
+	if err := config.RewriteForceAll(c.srv.cfg); err != nil {
+		var re *config.RewriteError
+		if errors.As(err, &re) && re.Err != nil {
+			err = re.Err
+		}
+		c.err("ERR CONFIG-REWRITE-FORCE-ALL failed: " + errText(err))
+		return
+	}
+	c.ok()
+}
+
 // errText is the strerror-like tail of an OS error.
 func errText(err error) string {
 	var pe interface{ Unwrap() error }

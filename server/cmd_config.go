@@ -51,13 +51,37 @@ func cmdConfigSet(c *Client) {
 		c.err(err.Error())
 		return
 	}
-	if err := c.srv.applyConfig(before, changed); err != nil {
-		// roll back: the in-memory config must match what the server runs with
-		*c.srv.cfg = *before
-		c.err(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", pairs[0][0], err))
+	if failed, err := c.srv.applyConfig(before, changed); err != nil {
+		c.srv.rollbackConfig(before, changed, failed)
+		arg := failed
+		for _, p := range pairs {
+			if strings.EqualFold(p[0], failed) {
+				arg = p[0]
+			}
+		}
+		c.err(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", arg, err))
 		return
 	}
 	c.ok()
+}
+
+// rollbackConfig restores before after the apply of failed went wrong, and applies again
+// what was applied before it (restoreBackupConfig): the in-memory config must match what
+// the server runs with.
+func (s *Server) rollbackConfig(before *config.Server, changed []string, failed string) {
+	after := s.cfg.Clone()
+	*s.cfg = *before
+	appliers := s.configAppliers()
+	for _, name := range changed {
+		if name == failed {
+			return
+		}
+		if apply, ok := appliers[name]; ok {
+			if err := apply(after); err != nil {
+				s.log.Warn().Err(err).Str("config", name).Msg("CONFIG SET: rollback failed")
+			}
+		}
+	}
 }
 
 func cmdConfigRewrite(c *Client) {
@@ -142,15 +166,16 @@ func (c *Client) replyHelpLines(container string, lines []string) {
 func (c *Client) isLocal() bool { return c.has(ClientUnixSocket) || isLoopbackAddr(c.addr) }
 
 // applyConfig reacts to directives CONFIG SET changed. Each family reacts to its own.
-func (s *Server) applyConfig(before *config.Server, changed []string) error {
+// On failure it returns the directive that failed.
+func (s *Server) applyConfig(before *config.Server, changed []string) (string, error) {
 	for _, name := range changed {
 		if apply, ok := s.configAppliers()[name]; ok {
 			if err := apply(before); err != nil {
-				return err
+				return name, err
 			}
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // configAppliers maps a directive to what must happen when CONFIG SET changes it.
@@ -160,6 +185,8 @@ func (s *Server) configAppliers() map[string]func(before *config.Server) error {
 		"appendonly":             func(*config.Server) error { return s.aofApplyConfig() },
 		"appendfsync":            func(*config.Server) error { return s.aofApplyConfig() },
 		"maxclients":             func(*config.Server) error { return s.applyMaxClients() },
+		"port":                   func(b *config.Server) error { return s.relisten(b, "Unable to listen on this port") },
+		"bind":                   func(b *config.Server) error { return s.relisten(b, "Failed to bind to specified addresses.") },
 	}
 }
 

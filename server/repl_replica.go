@@ -236,7 +236,11 @@ var errLinkStopped = errors.New("link abandoned")
 // reached the streaming state.
 func (s *Server) linkSession(l *masterLink) (streamed bool, err error) {
 	s.setLinkState(l, linkConnecting, nil)
-	conn, err := net.DialTimeout("tcp", l.addr(), s.cfg.ReplTimeout)
+	d := net.Dialer{Timeout: s.cfg.ReplTimeout}
+	if src := s.cfg.BindSourceAddr; src != "" { // bind-source-addr
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	conn, err := d.Dial("tcp", l.addr())
 	if err != nil {
 		return false, fmt.Errorf("Error condition on socket for SYNC: %w", err)
 	}

@@ -269,8 +269,8 @@ func (c *Client) appendInfo(b []byte, cl *Client) []byte {
 	kv("qbuf-free", max(0, readChunk-cl.qbufLen.Load()))
 	kv("argv-mem", int64(argvMem))
 	kv("multi-mem", int64(cl.multiMem))
-	kv("rbs", readChunk)
-	kv("rbp", cl.qbufLen.Load())
+	kv("rbs", int64(cl.rbuf.rbs()))
+	kv("rbp", int64(cl.rbuf.peak))
 	kv("obl", 0)
 	kv("oll", 0)
 	kv("omem", int64(omem))
@@ -715,8 +715,12 @@ var clientHelp = []string{
 
 func cmdClientHelp(c *Client) { c.replyHelpLines("CLIENT", clientHelp) }
 
-// clientsCron ends an expired CLIENT PAUSE. Idle timeouts are read deadlines (conn.go).
-func (s *Server) clientsCron() { s.pauseActive() }
+// clientsCron ends an expired CLIENT PAUSE and resizes the clients' reply buffers. Idle
+// timeouts are read deadlines (conn.go).
+func (s *Server) clientsCron() {
+	s.pauseActive()
+	s.resizeReplyBufs()
+}
 
 // outputClass is the client-output-buffer-limit class of c (masters count as normal).
 func (c *Client) outputClass() int {

@@ -46,13 +46,14 @@ func cmdConfigSet(c *Client) {
 		pairs = append(pairs, [2]string{string(c.args[i]), string(c.args[i+1])})
 	}
 	before := c.srv.cfg.Clone()
-	changed, err := config.SetWith(c.srv.cfg, pairs, config.SetOptions{LocalClient: c.isLocal()})
+	opt := config.SetOptions{LocalClient: c.isLocal(), Loading: c.srv.persist.loading}
+	changed, err := config.SetWith(c.srv.cfg, pairs, opt)
 	if err != nil {
 		c.err(err.Error())
 		return
 	}
 	if failed, err := c.srv.applyConfig(before, changed); err != nil {
-		c.srv.rollbackConfig(before, changed, failed)
+		c.srv.rollbackConfig(before, changed, failed, opt)
 		arg := failed
 		for _, p := range pairs {
 			if strings.EqualFold(p[0], failed) {
@@ -68,9 +69,17 @@ func cmdConfigSet(c *Client) {
 // rollbackConfig restores before after the apply of failed went wrong, and applies again
 // what was applied before it (restoreBackupConfig): the in-memory config must match what
 // the server runs with.
-func (s *Server) rollbackConfig(before *config.Server, changed []string, failed string) {
+func (s *Server) rollbackConfig(before *config.Server, changed []string, failed string, opt config.SetOptions) {
 	after := s.cfg.Clone()
-	*s.cfg = *before
+	// only the changed directives are written back: connections read some settings
+	// (client-query-buffer-limit...) without the lock
+	var pairs [][2]string
+	for _, kv := range config.Get(before, changed) {
+		pairs = append(pairs, [2]string{kv.Key, kv.Value})
+	}
+	if _, err := config.SetWith(s.cfg, pairs, opt); err != nil {
+		s.log.Warn().Err(err).Msg("CONFIG SET: rollback failed")
+	}
 	appliers := s.configAppliers()
 	for _, name := range changed {
 		if name == failed {

@@ -485,8 +485,8 @@ func infoStats(w *infoWriter, st *StatsActivity) {
 	w.int("total_writes_processed", 0)
 	w.int("io_threaded_reads_processed", 0)
 	w.int("io_threaded_writes_processed", 0)
-	w.int("reply_buffer_shrinks", 0)
-	w.int("reply_buffer_expands", 0)
+	w.int("reply_buffer_shrinks", st.ReplyShrinks)
+	w.int("reply_buffer_expands", st.ReplyExpands)
 }
 
 func infoCPU(w *infoWriter) {

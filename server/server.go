@@ -35,7 +35,7 @@ type Server struct {
 	nextID    atomic.Int64
 	lmu       sync.Mutex     // guards listeners (CONFIG SET port and bind replace the TCP ones)
 	listeners []net.Listener // the TCP listeners first, then the Unix socket's
-	unixPath  string // the Unix socket's path, removed by Close
+	unixPath  string         // the Unix socket's path, removed by Close
 
 	runID     string
 	startTime time.Time
@@ -98,6 +98,8 @@ type stats struct {
 	keyspaceMiss  int64
 	errors        map[string]int64 // errorstats by prefix
 	totalErrors   int64
+	replyShrinks  int64 // reply_buffer_shrinks
+	replyExpands  int64 // reply_buffer_expands
 }
 
 // New returns a server for cfg. Listening starts with Start (or Listen and Serve).

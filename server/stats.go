@@ -97,6 +97,8 @@ type StatsActivity struct {
 	Rejected              int64   // rejected_connections
 	Commands              int64   // total_commands_processed
 	OpsPerSec             int64   // instantaneous_ops_per_sec
+	ReplyShrinks          int64   // reply_buffer_shrinks
+	ReplyExpands          int64   // reply_buffer_expands
 	NetInput, NetOutput   int64   // total_net_input_bytes, total_net_output_bytes
 	ReplInput, ReplOutput int64   // total_net_repl_input_bytes, total_net_repl_output_bytes
 	InputPerSec           int64   // instantaneous_input_kbps, in bytes per second
@@ -292,7 +294,8 @@ func (s *Server) activityStats() StatsActivity {
 		ExpiredKeys: st.expiredKeys, ExpiredStale: s.expire.stalePerc, ExpiredTimeCapReached: s.expire.timeCapHits,
 		EvictedKeys: st.evictedKeys, KeyspaceHits: st.keyspaceHits, KeyspaceMisses: st.keyspaceMiss,
 		PubsubChannels: int64(len(s.pubsub.channels)), PubsubPatterns: int64(len(s.pubsub.patterns)),
-		PubsubShardChannels: int64(len(s.pubsub.shard)), ErrorReplies: st.totalErrors}
+		PubsubShardChannels: int64(len(s.pubsub.shard)), ErrorReplies: st.totalErrors,
+		ReplyShrinks: st.replyShrinks, ReplyExpands: st.replyExpands}
 }
 
 // latencyStats renders the percentiles of every command with a latency histogram.

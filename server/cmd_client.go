@@ -624,7 +624,7 @@ func (s *Server) pauseActive() bool {
 // blockPostponeClient condition): replicas are never paused; WRITE holds the commands
 // that may write or replicate, including an EXEC of such commands.
 func (s *Server) mustPostpone(c *Client, cmd *Command) bool {
-	if c.has(ClientReplica|ClientMaster) || !s.pauseActive() {
+	if c.has(ClientReplica) || !s.pauseActive() {
 		return false
 	}
 	if s.admin.pause.kind == pauseAll {

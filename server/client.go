@@ -65,6 +65,7 @@ type Client struct {
 	rbuf     replyBufState // the reply buffer's sizing (replybuf.go)
 	held     bool          // CLIENT PAUSE holds its next command (counted in blocked_clients, as Redis's BLOCKED_PAUSE)
 	qbufLen  atomic.Int64  // bytes in the query buffer (for CLIENT LIST; written without the lock)
+	qbufCap  atomic.Int64  // the query buffer's size (tot-mem, maxmemory-clients)
 	multiMem int           // bytes queued in MULTI
 	detach   func()        // set by SYNC/PSYNC: run by the connection goroutine after the batch
 	repl     replState     // what REPLCONF announced, and the replica's state on this master

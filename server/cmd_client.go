@@ -266,7 +266,7 @@ func (c *Client) appendInfo(b []byte, cl *Client) []byte {
 	kv("ssub", int64(len(cl.ssubs)))
 	kv("multi", int64(multi))
 	kv("qbuf", cl.qbufLen.Load())
-	kv("qbuf-free", max(0, readChunk-cl.qbufLen.Load()))
+	kv("qbuf-free", max(0, cl.qbufCap.Load()-cl.qbufLen.Load()))
 	kv("argv-mem", int64(argvMem))
 	kv("multi-mem", int64(cl.multiMem))
 	kv("rbs", int64(cl.rbuf.rbs()))
@@ -274,7 +274,7 @@ func (c *Client) appendInfo(b []byte, cl *Client) []byte {
 	kv("obl", 0)
 	kv("oll", 0)
 	kv("omem", int64(omem))
-	kv("tot-mem", int64(readChunk+cap(cl.w.B)+omem+argvMem+cl.multiMem))
+	kv("tot-mem", cl.memUsage()+int64(argvMem))
 	ks("events", "r")
 	ks("cmd", cmd)
 	ks("user", cl.user)
@@ -720,6 +720,7 @@ func cmdClientHelp(c *Client) { c.replyHelpLines("CLIENT", clientHelp) }
 func (s *Server) clientsCron() {
 	s.pauseActive()
 	s.resizeReplyBufs()
+	s.evictClients()
 }
 
 // outputClass is the client-output-buffer-limit class of c (masters count as normal).

@@ -194,6 +194,8 @@ func (s *Server) configAppliers() map[string]func(before *config.Server) error {
 		"appendonly":             func(*config.Server) error { return s.aofApplyConfig() },
 		"appendfsync":            func(*config.Server) error { return s.aofApplyConfig() },
 		"maxclients":             func(*config.Server) error { return s.applyMaxClients() },
+		"maxmemory-clients":      func(*config.Server) error { s.evictClients(); return nil },
+		"maxmemory":              func(*config.Server) error { s.evictClients(); return nil },
 		"port":                   func(b *config.Server) error { return s.relisten(b, "Unable to listen on this port") },
 		"bind":                   func(b *config.Server) error { return s.relisten(b, "Failed to bind to specified addresses.") },
 	}

@@ -457,7 +457,7 @@ func infoStats(w *infoWriter, st *StatsActivity) {
 	w.int("expired_time_cap_reached_count", st.ExpiredTimeCapReached)
 	w.int("expire_cycle_cpu_milliseconds", 0)
 	w.int("evicted_keys", st.EvictedKeys)
-	w.int("evicted_clients", 0)
+	w.int("evicted_clients", st.EvictedClients)
 	w.int("total_eviction_exceeded_time", 0)
 	w.int("current_eviction_exceeded_time", 0)
 	w.int("keyspace_hits", st.KeyspaceHits)

@@ -26,6 +26,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		return
 	}
 	q := &queryBuf{buf: make([]byte, readChunk)}
+	c.qbufCap.Store(readChunk)
 	defer func() {
 		if r := recover(); r != nil {
 			// before freeClient, which would wait for the lock the panic left held
@@ -46,7 +47,12 @@ func (s *Server) serveConn(conn net.Conn) {
 		// sent its last byte) is executed batch by batch without waiting for more input.
 		if !more {
 			q.makeRoom()
+			c.qbufCap.Store(int64(cap(q.buf)))
 			if !s.readQuery(c, q) {
+				return
+			}
+			c.qbufLen.Store(int64(q.end - q.start))
+			if s.cfg.MaxMemoryClients != 0 && !s.evictAfterRead(c) {
 				return
 			}
 		}
@@ -91,6 +97,7 @@ func (s *Server) serveConn(conn net.Conn) {
 func (s *Server) shrinkQueryBuf(c *Client, q *queryBuf) {
 	size := cap(q.buf)
 	q.buf, q.start, q.end = make([]byte, readChunk), 0, 0
+	c.qbufCap.Store(readChunk)
 	q.forget()
 	s.mu.Lock()
 	if c.block == nil { // a blocked command runs its args again when served

@@ -85,21 +85,22 @@ type dbState struct {
 
 // stats are the INFO stats counters.
 type stats struct {
-	connections   atomic.Int64 // total_connections_received
-	rejectedConns atomic.Int64 // rejected_connections
-	commands      int64        // total_commands_processed (under mu)
-	netInput      atomic.Int64
-	netOutput     atomic.Int64
-	replInput     atomic.Int64 // total_net_repl_input_bytes: read from our master
-	replOutput    atomic.Int64 // total_net_repl_output_bytes: the stream written to replicas
-	expiredKeys   int64
-	evictedKeys   int64
-	keyspaceHits  int64
-	keyspaceMiss  int64
-	errors        map[string]int64 // errorstats by prefix
-	totalErrors   int64
-	replyShrinks  int64 // reply_buffer_shrinks
-	replyExpands  int64 // reply_buffer_expands
+	connections    atomic.Int64 // total_connections_received
+	rejectedConns  atomic.Int64 // rejected_connections
+	commands       int64        // total_commands_processed (under mu)
+	netInput       atomic.Int64
+	netOutput      atomic.Int64
+	replInput      atomic.Int64 // total_net_repl_input_bytes: read from our master
+	replOutput     atomic.Int64 // total_net_repl_output_bytes: the stream written to replicas
+	expiredKeys    int64
+	evictedKeys    int64
+	keyspaceHits   int64
+	keyspaceMiss   int64
+	errors         map[string]int64 // errorstats by prefix
+	totalErrors    int64
+	replyShrinks   int64 // reply_buffer_shrinks
+	evictedClients int64 // evicted_clients (maxmemory-clients)
+	replyExpands   int64 // reply_buffer_expands
 }
 
 // New returns a server for cfg. Listening starts with Start (or Listen and Serve).

@@ -98,6 +98,7 @@ type StatsActivity struct {
 	Commands              int64   // total_commands_processed
 	OpsPerSec             int64   // instantaneous_ops_per_sec
 	ReplyShrinks          int64   // reply_buffer_shrinks
+	EvictedClients        int64   // evicted_clients
 	ReplyExpands          int64   // reply_buffer_expands
 	NetInput, NetOutput   int64   // total_net_input_bytes, total_net_output_bytes
 	ReplInput, ReplOutput int64   // total_net_repl_input_bytes, total_net_repl_output_bytes
@@ -295,7 +296,7 @@ func (s *Server) activityStats() StatsActivity {
 		EvictedKeys: st.evictedKeys, KeyspaceHits: st.keyspaceHits, KeyspaceMisses: st.keyspaceMiss,
 		PubsubChannels: int64(len(s.pubsub.channels)), PubsubPatterns: int64(len(s.pubsub.patterns)),
 		PubsubShardChannels: int64(len(s.pubsub.shard)), ErrorReplies: st.totalErrors,
-		ReplyShrinks: st.replyShrinks, ReplyExpands: st.replyExpands}
+		ReplyShrinks: st.replyShrinks, ReplyExpands: st.replyExpands, EvictedClients: st.evictedClients}
 }
 
 // latencyStats renders the percentiles of every command with a latency histogram.

@@ -720,6 +720,7 @@ func cmdClientHelp(c *Client) { c.replyHelpLines("CLIENT", clientHelp) }
 func (s *Server) clientsCron() {
 	s.pauseActive()
 	s.resizeReplyBufs()
+	s.releaseIdleQueryBufs()
 	s.evictClients()
 }
 

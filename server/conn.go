@@ -107,12 +107,76 @@ func (s *Server) shrinkQueryBuf(c *Client, q *queryBuf) {
 	s.releasedQueryBuf(size)
 }
 
+// queryIdleRelease is how long an empty query buffer stays allocated while its client
+// sends nothing: then clientsCron wakes the connection's read (releaseIdleQueryBufs) and
+// the buffer is released, as Redis frees the query buffer of a client idle for more
+// than 2 seconds.
+const queryIdleRelease = 2 * time.Second
+
 // readQuery reads more input into q. It returns false when the connection is done.
 func (s *Server) readQuery(c *Client, q *queryBuf) bool {
-	if t := s.idleTimeout(c); t > 0 {
-		c.conn.SetReadDeadline(time.Now().Add(t))
+	for {
+		if t := s.idleTimeout(c); t > 0 {
+			c.conn.SetReadDeadline(time.Now().Add(t))
+		}
+		buf := q.buf[q.end:]
+		if q.buf == nil {
+			buf = q.idle[:]
+		}
+		n, err := c.conn.Read(buf)
+		var ne net.Error
+		if n == 0 && errors.As(err, &ne) && ne.Timeout() && c.qbufRelease.Swap(false) {
+			// woken by clientsCron: an idle client's empty buffer goes, the next bytes
+			// arrive in the small fixed one
+			if q.start == q.end && q.buf != nil {
+				s.releaseQueryBuf(c, q)
+			}
+			c.conn.SetReadDeadline(time.Time{})
+			continue
+		}
+		if q.buf == nil { // back from idle: a buffer again, with what arrived
+			q.buf = make([]byte, readChunk)
+			q.end = copy(q.buf, q.idle[:n])
+			c.qbufCap.Store(readChunk)
+			s.stats.netInput.Add(int64(n))
+			if n > 0 {
+				return true
+			}
+		}
+		return s.afterRead(c, q, n, err)
 	}
-	n, err := c.conn.Read(q.buf[q.end:])
+}
+
+// releaseQueryBuf drops an idle client's empty query buffer.
+func (s *Server) releaseQueryBuf(c *Client, q *queryBuf) {
+	size := cap(q.buf)
+	q.buf, q.start, q.end = nil, 0, 0
+	c.qbufCap.Store(0)
+	s.mu.Lock()
+	if c.block == nil {
+		c.args = nil // they alias the buffer
+	}
+	s.mu.Unlock()
+	q.forget()
+	s.releasedQueryBuf(size)
+}
+
+// releaseIdleQueryBufs wakes the reads of the clients idle for queryIdleRelease whose
+// query buffer is empty, so that they release it (under mu).
+func (s *Server) releaseIdleQueryBufs() {
+	now := time.Now()
+	for _, c := range s.clients {
+		if c.qbufCap.Load() > 0 && c.qbufLen.Load() == 0 && c.block == nil && !c.held &&
+			now.Sub(c.lastAt) > queryIdleRelease && !c.has(ClientReplica|ClientMaster) {
+			c.qbufRelease.Store(true)
+			c.conn.SetReadDeadline(now)
+		}
+	}
+}
+
+// afterRead accounts a read of n bytes into q's free space; false when the connection
+// is done.
+func (s *Server) afterRead(c *Client, q *queryBuf, n int, err error) bool {
 	if n > 0 {
 		q.end += n
 		s.stats.netInput.Add(int64(n))
@@ -134,6 +198,7 @@ func (s *Server) readQuery(c *Client, q *queryBuf) bool {
 type queryBuf struct {
 	buf        []byte
 	start, end int
+	idle       [64]byte // what an idle client sends first, its buffer released (readQuery)
 	// need is the parser's hint: the unparsed bytes the next command needs at least.
 	// Parsing waits for them, so that a command of many arguments arriving slowly is
 	// not parsed again on every read.

@@ -100,3 +100,27 @@ func TestReplyBufferResize(t *testing.T) {
 	}
 	admin.do("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "reset")
 }
+
+func TestIdleClientReleasesQueryBuffer(t *testing.T) {
+	ts := newTestServer(t, nil)
+	admin, idle := ts.dial(t), ts.dial(t)
+	idle.do("CLIENT", "SETNAME", "idle")
+	if got := clientField(t, admin, "idle", "qbuf-free"); got != "16384" {
+		t.Fatalf("qbuf-free of a fresh client: %s, want 16384", got)
+	}
+	testutil.Poll(t, 10*time.Second, 50*time.Millisecond, "the idle client's query buffer released", func() (bool, string) {
+		q, free := clientField(t, admin, "idle", "qbuf"), clientField(t, admin, "idle", "qbuf-free")
+		return q == "0" && free == "0", "qbuf=" + q + " qbuf-free=" + free
+	})
+	// back to work: a buffer again, and the command read whole
+	long := strings.Repeat("x", 200)
+	if got := idle.do("SET", "k", long); got != "+OK\r\n" {
+		t.Fatalf("SET after the release: %q", got)
+	}
+	if got := idle.do("GET", "k"); got != "$200\r\n"+long+"\r\n" {
+		t.Fatalf("GET after the release: %q", got)
+	}
+	if got := clientField(t, admin, "idle", "qbuf-free"); got == "0" {
+		t.Errorf("qbuf-free after new commands: %s, want a buffer again", got)
+	}
+}

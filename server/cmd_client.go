@@ -721,7 +721,22 @@ func (s *Server) clientsCron() {
 	s.pauseActive()
 	s.resizeReplyBufs()
 	s.releaseIdleQueryBufs()
+	s.checkOutputLimits()
 	s.evictClients()
+}
+
+// checkOutputLimits applies the output buffer limits to every client with pending
+// output, so that a soft limit also closes a client no new output reaches (Redis's
+// clientsCron calls closeClientOnOutputBufferLimitReached).
+func (s *Server) checkOutputLimits() {
+	for _, c := range s.clients {
+		c.outMu.Lock()
+		n := len(c.pending)
+		c.outMu.Unlock()
+		if n > 0 || c.admin.softLimitSince != 0 {
+			s.checkOutputLimit(c, n)
+		}
+	}
 }
 
 // outputClass is the client-output-buffer-limit class of c (masters count as normal).

@@ -124,3 +124,23 @@ func TestIdleClientReleasesQueryBuffer(t *testing.T) {
 		t.Errorf("qbuf-free after new commands: %s, want a buffer again", got)
 	}
 }
+
+func TestOutputSoftLimitClosesWithoutTraffic(t *testing.T) {
+	ts := newTestServer(t, nil)
+	admin, sub := ts.dial(t), ts.dial(t)
+	admin.do("CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 100000 1")
+	sub.do("CLIENT", "SETNAME", "sub")
+	sub.do("SUBSCRIBE", "ch") // and never reads again
+	msg := strings.Repeat("x", 1000)
+	testutil.Poll(t, 20*time.Second, time.Millisecond, "the subscriber's output over the soft limit", func() (bool, string) {
+		admin.do("PUBLISH", "ch", msg)
+		list := admin.do("CLIENT", "LIST")
+		m := regexp.MustCompile(`name=sub .* omem=(\d+) `).FindStringSubmatch(list)
+		return m != nil && len(m[1]) >= 6, list
+	})
+	// no more traffic: the soft limit's time passes and cron closes the client
+	testutil.Poll(t, 10*time.Second, 20*time.Millisecond, "the subscriber closed by the soft limit", func() (bool, string) {
+		list := admin.do("CLIENT", "LIST")
+		return !strings.Contains(list, "name=sub "), list
+	})
+}

@@ -725,6 +725,24 @@ func (s *Server) clientsCron() {
 	s.evictClients()
 }
 
+// outputRoom is how many reply bytes the running command may add before c's output
+// passes its hard output buffer limit, 0 for no limit: the command stops there (its
+// reply is Full) and c is closed without a reply, as Redis closes a client whose reply
+// list passes the limit mid-command.
+func (s *Server) outputRoom(c *Client) int {
+	if c.has(ClientReplica | ClientMaster) {
+		return 0
+	}
+	lim := s.cfg.ClientOutputBufferLimits[c.outputClass()].Hard
+	if lim <= 0 {
+		return 0
+	}
+	c.outMu.Lock()
+	pending := len(c.pending)
+	c.outMu.Unlock()
+	return int(max(lim-int64(pending+len(c.w.B))-1, 1))
+}
+
 // checkOutputLimits applies the output buffer limits to every client with pending
 // output, so that a soft limit also closes a client no new output reaches (Redis's
 // clientsCron calls closeClientOnOutputBufferLimitReached).
@@ -779,6 +797,11 @@ func (s *Server) checkOutputLimit(c *Client, n int) {
 	if !hard && !soft {
 		return
 	}
+	s.closeForOutputLimit(c)
+}
+
+// closeForOutputLimit closes c for overcoming its output buffer limits.
+func (s *Server) closeForOutputLimit(c *Client) {
 	s.log.Warn().Msg(fmt.Sprintf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.appendInfo(nil, c)))
 	// freeClientAsync: the caller may be iterating over subscribers, so the client's
 	// goroutine releases its state when the closed connection fails its read

@@ -128,8 +128,18 @@ func (s *Server) call(c *Client, cmd *Command) {
 	start := s.clock
 	mark, limit := c.w.Mark, c.w.Limit
 	c.w.Mark, c.w.Limit = len(c.w.B), s.replyLimit(cmd)
+	room := s.outputRoom(c)
+	if room > 0 && (c.w.Limit == 0 || room < c.w.Limit) {
+		c.w.Limit = room
+	}
 	cmd.Handler(c)
-	if c.w.Full() {
+	switch {
+	case !c.w.Full():
+	case room > 0 && len(c.w.B)-c.w.Mark > room: // client-output-buffer-limit
+		if !c.has(ClientKilled) {
+			s.closeForOutputLimit(c)
+		}
+	default: // proto-max-reply-len
 		c.w.B = c.w.B[:c.w.Mark]
 		c.err(ErrReplyTooBig)
 	}

@@ -144,3 +144,28 @@ func TestOutputSoftLimitClosesWithoutTraffic(t *testing.T) {
 		return !strings.Contains(list, "name=sub "), list
 	})
 }
+
+func TestOutputHardLimitClosesMidCommand(t *testing.T) {
+	ts := newTestServer(t, nil)
+	admin := ts.dial(t)
+	admin.do("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0")
+	item := strings.Repeat("x", 1000)
+	for i := 0; i < 150; i++ {
+		admin.do("RPUSH", "big", item)
+	}
+	c := ts.dial(t)
+	c.do("CLIENT", "SETNAME", "reader")
+	c.send("LRANGE", "big", "0", "-1") // 150 KB of reply: over the hard limit
+	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if b, err := c.r.ReadByte(); err == nil {
+		t.Fatalf("got a reply (first byte %q), want the connection closed without one", b)
+	}
+	testutil.Poll(t, 5*time.Second, 5*time.Millisecond, "the closed client gone from CLIENT LIST", func() (bool, string) {
+		list := admin.do("CLIENT", "LIST")
+		return !strings.Contains(list, "name=reader"), list
+	})
+	// under the limit nothing changes; and the admin's own commands still answer
+	if got := admin.do("LRANGE", "big", "0", "9"); !strings.HasPrefix(got, "*10\r\n") {
+		t.Errorf("LRANGE 0 9: got %.40q", got)
+	}
+}

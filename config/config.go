@@ -118,6 +118,10 @@ type Server struct {
 
 	// MaxMemory is the memory limit in bytes; 0 = none (maxmemory). Default 0.
 	MaxMemory int64
+	// MaxMemoryClients bounds the memory of all normal and pub/sub clients together,
+	// evicting the largest beyond it (maxmemory-clients); negative is a percentage of
+	// maxmemory, 0 = no limit. Default 0.
+	MaxMemoryClients int64
 	// MaxMemoryPolicy is the eviction policy (maxmemory-policy). Default "noeviction".
 	MaxMemoryPolicy string
 	// MaxMemorySamples is the number of keys sampled per eviction (maxmemory-samples). Default 5.

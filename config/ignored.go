@@ -48,7 +48,6 @@ func ignoredDirectives() []Directive {
 		e("syslog-facility", fImmutable, []string{"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}, "local0"),
 		e("enable-module-command", fImmutable, protectedValues(), "no"),
 		intDir("busy-reply-threshold", "lua-time-limit", ig, KindInt, 0, longMax, xInt("busy-reply-threshold", 5000), nil),
-		intDir("maxmemory-clients", "", ig|fPercent, KindMemory, -100, llongMax, xInt("maxmemory-clients", 0), nil),
 		b("activedefrag", "", 0, false),
 		i("active-defrag-cycle-min", "", 0, 1, 99, 1),
 		i("active-defrag-cycle-max", "", 0, 1, 99, 25),

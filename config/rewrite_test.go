@@ -165,3 +165,36 @@ func TestRewriteErrors(t *testing.T) {
 		t.Fatalf("Rewrite in a missing dir = %v, want ERR Rewriting config file", err)
 	}
 }
+
+// TestRewriteForceAll: DEBUG CONFIG-REWRITE-FORCE-ALL writes every option, defaults too,
+// and the file loads back to the same configuration.
+func TestRewriteForceAll(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "redis.conf")
+	if err := os.WriteFile(p, []byte("port 7000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RewriteForceAll(cfg); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"port 7000\n", "\nmaxmemory 0\n", "\nhz 10\n", "\nappendonly no\n"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("force-all rewrite lacks %q:\n%s", want, data)
+		}
+	}
+	again, _, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.Extra, cfg.Extra = nil, nil // the accepted-only directives are written explicitly now
+	if !reflect.DeepEqual(again, cfg) {
+		t.Fatalf("reloaded config differs:\n got %+v\nwant %+v", again, cfg)
+	}
+}

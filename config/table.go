@@ -101,6 +101,7 @@ func memoryDirectives() []Directive {
 	b := func(name string, p func(*Server) *bool) Directive { return boolDir(name, "", none, fBool(p)) }
 	return []Directive{
 		intDir("maxmemory", "", none, KindMemory, 0, math.MaxInt64, fInt64(func(s *Server) *int64 { return &s.MaxMemory }), nil),
+		intDir("maxmemory-clients", "", fPercent, KindMemory, -100, llongMax, fInt64(func(s *Server) *int64 { return &s.MaxMemoryClients }), nil),
 		enumDir("maxmemory-policy", "", none, []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 			"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}, fStr(func(s *Server) *string { return &s.MaxMemoryPolicy })),
 		i("maxmemory-samples", "", 1, intMax, func(s *Server) *int { return &s.MaxMemorySamples }),

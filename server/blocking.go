@@ -144,6 +144,9 @@ func (s *Server) unblockWithError(c *Client, msg string) {
 		return
 	}
 	c.err(msg)
+	if c.cmd != nil {
+		c.cmd.stats.failed++ // the blocked command failed (updateStatsOnUnblock)
+	}
 	s.unblockAndWake(c)
 }
 

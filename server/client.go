@@ -56,21 +56,25 @@ type Client struct {
 	ctime   time.Time
 	lastAt  time.Time // last interaction
 
-	multi    []queuedCommand // commands queued by MULTI
-	watched  []watchedKey    // keys watched by WATCH
-	subs     map[string]struct{}
-	psubs    map[string]struct{}
-	ssubs    map[string]struct{} // shard channels (SSUBSCRIBE)
-	block    *blockState
-	qbufLen  atomic.Int64 // bytes in the query buffer (for CLIENT LIST; written without the lock)
-	multiMem int          // bytes queued in MULTI
-	detach   func()       // set by SYNC/PSYNC: run by the connection goroutine after the batch
-	repl     replState    // what REPLCONF announced, and the replica's state on this master
-	wait     *waitState   // blocked in WAIT
-	woff     int64        // master_repl_offset after this client's last command (WAIT)
-	streamTo []*Client    // online replicas whose sockets get this batch's stream before its replies (stream.go)
-	failed   bool         // the current command replied an error (commandstats failed_calls)
-	admin    clientAdmin  // output-limit state (cmd_client.go)
+	multi       []queuedCommand // commands queued by MULTI
+	watched     []watchedKey    // keys watched by WATCH
+	subs        map[string]struct{}
+	psubs       map[string]struct{}
+	ssubs       map[string]struct{} // shard channels (SSUBSCRIBE)
+	block       *blockState
+	rbuf        replyBufState // the reply buffer's sizing (replybuf.go)
+	held        bool          // CLIENT PAUSE holds its next command (counted in blocked_clients, as Redis's BLOCKED_PAUSE)
+	qbufLen     atomic.Int64  // bytes in the query buffer (for CLIENT LIST; written without the lock)
+	qbufCap     atomic.Int64  // the query buffer's size (tot-mem, maxmemory-clients)
+	qbufRelease atomic.Bool   // clientsCron asks the idle connection to release its query buffer
+	multiMem    int           // bytes queued in MULTI
+	detach      func()        // set by SYNC/PSYNC: run by the connection goroutine after the batch
+	repl        replState     // what REPLCONF announced, and the replica's state on this master
+	wait        *waitState    // blocked in WAIT
+	woff        int64         // master_repl_offset after this client's last command (WAIT)
+	streamTo    []*Client     // online replicas whose sockets get this batch's stream before its replies (stream.go)
+	failed      bool          // the current command replied an error (commandstats failed_calls)
+	admin       clientAdmin   // output-limit state (cmd_client.go)
 
 	// propagation of the current command (see propagate.go)
 	propagateSelf bool // the command changed the dataset: propagate its argv
@@ -122,6 +126,7 @@ func (c *Client) queueOutput() {
 	if len(c.w.B) == 0 {
 		return
 	}
+	c.rbuf.notePeak(len(c.w.B))
 	c.outMu.Lock()
 	c.pending = append(c.pending, c.w.B...)
 	c.outMu.Unlock()

@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/resp"
 )
 
@@ -266,15 +265,15 @@ func (c *Client) appendInfo(b []byte, cl *Client) []byte {
 	kv("ssub", int64(len(cl.ssubs)))
 	kv("multi", int64(multi))
 	kv("qbuf", cl.qbufLen.Load())
-	kv("qbuf-free", max(0, readChunk-cl.qbufLen.Load()))
+	kv("qbuf-free", max(0, cl.qbufCap.Load()-cl.qbufLen.Load()))
 	kv("argv-mem", int64(argvMem))
 	kv("multi-mem", int64(cl.multiMem))
-	kv("rbs", readChunk)
-	kv("rbp", cl.qbufLen.Load())
+	kv("rbs", int64(cl.rbuf.rbs()))
+	kv("rbp", int64(cl.rbuf.peak))
 	kv("obl", 0)
 	kv("oll", 0)
 	kv("omem", int64(omem))
-	kv("tot-mem", int64(readChunk+cap(cl.w.B)+omem+argvMem+cl.multiMem))
+	kv("tot-mem", cl.memUsage()+int64(argvMem))
 	ks("events", "r")
 	ks("cmd", cmd)
 	ks("user", cl.user)
@@ -624,7 +623,7 @@ func (s *Server) pauseActive() bool {
 // blockPostponeClient condition): replicas are never paused; WRITE holds the commands
 // that may write or replicate, including an EXEC of such commands.
 func (s *Server) mustPostpone(c *Client, cmd *Command) bool {
-	if c.has(ClientReplica|ClientMaster) || !s.pauseActive() {
+	if c.has(ClientReplica) || !s.pauseActive() {
 		return false
 	}
 	if s.admin.pause.kind == pauseAll {
@@ -715,52 +714,12 @@ var clientHelp = []string{
 
 func cmdClientHelp(c *Client) { c.replyHelpLines("CLIENT", clientHelp) }
 
-// clientsCron ends an expired CLIENT PAUSE. Idle timeouts are read deadlines (conn.go).
-func (s *Server) clientsCron() { s.pauseActive() }
-
-// outputClass is the client-output-buffer-limit class of c (masters count as normal).
-func (c *Client) outputClass() int {
-	switch c.ctype() {
-	case typeReplica:
-		return config.ClassReplica
-	case typePubSub:
-		return config.ClassPubSub
-	}
-	return config.ClassNormal
-}
-
-// checkOutputLimit closes c asynchronously when its pending output (n bytes) breaks its
-// class's client-output-buffer-limit (checkClientOutputBufferLimits). Called under mu.
-func (s *Server) checkOutputLimit(c *Client, n int) {
-	if c.has(ClientKilled) {
-		return
-	}
-	lim := s.cfg.ClientOutputBufferLimits[c.outputClass()]
-	if lim.Hard == 0 && lim.Soft == 0 {
-		return
-	}
-	if c.ctype() == typeReplica && lim.Hard > 0 && lim.Hard < s.backlogSize() {
-		lim.Hard = s.backlogSize() // a replica may always hold a backlog's worth
-	}
-	hard := lim.Hard > 0 && int64(n) >= lim.Hard
-	soft := lim.Soft > 0 && int64(n) >= lim.Soft
-	if soft {
-		now := time.Now().Unix()
-		if c.admin.softLimitSince == 0 {
-			c.admin.softLimitSince = now
-			soft = false
-		} else if now-c.admin.softLimitSince <= int64(lim.SoftSeconds) {
-			soft = false
-		}
-	} else {
-		c.admin.softLimitSince = 0
-	}
-	if !hard && !soft {
-		return
-	}
-	s.log.Warn().Msg(fmt.Sprintf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.appendInfo(nil, c)))
-	// freeClientAsync: the caller may be iterating over subscribers, so the client's
-	// goroutine releases its state when the closed connection fails its read
-	c.flags |= ClientKilled
-	c.close()
+// clientsCron ends an expired CLIENT PAUSE and resizes the clients' reply buffers. Idle
+// timeouts are read deadlines (conn.go).
+func (s *Server) clientsCron() {
+	s.pauseActive()
+	s.resizeReplyBufs()
+	s.releaseIdleQueryBufs()
+	s.checkOutputLimits()
+	s.evictClients()
 }

@@ -46,18 +46,51 @@ func cmdConfigSet(c *Client) {
 		pairs = append(pairs, [2]string{string(c.args[i]), string(c.args[i+1])})
 	}
 	before := c.srv.cfg.Clone()
-	changed, err := config.SetWith(c.srv.cfg, pairs, config.SetOptions{LocalClient: c.isLocal()})
+	opt := config.SetOptions{LocalClient: c.isLocal(), Loading: c.srv.persist.loading}
+	changed, err := config.SetWith(c.srv.cfg, pairs, opt)
 	if err != nil {
 		c.err(err.Error())
 		return
 	}
-	if err := c.srv.applyConfig(before, changed); err != nil {
-		// roll back: the in-memory config must match what the server runs with
-		*c.srv.cfg = *before
-		c.err(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", pairs[0][0], err))
+	if failed, err := c.srv.applyConfig(before, changed); err != nil {
+		c.srv.rollbackConfig(before, changed, failed, opt)
+		arg := failed
+		for _, p := range pairs {
+			if strings.EqualFold(p[0], failed) {
+				arg = p[0]
+			}
+		}
+		c.err(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", arg, err))
 		return
 	}
 	c.ok()
+}
+
+// rollbackConfig restores before after the apply of failed went wrong, and applies again
+// what was applied before it (restoreBackupConfig): the in-memory config must match what
+// the server runs with.
+func (s *Server) rollbackConfig(before *config.Server, changed []string, failed string, opt config.SetOptions) {
+	after := s.cfg.Clone()
+	// only the changed directives are written back: connections read some settings
+	// (client-query-buffer-limit...) without the lock
+	var pairs [][2]string
+	for _, kv := range config.Get(before, changed) {
+		pairs = append(pairs, [2]string{kv.Key, kv.Value})
+	}
+	if _, err := config.SetWith(s.cfg, pairs, opt); err != nil {
+		s.log.Warn().Err(err).Msg("CONFIG SET: rollback failed")
+	}
+	appliers := s.configAppliers()
+	for _, name := range changed {
+		if name == failed {
+			return
+		}
+		if apply, ok := appliers[name]; ok {
+			if err := apply(after); err != nil {
+				s.log.Warn().Err(err).Str("config", name).Msg("CONFIG SET: rollback failed")
+			}
+		}
+	}
 }
 
 func cmdConfigRewrite(c *Client) {
@@ -75,6 +108,20 @@ func cmdConfigRewrite(c *Client) {
 		}
 		c.err("ERR Rewriting config file: " + errText(err))
 	}
+}
+
+// debugConfigRewriteForceAll is DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE writing
+// every option, those at their default too.
+func debugConfigRewriteForceAll(c *Client) {
+	if err := config.RewriteForceAll(c.srv.cfg); err != nil {
+		var re *config.RewriteError
+		if errors.As(err, &re) && re.Err != nil {
+			err = re.Err
+		}
+		c.err("ERR CONFIG-REWRITE-FORCE-ALL failed: " + errText(err))
+		return
+	}
+	c.ok()
 }
 
 // errText is the strerror-like tail of an OS error.
@@ -128,15 +175,16 @@ func (c *Client) replyHelpLines(container string, lines []string) {
 func (c *Client) isLocal() bool { return c.has(ClientUnixSocket) || isLoopbackAddr(c.addr) }
 
 // applyConfig reacts to directives CONFIG SET changed. Each family reacts to its own.
-func (s *Server) applyConfig(before *config.Server, changed []string) error {
+// On failure it returns the directive that failed.
+func (s *Server) applyConfig(before *config.Server, changed []string) (string, error) {
 	for _, name := range changed {
 		if apply, ok := s.configAppliers()[name]; ok {
 			if err := apply(before); err != nil {
-				return err
+				return name, err
 			}
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // configAppliers maps a directive to what must happen when CONFIG SET changes it.
@@ -146,6 +194,10 @@ func (s *Server) configAppliers() map[string]func(before *config.Server) error {
 		"appendonly":             func(*config.Server) error { return s.aofApplyConfig() },
 		"appendfsync":            func(*config.Server) error { return s.aofApplyConfig() },
 		"maxclients":             func(*config.Server) error { return s.applyMaxClients() },
+		"maxmemory-clients":      func(*config.Server) error { s.evictClients(); return nil },
+		"maxmemory":              func(*config.Server) error { s.evictClients(); return nil },
+		"port":                   func(b *config.Server) error { return s.relisten(b, "Unable to listen on this port") },
+		"bind":                   func(b *config.Server) error { return s.relisten(b, "Failed to bind to specified addresses.") },
 	}
 }
 
@@ -162,10 +214,5 @@ func (s *Server) resetStats() {
 	s.stats.keyspaceMiss = 0
 	s.stats.totalErrors = 0
 	s.stats.errors = map[string]int64{}
-	for _, cmd := range s.origCmds {
-		*cmd.stats = cmdStats{}
-		for _, sc := range cmd.Subs {
-			*sc.stats = cmdStats{}
-		}
-	}
+	s.eachCommand(func(cmd *Command) { *cmd.stats = cmdStats{} })
 }

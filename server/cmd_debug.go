@@ -53,6 +53,7 @@ func debugSubcommands() map[string]debugSub {
 		"oom":                          {argcBetween(2, math32), debugOOM},
 		"pause-cron":                   {argcIs(3), debugPauseCron},
 		"replybuffer":                  {argcIs(4), debugReplyBuffer},
+		"config-rewrite-force-all":     {argcIs(2), debugConfigRewriteForceAll},
 	}
 }
 

@@ -196,7 +196,7 @@ func (s *Server) infoString(args [][]byte) string {
 		{[]string{"module_list", "modules"}, "Modules", func(*infoWriter) {}},
 		{[]string{"commandstats"}, "Commandstats", func(w *infoWriter) { infoCommandstats(w, st.Commands) }},
 		{[]string{"errorstats"}, "Errorstats", func(w *infoWriter) { infoErrorstats(w, st.Errors) }},
-		{[]string{"latencystats"}, "Latencystats", func(*infoWriter) {}},
+		{[]string{"latencystats"}, "Latencystats", func(w *infoWriter) { infoLatencystats(w, st.Latency) }},
 		{[]string{"cluster"}, "Cluster", func(w *infoWriter) { w.int("cluster_enabled", 0) }},
 		{[]string{"keyspace"}, "Keyspace", func(w *infoWriter) { infoKeyspace(w, st.Keyspace) }},
 	}
@@ -457,7 +457,7 @@ func infoStats(w *infoWriter, st *StatsActivity) {
 	w.int("expired_time_cap_reached_count", st.ExpiredTimeCapReached)
 	w.int("expire_cycle_cpu_milliseconds", 0)
 	w.int("evicted_keys", st.EvictedKeys)
-	w.int("evicted_clients", 0)
+	w.int("evicted_clients", st.EvictedClients)
 	w.int("total_eviction_exceeded_time", 0)
 	w.int("current_eviction_exceeded_time", 0)
 	w.int("keyspace_hits", st.KeyspaceHits)
@@ -485,8 +485,8 @@ func infoStats(w *infoWriter, st *StatsActivity) {
 	w.int("total_writes_processed", 0)
 	w.int("io_threaded_reads_processed", 0)
 	w.int("io_threaded_writes_processed", 0)
-	w.int("reply_buffer_shrinks", 0)
-	w.int("reply_buffer_expands", 0)
+	w.int("reply_buffer_shrinks", st.ReplyShrinks)
+	w.int("reply_buffer_expands", st.ReplyExpands)
 }
 
 func infoCPU(w *infoWriter) {
@@ -512,6 +512,13 @@ func infoCommandstats(w *infoWriter, cmds []StatsCommand) {
 		}
 		w.str("cmdstat_"+st.Name, fmt.Sprintf("calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d",
 			st.Calls, st.Usec, perCall, st.Rejected, st.Failed))
+	}
+}
+
+// infoLatencystats writes the latencystats lines.
+func infoLatencystats(w *infoWriter, lat []StatsLatency) {
+	for _, l := range lat {
+		w.str("latency_percentiles_usec_"+l.Name, l.Percentiles)
 	}
 }
 

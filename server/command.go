@@ -73,6 +73,7 @@ type Command struct {
 // cmdStats are INFO commandstats counters.
 type cmdStats struct {
 	calls, usec, rejected, failed int64
+	hist                          *latencyHist // latency-tracking, allocated at the first call
 }
 
 // commandTable is the server's table, keyed by lower-case name.
@@ -117,6 +118,7 @@ func buildCommandTable() commandTable {
 		persistCommands(),
 		aofCommands(),
 		monitorCommands(),
+		latencyCommands(),
 		dumpCommands(),
 		syncCommands(),
 	} {

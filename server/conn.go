@@ -26,6 +26,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		return
 	}
 	q := &queryBuf{buf: make([]byte, readChunk)}
+	c.qbufCap.Store(readChunk)
 	defer func() {
 		if r := recover(); r != nil {
 			// before freeClient, which would wait for the lock the panic left held
@@ -46,7 +47,12 @@ func (s *Server) serveConn(conn net.Conn) {
 		// sent its last byte) is executed batch by batch without waiting for more input.
 		if !more {
 			q.makeRoom()
+			c.qbufCap.Store(int64(cap(q.buf)))
 			if !s.readQuery(c, q) {
+				return
+			}
+			c.qbufLen.Store(int64(q.end - q.start))
+			if s.cfg.MaxMemoryClients != 0 && !s.evictAfterRead(c) {
 				return
 			}
 		}
@@ -57,12 +63,16 @@ func (s *Server) serveConn(conn net.Conn) {
 		if lim.Unauthenticated {
 			batch = 1
 		}
+		from := q.start
 		cmds, perr := q.parse(lim, batch)
 		more = perr == nil && len(cmds) == batch && q.start < q.end
-		c.qbufLen.Store(int64(q.end - q.start))
+		// while the batch runs its commands are still in the buffer, as in Redis's
+		// querybuf, which is trimmed once the commands it holds have run
+		c.qbufLen.Store(int64(q.end - from))
 		if !s.execBatch(c, cmds) {
 			return
 		}
+		c.qbufLen.Store(int64(q.end - q.start))
 		if perr != nil {
 			s.mu.Lock()
 			c.err("ERR " + perr.Error())
@@ -87,6 +97,7 @@ func (s *Server) serveConn(conn net.Conn) {
 func (s *Server) shrinkQueryBuf(c *Client, q *queryBuf) {
 	size := cap(q.buf)
 	q.buf, q.start, q.end = make([]byte, readChunk), 0, 0
+	c.qbufCap.Store(readChunk)
 	q.forget()
 	s.mu.Lock()
 	if c.block == nil { // a blocked command runs its args again when served
@@ -96,12 +107,76 @@ func (s *Server) shrinkQueryBuf(c *Client, q *queryBuf) {
 	s.releasedQueryBuf(size)
 }
 
+// queryIdleRelease is how long an empty query buffer stays allocated while its client
+// sends nothing: then clientsCron wakes the connection's read (releaseIdleQueryBufs) and
+// the buffer is released, as Redis frees the query buffer of a client idle for more
+// than 2 seconds.
+const queryIdleRelease = 2 * time.Second
+
 // readQuery reads more input into q. It returns false when the connection is done.
 func (s *Server) readQuery(c *Client, q *queryBuf) bool {
-	if t := s.idleTimeout(c); t > 0 {
-		c.conn.SetReadDeadline(time.Now().Add(t))
+	for {
+		if t := s.idleTimeout(c); t > 0 {
+			c.conn.SetReadDeadline(time.Now().Add(t))
+		}
+		buf := q.buf[q.end:]
+		if q.buf == nil {
+			buf = q.idle[:]
+		}
+		n, err := c.conn.Read(buf)
+		var ne net.Error
+		if n == 0 && errors.As(err, &ne) && ne.Timeout() && c.qbufRelease.Swap(false) {
+			// woken by clientsCron: an idle client's empty buffer goes, the next bytes
+			// arrive in the small fixed one
+			if q.start == q.end && q.buf != nil {
+				s.releaseQueryBuf(c, q)
+			}
+			c.conn.SetReadDeadline(time.Time{})
+			continue
+		}
+		if q.buf == nil { // back from idle: a buffer again, with what arrived
+			q.buf = make([]byte, readChunk)
+			q.end = copy(q.buf, q.idle[:n])
+			c.qbufCap.Store(readChunk)
+			s.stats.netInput.Add(int64(n))
+			if n > 0 {
+				return true
+			}
+		}
+		return s.afterRead(c, q, n, err)
 	}
-	n, err := c.conn.Read(q.buf[q.end:])
+}
+
+// releaseQueryBuf drops an idle client's empty query buffer.
+func (s *Server) releaseQueryBuf(c *Client, q *queryBuf) {
+	size := cap(q.buf)
+	q.buf, q.start, q.end = nil, 0, 0
+	c.qbufCap.Store(0)
+	s.mu.Lock()
+	if c.block == nil {
+		c.args = nil // they alias the buffer
+	}
+	s.mu.Unlock()
+	q.forget()
+	s.releasedQueryBuf(size)
+}
+
+// releaseIdleQueryBufs wakes the reads of the clients idle for queryIdleRelease whose
+// query buffer is empty, so that they release it (under mu).
+func (s *Server) releaseIdleQueryBufs() {
+	now := time.Now()
+	for _, c := range s.clients {
+		if c.qbufCap.Load() > 0 && c.qbufLen.Load() == 0 && c.block == nil && !c.held &&
+			now.Sub(c.lastAt) > queryIdleRelease && !c.has(ClientReplica|ClientMaster) {
+			c.qbufRelease.Store(true)
+			c.conn.SetReadDeadline(now)
+		}
+	}
+}
+
+// afterRead accounts a read of n bytes into q's free space; false when the connection
+// is done.
+func (s *Server) afterRead(c *Client, q *queryBuf, n int, err error) bool {
 	if n > 0 {
 		q.end += n
 		s.stats.netInput.Add(int64(n))
@@ -123,6 +198,7 @@ func (s *Server) readQuery(c *Client, q *queryBuf) bool {
 type queryBuf struct {
 	buf        []byte
 	start, end int
+	idle       [64]byte // what an idle client sends first, its buffer released (readQuery)
 	// need is the parser's hint: the unparsed bytes the next command needs at least.
 	// Parsing waits for them, so that a command of many arguments arriving slowly is
 	// not parsed again on every read.
@@ -209,9 +285,11 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			return false
 		}
 		postponed := false
+		c.held = false
 		for ; i < len(cmds); i++ {
 			if !s.processCommand(c, cmds[i]) {
 				postponed = true // CLIENT PAUSE holds cmds[i]: run it again after the pause
+				c.held = true
 				break
 			}
 			if c.block != nil || c.detach != nil || c.has(ClientCloseAfterReply|ClientKilled) {

@@ -128,8 +128,18 @@ func (s *Server) call(c *Client, cmd *Command) {
 	start := s.clock
 	mark, limit := c.w.Mark, c.w.Limit
 	c.w.Mark, c.w.Limit = len(c.w.B), s.replyLimit(cmd)
+	room := s.outputRoom(c)
+	if room > 0 && (c.w.Limit == 0 || room < c.w.Limit) {
+		c.w.Limit = room
+	}
 	cmd.Handler(c)
-	if c.w.Full() {
+	switch {
+	case !c.w.Full():
+	case room > 0 && len(c.w.B)-c.w.Mark > room: // client-output-buffer-limit
+		if !c.has(ClientKilled) {
+			s.closeForOutputLimit(c)
+		}
+	default: // proto-max-reply-len
 		c.w.B = c.w.B[:c.w.Mark]
 		c.err(ErrReplyTooBig)
 	}
@@ -144,11 +154,23 @@ func (s *Server) call(c *Client, cmd *Command) {
 	c.woff = s.repl.offset
 	cmd.stats.calls++
 	cmd.stats.usec += dur.Microseconds()
+	if s.cfg.LatencyTracking {
+		if cmd.stats.hist == nil {
+			cmd.stats.hist = &latencyHist{}
+		}
+		cmd.stats.hist.record(dur)
+	}
+	if s.cfg.LatencyMonitorThreshold > 0 {
+		s.commandLatency(cmd, dur)
+	}
 	if c.failed {
 		cmd.stats.failed++
 	}
 	s.stats.commands++
 	c.lastCmd = cmd.Name
+	if s.cfg.MaxMemoryClients != 0 {
+		s.evictClients() // what the command queued, watched or subscribed counts
+	}
 	s.afterCall(c, cmd, dur)
 }
 

@@ -236,7 +236,11 @@ var errLinkStopped = errors.New("link abandoned")
 // reached the streaming state.
 func (s *Server) linkSession(l *masterLink) (streamed bool, err error) {
 	s.setLinkState(l, linkConnecting, nil)
-	conn, err := net.DialTimeout("tcp", l.addr(), s.cfg.ReplTimeout)
+	d := net.Dialer{Timeout: s.cfg.ReplTimeout}
+	if src := s.cfg.BindSourceAddr; src != "" { // bind-source-addr
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	conn, err := d.Dial("tcp", l.addr())
 	if err != nil {
 		return false, fmt.Errorf("Error condition on socket for SYNC: %w", err)
 	}
@@ -694,14 +698,15 @@ func (s *Server) streamFromMaster(l *masterLink, conn net.Conn, br *bufio.Reader
 			cmds = append(cmds, pool[len(pool)-len(args):len(pool):len(pool)])
 			lens = append(lens, consumed)
 		}
+		held := false
 		if len(cmds) > 0 || pos > parsed {
 			var ack []byte
 			var err error
-			applied, ack, err = s.applyFromMaster(l, buf, applied, parsed, cmds, lens)
+			applied, parsed, ack, err = s.applyFromMaster(l, buf, applied, parsed, cmds, lens)
 			if err != nil {
 				return err
 			}
-			parsed = pos
+			held = parsed < pos
 			if ack != nil {
 				l.wmu.Lock()
 				conn.Write(ack)
@@ -721,7 +726,13 @@ func (s *Server) streamFromMaster(l *masterLink, conn net.Conn, br *bufio.Reader
 			copy(nb, buf[:end])
 			buf = nb
 		}
-		conn.SetReadDeadline(time.Now().Add(s.cfg.ReplTimeout))
+		deadline := time.Now().Add(s.cfg.ReplTimeout)
+		if held {
+			// CLIENT PAUSE holds the master's writes: keep reading (slave_read_repl_offset
+			// grows) and try again shortly
+			deadline = time.Now().Add(replPausePoll)
+		}
+		conn.SetReadDeadline(deadline)
 		n, err := conn.Read(buf[end:])
 		if n > 0 {
 			end += n
@@ -731,6 +742,9 @@ func (s *Server) streamFromMaster(l *masterLink, conn net.Conn, br *bufio.Reader
 		if err != nil && n == 0 {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
+				if held && time.Since(time.UnixMilli(l.lastIO.Load())) < s.cfg.ReplTimeout {
+					continue // the poll of a held stream
+				}
 				return errors.New("MASTER timeout: no data nor PING received...")
 			}
 			return fmt.Errorf("connection with master lost: %w", err)
@@ -743,14 +757,18 @@ func mustPeek(br *bufio.Reader) []byte {
 	return b
 }
 
+// replPausePoll is how often a master stream held by CLIENT PAUSE tries again.
+const replPausePoll = 50 * time.Millisecond
+
 // applyFromMaster runs cmds (whose wire lengths are lens, starting at buf[parsed]) under
-// the lock and proxies what became applied. It returns the new applied position and the
+// the lock and proxies what became applied. It returns the new applied and parsed
+// positions (a command CLIENT PAUSE holds, and those after it, stay unparsed) and the
 // ACK to send if a GETACK was seen.
-func (s *Server) applyFromMaster(l *masterLink, buf []byte, applied, parsed int, cmds [][][]byte, lens []int) (int, []byte, error) {
+func (s *Server) applyFromMaster(l *masterLink, buf []byte, applied, parsed int, cmds [][][]byte, lens []int) (int, int, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.repl.link != l || l.client == nil {
-		return applied, nil, errLinkStopped
+		return applied, parsed, nil, errLinkStopped
 	}
 	mc := l.client
 	defer s.crashOnPanic(mc)
@@ -760,7 +778,9 @@ func (s *Server) applyFromMaster(l *masterLink, buf []byte, applied, parsed int,
 	for i, args := range cmds {
 		l.curOff = l.reploff + int64(applied-start)
 		if len(args) > 0 {
-			s.processCommand(mc, args)
+			if !s.processCommand(mc, args) {
+				break // held by CLIENT PAUSE, as Redis pauses its master client too
+			}
 			mc.w.B = mc.w.B[:0] // a master gets no replies
 		}
 		pos += lens[i]
@@ -778,7 +798,7 @@ func (s *Server) applyFromMaster(l *masterLink, buf []byte, applied, parsed int,
 		l.ackNow = false
 		ack = ackCommand(l.curOff)
 	}
-	return applied, ack, nil
+	return applied, pos, ack, nil
 }
 
 // ackEverySecond sends REPLCONF ACK <applied offset> every second while streaming.

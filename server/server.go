@@ -4,11 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,8 +33,9 @@ type Server struct {
 	origCmds  commandTable // every command under its own name
 	clients   map[int64]*Client
 	nextID    atomic.Int64
-	listeners []net.Listener
-	unixPath  string // the Unix socket's path, removed by Close
+	lmu       sync.Mutex     // guards listeners (CONFIG SET port and bind replace the TCP ones)
+	listeners []net.Listener // the TCP listeners first, then the Unix socket's
+	unixPath  string         // the Unix socket's path, removed by Close
 
 	runID     string
 	startTime time.Time
@@ -46,17 +44,18 @@ type Server struct {
 	dirty     int64     // changes since the last save
 	stats     stats
 
-	unit       []Record     // propagation records of the current execution unit
-	unitDepth  int          // nesting of execution units (EXEC, blocked-client serving)
-	propagator []Propagator // consumers of the write stream (replication, AOF)
-	readyKeys  []readyKey   // keys that may unblock clients, served after each command
-	snap       *snapshot    // the point-in-time snapshot being written, if any
-	persist    persistState // RDB saving and loading state
-	aof        aofState     // the append-only file (aof.go)
-	gateList   []gate       // pre-execution checks, see gates
-	wgate      writeGate    // the exported write gate (gate.go)
-	admin      adminState   // CLIENT PAUSE, MONITOR, SLOWLOG (cmd_client.go, cmd_monitor.go)
-	exitCode   int          // process exit status after Serve returns
+	unit       []Record      // propagation records of the current execution unit
+	unitDepth  int           // nesting of execution units (EXEC, blocked-client serving)
+	propagator []Propagator  // consumers of the write stream (replication, AOF)
+	readyKeys  []readyKey    // keys that may unblock clients, served after each command
+	snap       *snapshot     // the point-in-time snapshot being written, if any
+	persist    persistState  // RDB saving and loading state
+	aof        aofState      // the append-only file (aof.go)
+	gateList   []gate        // pre-execution checks, see gates
+	wgate      writeGate     // the exported write gate (gate.go)
+	admin      adminState    // CLIENT PAUSE, MONITOR, SLOWLOG (cmd_client.go, cmd_monitor.go)
+	latency    latencyEvents // the latency monitor's events (latency.go)
+	exitCode   int           // process exit status after Serve returns
 
 	evict       evictState  // maxmemory eviction and memory accounting (evict.go)
 	expire      expireState // active expiry and dict maintenance (expire.go)
@@ -86,19 +85,22 @@ type dbState struct {
 
 // stats are the INFO stats counters.
 type stats struct {
-	connections   atomic.Int64 // total_connections_received
-	rejectedConns atomic.Int64 // rejected_connections
-	commands      int64        // total_commands_processed (under mu)
-	netInput      atomic.Int64
-	netOutput     atomic.Int64
-	replInput     atomic.Int64 // total_net_repl_input_bytes: read from our master
-	replOutput    atomic.Int64 // total_net_repl_output_bytes: the stream written to replicas
-	expiredKeys   int64
-	evictedKeys   int64
-	keyspaceHits  int64
-	keyspaceMiss  int64
-	errors        map[string]int64 // errorstats by prefix
-	totalErrors   int64
+	connections    atomic.Int64 // total_connections_received
+	rejectedConns  atomic.Int64 // rejected_connections
+	commands       int64        // total_commands_processed (under mu)
+	netInput       atomic.Int64
+	netOutput      atomic.Int64
+	replInput      atomic.Int64 // total_net_repl_input_bytes: read from our master
+	replOutput     atomic.Int64 // total_net_repl_output_bytes: the stream written to replicas
+	expiredKeys    int64
+	evictedKeys    int64
+	keyspaceHits   int64
+	keyspaceMiss   int64
+	errors         map[string]int64 // errorstats by prefix
+	totalErrors    int64
+	replyShrinks   int64 // reply_buffer_shrinks
+	evictedClients int64 // evicted_clients (maxmemory-clients)
+	replyExpands   int64 // reply_buffer_expands
 }
 
 // New returns a server for cfg. Listening starts with Start (or Listen and Serve).
@@ -157,78 +159,15 @@ func (s *Server) RunID() string { return s.runID }
 // Config returns the live configuration; read it under the execution lock only.
 func (s *Server) Config() *config.Server { return s.cfg }
 
-// Listen fits maxclients to the open files limit (fdlimit.go), then opens the TCP
-// listeners (bind × port) and the Unix socket.
-func (s *Server) Listen() error {
-	if err := s.adjustOpenFilesLimit(); err != nil {
-		return err
-	}
-	if s.cfg.Port != 0 {
-		binds := s.cfg.Bind
-		if len(binds) == 0 {
-			binds = []string{"*"}
-		}
-		for _, b := range binds {
-			optional := strings.HasPrefix(b, "-")
-			b = strings.TrimPrefix(b, "-")
-			network, host := "tcp", b
-			switch b {
-			case "*":
-				network, host = "tcp4", "0.0.0.0"
-			case "::*":
-				network, host = "tcp6", "::"
-			}
-			l, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(s.cfg.Port)))
-			if err != nil {
-				if optional || (b == "::*" && len(binds) > 1) {
-					s.log.Warn().Err(err).Str("addr", b).Msg("listen skipped")
-					continue
-				}
-				s.Close()
-				return fmt.Errorf("server: listen on %s:%d: %w", host, s.cfg.Port, err)
-			}
-			s.listeners = append(s.listeners, l)
-		}
-	}
-	if s.cfg.UnixSocket != "" {
-		path := s.cfg.Path(s.cfg.UnixSocket) // relative to dir, as Redis's chdir makes it
-		s.unixPath = path
-		os.Remove(path)
-		l, err := net.Listen("unix", path)
-		if err != nil {
-			s.Close()
-			return fmt.Errorf("server: listen on unix socket %s: %w", s.cfg.UnixSocket, err)
-		}
-		if s.cfg.UnixSocketPerm != 0 {
-			if err := os.Chmod(path, os.FileMode(s.cfg.UnixSocketPerm)); err != nil {
-				s.Close()
-				return fmt.Errorf("server: chmod unix socket: %w", err)
-			}
-		}
-		s.listeners = append(s.listeners, l)
-	}
-	if len(s.listeners) == 0 {
-		return errors.New("server: nothing to listen on (port 0 and no unixsocket)")
-	}
-	return nil
-}
-
-// Addrs returns the addresses being listened on.
-func (s *Server) Addrs() []net.Addr {
-	out := make([]net.Addr, 0, len(s.listeners))
-	for _, l := range s.listeners {
-		out = append(out, l.Addr())
-	}
-	return out
-}
-
 // Serve accepts connections on every listener and runs the background tasks until Close,
 // then waits for them, removes the pidfile and closes Done.
 func (s *Server) Serve() error {
+	s.lmu.Lock()
 	for _, l := range s.listeners {
 		s.wg.Add(1)
 		go s.acceptLoop(l)
 	}
+	s.lmu.Unlock()
 	s.wg.Add(1)
 	go s.cronLoop()
 	<-s.done
@@ -244,9 +183,11 @@ func (s *Server) Serve() error {
 func (s *Server) Close() {
 	s.doneOnce.Do(func() {
 		close(s.done)
+		s.lmu.Lock()
 		for _, l := range s.listeners {
 			l.Close()
 		}
+		s.lmu.Unlock()
 		if s.unixPath != "" {
 			os.Remove(s.unixPath)
 		}
@@ -268,6 +209,9 @@ func (s *Server) acceptLoop(l net.Listener) {
 			case <-s.done:
 				return
 			default:
+			}
+			if errors.Is(err, net.ErrClosed) { // CONFIG SET port or bind replaced it
+				return
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {

@@ -19,6 +19,7 @@ type Stats struct {
 	Activity    StatsActivity // INFO's "Stats" section
 	Replication StatsReplication
 	Commands    []StatsCommand   // commandstats: commands called, rejected or failed, by name
+	Latency     []StatsLatency   // latencystats: the commands with a latency histogram, by name
 	Errors      map[string]int64 // errorstats: error replies by prefix
 	Keyspace    []StatsKeyspace  // databases holding keys, by id
 }
@@ -96,6 +97,9 @@ type StatsActivity struct {
 	Rejected              int64   // rejected_connections
 	Commands              int64   // total_commands_processed
 	OpsPerSec             int64   // instantaneous_ops_per_sec
+	ReplyShrinks          int64   // reply_buffer_shrinks
+	EvictedClients        int64   // evicted_clients
+	ReplyExpands          int64   // reply_buffer_expands
 	NetInput, NetOutput   int64   // total_net_input_bytes, total_net_output_bytes
 	ReplInput, ReplOutput int64   // total_net_repl_input_bytes, total_net_repl_output_bytes
 	InputPerSec           int64   // instantaneous_input_kbps, in bytes per second
@@ -168,6 +172,12 @@ type StatsCommand struct {
 	Failed   int64
 }
 
+// StatsLatency is one latencystats line (latency_percentiles_usec_<Name>).
+type StatsLatency struct {
+	Name        string
+	Percentiles string // "p50=1.003,p99=2.007,p99.9=2.007"
+}
+
 // StatsKeyspace is one database of the keyspace section (db<DB>).
 type StatsKeyspace struct {
 	DB       int
@@ -209,6 +219,9 @@ func (s *Server) gatherStats(sel infoSections) Stats {
 	if sel.want("commandstats") {
 		st.Commands = s.commandStats()
 	}
+	if sel.want("latencystats") {
+		st.Latency = s.latencyStats()
+	}
 	if sel.want("errorstats") {
 		st.Errors = make(map[string]int64, len(s.stats.errors))
 		for p, n := range s.stats.errors {
@@ -232,6 +245,9 @@ func (s *Server) clientStats() StatsClients {
 	for _, c := range s.clients {
 		if !c.has(ClientReplica) {
 			st.Connected++
+		}
+		if c.held {
+			st.Blocked++
 		}
 		if c.block != nil {
 			st.Blocked++
@@ -279,7 +295,30 @@ func (s *Server) activityStats() StatsActivity {
 		ExpiredKeys: st.expiredKeys, ExpiredStale: s.expire.stalePerc, ExpiredTimeCapReached: s.expire.timeCapHits,
 		EvictedKeys: st.evictedKeys, KeyspaceHits: st.keyspaceHits, KeyspaceMisses: st.keyspaceMiss,
 		PubsubChannels: int64(len(s.pubsub.channels)), PubsubPatterns: int64(len(s.pubsub.patterns)),
-		PubsubShardChannels: int64(len(s.pubsub.shard)), ErrorReplies: st.totalErrors}
+		PubsubShardChannels: int64(len(s.pubsub.shard)), ErrorReplies: st.totalErrors,
+		ReplyShrinks: st.replyShrinks, ReplyExpands: st.replyExpands, EvictedClients: st.evictedClients}
+}
+
+// latencyStats renders the percentiles of every command with a latency histogram.
+func (s *Server) latencyStats() []StatsLatency {
+	var out []StatsLatency
+	s.eachCommand(func(cmd *Command) {
+		if h := cmd.stats.hist; h != nil {
+			out = append(out, StatsLatency{Name: cmd.Name, Percentiles: h.infoPercentiles(s.cfg.LatencyTrackingInfoPercentiles)})
+		}
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// eachCommand calls fn with every command and subcommand under its original name.
+func (s *Server) eachCommand(fn func(*Command)) {
+	for _, cmd := range s.origCmds { // a renamed command keeps its own name, as in Redis
+		fn(cmd)
+		for _, sc := range cmd.Subs {
+			fn(sc)
+		}
+	}
 }
 
 // commandStats lists every command (subcommands as container|sub) that was called,
@@ -291,12 +330,7 @@ func (s *Server) commandStats() []StatsCommand {
 			out = append(out, StatsCommand{Name: cmd.Name, Calls: st.calls, Usec: st.usec, Rejected: st.rejected, Failed: st.failed})
 		}
 	}
-	for _, cmd := range s.origCmds { // a renamed command keeps its own name here, as in Redis
-		add(cmd)
-		for _, sc := range cmd.Subs {
-			add(sc)
-		}
-	}
+	s.eachCommand(add)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }

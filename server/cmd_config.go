@@ -146,6 +146,7 @@ func (s *Server) configAppliers() map[string]func(before *config.Server) error {
 		"appendonly":             func(*config.Server) error { return s.aofApplyConfig() },
 		"appendfsync":            func(*config.Server) error { return s.aofApplyConfig() },
 		"maxclients":             func(*config.Server) error { return s.applyMaxClients() },
+		"maxmemory":              func(*config.Server) error { s.applyMaxMemory(); return nil },
 	}
 }
 
@@ -158,6 +159,7 @@ func (s *Server) resetStats() {
 	s.stats.commands = 0
 	s.stats.expiredKeys = 0
 	s.stats.evictedKeys = 0
+	s.stats.totalForks = 0
 	s.stats.keyspaceHits = 0
 	s.stats.keyspaceMiss = 0
 	s.stats.totalErrors = 0

@@ -95,6 +95,7 @@ type stats struct {
 	replOutput    atomic.Int64 // total_net_repl_output_bytes: the stream written to replicas
 	expiredKeys   int64
 	evictedKeys   int64
+	totalForks    int64 // total_forks: background snapshots, Vigil's forked children
 	keyspaceHits  int64
 	keyspaceMiss  int64
 	errors        map[string]int64 // errorstats by prefix

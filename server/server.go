@@ -35,6 +35,7 @@ type Server struct {
 	cmds      commandTable // what clients see: origCmds after rename-command (rename.go)
 	origCmds  commandTable // every command under its own name
 	clients   map[int64]*Client
+	inExec    bool // EXEC is running its queued commands (server.in_exec)
 	nextID    atomic.Int64
 	listeners []net.Listener
 	unixPath  string // the Unix socket's path, removed by Close

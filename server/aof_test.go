@@ -453,7 +453,7 @@ func TestAOFEnabledInsideExec(t *testing.T) {
 	dir := t.TempDir()
 	ts := newTestServer(t, func(c *config.Server) { c.AppendDirname = filepath.Join(dir, "appendonlydir") })
 	c := ts.dial(t)
-	logged := &lockedLog{}
+	logged := &testutil.LockedBuffer{}
 	ts.mu.Lock()
 	ts.log = zerolog.New(logged)
 	ts.mu.Unlock()
@@ -474,22 +474,4 @@ func TestAOFEnabledInsideExec(t *testing.T) {
 	if got := infoField(t, c, "stats", "total_forks"); got != "1" {
 		t.Errorf("total_forks: got %s, want 1 (the rewrite)", got)
 	}
-}
-
-// lockedLog is a log writer the test reads while the server's goroutines write to it.
-type lockedLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

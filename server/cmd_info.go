@@ -468,7 +468,7 @@ func infoStats(w *infoWriter, st *StatsActivity) {
 	w.int("latest_fork_usec", 0)
 	w.int("total_forks", st.TotalForks)
 	w.int("migrate_cached_sockets", 0)
-	w.int("slave_expires_tracked_keys", 0)
+	w.int("slave_expires_tracked_keys", st.ReplicaExpiresTracked)
 	w.int("active_defrag_hits", 0)
 	w.int("active_defrag_misses", 0)
 	w.int("active_defrag_key_hits", 0)

@@ -194,6 +194,7 @@ func (c *Client) getExpire(key []byte) int64 {
 func (c *Client) setExpire(key []byte, whenMs int64) {
 	db := c.db()
 	c.srv.preserve(db.Keys, k(key))
+	c.srv.rememberReplicaExpire(c, key)
 	if ref := db.Expires.Ref(k(key)); ref != nil {
 		*ref = whenMs
 		return

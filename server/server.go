@@ -36,6 +36,9 @@ type Server struct {
 	origCmds  commandTable // every command under its own name
 	clients   map[int64]*Client
 	inExec    bool // EXEC is running its queued commands (server.in_exec)
+	// replicaExpires: keys given a TTL by clients of this writable replica, with a bitmap
+	// of their databases (slaveKeysWithExpire, replica_expire.go)
+	replicaExpires map[string]uint64
 	nextID    atomic.Int64
 	listeners []net.Listener
 	unixPath  string // the Unix socket's path, removed by Close

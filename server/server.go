@@ -30,18 +30,19 @@ type Server struct {
 	cfg *config.Server
 	log zerolog.Logger
 
-	dbs      []*store.DB
-	dbState  []dbState    // per database id: blocked and watching clients
-	cmds     commandTable // what clients see: origCmds after rename-command (rename.go)
-	origCmds commandTable // every command under its own name
-	clients  map[int64]*Client
-	inExec   bool // EXEC is running its queued commands (server.in_exec)
+	inExec bool // EXEC is running its queued commands (server.in_exec)
 	// replicaExpires: keys given a TTL by clients of this writable replica, with a bitmap
 	// of their databases (slaveKeysWithExpire, replica_expire.go)
 	replicaExpires map[string]uint64
-	nextID         atomic.Int64
-	listeners      []net.Listener
-	unixPath       string // the Unix socket's path, removed by Close
+
+	dbs       []*store.DB
+	dbState   []dbState    // per database id: blocked and watching clients
+	cmds      commandTable // what clients see: origCmds after rename-command (rename.go)
+	origCmds  commandTable // every command under its own name
+	clients   map[int64]*Client
+	nextID    atomic.Int64
+	listeners []net.Listener
+	unixPath  string // the Unix socket's path, removed by Close
 
 	runID     string
 	startTime time.Time

@@ -458,6 +458,11 @@ func (s *Server) aofEnable() error {
 		s.log.Warn().Msg("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.")
 		return nil
 	}
+	if s.inExec { // the rewrite starts after the transaction, from the cron
+		a.scheduled = true
+		s.log.Warn().Msg("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.")
+		return nil
+	}
 	if err := s.aofRewriteStart(); err != nil {
 		a.status = aofOff
 		s.log.Warn().Err(err).Msg("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation")

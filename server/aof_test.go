@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/rs/zerolog"
 	"io"
 	"os"
 	"path/filepath"
@@ -444,4 +445,33 @@ func TestAOFConfigSetAndBgsaveCoordination(t *testing.T) {
 func aofWaitFor(t *testing.T, what string, fn func() bool) {
 	t.Helper()
 	testutil.CheckFor(t, 10*time.Second, 5*time.Millisecond, what, fn)
+}
+
+// TestAOFEnabledInsideExec: CONFIG SET appendonly yes inside MULTI schedules the first
+// rewrite (Redis's in_exec branch of startAppendOnly); the cron starts it after EXEC.
+func TestAOFEnabledInsideExec(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestServer(t, func(c *config.Server) { c.AppendDirname = filepath.Join(dir, "appendonlydir") })
+	c := ts.dial(t)
+	logged := &testutil.LockedBuffer{}
+	ts.mu.Lock()
+	ts.log = zerolog.New(logged)
+	ts.mu.Unlock()
+	c.do("MULTI")
+	c.do("SET", "foo", "bar")
+	c.do("CONFIG", "SET", "appendonly", "yes")
+	if got, want := c.do("EXEC"), "*2\r\n+OK\r\n+OK\r\n"; got != want {
+		t.Fatalf("EXEC: got %q, want %q", got, want)
+	}
+	if msg := logged.String(); !strings.Contains(msg, "AOF was enabled during a transaction. An AOF background was scheduled to start when possible.") {
+		t.Errorf("log: got %q, want the transaction's scheduling warning", msg)
+	}
+	aofWaitFor(t, "the scheduled rewrite to enable the AOF", func() bool {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		return ts.aof.status == aofOn
+	})
+	if got := infoField(t, c, "stats", "total_forks"); got != "1" {
+		t.Errorf("total_forks: got %s, want 1 (the rewrite)", got)
+	}
 }

@@ -85,6 +85,11 @@ func (s *Server) handleReadyKeys() {
 			if len(waiting) == 0 {
 				continue
 			}
+			// keys expire against the time the key is served, not the command's start
+			// (handleClientsBlockedOnKeys's updateCachedTime): EXEC that ran DEBUG SLEEP
+			// past a TTL it set leaves the client blocked
+			s.clock = time.Now()
+			s.nowMs = s.clock.UnixMilli()
 			clients := append([]*Client(nil), waiting...)
 			key := []byte(rk.key)
 			for _, bc := range clients {
@@ -240,9 +245,9 @@ func (c *Client) watchHangup() (stop func()) {
 
 // parseTimeout parses a blocking command's timeout in seconds as Redis 7.0's
 // getTimeoutFromObjectOrReply does, replying the error itself. A zero deadline means forever.
-// Redis computes (long long)(strtold(arg) * 1000.0) without further checks, so 0.0001
-// blocks forever, -0.0009 is accepted as 0 and inf is "negative"; a deadline past the end
-// of time wraps in Redis and times out at once, as it does here.
+// Redis computes (long long)ceill(strtold(arg) * 1000.0) without further checks, so 0.0001
+// waits 1 ms, -0.0009 is accepted as 0 (forever) and inf is "negative"; a deadline past the
+// end of time wraps in Redis and times out at once, as it does here.
 func (c *Client) parseTimeout(arg []byte) (time.Time, bool) {
 	ms, ok := timeoutMillis(arg)
 	if !ok {
@@ -262,8 +267,8 @@ func (c *Client) parseTimeout(arg []byte) (time.Time, bool) {
 	return time.UnixMilli(c.now() + ms), true
 }
 
-// timeoutMillis is (long long)(strtold(arg) * 1000.0) as compiled for x86-64: 80-bit
-// extended precision (64-bit mantissa, round to nearest even), truncation toward zero,
+// timeoutMillis is (long long)ceill(strtold(arg) * 1000.0) as compiled for x86-64: 80-bit
+// extended precision (64-bit mantissa, round to nearest even), rounding up,
 // and LLONG_MIN (the "integer indefinite") for results out of range.
 func timeoutMillis(arg []byte) (int64, bool) {
 	if n, ok := resp.ParseInt(arg); ok {
@@ -281,7 +286,10 @@ func timeoutMillis(arg []byte) (int64, bool) {
 	if p.IsInf() {
 		return math.MinInt64, true
 	}
-	i, _ := p.Int(nil)
+	i, acc := p.Int(nil)
+	if acc == big.Below && p.Sign() > 0 {
+		i.Add(i, big.NewInt(1)) // ceill: a positive fraction of a millisecond is one
+	}
 	if !i.IsInt64() {
 		return math.MinInt64, true
 	}

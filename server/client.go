@@ -31,6 +31,7 @@ const (
 	ClientUnixSocket                             // connected over the Unix socket
 	ClientKilled                                 // CLIENT KILL or a limit closed it
 	ClientDenyBlocking                           // executing EXEC: blocking commands do not block
+	ClientPushing                                // the current command wrote push replies only (kept under CLIENT REPLY OFF)
 )
 
 // Client is one connection. Its fields are owned by the execution lock (Server.mu) except

@@ -467,12 +467,15 @@ func cmdClientReply(c *Client) {
 }
 
 // applyReplyMode drops the reply written since mark when CLIENT REPLY OFF or SKIP is in
-// effect, then moves SKIP to the next command (Redis's resetClient).
+// effect, then moves SKIP to the next command (Redis's resetClient). Push replies
+// ((un)subscribe confirmations) go out anyway, as Redis's CLIENT_PUSHING.
 func (c *Client) applyReplyMode(mark int) {
-	if c.flags&(ClientReplyOff|ClientReplySkip|ClientReplySkipNext) == 0 {
+	if c.flags&(ClientReplyOff|ClientReplySkip|ClientReplySkipNext|ClientPushing) == 0 {
 		return
 	}
-	if c.has(ClientReplyOff | ClientReplySkip) {
+	pushed := c.has(ClientPushing)
+	c.flags &^= ClientPushing
+	if c.has(ClientReplyOff|ClientReplySkip) && !pushed {
 		c.w.B = c.w.B[:mark]
 	}
 	c.flags &^= ClientReplySkip

@@ -195,7 +195,7 @@ func (s *Server) configAppliers() map[string]func(before *config.Server) error {
 		"appendfsync":            func(*config.Server) error { return s.aofApplyConfig() },
 		"maxclients":             func(*config.Server) error { return s.applyMaxClients() },
 		"maxmemory-clients":      func(*config.Server) error { s.evictClients(); return nil },
-		"maxmemory":              func(*config.Server) error { s.evictClients(); return nil },
+		"maxmemory":              func(*config.Server) error { s.applyMaxMemory(); s.evictClients(); return nil },
 		"port":                   func(b *config.Server) error { return s.relisten(b, "Unable to listen on this port") },
 		"bind":                   func(b *config.Server) error { return s.relisten(b, "Failed to bind to specified addresses.") },
 	}
@@ -210,6 +210,7 @@ func (s *Server) resetStats() {
 	s.stats.commands = 0
 	s.stats.expiredKeys = 0
 	s.stats.evictedKeys = 0
+	s.stats.totalForks = 0
 	s.stats.keyspaceHits = 0
 	s.stats.keyspaceMiss = 0
 	s.stats.totalErrors = 0

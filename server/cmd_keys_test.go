@@ -617,3 +617,26 @@ func mustList(elems [][]byte) store.Object {
 	o, _ := newListFromElems(elems)
 	return o
 }
+
+// TestConfigSetMaxmemoryEvicts: CONFIG SET maxmemory below the memory in use evicts at
+// once (updateMaxmemory), with the evicted notification, before any other command runs.
+func TestConfigSetMaxmemoryEvicts(t *testing.T) {
+	ts := newTestServer(t, func(cfg *config.Server) { cfg.MaxMemoryPolicy = "allkeys-lru" })
+	c, sub := ts.dial(t), ts.dial(t)
+	c.do("CONFIG", "SET", "notify-keyspace-events", "Ee")
+	sub.do("PSUBSCRIBE", "*")
+	c.do("SET", "foo", "bar")
+	if got := c.do("CONFIG", "SET", "maxmemory", "1"); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET maxmemory: got %q", got)
+	}
+	want := rawPush(2, rawBulk("pmessage"), rawBulk("*"), rawBulk("__keyevent@0__:evicted"), rawBulk("foo"))
+	if got := sub.read(); got != want {
+		t.Errorf("notification: got %q, want %q", got, want)
+	}
+	var evicted int64
+	ts.locked(func() { evicted = ts.stats.evictedKeys })
+	if evicted != 1 {
+		t.Errorf("evicted_keys: got %d, want 1", evicted)
+	}
+	c.do("CONFIG", "SET", "maxmemory", "0")
+}

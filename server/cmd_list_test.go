@@ -223,6 +223,34 @@ func TestBlockingPopServedByPush(t *testing.T) {
 	}
 }
 
+// TestBlockingKeyExpiredInExec: a key EXEC pushed to and gave a TTL that passed before
+// EXEC ended is expired when the blocked client would be served (Redis serves ready keys at
+// the current time): the client stays blocked, the key is deleted and DEL propagated.
+func TestBlockingKeyExpiredInExec(t *testing.T) {
+	ts := newTestServer(t, nil)
+	blocked, c := ts.dial(t), ts.dial(t)
+	c.do("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+	blocked.send("BRPOP", "k", "0")
+	ts.waitBlocked(t, "k", 1)
+	ts.prop.take()
+	for _, cmd := range [][]string{{"MULTI"}, {"RPUSH", "k", "hello"}, {"PEXPIRE", "k", "20"}, {"DEBUG", "SLEEP", "0.05"}} {
+		c.do(cmd...)
+	}
+	if got, want := c.do("EXEC"), "*3\r\n:1\r\n:1\r\n+OK\r\n"; got != want {
+		t.Fatalf("EXEC: got %q, want %q", got, want)
+	}
+	if n := ts.blockedOn("k"); n != 1 {
+		t.Errorf("clients blocked on k after EXEC: got %d, want 1 (the key had expired)", n)
+	}
+	got := strings.Join(ts.prop.take(), "|")
+	if !strings.HasSuffix(got, "EXEC|DEL k") {
+		t.Errorf("propagated: got %q, want the transaction then DEL k", got)
+	}
+	if got := c.do("EXISTS", "k"); got != ":0\r\n" {
+		t.Errorf("EXISTS k: got %q, want :0", got)
+	}
+}
+
 func TestBlockingFIFOAmongClients(t *testing.T) {
 	ts := newTestServer(t, nil)
 	clients := []*rawClient{ts.dial(t), ts.dial(t), ts.dial(t)}
@@ -299,18 +327,22 @@ func TestBlockingTimeouts(t *testing.T) {
 	}
 }
 
-func TestBlockingTinyTimeoutBlocksForever(t *testing.T) {
-	// Redis truncates timeout*1000: 0.0009 s is 0 ms, which means forever.
+func TestBlockingTinyTimeoutTimesOut(t *testing.T) {
+	// Redis 7.0.15 rounds timeout*1000 up: 0.0009 s waits 1 ms and times out (the suite's
+	// "BLPOP: with 0.001 timeout should not block indefinitely"); -0.0009 is 0, forever.
 	ts := newTestServer(t, nil)
 	c := ts.dial(t)
+	if got := c.do("BLPOP", "k", "0.0009"); got != "*-1\r\n" {
+		t.Errorf("BLPOP k 0.0009: got %q, want the null array of a timeout", got)
+	}
 	sc := ts.serverSide(t, c)
-	c.send("BLPOP", "k", "0.0009")
+	c.send("BLPOP", "k", "-0.0009")
 	ts.waitBlocked(t, "k", 1)
 	ts.mu.Lock()
 	forever := sc.block != nil && sc.block.deadline.IsZero()
 	ts.mu.Unlock()
 	if !forever {
-		t.Error("BLPOP k 0.0009: got a deadline, want none (block forever)")
+		t.Error("BLPOP k -0.0009: got a deadline, want none (block forever)")
 	}
 }
 
@@ -470,7 +502,11 @@ func TestParseTimeout(t *testing.T) {
 		{"0", -1, ""},
 		{"1", 1000, ""},
 		{"0.5", 500, ""},
-		{"0.0009", -1, ""},
+		{"0.0009", 1, ""},
+		{"0.001", 1, ""},
+		{"0.0000000001", 1, ""},
+		{"1.0005", 1001, ""},
+		{"-0.001", -1, ""},
 		{"-0.0009", -1, ""},
 		{"0x10", 16000, ""},
 		{"1e3", 1000000, ""},

@@ -136,10 +136,13 @@ func cmdExec(c *Client) {
 	execCmd, execArgs := c.cmd, c.args
 	queue := c.multi
 	c.w.Array(len(queue))
+	wasInExec := s.inExec
+	s.inExec = true
 	for _, q := range queue {
 		c.args = q.args
 		s.call(c, q.cmd)
 	}
+	s.inExec = wasInExec
 	if !hadDeny {
 		c.flags &^= ClientDenyBlocking
 	}

@@ -125,6 +125,7 @@ func (s *Server) subscribe(c *Client, kind pubsubKind, name []byte) {
 		}
 		reg[key] = append(reg[key], c)
 	}
+	c.flags |= ClientPushing
 	c.w.Push(3)
 	c.w.BulkString(replyNames[kind][0])
 	c.w.Bulk(name)
@@ -148,6 +149,7 @@ func (s *Server) unsubscribe(c *Client, kind pubsubKind, name []byte, notify boo
 		}
 	}
 	if notify {
+		c.flags |= ClientPushing
 		c.w.Push(3)
 		c.w.BulkString(replyNames[kind][1])
 		c.w.Bulk(name)
@@ -161,6 +163,7 @@ func (s *Server) unsubscribeKind(c *Client, kind pubsubKind, notify bool) {
 	mine := c.clientSubs(kind, false)
 	if len(mine) == 0 {
 		if notify {
+			c.flags |= ClientPushing
 			c.w.Push(3)
 			c.w.BulkString(replyNames[kind][1])
 			c.w.Null()

@@ -323,6 +323,10 @@ func TestKeyspaceNotifications(t *testing.T) {
 	c.do("GET", "nokey") // keymiss is not in A
 	set("Em")
 	c.do("GET", "nokey")
+	set("En") // "new" once, when SET creates the key (dbAdd), not when it overwrites
+	c.do("SET", "n1", "a")
+	c.do("SET", "n1", "b")
+	c.do("LPUSH", "n2", "a")
 	set("K$")
 	c.do("SELECT", "3")
 	c.do("SET", "x", "y")
@@ -335,6 +339,7 @@ func TestKeyspaceNotifications(t *testing.T) {
 		ev("__keyspace@0__:gone", "set"), ev("__keyevent@0__:set", "gone"),
 		ev("__keyspace@0__:gone", "expired"), ev("__keyevent@0__:expired", "gone"),
 		ev("__keyevent@0__:keymiss", "nokey"),
+		ev("__keyevent@0__:new", "n1"), ev("__keyevent@0__:new", "n2"),
 		ev("__keyspace@3__:x", "set"),
 	}
 	for i, w := range want {
@@ -355,5 +360,45 @@ func TestKeyspaceNotifications(t *testing.T) {
 	}
 	if err := ts.setNotifyFlags("KEAn"); err != nil || ts.cfg.NotifyKeyspaceEvents != "AKE" {
 		t.Errorf("setNotifyFlags(KEAn): got %v and config %q, want nil and %q", err, ts.cfg.NotifyKeyspaceEvents, "AKE")
+	}
+}
+
+// TestPubsubReplyOff: under CLIENT REPLY OFF the (un)subscribe confirmations and the
+// messages still reach the client (they are pushes), as Redis 7.0's "PubSub messages with
+// CLIENT REPLY OFF"; ordinary replies stay dropped.
+func TestPubsubReplyOff(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c, other := ts.dial(t), ts.dial(t)
+	ts.setProto(t, c, 3)
+	c.send("CLIENT", "REPLY", "OFF")
+	c.send("PING")
+	steps := []struct {
+		cmd  []string
+		want string
+	}{
+		{[]string{"SUBSCRIBE", "channel"}, rawPush(3, rawBulk("subscribe"), rawBulk("channel"), rawInt(1))},
+		{[]string{"PSUBSCRIBE", "ch*"}, rawPush(3, rawBulk("psubscribe"), rawBulk("ch*"), rawInt(2))},
+		{[]string{"UNSUBSCRIBE", "channel"}, rawPush(3, rawBulk("unsubscribe"), rawBulk("channel"), rawInt(1))},
+		{[]string{"PUNSUBSCRIBE"}, rawPush(3, rawBulk("punsubscribe"), rawBulk("ch*"), rawInt(0))},
+	}
+	for i, st := range steps {
+		if i == 2 {
+			if got := other.do("PUBLISH", "channel", "hello"); got != rawInt(2) {
+				t.Fatalf("PUBLISH: got %q", got)
+			}
+			for _, w := range []string{rawPush(3, rawBulk("message"), rawBulk("channel"), rawBulk("hello")),
+				rawPush(3, rawBulk("pmessage"), rawBulk("ch*"), rawBulk("channel"), rawBulk("hello"))} {
+				if got := c.read(); got != w {
+					t.Errorf("message: got %q, want %q", got, w)
+				}
+			}
+		}
+		if got := c.do(st.cmd...); got != st.want {
+			t.Errorf("%v: got %q, want %q", st.cmd, got, st.want)
+		}
+	}
+	c.send("CLIENT", "REPLY", "ON")
+	if got := c.read(); got != "+OK\r\n" {
+		t.Errorf("after REPLY ON: got %q, want +OK (the PING reply must have been dropped)", got)
 	}
 }

@@ -97,10 +97,11 @@ func sortGeneric(c *Client, readonly bool) {
 	}
 
 	n := int64(len(elems))
-	start := max(opt.limitStart, 0)
+	// limited to the object's size first, so that start+count cannot overflow (sort.c)
+	start := min(max(opt.limitStart, 0), n)
 	end := n - 1
-	if opt.limitCnt >= 0 {
-		end = start + opt.limitCnt - 1
+	if cnt := min(opt.limitCnt, n); cnt >= 0 {
+		end = start + cnt - 1
 	}
 	if start >= n {
 		start, end = n-1, n-2

@@ -518,6 +518,20 @@ func (s *Server) poolInsert(db int, key string, idle uint64) {
 	pool[k] = evictCandidate{idle: idle, key: key, db: db, valid: true}
 }
 
+// applyMaxMemory is CONFIG SET maxmemory (updateMaxmemory): a limit below the memory in
+// use is reported and evicts at once, not at the next command.
+func (s *Server) applyMaxMemory() {
+	if s.cfg.MaxMemory == 0 {
+		return
+	}
+	if used := s.usedMemory(); s.cfg.MaxMemory < used {
+		s.log.Warn().Msgf("WARNING: the new maxmemory value set via CONFIG SET (%d) is smaller than the current memory usage (%d). "+
+			"This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.",
+			s.cfg.MaxMemory, used)
+	}
+	s.performEvictions()
+}
+
 // evictionCron continues an eviction that hit its time limit (evictionTimeProc).
 func (s *Server) evictionCron() {
 	if s.cfg.MaxMemory > 0 && s.evict.running {

@@ -37,6 +37,9 @@ func (s *Server) databasesCron() {
 	if !s.isReplica() && s.activeExpireEnabled {
 		s.activeExpireCycle()
 	}
+	if s.isReplica() {
+		s.expireReplicaKeys()
+	}
 	if !s.persist.loading {
 		// Redis runs no databasesCron while loading; shrinking here would undo the
 		// RESIZEDB reservation of the dict being filled (it is <10% full at first).

@@ -115,7 +115,8 @@ func (c *Client) writeTyped(key []byte, t store.Type) (*store.Object, bool) {
 }
 
 // dbAdd adds a new key (which must not exist) and returns its stored object. Lists and
-// sorted sets are signalled as ready for blocked clients, as Redis's dbAdd does.
+// sorted sets are signalled as ready for blocked clients and the "new" keyspace event
+// fires, as Redis's dbAdd does (loading uses dbAddNew, which does neither notify).
 func (c *Client) dbAdd(key []byte, o store.Object) *store.Object {
 	return c.srv.dbAdd(c.db(), key, o)
 }
@@ -129,6 +130,7 @@ func (s *Server) dbAdd(db *store.DB, key []byte, o store.Object) *store.Object {
 	if o.Type == store.TypeList || o.Type == store.TypeZSet {
 		s.signalReady(db.ID, key)
 	}
+	s.notify(NotifyNew, "new", key, db.ID)
 	return ref
 }
 
@@ -192,6 +194,7 @@ func (c *Client) getExpire(key []byte) int64 {
 func (c *Client) setExpire(key []byte, whenMs int64) {
 	db := c.db()
 	c.srv.preserve(db.Keys, k(key))
+	c.srv.rememberReplicaExpire(c, key)
 	if ref := db.Expires.Ref(k(key)); ref != nil {
 		*ref = whenMs
 		return

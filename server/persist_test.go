@@ -58,8 +58,15 @@ func TestBgsaveWhileWriting(t *testing.T) {
 	for i := 0; i < 20000; i++ {
 		c.read()
 	}
+	if got := infoField(t, c, "stats", "total_forks"); got != "0" {
+		t.Errorf("total_forks before BGSAVE: got %s, want 0", got)
+	}
 	if got := c.do("BGSAVE"); got != "+Background saving started\r\n" {
 		t.Fatalf("BGSAVE: got %q", got)
+	}
+	// a background snapshot is where Redis forks: total_forks counts it
+	if got := infoField(t, c, "stats", "total_forks"); got != "1" {
+		t.Errorf("total_forks after BGSAVE: got %s, want 1", got)
 	}
 	// writes keep being served while the snapshot is written
 	for i := 0; i < 1000; i++ {

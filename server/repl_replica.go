@@ -158,6 +158,7 @@ func (s *Server) becomeMaster(reason string) {
 	r.link = nil
 	r.cached = nil
 	r.masterHost, r.masterPort = "", 0
+	s.forgetReplicaExpires()
 	s.createBacklog()
 	s.shiftReplicationID()
 	s.disconnectReplicas()
@@ -577,6 +578,7 @@ func (s *Server) loadSyncPayload(l *masterLink, conn net.Conn, r io.Reader, file
 	for id := range s.dbs {
 		s.emptyDB(id)
 	}
+	s.forgetReplicaExpires()
 	s.persist.loading = true
 	s.mu.Unlock()
 	s.log.Info().Msg("MASTER <-> REPLICA sync: Flushing old data")

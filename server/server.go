@@ -27,6 +27,11 @@ type Server struct {
 	cfg *config.Server
 	log zerolog.Logger
 
+	inExec bool // EXEC is running its queued commands (server.in_exec)
+	// replicaExpires: keys given a TTL by clients of this writable replica, with a bitmap
+	// of their databases (slaveKeysWithExpire, replica_expire.go)
+	replicaExpires map[string]uint64
+
 	dbs       []*store.DB
 	dbState   []dbState    // per database id: blocked and watching clients
 	cmds      commandTable // what clients see: origCmds after rename-command (rename.go)
@@ -94,6 +99,7 @@ type stats struct {
 	replOutput     atomic.Int64 // total_net_repl_output_bytes: the stream written to replicas
 	expiredKeys    int64
 	evictedKeys    int64
+	totalForks     int64 // total_forks: background snapshots, Vigil's forked children
 	keyspaceHits   int64
 	keyspaceMiss   int64
 	errors         map[string]int64 // errorstats by prefix

@@ -97,6 +97,7 @@ func (s *Server) beginSnapshot(aux [][2]string, opt rdb.Options, direct io.Write
 		sn.enc = rdb.NewEncoder(direct, opt)
 	} else {
 		sn.enc = rdb.NewEncoder(sn.out, opt)
+		s.stats.totalForks++ // where Redis forks a child
 	}
 	if err := sn.enc.Header(aux); err != nil {
 		return nil, err

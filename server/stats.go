@@ -111,6 +111,8 @@ type StatsActivity struct {
 	ExpiredStale          float64 // expired_stale_perc, as a fraction
 	ExpiredTimeCapReached int64   // expired_time_cap_reached_count
 	EvictedKeys           int64   // evicted_keys
+	TotalForks            int64   // total_forks: background snapshots (BGSAVE, AOF rewrite, full sync)
+	ReplicaExpiresTracked int64   // slave_expires_tracked_keys
 	KeyspaceHits          int64   // keyspace_hits
 	KeyspaceMisses        int64   // keyspace_misses
 	PubsubChannels        int64   // pubsub_channels
@@ -293,7 +295,8 @@ func (s *Server) activityStats() StatsActivity {
 		InputPerSec: m[metricNetInput].value(), OutputPerSec: m[metricNetOutput].value(),
 		SyncFull: s.repl.syncFull, SyncPartialOK: s.repl.syncPartialOK, SyncPartialErr: s.repl.syncPartialErr,
 		ExpiredKeys: st.expiredKeys, ExpiredStale: s.expire.stalePerc, ExpiredTimeCapReached: s.expire.timeCapHits,
-		EvictedKeys: st.evictedKeys, KeyspaceHits: st.keyspaceHits, KeyspaceMisses: st.keyspaceMiss,
+		EvictedKeys: st.evictedKeys, TotalForks: st.totalForks,
+		ReplicaExpiresTracked: int64(len(s.replicaExpires)), KeyspaceHits: st.keyspaceHits, KeyspaceMisses: st.keyspaceMiss,
 		PubsubChannels: int64(len(s.pubsub.channels)), PubsubPatterns: int64(len(s.pubsub.patterns)),
 		PubsubShardChannels: int64(len(s.pubsub.shard)), ErrorReplies: st.totalErrors,
 		ReplyShrinks: st.replyShrinks, ReplyExpands: st.replyExpands, EvictedClients: st.evictedClients}

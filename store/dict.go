@@ -370,6 +370,27 @@ func (d *Dict[V]) Random() (string, V, bool) {
 	return he.key, he.val, true
 }
 
+// fairSample is how many elements FairRandom samples (GETFAIR_NUM_ENTRIES).
+const fairSample = 15
+
+// FairRandom is Random without the bias towards elements of short chains, like Redis's
+// dictGetFairRandomKey: one of up to 15 elements sampled from a random position
+// (ZRANDMEMBER, SRANDMEMBER with repetitions).
+func (d *Dict[V]) FairRandom() (string, V, bool) {
+	var keys [fairSample]string
+	var vals [fairSample]V
+	n := 0
+	d.Sample(fairSample, func(key string, v V) {
+		keys[n], vals[n] = key, v
+		n++
+	})
+	if n == 0 {
+		return d.Random()
+	}
+	i := rand.IntN(n)
+	return keys[i], vals[i], true
+}
+
 // Sample calls fn for up to n elements taken from a random position of the table, like
 // Redis's dictGetSomeKeys (used for eviction and active expiry). fn may not modify the dict.
 func (d *Dict[V]) Sample(n int, fn func(key string, v V)) int {

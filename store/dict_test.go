@@ -209,3 +209,33 @@ func TestWarmBuckets(t *testing.T) {
 		t.Errorf("empty range: %d", got)
 	}
 }
+
+// TestDictFairRandom draws from 10 elements, some sharing a bucket, as the Redis suite's
+// ZRANDMEMBER/SRANDMEMBER histograms do: the chi-square of FairRandom's counts stays under
+// 40 (df 9: a 1e-5 chance for a uniform draw), where Random's chain bias exceeds it.
+func TestDictFairRandom(t *testing.T) {
+	d := NewDict[int]()
+	for i := 0; i < 10; i++ {
+		d.Set(fmt.Sprint("member", i), i)
+	}
+	const draws = 10000
+	counts := map[string]int{}
+	for i := 0; i < draws; i++ {
+		k, _, ok := d.FairRandom()
+		if !ok {
+			t.Fatal("FairRandom on a full dict: not ok")
+		}
+		counts[k]++
+	}
+	if len(counts) != 10 {
+		t.Fatalf("FairRandom covered %d of 10 keys", len(counts))
+	}
+	expected := float64(draws) / 10
+	chi := 0.0
+	for _, n := range counts {
+		chi += (float64(n) - expected) * (float64(n) - expected) / expected
+	}
+	if chi >= 40 {
+		t.Errorf("chi-square of FairRandom's counts: %.1f, want < 40 (%v)", chi, counts)
+	}
+}

@@ -95,23 +95,27 @@ func VigilBinary(t testing.TB) string {
 type Proc struct {
 	Cmd  *exec.Cmd
 	Name string
-	out  *lockedBuffer
+	out  *LockedBuffer
 	done chan struct{}
 	err  error
 }
 
-type lockedBuffer struct {
+// LockedBuffer is an output buffer safe to write from one goroutine (a process, a logger)
+// while a test reads it from another.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+// String returns everything written so far.
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -127,7 +131,7 @@ func Start(t testing.TB, name, path string, args ...string) *Proc {
 // StartIn is Start with the process's working directory set to dir ("" = ours).
 func StartIn(t testing.TB, dir, name, path string, args ...string) *Proc {
 	t.Helper()
-	p := &Proc{Cmd: exec.Command(path, args...), Name: name, out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &Proc{Cmd: exec.Command(path, args...), Name: name, out: &LockedBuffer{}, done: make(chan struct{})}
 	p.Cmd.Dir = dir
 	p.Cmd.Stdout = p.out
 	p.Cmd.Stderr = p.out

@@ -25,6 +25,7 @@ func serverCommands() []*Command {
 		{Name: "debug", Arity: -2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale | FlagProtected,
 			Handler: cmdDebug, Group: "server"},
 		objectCommand(),
+		memoryCommand(),
 	}
 }
 

@@ -209,3 +209,32 @@ func TestWarmBuckets(t *testing.T) {
 		t.Errorf("empty range: %d", got)
 	}
 }
+
+// TestDictRandomIsFair checks Random as the suite's SRANDMEMBER/HRANDFIELD histograms do:
+// over 10 elements sharing 16 buckets (some chained), 10000 draws must pass a chi-square
+// test with 9 degrees of freedom at p = 0.00001 (40), which a random bucket then a random
+// chain element (dictGetRandomKey) fails.
+func TestDictRandomIsFair(t *testing.T) {
+	d := NewDict[struct{}]()
+	for i := 0; i < 10; i++ {
+		d.Set(strconv.Itoa(i), struct{}{})
+	}
+	const draws = 10000
+	counts := map[string]int{}
+	for i := 0; i < draws; i++ {
+		k, _, ok := d.Random()
+		if !ok {
+			t.Fatal("Random on a non-empty dict returned nothing")
+		}
+		counts[k]++
+	}
+	expected := float64(draws) / 10
+	chi := 0.0
+	for i := 0; i < 10; i++ {
+		diff := float64(counts[strconv.Itoa(i)]) - expected
+		chi += diff * diff / expected
+	}
+	if chi >= 40 {
+		t.Fatalf("chi-square %.1f >= 40: %v", chi, counts)
+	}
+}

@@ -135,6 +135,29 @@ func (s *Server) touchObject(o *store.Object) {
 	o.LRU = s.lruClock()
 }
 
+// setLRUOrLFU is objectSetLRUOrLFU (RESTORE's IDLETIME and FREQ): under an LFU policy a
+// freq >= 0 becomes the counter; otherwise an idle time >= 0 (seconds) sets the last
+// access that far back. It reports whether it set anything.
+func (s *Server) setLRUOrLFU(o *store.Object, freq, idleSecs int64) bool {
+	if s.policyLFU() {
+		if freq < 0 {
+			return false
+		}
+		o.LRU = s.lfuMinutes()<<8 | uint32(freq)
+		return true
+	}
+	if idleSecs < 0 {
+		return false
+	}
+	clock := int64(s.lruClock())
+	abs := clock - idleSecs*1000/lruClockResolution
+	if abs < 0 { // before the wrapping clock's origin: half-way round, idle for long
+		abs = (clock + lruClockMax/2) % lruClockMax
+	}
+	o.LRU = uint32(abs)
+	return true
+}
+
 // objectIdleMs is estimateObjectIdleTime: milliseconds since the object was last accessed
 // (meaningful under an LRU or non-LFU policy; OBJECT IDLETIME).
 func (s *Server) objectIdleMs(o *store.Object) int64 {

@@ -467,7 +467,7 @@ func infoStats(w *infoWriter, st *StatsActivity) {
 	w.int("pubsubshard_channels", st.PubsubShardChannels)
 	w.int("latest_fork_usec", 0)
 	w.int("total_forks", 0)
-	w.int("migrate_cached_sockets", 0)
+	w.int("migrate_cached_sockets", st.MigrateCachedSockets)
 	w.int("slave_expires_tracked_keys", 0)
 	w.int("active_defrag_hits", 0)
 	w.int("active_defrag_misses", 0)

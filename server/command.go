@@ -122,6 +122,7 @@ func buildCommandTable() commandTable {
 		aofCommands(),
 		monitorCommands(),
 		dumpCommands(),
+		migrateCommands(),
 		syncCommands(),
 	} {
 		t.add(family...)

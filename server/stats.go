@@ -112,6 +112,7 @@ type StatsActivity struct {
 	PubsubChannels        int64   // pubsub_channels
 	PubsubPatterns        int64   // pubsub_patterns
 	PubsubShardChannels   int64   // pubsubshard_channels
+	MigrateCachedSockets  int64   // migrate_cached_sockets
 	ErrorReplies          int64   // total_error_replies
 }
 
@@ -279,7 +280,7 @@ func (s *Server) activityStats() StatsActivity {
 		ExpiredKeys: st.expiredKeys, ExpiredStale: s.expire.stalePerc, ExpiredTimeCapReached: s.expire.timeCapHits,
 		EvictedKeys: st.evictedKeys, KeyspaceHits: st.keyspaceHits, KeyspaceMisses: st.keyspaceMiss,
 		PubsubChannels: int64(len(s.pubsub.channels)), PubsubPatterns: int64(len(s.pubsub.patterns)),
-		PubsubShardChannels: int64(len(s.pubsub.shard)), ErrorReplies: st.totalErrors}
+		PubsubShardChannels: int64(len(s.pubsub.shard)), MigrateCachedSockets: int64(len(s.migrate.conns)), ErrorReplies: st.totalErrors}
 }
 
 // commandStats lists every command (subcommands as container|sub) that was called,

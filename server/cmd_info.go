@@ -401,7 +401,7 @@ func infoMemory(w *infoWriter, st *StatsMemory) {
 	w.str("mem_allocator", infoAllocator)
 	w.int("active_defrag_running", 0)
 	w.int("lazyfree_pending_objects", 0)
-	w.int("lazyfreed_objects", 0)
+	w.int("lazyfreed_objects", st.LazyfreedObjects)
 }
 
 func infoPersistence(w *infoWriter, st *StatsPersistence) {

@@ -81,9 +81,17 @@ func (s *Server) setExpireIn(db *store.DB, key []byte, whenMs int64) {
 // cmdDel is DEL and UNLINK (delGenericCommand): both free at once, the reply is the same.
 func cmdDel(c *Client) {
 	n := int64(0)
+	lazy := c.srv.cfg.LazyfreeLazyUserDel || (c.cmd != nil && c.cmd.Name == "unlink")
 	for _, key := range c.args[1:] {
 		c.srv.expireIfNeeded(c, c.db(), k(key), false)
+		var o *store.Object
+		if lazy {
+			o = c.db().Keys.Ref(k(key))
+		}
 		if c.dbDelete(key) {
+			if o != nil {
+				c.srv.lazyFreeObject(o)
+			}
 			c.touch(key)
 			c.notify(NotifyGeneric, "del", key)
 			c.addDirty(1)

@@ -61,6 +61,15 @@ func flushArgs(c *Client) bool {
 	return true
 }
 
+// flushAsync reports whether a FLUSHDB or FLUSHALL (with valid arguments) frees lazily:
+// ASYNC, or no argument with lazyfree-lazy-user-flush.
+func flushAsync(c *Client) bool {
+	if len(c.args) == 2 {
+		return argEqualFold(c.args[1], "async")
+	}
+	return c.srv.cfg.LazyfreeLazyUserFlush
+}
+
 // emptyDB is emptyData for one database: watchers are touched, then the dicts are
 // replaced by new ones (never cleared: a running snapshot may hold the old ones). It
 // returns the number of keys removed.
@@ -80,7 +89,11 @@ func cmdFlushdb(c *Client) {
 	if !flushArgs(c) {
 		return
 	}
-	c.addDirty(c.srv.emptyDB(c.dbIndex)) // propagated even when the database was empty
+	removed := c.srv.emptyDB(c.dbIndex)
+	if flushAsync(c) {
+		c.srv.lazyFreeDatabase(removed)
+	}
+	c.addDirty(removed) // propagated even when the database was empty
 	c.ok()
 }
 
@@ -92,6 +105,9 @@ func cmdFlushall(c *Client) {
 	var removed int64
 	for id := range s.dbs {
 		removed += s.emptyDB(id)
+	}
+	if flushAsync(c) {
+		s.lazyFreeDatabase(removed)
 	}
 	c.addDirty(removed) // propagated even when every database was empty
 	// flushAllDataAndResetRDB: a running BGSAVE keeps its snapshot (Redis kills the

@@ -100,6 +100,7 @@ type stats struct {
 	keyspaceMiss  int64
 	errors        map[string]int64 // errorstats by prefix
 	totalErrors   int64
+	lazyfreed     int64 // lazyfreed_objects
 }
 
 // New returns a server for cfg. Listening starts with Start (or Listen and Serve).

@@ -55,6 +55,7 @@ type StatsMemory struct {
 	SystemTotal       int64 // total_system_memory
 	MaxMemory         int64 // maxmemory
 	MaxMemoryPolicy   string
+	LazyfreedObjects  int64 // lazyfreed_objects
 }
 
 // StatsPersistence is INFO persistence.
@@ -251,7 +252,8 @@ func (s *Server) memoryStats() StatsMemory {
 	allocated, active, resident := allocatorFigures()
 	return StatsMemory{Used: used, Peak: s.usedMemoryPeak(), RSS: processRSS(), Startup: startup,
 		Overhead: overhead, Dataset: used - overhead, Allocated: allocated, Active: active, Resident: resident,
-		SystemTotal: totalSystemMemory(), MaxMemory: s.cfg.MaxMemory, MaxMemoryPolicy: s.cfg.MaxMemoryPolicy}
+		SystemTotal: totalSystemMemory(), MaxMemory: s.cfg.MaxMemory, MaxMemoryPolicy: s.cfg.MaxMemoryPolicy,
+		LazyfreedObjects: s.stats.lazyfreed}
 }
 
 func (s *Server) persistenceStats(now time.Time) StatsPersistence {

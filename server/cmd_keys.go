@@ -84,14 +84,8 @@ func cmdDel(c *Client) {
 	lazy := c.srv.cfg.LazyfreeLazyUserDel || (c.cmd != nil && c.cmd.Name == "unlink")
 	for _, key := range c.args[1:] {
 		c.srv.expireIfNeeded(c, c.db(), k(key), false)
-		var o *store.Object
-		if lazy {
-			o = c.db().Keys.Ref(k(key))
-		}
-		if c.dbDelete(key) {
-			if o != nil {
-				c.srv.lazyFreeObject(o)
-			}
+		if o, ok := c.srv.dbDeleteValue(c.db(), key); ok {
+			c.srv.freedValue(&o, lazy)
 			c.touch(key)
 			c.notify(NotifyGeneric, "del", key)
 			c.addDirty(1)

@@ -89,10 +89,9 @@ func cmdFlushdb(c *Client) {
 	if !flushArgs(c) {
 		return
 	}
+	total := c.srv.totalKeys()
 	removed := c.srv.emptyDB(c.dbIndex)
-	if flushAsync(c) {
-		c.srv.lazyFreeDatabase(removed)
-	}
+	c.srv.flushedKeys(removed, total, flushAsync(c))
 	c.addDirty(removed) // propagated even when the database was empty
 	c.ok()
 }
@@ -106,9 +105,7 @@ func cmdFlushall(c *Client) {
 	for id := range s.dbs {
 		removed += s.emptyDB(id)
 	}
-	if flushAsync(c) {
-		s.lazyFreeDatabase(removed)
-	}
+	s.flushedKeys(removed, removed, flushAsync(c))
 	c.addDirty(removed) // propagated even when every database was empty
 	// flushAllDataAndResetRDB: a running BGSAVE keeps its snapshot (Redis kills the
 	// child; here the snapshot holds the old dicts and completes), then with save

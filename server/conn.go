@@ -88,6 +88,11 @@ func (s *Server) shrinkQueryBuf(c *Client, q *queryBuf) {
 	size := cap(q.buf)
 	q.buf, q.start, q.end = make([]byte, readChunk), 0, 0
 	q.forget()
+	if n := cap(q.pool) + cap(q.scratch); n > maxKeptArgs {
+		// the argument vectors of a command of many arguments go too, as Redis's argv
+		q.pool, q.scratch, q.cmds = nil, nil, nil
+		size += n * argSliceSize
+	}
 	s.mu.Lock()
 	if c.block == nil { // a blocked command runs its args again when served
 		c.args = nil
@@ -163,6 +168,13 @@ func (q *queryBuf) forget() {
 	clear(q.scratch[:cap(q.scratch)])
 	clear(q.cmds[:cap(q.cmds)])
 }
+
+// maxKeptArgs is how many argument slots the parse vectors keep across a shrink of the
+// query buffer; argSliceSize is the size of one ([]byte header).
+const (
+	maxKeptArgs  = 4096
+	argSliceSize = 24
+)
 
 // queryBufShrink is the size above which an emptied query buffer is replaced by a
 // fresh small one.

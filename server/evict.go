@@ -276,7 +276,8 @@ func (s *Server) collectGarbage() {
 
 func (s *Server) readRuntimeMemory() (int64, uint64) {
 	if s.evict.samples == nil {
-		s.evict.samples = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+		s.evict.samples = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"},
+			{Name: "/memory/classes/heap/objects:bytes"}}
 	}
 	metrics.Read(s.evict.samples)
 	var live int64
@@ -287,17 +288,28 @@ func (s *Server) readRuntimeMemory() (int64, uint64) {
 	if v := s.evict.samples[1].Value; v.Kind() == metrics.KindUint64 {
 		cycles = v.Uint64()
 	}
+	// before the first GC cycle nothing is marked live (0): the heap's objects are the
+	// best figure then (garbage included, of which a process just started has little)
+	if v := s.evict.samples[2].Value; cycles == 0 && v.Kind() == metrics.KindUint64 {
+		live = int64(v.Uint64())
+	}
 	return live, cycles
 }
 
-// commandGrowth is the estimate of what a denyoom command may add to the dataset.
+// commandGrowth is the estimate of what a denyoom command may add to the dataset: its
+// argument bytes, a key's overhead, and an element's overhead for each argument past the
+// first value (SADD, RPUSH, HSET... of many elements).
 func commandGrowth(args [][]byte) int64 {
-	n := int64(keyOverhead)
+	n := int64(keyOverhead) + int64(max(len(args)-3, 0))*elemOverhead
 	for _, a := range args[1:] {
 		n += int64(len(a))
 	}
 	return n
 }
+
+// elemOverhead is what one element of a collection costs besides its bytes (table entry
+// or node, string header, bucket).
+const elemOverhead = 48
 
 // lenner is implemented by collection values; it sizes them for the eviction estimate.
 type lenner interface{ Len() int }
@@ -306,7 +318,7 @@ type lenner interface{ Len() int }
 func objectSize(key string, o *store.Object) int64 {
 	n := int64(keyOverhead + len(key) + len(o.Str))
 	if l, ok := o.Ptr.(lenner); ok {
-		n += int64(l.Len()) * 48
+		n += int64(l.Len()) * elemOverhead
 	}
 	return n
 }

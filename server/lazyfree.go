@@ -1,6 +1,10 @@
 package server
 
-import "github.com/vigil-db/vigil/store"
+import (
+	"runtime"
+
+	"github.com/vigil-db/vigil/store"
+)
 
 // Lazy freeing. Redis hands big values deleted by UNLINK, FLUSHDB ASYNC and the
 // lazyfree-lazy-* options to a background thread (lazyfree_pending_objects while queued,
@@ -39,22 +43,43 @@ func freeEffort(o *store.Object) int {
 	return 1
 }
 
-// lazyFreeObject is freeObjAsync for a value just removed from the keyspace: a value worth
-// freeing in the background counts in lazyfreed_objects and as released memory.
-func (s *Server) lazyFreeObject(o *store.Object) {
+// freedValue accounts for a value DEL or UNLINK (lazy) removed: one that takes more than
+// LAZYFREE_THRESHOLD allocations to free leaves used_memory at once (its estimated size)
+// and counts in lazyfreed_objects when freed lazily, as Redis's freeObjAsync.
+func (s *Server) freedValue(o *store.Object, lazy bool) {
 	if freeEffort(o) <= lazyfreeThreshold {
 		return
 	}
-	s.stats.lazyfreed++
-	s.evict.released.Add(valueUsage(o, defaultSamples))
+	if lazy {
+		s.stats.lazyfreed++
+	}
+	s.releaseMemory(valueUsage(o, defaultSamples))
 }
 
-// lazyFreeDatabase is emptyDbAsync's accounting for keys removed by FLUSHDB or FLUSHALL
-// ASYNC: each counts in lazyfreed_objects, and the dataset's share of the heap is released.
-func (s *Server) lazyFreeDatabase(keys int64) {
-	if keys == 0 {
+// releaseMemory takes n bytes of dropped data out of used_memory until the next GC cycle
+// measures the heap, and counts them towards starting that cycle early (refreshMemory).
+func (s *Server) releaseMemory(n int64) {
+	s.evict.freed += n
+	s.evict.released.Add(n)
+}
+
+// flushedKeys accounts for keys FLUSHDB or FLUSHALL removed out of total. A synchronous
+// flush frees the memory at once in Redis: here a GC cycle runs, so that used_memory is
+// measured again without the dataset. With ASYNC each key counts in lazyfreed_objects (as
+// emptyDbAsync) and the dataset's share leaves used_memory as an estimate, the collector
+// running in the background.
+func (s *Server) flushedKeys(removed, total int64, async bool) {
+	if removed == 0 {
 		return
 	}
-	s.stats.lazyfreed += keys
-	s.evict.released.Add(max(s.usedMemory()-s.info.startupMem, 0))
+	if !async && s.evict.memSource == nil {
+		runtime.GC()
+		s.refreshMemory()
+		return
+	}
+	if async {
+		s.stats.lazyfreed += removed
+	}
+	dataset := max(s.usedMemory()-s.info.startupMem, 0)
+	s.releaseMemory(dataset * removed / max(total, removed))
 }

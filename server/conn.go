@@ -45,7 +45,11 @@ func (s *Server) serveConn(conn net.Conn) {
 		// pipeline longer than maxBatch that arrived in one read (the client may have
 		// sent its last byte) is executed batch by batch without waiting for more input.
 		if !more {
+			before := cap(q.buf)
 			q.makeRoom()
+			if n := cap(q.buf); n > before { // the old buffer is garbage: Redis frees it
+				s.evict.bufGrown.Add(int64(n - before))
+			}
 			if !s.readQuery(c, q) {
 				return
 			}

@@ -70,6 +70,9 @@ type evictState struct {
 	gcRunning atomic.Bool
 	// dropped counts the big buffers dropped since the last GC performEvictions forced.
 	dropped atomic.Int64
+	// bufGrown is the size of the query buffers connections allocated since that cycle:
+	// client input counts in used_memory as in Redis, before a GC cycle measures it.
+	bufGrown atomic.Int64
 	// memSource returns the live heap and the GC cycle count; runtime/metrics by default.
 	memSource func() (live int64, cycles uint64)
 }
@@ -208,7 +211,7 @@ func (s *Server) lfuLogIncr(counter uint32) uint32 {
 
 // usedMemory is the used_memory estimate (see the comment at the top of this file).
 func (s *Server) usedMemory() int64 {
-	u := s.evict.live + s.evict.grown - s.evict.freed
+	u := s.evict.live + s.evict.grown + s.evict.bufGrown.Load() - s.evict.freed
 	if u < 0 {
 		u = 0
 	}
@@ -236,6 +239,7 @@ func (s *Server) refreshMemory() {
 		s.evict.gcCycles = cycles
 		s.evict.grown = 0
 		s.evict.freed = 0
+		s.evict.bufGrown.Store(0)
 	}
 	if r := s.evict.released.Load(); r > 0 && r >= s.evict.live/4 && s.evict.gcRunning.CompareAndSwap(false, true) {
 		s.evict.released.Store(0)

@@ -27,6 +27,7 @@ type expireState struct {
 	resizeDB      int     // next database to resize
 	rehashDB      int     // next database to rehash
 	batch         []string
+	replicaKeys   map[replicaKey]struct{} // keys with a TTL written on a writable replica
 }
 
 // databasesCron runs the active expiry cycle, then resizes and incrementally rehashes the
@@ -37,6 +38,7 @@ func (s *Server) databasesCron() {
 	if !s.isReplica() && s.activeExpireEnabled {
 		s.activeExpireCycle()
 	}
+	s.expireReplicaKeys()
 	if !s.persist.loading {
 		// Redis runs no databasesCron while loading; shrinking here would undo the
 		// RESIZEDB reservation of the dict being filled (it is <10% full at first).

@@ -199,6 +199,9 @@ func (c *Client) getExpire(key []byte) int64 {
 func (c *Client) setExpire(key []byte, whenMs int64) {
 	db := c.db()
 	c.srv.preserve(db.Keys, k(key))
+	if c.srv.repl.masterHost != "" {
+		c.rememberReplicaKeyWithExpire(key)
+	}
 	if ref := db.Expires.Ref(k(key)); ref != nil {
 		*ref = whenMs
 		return

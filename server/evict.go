@@ -256,6 +256,10 @@ const bigBuffer = 1 << 20
 // releasedQueryBuf records that a connection dropped a buffer of size bytes, which
 // nothing references any more (see "Garbage" above). Safe without the lock.
 func (s *Server) releasedQueryBuf(size int) {
+	// what its growth added to used_memory goes (approximately: not atomic with cron's reset)
+	if d := int64(size - readChunk); d > 0 && s.evict.bufGrown.Add(-d) < 0 {
+		s.evict.bufGrown.Store(0)
+	}
 	if size >= bigBuffer {
 		s.evict.released.Add(int64(size))
 		s.evict.dropped.Add(1)

@@ -274,7 +274,7 @@ func (s *Server) collectGarbage() {
 		return
 	}
 	dropped := s.evict.dropped.Swap(0)
-	if s.evict.forced == s.evict.gcCycles && s.evict.forced != 0 && dropped == 0 {
+	if s.evict.forced == s.evict.gcCycles && s.evict.forced != 0 && dropped == 0 && s.evict.freed == 0 {
 		return
 	}
 	runtime.GC()
@@ -408,7 +408,10 @@ func (s *Server) performEvictions() bool {
 	for freed < toFree {
 		db, key, ok := s.pickEvictionKey()
 		if !ok {
-			return false
+			// nothing left to evict: what the estimate still counts may be the
+			// underestimated size of what was evicted; measure before refusing
+			s.collectGarbage()
+			return s.usedMemory() <= s.cfg.MaxMemory
 		}
 		freed += s.evictKey(db, key)
 		keys++

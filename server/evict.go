@@ -274,7 +274,7 @@ func (s *Server) collectGarbage() {
 		return
 	}
 	dropped := s.evict.dropped.Swap(0)
-	if s.evict.forced == s.evict.gcCycles && s.evict.forced != 0 && dropped == 0 && s.evict.freed == 0 {
+	if s.evict.forced == s.evict.gcCycles && s.evict.forced != 0 && dropped == 0 {
 		return
 	}
 	runtime.GC()
@@ -410,7 +410,11 @@ func (s *Server) performEvictions() bool {
 		if !ok {
 			// nothing left to evict: what the estimate still counts may be the
 			// underestimated size of what was evicted; measure before refusing
-			s.collectGarbage()
+			if s.evict.freed > 0 && s.evict.memSource == nil {
+				runtime.GC()
+				s.refreshMemory()
+				s.evict.forced = s.evict.gcCycles
+			}
 			return s.usedMemory() <= s.cfg.MaxMemory
 		}
 		freed += s.evictKey(db, key)

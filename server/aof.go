@@ -478,6 +478,8 @@ func (s *Server) aofDisable() error {
 		return nil
 	}
 	if a.rewriting {
+		// Redis's killAppendOnlyChild wording; the rewrite runs in this process here
+		s.log.Info().Msgf("Killing running AOF rewrite child: %d", os.Getpid())
 		a.rewriteCanceled = true
 	}
 	if a.status == aofWaitRewrite {

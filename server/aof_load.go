@@ -33,7 +33,7 @@ func (s *Server) LoadData() error {
 		return err
 	}
 	if m != nil && len(m.loadOrder()) > 0 {
-		if err := s.aofLoadFiles(m); err != nil {
+		if err := s.aofLoadFiles(m, false); err != nil {
 			return err
 		}
 		s.log.Info().Msgf("DB loaded from append only file: %.3f seconds", time.Since(start).Seconds())
@@ -81,7 +81,7 @@ func (s *Server) aofReadManifest() (*aofManifest, error) {
 }
 
 // aofLoadFiles loads the base and replays the incr files in manifest order.
-func (s *Server) aofLoadFiles(m *aofManifest) error {
+func (s *Server) aofLoadFiles(m *aofManifest, locked bool) error {
 	files := m.loadOrder()
 	for i, f := range files {
 		path := s.aofPath(f.Name)
@@ -99,7 +99,7 @@ func (s *Server) aofLoadFiles(m *aofManifest) error {
 			continue
 		}
 		start := time.Now()
-		if err := s.aofLoadFile(path, f.Name, i == len(files)-1); err != nil {
+		if err := s.aofLoadFile(path, f.Name, i == len(files)-1, locked); err != nil {
 			return err
 		}
 		kind := "incr"
@@ -124,7 +124,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // aofLoadFile loads one file: an RDB preamble if it starts with "REDIS", then commands.
-func (s *Server) aofLoadFile(path, name string, last bool) error {
+// locked: the caller holds the execution lock (DEBUG LOADAOF).
+func (s *Server) aofLoadFile(path, name string, last, locked bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("Fatal error: can't open the append log file %s for reading: %w", name, err)
@@ -135,14 +136,14 @@ func (s *Server) aofLoadFile(path, name string, last bool) error {
 	var off int64
 	if sig, _ := br.Peek(5); string(sig) == "REDIS" {
 		s.log.Info().Msg("Reading RDB base file on AOF loading...")
-		loaded, expired, err := s.loadRDB(br, loadOptions{keepExpired: true})
+		loaded, expired, err := s.loadRDB(br, loadOptions{keepExpired: true, locked: locked})
 		if err != nil {
 			return fmt.Errorf("Error reading the RDB base file %s, AOF loading aborted: %w", name, err)
 		}
 		s.log.Info().Msgf("Done loading RDB, keys loaded: %d, keys expired: %d.", loaded, expired)
 		off = cr.n - int64(br.Buffered())
 	}
-	return s.aofReplay(&aofReader{br: br, off: off}, path, name, last)
+	return s.aofReplay(&aofReader{br: br, off: off, locked: locked}, path, name, last)
 }
 
 // Outcomes of reading one command.
@@ -153,8 +154,9 @@ var (
 
 // aofReader reads the commands of an AOF file (RESP multibulk; '#' lines are annotations).
 type aofReader struct {
-	br  *bufio.Reader
-	off int64 // offset of the next unread byte
+	br     *bufio.Reader
+	off    int64 // offset of the next unread byte
+	locked bool  // the loader holds the execution lock
 }
 
 func (r *aofReader) line() ([]byte, error) {
@@ -233,7 +235,7 @@ func (s *Server) aofReplay(r *aofReader, path, name string, last bool) error {
 			valid, err = validBeforeMulti, errAOFTruncated
 		}
 		if err == io.EOF {
-			return s.aofExec(c, batch, name)
+			return s.aofExec(c, batch, name, r.locked)
 		}
 		if errors.Is(err, errAOFFormat) {
 			return fmt.Errorf("Bad file format reading the append only file %s: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>", name)
@@ -242,7 +244,7 @@ func (s *Server) aofReplay(r *aofReader, path, name string, last bool) error {
 			return fmt.Errorf("Unrecoverable error reading the append only file %s: %w", name, err)
 		}
 		if err != nil { // truncated
-			if err := s.aofExec(c, batch, name); err != nil {
+			if err := s.aofExec(c, batch, name, r.locked); err != nil {
 				return err
 			}
 			return s.aofTruncated(path, name, last, valid)
@@ -263,7 +265,7 @@ func (s *Server) aofReplay(r *aofReader, path, name string, last bool) error {
 		}
 		valid = r.off
 		if len(batch) >= loadBatch {
-			if err := s.aofExec(c, batch, name); err != nil {
+			if err := s.aofExec(c, batch, name, r.locked); err != nil {
 				return err
 			}
 			batch = batch[:0]
@@ -299,19 +301,20 @@ func (s *Server) newAOFClient() *Client {
 	return c
 }
 
-// aofExec runs replayed commands under the execution lock. Propagators are detached
-// meanwhile: loading must not feed the AOF or the replication stream.
-func (s *Server) aofExec(c *Client, cmds [][][]byte, name string) error {
+// aofExec runs replayed commands under the execution lock (taken unless locked says the
+// caller holds it). Propagators are detached meanwhile: loading must not feed the AOF or
+// the replication stream.
+func (s *Server) aofExec(c *Client, cmds [][][]byte, name string, locked bool) error {
 	if len(cmds) == 0 {
 		return nil
 	}
-	s.mu.Lock()
+	if !locked {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
 	saved := s.propagator
 	s.propagator = nil
-	defer func() {
-		s.propagator = append(saved, s.propagator...)
-		s.mu.Unlock()
-	}()
+	defer func() { s.propagator = append(saved, s.propagator...) }()
 	defer s.crashOnPanic(c) // a replayed command that panics: the bug report, not a Go trace
 	for _, argv := range cmds {
 		cmd, _ := s.lookupOrOriginal(argv)

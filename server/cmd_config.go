@@ -214,6 +214,7 @@ func (s *Server) resetStats() {
 	s.stats.keyspaceHits = 0
 	s.stats.keyspaceMiss = 0
 	s.stats.totalErrors = 0
+	s.stats.lazyfreed = 0
 	s.stats.errors = map[string]int64{}
 	s.eachCommand(func(cmd *Command) { *cmd.stats = cmdStats{} })
 }

@@ -54,6 +54,9 @@ func debugSubcommands() map[string]debugSub {
 		"pause-cron":                   {argcIs(3), debugPauseCron},
 		"replybuffer":                  {argcIs(4), debugReplyBuffer},
 		"config-rewrite-force-all":     {argcIs(2), debugConfigRewriteForceAll},
+		"htstats":                      {argcIs(3), debugHTStats},
+		"htstats-key":                  {argcIs(3), debugHTStatsKey},
+		"loadaof":                      {argcIs(2), debugLoadAOF},
 	}
 }
 
@@ -592,6 +595,12 @@ var debugHelpLines = []string{
 	"    Create a memory leak of the input string.",
 	"LOG <message>",
 	"    Write <message> to the server log.",
+	"HTSTATS <dbid>",
+	"    Return hash table statistics of the specified Redis database.",
+	"HTSTATS-KEY <key>",
+	"    Like HTSTATS but for the hash table stored at <key>'s value.",
+	"LOADAOF",
+	"    Flush the AOF buffers on disk and reload the AOF in memory.",
 	"OBJECT <key>",
 	"    Show low level info about `key` and associated value.",
 	"OOM",

@@ -133,7 +133,7 @@ func cmdRestore(c *Client) {
 		c.ok()
 		return
 	}
-	c.dbAdd(key, obj)
+	c.srv.setLRUOrLFU(c.dbAdd(key, obj), opts.freq, opts.idle)
 	if ttl > 0 {
 		c.setExpire(key, ttl)
 		if !opts.absTTL {

@@ -401,7 +401,7 @@ func infoMemory(w *infoWriter, st *StatsMemory) {
 	w.str("mem_allocator", infoAllocator)
 	w.int("active_defrag_running", 0)
 	w.int("lazyfree_pending_objects", 0)
-	w.int("lazyfreed_objects", 0)
+	w.int("lazyfreed_objects", st.LazyfreedObjects)
 }
 
 func infoPersistence(w *infoWriter, st *StatsPersistence) {
@@ -467,7 +467,7 @@ func infoStats(w *infoWriter, st *StatsActivity) {
 	w.int("pubsubshard_channels", st.PubsubShardChannels)
 	w.int("latest_fork_usec", 0)
 	w.int("total_forks", st.TotalForks)
-	w.int("migrate_cached_sockets", 0)
+	w.int("migrate_cached_sockets", st.MigrateCachedSockets)
 	w.int("slave_expires_tracked_keys", st.ReplicaExpiresTracked)
 	w.int("active_defrag_hits", 0)
 	w.int("active_defrag_misses", 0)

@@ -21,8 +21,8 @@ func keyCommands() []*Command {
 		{Name: "touch", Arity: -2, Flags: r | f, FirstKey: 1, LastKey: -1, Step: 1, Handler: cmdTouch, Group: "generic"},
 		{Name: "type", Arity: 2, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdType, Group: "generic"},
 		{Name: "keys", Arity: 2, Flags: r, Handler: cmdKeys, Group: "generic"},
-		{Name: "scan", Arity: -2, Flags: r, Handler: cmdScan, Group: "generic"},
-		{Name: "randomkey", Arity: 1, Flags: r, Handler: cmdRandomKey, Group: "generic"},
+		{Name: "scan", Arity: -2, Flags: r | FlagTouchesArbitraryKeys, Handler: cmdScan, Group: "generic"},
+		{Name: "randomkey", Arity: 1, Flags: r | FlagTouchesArbitraryKeys, Handler: cmdRandomKey, Group: "generic"},
 		{Name: "rename", Arity: 3, Flags: w, FirstKey: 1, LastKey: 2, Step: 1, Handler: cmdRename, Group: "generic"},
 		{Name: "renamenx", Arity: 3, Flags: w | f, FirstKey: 1, LastKey: 2, Step: 1, Handler: cmdRenameNX, Group: "generic"},
 		{Name: "move", Arity: 3, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdMove, Group: "generic"},
@@ -81,9 +81,11 @@ func (s *Server) setExpireIn(db *store.DB, key []byte, whenMs int64) {
 // cmdDel is DEL and UNLINK (delGenericCommand): both free at once, the reply is the same.
 func cmdDel(c *Client) {
 	n := int64(0)
+	lazy := c.srv.cfg.LazyfreeLazyUserDel || (c.cmd != nil && c.cmd.Name == "unlink")
 	for _, key := range c.args[1:] {
 		c.srv.expireIfNeeded(c, c.db(), k(key), false)
-		if c.dbDelete(key) {
+		if o, ok := c.srv.dbDeleteValue(c.db(), key); ok {
+			c.srv.freedValue(&o, lazy)
 			c.touch(key)
 			c.notify(NotifyGeneric, "del", key)
 			c.addDirty(1)

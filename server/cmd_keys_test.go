@@ -640,3 +640,25 @@ func TestConfigSetMaxmemoryEvicts(t *testing.T) {
 	}
 	c.do("CONFIG", "SET", "maxmemory", "0")
 }
+
+// TestLazyExpireByScanNotWrapped checks that the keys SCAN and RANDOMKEY expire on the way
+// are propagated one DEL each, without MULTI/EXEC (touches_arbitrary_keys), while a
+// command run from EXEC keeps its transaction.
+func TestLazyExpireByScanNotWrapped(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.dial(t)
+	for _, cmd := range []string{"SCAN 0", "RANDOMKEY"} {
+		if got := c.do("DEBUG", "SET-ACTIVE-EXPIRE", "0"); got != "+OK\r\n" {
+			t.Fatalf("DEBUG SET-ACTIVE-EXPIRE: %q", got)
+		}
+		c.do("SET", "foo1", "bar", "PX", "1")
+		c.do("SET", "foo2", "bar", "PX", "1")
+		time.Sleep(5 * time.Millisecond) // past both expiry times: nothing to wait for
+		ts.prop.take()
+		c.do(strings.Fields(cmd)...)
+		got := ts.prop.take()
+		if len(got) != 2 || !strings.HasPrefix(got[0], "DEL foo") || !strings.HasPrefix(got[1], "DEL foo") {
+			t.Errorf("%s propagated %q, want two DELs without MULTI/EXEC", cmd, got)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -89,4 +90,35 @@ func TestObjectDoesNotTouchLRU(t *testing.T) {
 			t.Errorf("OBJECT touched the LRU clock: got %d, want 1", lru)
 		}
 	})
+}
+
+// TestRestoreIdletimeFreq checks RESTORE's IDLETIME (LRU policies) and FREQ (LFU
+// policies), read back with OBJECT IDLETIME and OBJECT FREQ.
+func TestRestoreIdletimeFreq(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.dial(t)
+	c.do("SET", "foo", "bar")
+	dump := c.do("DUMP", "foo")
+	n, err := strconv.Atoi(dump[1:strings.Index(dump, "\r\n")])
+	if err != nil || !strings.HasPrefix(dump, "$") {
+		t.Fatalf("DUMP: %q", dump)
+	}
+	payload := dump[strings.Index(dump, "\r\n")+2:][:n]
+	c.do("DEL", "foo")
+	c.do("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+	if got := c.do("RESTORE", "foo", "0", payload, "IDLETIME", "1000"); got != "+OK\r\n" {
+		t.Fatalf("RESTORE IDLETIME: %q", got)
+	}
+	// the LRU clock counts seconds: one may tick between RESTORE and OBJECT
+	if got := c.do("OBJECT", "IDLETIME", "foo"); got != ":1000\r\n" && got != ":1001\r\n" {
+		t.Errorf("OBJECT IDLETIME after RESTORE IDLETIME 1000: %q", got)
+	}
+	c.do("DEL", "foo")
+	c.do("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+	if got := c.do("RESTORE", "foo", "0", payload, "FREQ", "100"); got != "+OK\r\n" {
+		t.Fatalf("RESTORE FREQ: %q", got)
+	}
+	if got := c.do("OBJECT", "FREQ", "foo"); got != ":100\r\n" {
+		t.Errorf("OBJECT FREQ after RESTORE FREQ 100: %q", got)
+	}
 }

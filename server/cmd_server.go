@@ -25,6 +25,7 @@ func serverCommands() []*Command {
 		{Name: "debug", Arity: -2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale | FlagProtected,
 			Handler: cmdDebug, Group: "server"},
 		objectCommand(),
+		memoryCommand(),
 	}
 }
 
@@ -60,6 +61,15 @@ func flushArgs(c *Client) bool {
 	return true
 }
 
+// flushAsync reports whether a FLUSHDB or FLUSHALL (with valid arguments) frees lazily:
+// ASYNC, or no argument with lazyfree-lazy-user-flush.
+func flushAsync(c *Client) bool {
+	if len(c.args) == 2 {
+		return argEqualFold(c.args[1], "async")
+	}
+	return c.srv.cfg.LazyfreeLazyUserFlush
+}
+
 // emptyDB is emptyData for one database: watchers are touched, then the dicts are
 // replaced by new ones (never cleared: a running snapshot may hold the old ones). It
 // returns the number of keys removed.
@@ -79,7 +89,10 @@ func cmdFlushdb(c *Client) {
 	if !flushArgs(c) {
 		return
 	}
-	c.addDirty(c.srv.emptyDB(c.dbIndex)) // propagated even when the database was empty
+	total := c.srv.totalKeys()
+	removed := c.srv.emptyDB(c.dbIndex)
+	c.srv.flushedKeys(removed, total, flushAsync(c))
+	c.addDirty(removed) // propagated even when the database was empty
 	c.ok()
 }
 
@@ -92,16 +105,17 @@ func cmdFlushall(c *Client) {
 	for id := range s.dbs {
 		removed += s.emptyDB(id)
 	}
+	s.flushedKeys(removed, removed, flushAsync(c))
 	c.addDirty(removed) // propagated even when every database was empty
 	// flushAllDataAndResetRDB: a running BGSAVE keeps its snapshot (Redis kills the
 	// child; here the snapshot holds the old dicts and completes), then with save
-	// points configured the empty dataset is saved at once.
+	// points configured the empty dataset is saved at once, which leaves the dirty
+	// counter at 0 (Redis 7.0.15 adds nothing for FLUSHALL itself).
 	if len(s.cfg.Save) > 0 {
 		if err := s.saveLocked(); err != nil {
 			s.log.Warn().Err(err).Msg("save after FLUSHALL failed")
 		}
 	}
-	s.dirty++
 	c.ok()
 }
 

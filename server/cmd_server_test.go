@@ -118,10 +118,10 @@ func TestFlushDirtyBookkeeping(t *testing.T) {
 		}
 	})
 	c.do("SET", "a", "1")
-	c.do("FLUSHALL") // saves (dirty -> 0), then dirty++
+	c.do("FLUSHALL") // saves (dirty -> 0); redis-server 7.0.15 adds nothing after it
 	ts.locked(func() {
-		if ts.dirty != 1 {
-			t.Errorf("dirty after FLUSHALL with save points: got %d, want 1", ts.dirty)
+		if ts.dirty != 0 {
+			t.Errorf("dirty after FLUSHALL with save points: got %d, want 0", ts.dirty)
 		}
 		if ts.persist.saves != 1 {
 			t.Errorf("saves after FLUSHALL: got %d, want 1", ts.persist.saves)

@@ -392,14 +392,31 @@ func srandmemberCount(c *Client) {
 		writeSetMembers(c, s)
 		return
 	}
-	members := s.Members()
 	c.w.Array(int(count))
+	if count*srandmemberSubStrategyMul <= size {
+		// CASE 4: few members of a big set, drawn at random until count are distinct
+		seen := make(map[string]struct{}, count)
+		for uint64(len(seen)) < count {
+			m := s.Random()
+			if _, dup := seen[m]; !dup {
+				seen[m] = struct{}{}
+				c.w.BulkString(m)
+			}
+		}
+		return
+	}
+	// CASE 3: a large part of the set, a random subset of a copy
+	members := s.Members()
 	for i := 0; i < int(count); i++ {
 		j := i + rand.IntN(len(members)-i)
 		members[i], members[j] = members[j], members[i]
 		c.w.BulkString(members[i])
 	}
 }
+
+// srandmemberSubStrategyMul is SRANDMEMBER_SUB_STRATEGY_MUL: below count*3 members
+// SRANDMEMBER copies the set, above it draws members at random.
+const srandmemberSubStrategyMul = 3
 
 // lookupSets fetches the sets at keys for an algebra command: nil entries for missing
 // keys; ok=false after replying WRONGTYPE. Like Redis 7.0, STORE variants also read

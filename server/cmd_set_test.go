@@ -417,3 +417,31 @@ func TestRDBHelpersRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestSrandmemberFewOfMany checks SRANDMEMBER's CASE 4 (count*3 <= size): count distinct
+// members of the set, drawn one by one.
+func TestSrandmemberFewOfMany(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.dial(t)
+	args := []string{"SADD", "s"}
+	for i := 0; i < 100; i++ {
+		args = append(args, "m:"+strconv.Itoa(i))
+	}
+	if got := c.do(args...); got != ":100\r\n" {
+		t.Fatalf("SADD: %q", got)
+	}
+	for _, count := range []int{2, 10, 33} {
+		reply := c.do("SRANDMEMBER", "s", strconv.Itoa(count))
+		lines := strings.Split(strings.TrimSuffix(reply, "\r\n"), "\r\n")
+		if lines[0] != "*"+strconv.Itoa(count) || len(lines) != 1+2*count {
+			t.Fatalf("SRANDMEMBER s %d: %q", count, reply)
+		}
+		seen := map[string]bool{}
+		for i := 2; i < len(lines); i += 2 {
+			if !strings.HasPrefix(lines[i], "m:") || seen[lines[i]] {
+				t.Fatalf("SRANDMEMBER s %d: member %q not in the set or repeated: %q", count, lines[i], reply)
+			}
+			seen[lines[i]] = true
+		}
+	}
+}

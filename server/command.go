@@ -28,6 +28,10 @@ const (
 	FlagProtected                        // protected (DEBUG): gated by enable-debug-command
 	FlagAllowBusy                        // allow_busy
 	FlagNoMandatoryKeys                  // no_mandatory_keys
+	// FlagTouchesArbitraryKeys (touches_arbitrary_keys, hidden from COMMAND as in Redis):
+	// the keys the command expires on the way are propagated one DEL each, not wrapped
+	// in MULTI/EXEC as the effects of one command are (SCAN, RANDOMKEY).
+	FlagTouchesArbitraryKeys
 )
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking",
@@ -120,6 +124,7 @@ func buildCommandTable() commandTable {
 		monitorCommands(),
 		latencyCommands(),
 		dumpCommands(),
+		migrateCommands(),
 		syncCommands(),
 	} {
 		t.add(family...)

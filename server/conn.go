@@ -46,8 +46,12 @@ func (s *Server) serveConn(conn net.Conn) {
 		// pipeline longer than maxBatch that arrived in one read (the client may have
 		// sent its last byte) is executed batch by batch without waiting for more input.
 		if !more {
+			before := cap(q.buf)
 			q.makeRoom()
 			c.qbufCap.Store(int64(cap(q.buf)))
+			if n := cap(q.buf); n > before { // the old buffer is garbage: Redis frees it
+				s.evict.bufGrown.Add(int64(n - before))
+			}
 			if !s.readQuery(c, q) {
 				return
 			}
@@ -99,6 +103,11 @@ func (s *Server) shrinkQueryBuf(c *Client, q *queryBuf) {
 	q.buf, q.start, q.end = make([]byte, readChunk), 0, 0
 	c.qbufCap.Store(readChunk)
 	q.forget()
+	if n := cap(q.pool) + cap(q.scratch); n > maxKeptArgs {
+		// the argument vectors of a command of many arguments go too, as Redis's argv
+		q.pool, q.scratch, q.cmds = nil, nil, nil
+		size += n * argSliceSize
+	}
 	s.mu.Lock()
 	if c.block == nil { // a blocked command runs its args again when served
 		c.args = nil
@@ -239,6 +248,13 @@ func (q *queryBuf) forget() {
 	clear(q.scratch[:cap(q.scratch)])
 	clear(q.cmds[:cap(q.cmds)])
 }
+
+// maxKeptArgs is how many argument slots the parse vectors keep across a shrink of the
+// query buffer; argSliceSize is the size of one ([]byte header).
+const (
+	maxKeptArgs  = 4096
+	argSliceSize = 24
+)
 
 // queryBufShrink is the size above which an emptied query buffer is replaced by a
 // fresh small one.

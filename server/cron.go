@@ -10,5 +10,6 @@ func cronTaskList() []func(*Server) {
 		(*Server).infoCron,        // instantaneous metrics for INFO (cmd_info.go)
 		(*Server).aofCron,         // scheduled and automatic AOF rewrites (aof.go)
 		(*Server).replicationCron, // once per second: replica pings, timeouts, full syncs (repl.go)
+		(*Server).migrateCron,     // MIGRATE's idle cached connections (cmd_migrate.go)
 	}
 }

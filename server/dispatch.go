@@ -122,7 +122,11 @@ func isTransactionControl(name string) bool {
 func (s *Server) call(c *Client, cmd *Command) {
 	c.cmd = cmd
 	c.failed, c.propagateSelf, c.overridden = false, false, false
-	s.beginUnit()
+	// called directly (not from EXEC), a command touching arbitrary keys opens no unit
+	unit := cmd.Flags&FlagTouchesArbitraryKeys == 0 || s.unitDepth > 0
+	if unit {
+		s.beginUnit()
+	}
 	// One clock read per command: a command starts when the previous one (or its
 	// dispatch) ended; time.Now is costly enough on some VMs to show in profiles.
 	start := s.clock
@@ -150,7 +154,9 @@ func (s *Server) call(c *Client, cmd *Command) {
 	if c.propagateSelf && !c.overridden {
 		s.propagateRecord(c.dbIndex, c.args)
 	}
-	s.endUnit()
+	if unit {
+		s.endUnit()
+	}
 	c.woff = s.repl.offset
 	cmd.stats.calls++
 	cmd.stats.usec += dur.Microseconds()

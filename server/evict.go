@@ -70,6 +70,9 @@ type evictState struct {
 	gcRunning atomic.Bool
 	// dropped counts the big buffers dropped since the last GC performEvictions forced.
 	dropped atomic.Int64
+	// bufGrown is the size of the query buffers connections allocated since that cycle:
+	// client input counts in used_memory as in Redis, before a GC cycle measures it.
+	bufGrown atomic.Int64
 	// memSource returns the live heap and the GC cycle count; runtime/metrics by default.
 	memSource func() (live int64, cycles uint64)
 }
@@ -135,6 +138,29 @@ func (s *Server) touchObject(o *store.Object) {
 	o.LRU = s.lruClock()
 }
 
+// setLRUOrLFU is objectSetLRUOrLFU (RESTORE's IDLETIME and FREQ): under an LFU policy a
+// freq >= 0 becomes the counter; otherwise an idle time >= 0 (seconds) sets the last
+// access that far back. It reports whether it set anything.
+func (s *Server) setLRUOrLFU(o *store.Object, freq, idleSecs int64) bool {
+	if s.policyLFU() {
+		if freq < 0 {
+			return false
+		}
+		o.LRU = s.lfuMinutes()<<8 | uint32(freq)
+		return true
+	}
+	if idleSecs < 0 {
+		return false
+	}
+	clock := int64(s.lruClock())
+	abs := clock - idleSecs*1000/lruClockResolution
+	if abs < 0 { // before the wrapping clock's origin: half-way round, idle for long
+		abs = (clock + lruClockMax/2) % lruClockMax
+	}
+	o.LRU = uint32(abs)
+	return true
+}
+
 // objectIdleMs is estimateObjectIdleTime: milliseconds since the object was last accessed
 // (meaningful under an LRU or non-LFU policy; OBJECT IDLETIME).
 func (s *Server) objectIdleMs(o *store.Object) int64 {
@@ -185,7 +211,7 @@ func (s *Server) lfuLogIncr(counter uint32) uint32 {
 
 // usedMemory is the used_memory estimate (see the comment at the top of this file).
 func (s *Server) usedMemory() int64 {
-	u := s.evict.live + s.evict.grown - s.evict.freed
+	u := s.evict.live + s.evict.grown + s.evict.bufGrown.Load() - s.evict.freed
 	if u < 0 {
 		u = 0
 	}
@@ -213,6 +239,7 @@ func (s *Server) refreshMemory() {
 		s.evict.gcCycles = cycles
 		s.evict.grown = 0
 		s.evict.freed = 0
+		s.evict.bufGrown.Store(0)
 	}
 	if r := s.evict.released.Load(); r > 0 && r >= s.evict.live/4 && s.evict.gcRunning.CompareAndSwap(false, true) {
 		s.evict.released.Store(0)
@@ -229,6 +256,10 @@ const bigBuffer = 1 << 20
 // releasedQueryBuf records that a connection dropped a buffer of size bytes, which
 // nothing references any more (see "Garbage" above). Safe without the lock.
 func (s *Server) releasedQueryBuf(size int) {
+	// what its growth added to used_memory goes (approximately: not atomic with cron's reset)
+	if d := int64(size - readChunk); d > 0 && s.evict.bufGrown.Add(-d) < 0 {
+		s.evict.bufGrown.Store(0)
+	}
 	if size >= bigBuffer {
 		s.evict.released.Add(int64(size))
 		s.evict.dropped.Add(1)
@@ -253,7 +284,8 @@ func (s *Server) collectGarbage() {
 
 func (s *Server) readRuntimeMemory() (int64, uint64) {
 	if s.evict.samples == nil {
-		s.evict.samples = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+		s.evict.samples = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"},
+			{Name: "/memory/classes/heap/objects:bytes"}}
 	}
 	metrics.Read(s.evict.samples)
 	var live int64
@@ -264,17 +296,28 @@ func (s *Server) readRuntimeMemory() (int64, uint64) {
 	if v := s.evict.samples[1].Value; v.Kind() == metrics.KindUint64 {
 		cycles = v.Uint64()
 	}
+	// before the first GC cycle nothing is marked live (0): the heap's objects are the
+	// best figure then (garbage included, of which a process just started has little)
+	if v := s.evict.samples[2].Value; cycles == 0 && v.Kind() == metrics.KindUint64 {
+		live = int64(v.Uint64())
+	}
 	return live, cycles
 }
 
-// commandGrowth is the estimate of what a denyoom command may add to the dataset.
+// commandGrowth is the estimate of what a denyoom command may add to the dataset: its
+// argument bytes, a key's overhead, and an element's overhead for each argument past the
+// first value (SADD, RPUSH, HSET... of many elements).
 func commandGrowth(args [][]byte) int64 {
-	n := int64(keyOverhead)
+	n := int64(keyOverhead) + int64(max(len(args)-3, 0))*elemOverhead
 	for _, a := range args[1:] {
 		n += int64(len(a))
 	}
 	return n
 }
+
+// elemOverhead is what one element of a collection costs besides its bytes (table entry
+// or node, string header, bucket).
+const elemOverhead = 48
 
 // lenner is implemented by collection values; it sizes them for the eviction estimate.
 type lenner interface{ Len() int }
@@ -283,7 +326,7 @@ type lenner interface{ Len() int }
 func objectSize(key string, o *store.Object) int64 {
 	n := int64(keyOverhead + len(key) + len(o.Str))
 	if l, ok := o.Ptr.(lenner); ok {
-		n += int64(l.Len()) * 48
+		n += int64(l.Len()) * elemOverhead
 	}
 	return n
 }
@@ -365,7 +408,14 @@ func (s *Server) performEvictions() bool {
 	for freed < toFree {
 		db, key, ok := s.pickEvictionKey()
 		if !ok {
-			return false
+			// nothing left to evict: what the estimate still counts may be the
+			// underestimated size of what was evicted; measure before refusing
+			if s.evict.freed > 0 && s.evict.memSource == nil {
+				runtime.GC()
+				s.refreshMemory()
+				s.evict.forced = s.evict.gcCycles
+			}
+			return s.usedMemory() <= s.cfg.MaxMemory
 		}
 		freed += s.evictKey(db, key)
 		keys++

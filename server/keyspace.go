@@ -172,14 +172,21 @@ func (c *Client) setKey(key []byte, o store.Object, keepTTL bool) {
 func (c *Client) dbDelete(key []byte) bool { return c.srv.dbDelete(c.db(), key) }
 
 func (s *Server) dbDelete(db *store.DB, key []byte) bool {
+	_, ok := s.dbDeleteValue(db, key)
+	return ok
+}
+
+// dbDeleteValue is dbDelete returning the value removed.
+func (s *Server) dbDeleteValue(db *store.DB, key []byte) (store.Object, bool) {
 	s.preserve(db.Keys, k(key))
-	if _, ok := db.Keys.Delete(k(key)); !ok {
-		return false
+	o, ok := db.Keys.Delete(k(key))
+	if !ok {
+		return o, false
 	}
 	if db.Expires.Len() > 0 {
 		db.Expires.Delete(k(key))
 	}
-	return true
+	return o, true
 }
 
 // getExpire returns the absolute expiry of key in unix ms, or -1 if it has none.

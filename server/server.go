@@ -70,8 +70,9 @@ type Server struct {
 	activeExpireEnabled bool   // DEBUG SET-ACTIVE-EXPIRE: the active expire cycle runs (default true)
 	replID, replID2     string // replication ids (INFO replication, DEBUG CHANGE-REPL-ID)
 	repl                replicationState
-	info                infoState  // INFO's instantaneous metrics (cmd_info.go)
-	debug               debugState // what DEBUG changed (crash.go)
+	info                infoState    // INFO's instantaneous metrics (cmd_info.go)
+	debug               debugState   // what DEBUG changed (crash.go)
+	migrate             migrateState // MIGRATE's cached connections (cmd_migrate.go)
 
 	proc     Process         // the process owner's grants (process.go)
 	tasks    []func(*Server) // cron tasks, see cronTaskList
@@ -107,6 +108,7 @@ type stats struct {
 	replyShrinks   int64 // reply_buffer_shrinks
 	evictedClients int64 // evicted_clients (maxmemory-clients)
 	replyExpands   int64 // reply_buffer_expands
+	lazyfreed      int64 // lazyfreed_objects
 }
 
 // New returns a server for cfg. Listening starts with Start (or Listen and Serve).

@@ -56,6 +56,7 @@ type StatsMemory struct {
 	SystemTotal       int64 // total_system_memory
 	MaxMemory         int64 // maxmemory
 	MaxMemoryPolicy   string
+	LazyfreedObjects  int64 // lazyfreed_objects
 }
 
 // StatsPersistence is INFO persistence.
@@ -118,6 +119,7 @@ type StatsActivity struct {
 	PubsubChannels        int64   // pubsub_channels
 	PubsubPatterns        int64   // pubsub_patterns
 	PubsubShardChannels   int64   // pubsubshard_channels
+	MigrateCachedSockets  int64   // migrate_cached_sockets
 	ErrorReplies          int64   // total_error_replies
 }
 
@@ -268,7 +270,8 @@ func (s *Server) memoryStats() StatsMemory {
 	allocated, active, resident := allocatorFigures()
 	return StatsMemory{Used: used, Peak: s.usedMemoryPeak(), RSS: processRSS(), Startup: startup,
 		Overhead: overhead, Dataset: used - overhead, Allocated: allocated, Active: active, Resident: resident,
-		SystemTotal: totalSystemMemory(), MaxMemory: s.cfg.MaxMemory, MaxMemoryPolicy: s.cfg.MaxMemoryPolicy}
+		SystemTotal: totalSystemMemory(), MaxMemory: s.cfg.MaxMemory, MaxMemoryPolicy: s.cfg.MaxMemoryPolicy,
+		LazyfreedObjects: s.stats.lazyfreed}
 }
 
 func (s *Server) persistenceStats(now time.Time) StatsPersistence {
@@ -298,7 +301,7 @@ func (s *Server) activityStats() StatsActivity {
 		EvictedKeys: st.evictedKeys, TotalForks: st.totalForks,
 		ReplicaExpiresTracked: int64(len(s.replicaExpires)), KeyspaceHits: st.keyspaceHits, KeyspaceMisses: st.keyspaceMiss,
 		PubsubChannels: int64(len(s.pubsub.channels)), PubsubPatterns: int64(len(s.pubsub.patterns)),
-		PubsubShardChannels: int64(len(s.pubsub.shard)), ErrorReplies: st.totalErrors,
+		PubsubShardChannels: int64(len(s.pubsub.shard)), MigrateCachedSockets: int64(len(s.migrate.conns)), ErrorReplies: st.totalErrors,
 		ReplyShrinks: st.replyShrinks, ReplyExpands: st.replyExpands, EvictedClients: st.evictedClients}
 }
 

@@ -337,13 +337,33 @@ func (d *Dict[V]) Scan(cursor uint64, fn func(key string, v V)) uint64 {
 	return v
 }
 
-// Random returns a random element (Redis's dictGetRandomKey: a random non-empty bucket,
-// then a random element of its chain).
+// fairSamples is GETFAIR_NUM_ENTRIES: how many elements Random draws from.
+const fairSamples = 15
+
+// Random returns a random element, as Redis's dictGetFairRandomKey: a uniform pick among
+// the elements of a few consecutive buckets (dictGetSomeKeys), so that an element of a long
+// chain is not less likely than one alone in its bucket.
 func (d *Dict[V]) Random() (string, V, bool) {
 	var zero V
 	if d.Len() == 0 {
 		return "", zero, false
 	}
+	var buf [fairSamples]*entry[V]
+	i := 0
+	n := d.someEntries(fairSamples, func(e *entry[V]) {
+		buf[i] = e
+		i++
+	})
+	if n == 0 {
+		return d.unfairRandom()
+	}
+	e := buf[rand.IntN(n)]
+	return e.key, e.val, true
+}
+
+// unfairRandom is dictGetRandomKey: a random non-empty bucket, then a random element of
+// its chain.
+func (d *Dict[V]) unfairRandom() (string, V, bool) {
 	d.step()
 	var he *entry[V]
 	for he == nil {
@@ -370,30 +390,15 @@ func (d *Dict[V]) Random() (string, V, bool) {
 	return he.key, he.val, true
 }
 
-// fairSample is how many elements FairRandom samples (GETFAIR_NUM_ENTRIES).
-const fairSample = 15
-
-// FairRandom is Random without the bias towards elements of short chains, like Redis's
-// dictGetFairRandomKey: one of up to 15 elements sampled from a random position
-// (ZRANDMEMBER, SRANDMEMBER with repetitions).
-func (d *Dict[V]) FairRandom() (string, V, bool) {
-	var keys [fairSample]string
-	var vals [fairSample]V
-	n := 0
-	d.Sample(fairSample, func(key string, v V) {
-		keys[n], vals[n] = key, v
-		n++
-	})
-	if n == 0 {
-		return d.Random()
-	}
-	i := rand.IntN(n)
-	return keys[i], vals[i], true
-}
-
 // Sample calls fn for up to n elements taken from a random position of the table, like
 // Redis's dictGetSomeKeys (used for eviction and active expiry). fn may not modify the dict.
 func (d *Dict[V]) Sample(n int, fn func(key string, v V)) int {
+	return d.someEntries(n, func(e *entry[V]) { fn(e.key, e.val) })
+}
+
+// someEntries is dictGetSomeKeys: it calls fn for up to n elements taken from a random
+// position of the table and returns how many.
+func (d *Dict[V]) someEntries(n int, fn func(e *entry[V])) int {
 	if d.Len() == 0 || n <= 0 {
 		return 0
 	}
@@ -436,7 +441,7 @@ func (d *Dict[V]) Sample(n int, fn func(key string, v V)) int {
 			}
 			emptyLen = 0
 			for ; e != nil && stored < n; e = e.next {
-				fn(e.key, e.val)
+				fn(e)
 				stored++
 			}
 		}

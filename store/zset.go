@@ -611,7 +611,7 @@ func (z *ZSet) Random() ZEntry {
 	if z.zsl == nil {
 		return z.lp[rand.IntN(len(z.lp))]
 	}
-	m, s, _ := z.dict.FairRandom()
+	m, s, _ := z.dict.Random()
 	return ZEntry{Member: m, Score: s}
 }
 

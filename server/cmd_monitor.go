@@ -83,7 +83,8 @@ func (s *Server) afterCall(c *Client, cmd *Command, dur time.Duration) {
 }
 
 // redactedArgs returns the positions of c.args that hold secrets (redactClientCommandArgument):
-// AUTH's arguments, HELLO's AUTH user and password, CONFIG SET of a password.
+// AUTH's arguments, HELLO's AUTH user and password, MIGRATE's AUTH/AUTH2 credentials, CONFIG
+// SET of a password.
 func redactedArgs(name string, args [][]byte) map[int]bool {
 	switch name {
 	case "auth":
@@ -101,6 +102,25 @@ func redactedArgs(name string, args [][]byte) map[int]bool {
 				j++
 			}
 		}
+	case "migrate": // AUTH password, AUTH2 username password (migrateCommand)
+		m := map[int]bool{}
+		for j := 6; j < len(args); j++ {
+			switch strings.ToLower(string(args[j])) {
+			case "auth":
+				if j+1 < len(args) {
+					m[j+1] = true
+				}
+				j++
+			case "auth2":
+				if j+2 < len(args) {
+					m[j+1], m[j+2] = true, true
+				}
+				j += 2
+			case "keys":
+				return m
+			}
+		}
+		return m
 	case "config|set":
 		m := map[int]bool{}
 		for i := 2; i+1 < len(args); i += 2 {

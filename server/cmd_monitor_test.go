@@ -18,10 +18,12 @@ func TestMonitor(t *testing.T) {
 	for _, args := range [][]string{
 		{"SELECT", "3"},
 		{"SET", "k", "a\"b\\c\n\r\t\a\b\x01\xff"},
-		{"AUTH", "x"},                          // fails, still shown, redacted
-		{"HELLO", "2", "AUTH", "u", "p"},       // redacted
-		{"CONFIG", "SET", "maxclients", "100"}, // admin: not shown
-		{"NOPE"},                               // rejected: not shown
+		{"AUTH", "x"},                    // fails, still shown, redacted
+		{"HELLO", "2", "AUTH", "u", "p"}, // redacted
+		{"MIGRATE", "127.0.0.1", "1", "nokey", "0", "5000", "AUTH", "pw"},                            // password redacted
+		{"MIGRATE", "127.0.0.1", "1", "nokey", "0", "5000", "COPY", "AUTH2", "u", "pw", "KEYS", "x"}, // user and password
+		{"CONFIG", "SET", "maxclients", "100"},                                                       // admin: not shown
+		{"NOPE"},                                                                                     // rejected: not shown
 		{"MULTI"}, {"SET", "m", "1"}, {"EXEC"},
 		{"PING"},
 	} {
@@ -33,6 +35,8 @@ func TestMonitor(t *testing.T) {
 		`"SET" "k" "a\"b\\c\n\r\t\a\b\x01\xff"`,
 		`"AUTH" "(redacted)"`,
 		`"HELLO" "2" "AUTH" "(redacted)" "(redacted)"`,
+		`"MIGRATE" "127.0.0.1" "1" "nokey" "0" "5000" "AUTH" "(redacted)"`,
+		`"MIGRATE" "127.0.0.1" "1" "nokey" "0" "5000" "COPY" "AUTH2" "(redacted)" "(redacted)" "KEYS" "x"`,
 		`"MULTI"`,
 		`"SET" "m" "1"`,
 		`"EXEC"`,

@@ -102,9 +102,12 @@ func (m *Machine) checkTilt(now time.Time) {
 // An instance created before the first Tick (New has no clock) counts as
 // available at that Tick, as Redis's instances do at their creation.
 func (m *Machine) checkDown(now time.Time, ms *masterState) {
-	for _, i := range append(ms.sortedReplicas(), ms.inst) {
-		if i.lastOKPing.IsZero() {
-			i.lastOKPing = now
+	if ms.inst.lastOKPing.IsZero() {
+		ms.inst.lastOKPing = now
+	}
+	for _, r := range ms.replicas { // no order needed: the same start for each
+		if r.lastOKPing.IsZero() {
+			r.lastOKPing = now
 		}
 	}
 	m.setSDown(now, ms, ms.inst, nil, m.instanceDown(now, ms, ms.inst, true))

@@ -39,6 +39,9 @@ type Info struct {
 	// ReplOffset is slave_repl_offset. An instance reporting role:master has
 	// no offset: its previous value is kept, as in Redis.
 	ReplOffset int64
+	// MasterReplOffset is master_repl_offset, read from an instance reporting
+	// role:master (the HTTP endpoint shows it; no decision uses it).
+	MasterReplOffset int64
 	// Announced is replica_announced (true when absent); false hides the
 	// replica from SENTINEL REPLICAS.
 	Announced bool

@@ -54,6 +54,9 @@ func TestMetrics(t *testing.T) {
 		{"vigil_sentinel_master_sdown", m, 0},
 	}
 	for _, c := range counts {
+		if !testutil.HasSeries(fams, c.name, c.labels) {
+			t.Errorf("%s%v: no such series", c.name, c.labels)
+		}
 		if got := testutil.MetricValue(fams, c.name, c.labels); got != c.want {
 			t.Errorf("%s%v: got %v, want %v", c.name, c.labels, got, c.want)
 		}

@@ -65,19 +65,13 @@ func (w *Writer) Int(n int64) {
 }
 
 // Bulk appends a bulk string.
-func (w *Writer) Bulk(b []byte) {
-	if w.Full() {
-		return
-	}
-	w.B = append(w.B, '$')
-	w.B = strconv.AppendInt(w.B, int64(len(b)), 10)
-	w.B = append(w.B, '\r', '\n')
-	w.B = append(w.B, b...)
-	w.B = append(w.B, '\r', '\n')
-}
+func (w *Writer) Bulk(b []byte) { appendBulk(w, b) }
 
 // BulkString appends a bulk string from a Go string.
-func (w *Writer) BulkString(s string) {
+func (w *Writer) BulkString(s string) { appendBulk(w, s) }
+
+// appendBulk is Bulk for either form of the bytes.
+func appendBulk[T string | []byte](w *Writer, s T) {
 	if w.Full() {
 		return
 	}

@@ -3,8 +3,6 @@ package sentinel
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -184,7 +182,7 @@ func (s *Sentinel) snapshot(m *instance) MasterSnapshot {
 	if ms.Addr.IsZero() {
 		ms.Addr = m.addr
 	}
-	ms.Offset = infoInt(m.info, "master_repl_offset")
+	ms.Offset = m.masterReplOffset
 	for _, r := range m.replicas {
 		if !r.announced {
 			continue
@@ -199,15 +197,4 @@ func (s *Sentinel) snapshot(m *instance) MasterSnapshot {
 			LastHello: si.lastHello, LastOKPing: si.lastAvailable})
 	}
 	return ms
-}
-
-// infoInt is the integer field name of an INFO text (0 when absent).
-func infoInt(info, name string) int64 {
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), name+":"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	return 0
 }

@@ -25,10 +25,6 @@ const (
 	DefaultFailoverTimeout = 180 * time.Second
 	// DefaultParallelSyncs is parallel-syncs of a master (1).
 	DefaultParallelSyncs = 1
-	// DefaultGossipPortOffset: gossip-port defaults to the sentinel port plus
-	// (mesh.PortOffset, the rule mesh.DefaultPort applies)
-	// this offset (26379 -> 27379), so several sentinels on one host do not clash.
-	DefaultGossipPortOffset = mesh.PortOffset
 	// RunIDSize is the length of a sentinel ID (myid) and of a run ID.
 	RunIDSize = 40
 )

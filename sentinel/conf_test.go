@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/mesh"
 )
 
 const id40 = "0123456789012345678901234567890123456789"
@@ -106,7 +107,7 @@ func TestParseAccepts(t *testing.T) {
 		t.Fatalf("globals: got %+v", c)
 	case c.Server.Port != DefaultPort || c.Server.ProtectedMode:
 		t.Fatalf("server: port %d protected %v, want 26379 false", c.Server.Port, c.Server.ProtectedMode)
-	case c.Gossip.Port != DefaultPort+DefaultGossipPortOffset || c.Gossip.Bind != "127.0.0.2" || len(c.Gossip.Join) != 2:
+	case c.Gossip.Port != DefaultPort+mesh.PortOffset || c.Gossip.Bind != "127.0.0.2" || len(c.Gossip.Join) != 2:
 		t.Fatalf("gossip: got %+v", c.Gossip)
 	case len(c.GossipKey()) != 32:
 		t.Fatalf("gossip key: got %d bytes, want 32", len(c.GossipKey()))

@@ -89,6 +89,7 @@ type instance struct {
 	masterPort         int
 	priority           int
 	replOffset         int64
+	masterReplOffset   int64 // master_repl_offset from its INFO while it reports role:master
 	announced          bool
 
 	// sentinels

@@ -37,7 +37,11 @@ const gossipRetry = 30 * time.Second
 // other through hellos form one mesh whatever their gossip-port.
 func (s *Sentinel) gossipAnnounced(payload string) {
 	runID, addr, err := link.ParseGossip(payload)
-	if err != nil || s.mesh == nil || s.mesh.IsMember(runID) {
+	if err != nil || s.mesh == nil {
+		return
+	}
+	if s.mesh.IsMember(runID) {
+		delete(s.gossipJoins, runID) // joined: run ids change at each restart, keep none
 		return
 	}
 	now := s.now()

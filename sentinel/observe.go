@@ -121,6 +121,7 @@ func (s *Sentinel) applyInfo(i *instance, text string, in *failover.Info, now ti
 	switch in.Role {
 	case failover.RoleMaster:
 		role = KindMaster
+		i.masterReplOffset = in.MasterReplOffset
 	case failover.RoleSlave:
 		role = KindReplica
 		i.masterHost, i.masterPort, i.masterLinkUp = in.MasterHost, in.MasterPort, in.MasterLinkUp

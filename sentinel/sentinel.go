@@ -87,12 +87,13 @@ type Sentinel struct {
 	meshConfigEpoch map[string]uint64    // last config epoch gossiped per master
 	gossipJoins     map[string]time.Time // run id → last join of its announced gossip address
 
-	hub      *hub
-	scripts  *scripts
-	commands map[string]command
-	cmdMeta  *commandMeta
-	resolved map[string]string // hostname → IP, for announceHost (loop goroutine only)
-	subs     map[string]sentinelSub
+	hub        *hub
+	scripts    *scripts
+	commands   map[string]command
+	cmdMeta    *commandMeta
+	resolved   map[string]string    // hostname → IP, for announceHost (loop goroutine only)
+	unresolved map[string]time.Time // hostname → when its lookup last failed (announceHost)
+	subs       map[string]sentinelSub
 
 	lnMu     sync.Mutex
 	ln       net.Listener

@@ -149,11 +149,10 @@ func rangeSize(n, samples int, per int64, walk func(fn func(a, b string) bool)) 
 }
 
 // memoryStatsFields are the scalar fields of MEMORY STATS, in Redis's order.
-func (s *Server) memoryStatsFields() []struct {
+func (s *Server) memoryStatsFields(m StatsMemory) []struct {
 	name string
 	val  int64
 } {
-	m := s.memoryStats()
 	keys := s.totalKeys()
 	perKey := int64(0)
 	if keys > 0 {
@@ -174,15 +173,17 @@ func (s *Server) memoryStatsFields() []struct {
 // non-empty database's table overheads, as Redis's getMemoryOverheadData reports them.
 func cmdMemoryStats(c *Client) {
 	s := c.srv
-	fields := s.memoryStatsFields()
+	m := s.memoryStats()
+	fields := s.memoryStatsFields(m)
 	var dbs []*store.DB
 	for _, db := range s.dbs {
 		if db.Len() > 0 || db.Expires.Len() > 0 {
 			dbs = append(dbs, db)
 		}
 	}
-	m := s.memoryStats()
-	c.w.Map(len(fields) + len(dbs) + 12)
+	// the scalar fields, one entry per non-empty database, then the 2 percentages and the
+	// 11 allocator entries of memoryStatsAllocator
+	c.w.Map(len(fields) + len(dbs) + 13)
 	for i, f := range fields {
 		if i == len(fields)-3 {
 			for _, db := range dbs {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"github.com/vigil-db/vigil/internal/testutil"
 	"net"
 	"regexp"
 	"strings"
@@ -135,12 +136,7 @@ func TestConfigSetPortAndBind(t *testing.T) {
 	if got := c.do("CONFIG", "SET", "bind", "999.999.999.999"); got != "-ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.\r\n" {
 		t.Errorf("CONFIG SET bind (invalid): got %q", got)
 	}
-	free, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := free.Addr().(*net.TCPAddr).Port
-	free.Close()
+	port := testutil.FreePort(t)
 	if got := c.do("CONFIG", "SET", "port", fmt.Sprint(port)); got != "+OK\r\n" {
 		t.Fatalf("CONFIG SET port (free): got %q", got)
 	}

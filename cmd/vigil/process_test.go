@@ -41,15 +41,16 @@ func TestProcessLoadGCPercent(t *testing.T) {
 		{"GOGC=off is kept", -1, 400, -1},
 	}
 	p := &process{}
+	cur := func() int { v := debug.SetGCPercent(-1); debug.SetGCPercent(v); return v } // reads, changes nothing
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			debug.SetGCPercent(tt.operator)
 			restore := p.LoadGCPercent(tt.wish)
-			if got := debug.SetGCPercent(tt.during); got != tt.during {
+			if got := cur(); got != tt.during {
 				t.Errorf("GC percent during the load: got %d, want %d", got, tt.during)
 			}
 			restore()
-			if got := debug.SetGCPercent(tt.operator); got != tt.operator {
+			if got := cur(); got != tt.operator {
 				t.Errorf("GC percent after the load: got %d, want %d", got, tt.operator)
 			}
 		})

@@ -68,6 +68,17 @@ func MetricValue(fams map[string]*dto.MetricFamily, name string, labels map[stri
 	return sum
 }
 
+// HasSeries reports whether the family name has a series with the given labels (a
+// gauge at 0 is there; a missing series is not).
+func HasSeries(fams map[string]*dto.MetricFamily, name string, labels map[string]string) bool {
+	for _, m := range fams[name].GetMetric() {
+		if hasLabels(m, labels) {
+			return true
+		}
+	}
+	return false
+}
+
 func hasLabels(m *dto.Metric, want map[string]string) bool {
 	n := 0
 	for _, l := range m.GetLabel() {

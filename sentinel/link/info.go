@@ -37,6 +37,8 @@ func (in *info) parseLine(l string) {
 		in.Role = failover.RoleMaster
 	case strings.HasPrefix(l, "role:slave"):
 		in.Role = failover.RoleSlave
+	case in.Role == failover.RoleMaster && strings.HasPrefix(l, "master_repl_offset:"):
+		in.MasterReplOffset = atoi64(l[19:])
 	case in.Role == failover.RoleSlave:
 		in.parseReplicaField(l)
 	}

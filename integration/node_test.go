@@ -1,0 +1,231 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vigil-db/vigil/internal/testutil"
+)
+
+// `vigil node` tests (issue 9): nodes are real processes, each with its data
+// server, sentinel endpoint, gossip port and HTTP port on free loopback ports,
+// its own dir and a YAML config file. Every wait is a bounded poll.
+
+const nodeGroup = "shop"
+
+// vnode is one `vigil node` process and clients on its two RESP endpoints.
+type vnode struct {
+	t                          *testing.T
+	name, dir, conf            string
+	port, sport, gport, hport  int
+	proc                       *testutil.Proc
+	c, s                       *redis.Client
+	addr, sentinelAddr, gossip string
+}
+
+// newVNode writes the node's config file (a group of size 3, failure
+// detection after 1 s, the data persisted in an AOF) and starts it.
+func newVNode(t *testing.T, name string, join ...string) *vnode {
+	t.Helper()
+	n := &vnode{t: t, name: name, dir: t.TempDir(), port: testutil.FreePort(t), sport: testutil.FreePort(t),
+		gport: testutil.FreePort(t), hport: testutil.FreePort(t)}
+	n.addr = "127.0.0.1:" + strconv.Itoa(n.port)
+	n.sentinelAddr = "127.0.0.1:" + strconv.Itoa(n.sport)
+	n.gossip = "127.0.0.1:" + strconv.Itoa(n.gport)
+	n.conf = filepath.Join(t.TempDir(), "node.yaml")
+	joinLine := ""
+	if len(join) > 0 {
+		joinLine = fmt.Sprintf("join: [%s]\n", strings.Join(join, ", "))
+	}
+	yaml := fmt.Sprintf(`group: %s
+size: 3
+%sport: %d
+sentinel-port: %d
+gossip-port: %d
+http-port: %d
+dir: %s
+server:
+  appendonly: "yes"
+  repl-diskless-sync-delay: 0
+  enable-debug-command: "yes"
+sentinel:
+  down-after-milliseconds: %d
+  failover-timeout: %d
+`, nodeGroup, joinLine, n.port, n.sport, n.gport, n.hport, n.dir, haDownMs, haTimeoutMs)
+	if err := os.WriteFile(n.conf, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n.c = redis.NewClient(&redis.Options{Addr: n.addr, MaxRetries: -1, DialTimeout: time.Second,
+		ReadTimeout: 5 * time.Second, PoolSize: 2})
+	n.s = redis.NewClient(&redis.Options{Addr: n.sentinelAddr, MaxRetries: -1, DialTimeout: time.Second,
+		ReadTimeout: 5 * time.Second, PoolSize: 2, Protocol: 2})
+	t.Cleanup(func() { n.c.Close(); n.s.Close() })
+	n.start()
+	return n
+}
+
+// start (re)starts the process and waits until both endpoints listen.
+func (n *vnode) start() {
+	n.t.Helper()
+	n.proc = testutil.StartIn(n.t, n.dir, n.name, testutil.VigilBinary(n.t), "node", n.conf)
+	testutil.WaitForPort(n.t, n.addr, haWait, n.proc)
+	testutil.WaitForPort(n.t, n.sentinelAddr, haWait, n.proc)
+}
+
+// role returns ROLE's first fields: "master", or "slave host:port state".
+func (n *vnode) role() string {
+	r, err := n.c.Do(context.Background(), "ROLE").Slice()
+	if err != nil || len(r) == 0 {
+		return fmt.Sprint("error: ", err)
+	}
+	if r[0] == "slave" && len(r) >= 4 {
+		return fmt.Sprintf("slave %v:%v %v", r[1], r[2], r[3])
+	}
+	return fmt.Sprint(r[0])
+}
+
+// masterAddr is what the node's sentinel endpoint gives clients.
+func (n *vnode) masterAddr() string {
+	a, err := n.s.Do(context.Background(), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", nodeGroup).StringSlice()
+	if err != nil || len(a) != 2 {
+		return fmt.Sprint("error: ", err)
+	}
+	return a[0] + ":" + a[1]
+}
+
+// masterField returns one field of SENTINEL MASTER on the node's endpoint.
+func (n *vnode) masterField(field string) string {
+	f, err := n.s.Do(context.Background(), "SENTINEL", "MASTER", nodeGroup).StringSlice()
+	for i := 0; err == nil && i+1 < len(f); i += 2 {
+		if f[i] == field {
+			return f[i+1]
+		}
+	}
+	return ""
+}
+
+// waitFollowing waits until every node in rs is a connected replica of m.
+func waitFollowing(t *testing.T, m *vnode, rs ...*vnode) {
+	t.Helper()
+	for _, r := range rs {
+		testutil.Poll(t, haWait, haEvery, r.name+" replicating from "+m.name, func() (bool, string) {
+			role := r.role()
+			return role == "slave "+m.addr+" connected", role
+		})
+	}
+}
+
+// TestNodeGroupFailover: three nodes form a group (the first alone, the others
+// joining its gossip address); a go-redis FailoverClient writes through their
+// sentinel endpoints while the master's node is killed with SIGKILL: the
+// agents promote one of the other nodes, the third follows it, no
+// acknowledged write is lost; the killed node, restarted with its data and a
+// read-only config file, rejoins as a replica and never as a second master; a
+// fourth node joins and syncs; redis-py finds the new master.
+func TestNodeGroupFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level failover test")
+	}
+	n1 := newVNode(t, "node1")
+	n2 := newVNode(t, "node2", n1.gossip)
+	n3 := newVNode(t, "node3", n1.gossip)
+	nodes := []*vnode{n1, n2, n3}
+	waitFollowing(t, n1, n2, n3)
+	for _, n := range nodes {
+		testutil.Poll(t, haWait, haEvery, n.name+" agent sees 2 replicas and 2 other agents", func() (bool, string) {
+			r, s := n.masterField("num-slaves"), n.masterField("num-other-sentinels")
+			return r == "2" && s == "2", "num-slaves=" + r + " num-other-sentinels=" + s
+		})
+	}
+	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: nodeGroup,
+		SentinelAddrs: []string{n1.sentinelAddr, n2.sentinelAddr, n3.sentinelAddr},
+		MaxRetries:    -1, DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, PoolSize: 2})
+	defer fc.Close()
+	w := &haWriter{c: fc}
+	done := make(chan struct{})
+	go w.run(done)
+	defer func() { w.stop.Store(true); <-done }()
+	poll(t, "200 acknowledged writes before the kill", func() (bool, string) {
+		n, _, desc := w.snapshot()
+		return n >= 200, desc
+	})
+	n1.proc.Kill()
+	w.killed.Store(true)
+	var newM, other *vnode
+	testutil.Poll(t, haWait, haEvery, "a new master", func() (bool, string) {
+		a := n2.masterAddr()
+		switch a {
+		case n2.addr:
+			newM, other = n2, n3
+		case n3.addr:
+			newM, other = n3, n2
+		default:
+			return false, a
+		}
+		return other.masterAddr() == newM.addr && newM.role() == "master", a
+	})
+	waitFollowing(t, newM, other)
+	poll(t, "the client to write again after the failover", func() (bool, string) {
+		_, n, desc := w.snapshot()
+		return n >= 20, desc
+	})
+	w.stop.Store(true)
+	<-done
+	t.Logf("%d writes, %d acknowledged, %d after the kill; new master %s; first errors: %q",
+		w.total, len(w.acked), w.afterKill, newM.name, w.errs)
+	assertAcked(t, &rnode{t: t, name: newM.name, c: newM.c}, w)
+
+	// The killed node comes back with its AOF and a read-only config file.
+	if err := os.Chmod(n1.conf, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(n1.conf)
+	n1.start()
+	waitFollowing(t, newM, n1)
+	for range 20 { // never a second master while it settles
+		if r := n1.role(); !strings.HasPrefix(r, "slave "+newM.addr) {
+			t.Fatalf("restarted %s: ROLE %q, want a replica of %s", n1.name, r, newM.addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if after, _ := os.ReadFile(n1.conf); string(after) != string(before) {
+		t.Errorf("the node rewrote its config file:\n%s", after)
+	}
+	last := "k:" + strconv.Itoa(w.acked[len(w.acked)-1])
+	testutil.Poll(t, haWait, haEvery, n1.name+" has the last acknowledged write", func() (bool, string) {
+		v, err := n1.c.Get(context.Background(), last).Result()
+		return err == nil && v != "", fmt.Sprint(v, err)
+	})
+
+	// A fourth node joins through a replica's gossip address and syncs.
+	n4 := newVNode(t, "node4", other.gossip)
+	waitFollowing(t, newM, n4)
+	testutil.Poll(t, haWait, haEvery, n4.name+" has the dataset", func() (bool, string) {
+		v, err := n4.c.Get(context.Background(), last).Result()
+		return err == nil && v != "", fmt.Sprint(v, err)
+	})
+
+	// redis-py's Sentinel client finds the new master through a node's endpoint.
+	py := pythonWithRedis(t)
+	script := fmt.Sprintf(`
+from redis.sentinel import Sentinel
+s = Sentinel([('127.0.0.1', %d), ('127.0.0.1', %d)], socket_timeout=2)
+print('%%s:%%d' %% s.discover_master(%q))
+m = s.master_for(%q, socket_timeout=2)
+m.set('py', 'ok')
+print(m.get('py').decode())
+`, n4.sport, other.sport, nodeGroup, nodeGroup)
+	out, err := exec.Command(py, "-c", script).CombinedOutput()
+	if want := newM.addr + "\nok\n"; err != nil || string(out) != want {
+		t.Fatalf("redis-py: %v\n%s\nwant %q", err, out, want)
+	}
+}

@@ -37,6 +37,10 @@ type Config struct {
 	// Password, when not "", is required as `Authorization: Bearer
 	// <password>` on every route but /health/* (the sentinel's requirepass).
 	Password string
+	// Self, when set, is the address /health/* checks when the request has
+	// no addr parameter: a node's own data server. Default: none (addr is
+	// required).
+	Self sentinel.Addr
 	// TLSCertFile and TLSKeyFile, when both set, make the endpoint HTTPS.
 	TLSCertFile, TLSKeyFile string
 	// RingSize is how many recent events are kept for Last-Event-ID

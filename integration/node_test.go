@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,6 +185,31 @@ func TestNodeGroupFailover(t *testing.T) {
 	t.Logf("%d writes, %d acknowledged, %d after the kill; new master %s; first errors: %q",
 		w.total, len(w.acked), w.afterKill, newM.name, w.errs)
 	assertAcked(t, &rnode{t: t, name: newM.name, c: newM.c}, w)
+
+	// HTTP in node mode: /health/master without addr checks the node's own server.
+	for _, tc := range []struct {
+		n    *vnode
+		code int
+	}{{newM, 200}, {other, 503}} {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health/master/%s", tc.n.hport, nodeGroup))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("%s: GET /health/master/%s: %d %s, want %d", tc.n.name, nodeGroup, resp.StatusCode, body, tc.code)
+		}
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", newM.hport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "vigil_server_connected_slaves 1\n") {
+		t.Errorf("%s: /metrics has no vigil_server_connected_slaves 1:\n%s", newM.name, metrics)
+	}
 
 	// The killed node comes back with its AOF and a read-only config file.
 	if err := os.Chmod(n1.conf, 0o444); err != nil {

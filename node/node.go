@@ -254,7 +254,8 @@ func (n *Node) startHTTP(ctx context.Context, scfg *sentinel.Config) error {
 		return nil
 	}
 	n.web = httpapi.New(n.sen, httpapi.Config{Addr: net.JoinHostPort(n.cfg.HTTPBind, strconv.Itoa(n.cfg.HTTPPort)),
-		Password: scfg.Server.RequirePass, Self: n.selfAddr()}, n.root)
+		Password: scfg.Server.RequirePass, Self: n.selfAddr(),
+		ServerInfo: func() string { return n.srv.Info() }}, n.root)
 	if err := n.web.Start(ctx); err != nil {
 		n.web = nil
 		return fmt.Errorf("http endpoint: %w", err)

@@ -114,7 +114,7 @@ func (n *Node) Start(ctx context.Context) error {
 		n.closeMesh()
 		return fmt.Errorf("node: server: %w", err)
 	}
-	n.sen, err = sentinel.New(scfg, sentinel.Options{Log: n.root, Monitor: true, Mesh: n.mesh})
+	n.sen, err = sentinel.New(scfg, sentinel.Options{Log: n.root, Monitor: true, Mesh: n.mesh, Dial: n.dial})
 	if err == nil {
 		err = n.startHTTP(ctx, scfg)
 	}
@@ -130,6 +130,20 @@ func (n *Node) Start(ctx context.Context) error {
 		Int("gossip_port", cfg.GossipPort).Int("http_port", cfg.HTTPPort).Str("announce", cfg.AnnounceHost).
 		Msg("node started")
 	return nil
+}
+
+// dialTimeout bounds a TCP dial of the agent (sentinel/link's default timeout).
+const dialTimeout = time.Second
+
+// dial opens the agent's connections: its own server in process (no TCP:
+// ROLE, INFO, offsets and REPLICAOF NO ONE reach it directly), every other
+// instance and agent over TCP.
+func (n *Node) dial(ctx context.Context, addr string) (net.Conn, error) {
+	if addr == n.selfAddr().String() {
+		return n.srv.ConnectInProcess()
+	}
+	d := net.Dialer{Timeout: dialTimeout}
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 // selfAddr is the address the group knows this node's server by.

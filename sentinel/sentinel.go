@@ -51,6 +51,9 @@ type Options struct {
 	Links Links
 	// Monitor, with Links nil, monitors through a LinkSet (sentinel/link).
 	Monitor bool
+	// Dial, with Monitor, opens the LinkSet's connections; nil = TCP. A node
+	// reaches its own server in process with it.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// Exit is called by SENTINEL SIMULATE-FAILURE crashes and SHUTDOWN; default: no-op.
 	Exit func(code int)
 	// Mesh, when set, is a gossip mesh owned by the caller (a node sharing
@@ -137,7 +140,9 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 		s.masters = append(s.masters, newMaster(mc, s.start))
 	}
 	if s.links == nil && opt.Monitor {
-		s.links = NewLinkSet(cfg.MyID, opt.Log.With().Str("component", "link").Logger())
+		ls := NewLinkSet(cfg.MyID, opt.Log.With().Str("component", "link").Logger())
+		ls.Dial = opt.Dial
+		s.links = ls
 	}
 	if err := s.newMachine(); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -127,5 +128,53 @@ func TestEffectiveQuorum(t *testing.T) {
 		if got := c.EffectiveQuorum(tt.learned); got != tt.want {
 			t.Errorf("size %d quorum %d learned %d: got %d, want %d", tt.size, tt.quorum, tt.learned, got, tt.want)
 		}
+	}
+}
+
+// TestPrintRoundTrip: what Print writes loads back to the same configuration.
+func TestPrintRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Load("", nil, []string{"--port", "7000", "--dir", dir, "--join", "h:1", "--group", "g", "--maxmemory", "1mb",
+		"--save", "", "--sentinel.down-after-milliseconds", "1000", "--http-port", "0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first strings.Builder
+	if err := c.Print(&first); err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, "printed.yaml", first.String())
+	c2, err := Load(file, nil, nil, nil)
+	if err != nil {
+		t.Fatalf("Load(printed): %v\n%s", err, first.String())
+	}
+	var second strings.Builder
+	if err := c2.Print(&second); err != nil {
+		t.Fatal(err)
+	}
+	body := func(s string) string { _, rest, _ := strings.Cut(s, "\n"); return rest } // the header names the file
+	if body(first.String()) != body(second.String()) {
+		t.Errorf("printed config does not load back the same:\nfirst:\n%s\nsecond:\n%s", first.String(), second.String())
+	}
+}
+
+// TestLoadFormats: the same settings in YAML, TOML and JSON.
+func TestLoadFormats(t *testing.T) {
+	tests := []struct{ name, text string }{
+		{"n.yaml", "group: g\nsize: 3\nserver:\n  maxmemory: 2mb\nsentinel:\n  parallel-syncs: 2\n"},
+		{"n.toml", "group = \"g\"\nsize = 3\n[server]\nmaxmemory = \"2mb\"\n[sentinel]\nparallel-syncs = 2\n"},
+		{"n.json", `{"group": "g", "size": 3, "server": {"maxmemory": "2mb"}, "sentinel": {"parallel-syncs": 2}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(writeFile(t, tt.name, tt.text), nil, nil, nil)
+			if err != nil {
+				t.Fatalf("Load(%s): %v", tt.name, err)
+			}
+			got := fmt.Sprintf("%s %d %d %v", c.Group, c.Size, c.Server.MaxMemory, c.Sentinel)
+			if want := "g 3 2097152 [[parallel-syncs 2]]"; got != want {
+				t.Errorf("Load(%s): got %s, want %s", tt.name, got, want)
+			}
+		})
 	}
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // Print writes the effective configuration as YAML that Load reads back:
-// the node's own keys, then every server directive (CONFIG GET's values)
-// and the `sentinel:` section.
+// the node's own keys, the server directives whose value is not
+// redis-server's default (CONFIG GET's values; passwords hidden) and the
+// `sentinel:` section.
 func (c *Config) Print(w io.Writer) error {
 	var b strings.Builder
 	q := strconv.Quote
@@ -26,9 +27,18 @@ func (c *Config) Print(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "]\nannounce-host: %s\nsentinel-port: %d\ngossip-port: %d\nhttp-port: %d\nhttp-bind: %s\n",
 		q(c.AnnounceHost), c.SentinelPort, c.GossipPort, c.HTTPPort, q(c.HTTPBind))
-	b.WriteString("server:\n")
-	for _, kv := range config.Get(c.Server, []string{"*"}) {
-		fmt.Fprintf(&b, "  %s: %s\n", kv.Key, q(kv.Value))
+	b.WriteString("server: # the directives that differ from redis-server's defaults, and port, bind, dir\n")
+	def := config.Default()
+	for _, d := range config.Directives() {
+		v, dv := config.Get(c.Server, []string{d.Name}), config.Get(def, []string{d.Name})
+		if len(v) != 1 || len(dv) != 1 || v[0].Value == dv[0].Value && d.Name != "port" && d.Name != "bind" && d.Name != "dir" {
+			continue
+		}
+		val := q(v[0].Value)
+		if d.Sensitive && v[0].Value != "" {
+			val = q("(hidden)")
+		}
+		fmt.Fprintf(&b, "  %s: %s\n", d.Name, val)
 	}
 	b.WriteString("sentinel:")
 	if len(c.Sentinel) == 0 {
@@ -36,7 +46,11 @@ func (c *Config) Print(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for _, kv := range c.Sentinel {
-		fmt.Fprintf(&b, "  %s: %s\n", kv[0], q(kv[1]))
+		val := q(kv[1])
+		if strings.Contains(kv[0], "pass") || kv[0] == "gossip-secret" {
+			val = q("(hidden)")
+		}
+		fmt.Fprintf(&b, "  %s: %s\n", kv[0], val)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

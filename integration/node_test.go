@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -254,5 +255,77 @@ print(m.get('py').decode())
 	out, err := exec.Command(py, "-c", script).CombinedOutput()
 	if want := newM.addr + "\nok\n"; err != nil || string(out) != want {
 		t.Fatalf("redis-py: %v\n%s\nwant %q", err, out, want)
+	}
+}
+
+// TestNodeAlone: `vigil node` without a file is a one-node group "vigil" on
+// loopback whose server is its master; a go-redis FailoverClient finds it
+// through the node's sentinel endpoint, the HTTP endpoint answers, and the
+// state file in dir holds the node ID it keeps across a restart.
+func TestNodeAlone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test")
+	}
+	dir := t.TempDir()
+	port, sport, gport, hport := testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
+	args := []string{"node", "--port", strconv.Itoa(port), "--sentinel-port", strconv.Itoa(sport),
+		"--gossip-port", strconv.Itoa(gport), "--http-port", strconv.Itoa(hport), "--dir", dir}
+	addr, saddr := "127.0.0.1:"+strconv.Itoa(port), "127.0.0.1:"+strconv.Itoa(sport)
+	start := func() *testutil.Proc {
+		p := testutil.Start(t, "node", testutil.VigilBinary(t), args...)
+		testutil.WaitForPort(t, addr, haWait, p)
+		testutil.WaitForPort(t, saddr, haWait, p)
+		return p
+	}
+	p := start()
+	ctx := context.Background()
+	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "vigil", SentinelAddrs: []string{saddr},
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second})
+	defer fc.Close()
+	if err := fc.Set(ctx, "a", "1", 0).Err(); err != nil {
+		t.Fatalf("FailoverClient SET: %v", err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	if role, err := c.Do(ctx, "ROLE").Slice(); err != nil || role[0] != "master" {
+		t.Fatalf("ROLE: %v %v, want master", role, err)
+	}
+	if v, err := c.Get(ctx, "a").Result(); err != nil || v != "1" {
+		t.Fatalf("GET a: %q %v, want 1", v, err)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health/master/vigil", hport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /health/master/vigil: %d, want 200", resp.StatusCode)
+	}
+	s := redis.NewClient(&redis.Options{Addr: saddr, Protocol: 2})
+	defer s.Close()
+	id := func() string {
+		v, err := s.Do(ctx, "SENTINEL", "MYID").Text()
+		if err != nil {
+			t.Fatalf("SENTINEL MYID: %v", err)
+		}
+		return v
+	}
+	first := id()
+	state, err := os.ReadFile(filepath.Join(dir, "node-state.conf"))
+	if err != nil || !strings.Contains(string(state), "sentinel myid "+first) {
+		t.Fatalf("state file: %v\n%s\nwant sentinel myid %s", err, state, first)
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.Wait(haWait); code != 0 {
+		t.Fatalf("node exited with %d after SIGTERM, want 0", code)
+	}
+	start()
+	if again := id(); again != first {
+		t.Errorf("node ID after restart: %s, want %s", again, first)
+	}
+	if v, err := c.Get(ctx, "a").Result(); err != nil || v != "1" {
+		t.Errorf("GET a after restart: %q %v, want 1 (saved on shutdown)", v, err)
 	}
 }

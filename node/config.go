@@ -103,6 +103,9 @@ var masterOptions = []string{"down-after-milliseconds", "failover-timeout", "par
 var globalOptions = []string{"announce-hostnames", "resolve-hostnames", "deny-scripts-reconfig",
 	"sentinel-user", "sentinel-pass", "announce-port"}
 
+// gossipOptions are `sentinel:` keys of the mesh, written as they are.
+var gossipOptions = []string{"gossip-secret", "gossip-bind"}
+
 // refusedSentinel are sentinel directives the node sets itself.
 var refusedSentinel = []string{"port", "dir", "monitor", "myid", "announce-ip", "gossip-port", "gossip-join",
 	"known-replica", "known-sentinel", "current-epoch", "config-epoch", "leader-epoch", "logfile"}
@@ -413,6 +416,11 @@ func (c *Config) Validate() error {
 			bad("sentinel."+kv[0], "set by the node itself (see the node's own keys)")
 		case strings.HasPrefix(kv[0], "http-"):
 			bad("sentinel."+kv[0], "use the node's http-port and http-bind")
+		case !contains(masterOptions, kv[0]) && !contains(globalOptions, kv[0]) && !contains(gossipOptions, kv[0]):
+			if _, ok := config.Lookup(kv[0]); !ok {
+				bad("sentinel."+kv[0], "unknown key (the agent's options: %s; gossip: %s; or a directive of its endpoint such as requirepass)",
+					strings.Join(append(slices.Clone(masterOptions), globalOptions...), ", "), strings.Join(gossipOptions, ", "))
+			}
 		}
 	}
 	return errors.Join(errs...)

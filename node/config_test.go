@@ -99,6 +99,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown top-level key", "colour: blue\n", nil},
 		{"bad size", "size: zero\n", nil},
 		{"sentinel sets monitor", "sentinel:\n  monitor: x\n", nil},
+		{"sentinel unknown key", "sentinel:\n  down-after-milisecond: 1000\n", nil},
 		{"server section not a map", "server: 3\n", nil},
 		{"bad server directive", "server:\n  maxmemory: lots\n", nil},
 		{"quorum above size", "size: 3\nquorum: 4\n", nil},

@@ -77,6 +77,10 @@ func (n *Node) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if st.master != nil && st.master.Name != cfg.Group { // the group was renamed: nothing learned applies
+		n.log.Warn().Str("group", cfg.Group).Str("master", st.master.Name).Msg("state file is of another group: ignored")
+		st = learned{id: st.id}
+	}
 	n.id = st.id
 	if n.id == "" {
 		n.id = newID()
@@ -151,9 +155,15 @@ func (n *Node) selfAddr() sentinel.Addr {
 	return sentinel.Addr{Host: n.cfg.AnnounceHost, Port: n.cfg.Server.Port}
 }
 
-// gossipBind is the mesh's listen address: the server's first bind address
-// that is not a wildcard, else every interface.
+// gossipBind is the mesh's listen address: the `sentinel:` section's
+// gossip-bind, else the server's first bind address that is not a wildcard,
+// else every interface.
 func (c *Config) gossipBind() string {
+	for _, kv := range c.Sentinel {
+		if kv[0] == "gossip-bind" {
+			return kv[1]
+		}
+	}
 	for _, b := range c.Server.Bind {
 		b = trimDash(b)
 		if ip := net.ParseIP(b); ip != nil && !ip.IsUnspecified() {

@@ -235,7 +235,7 @@ func (n *Node) decide(ctx context.Context, st learned) (sentinel.Addr, error) {
 	}
 	joined := len(cfg.Join) == 0
 	for try := 0; ; try++ {
-		if !joined {
+		if !joined && (try < 3 || try%5 == 0) { // each failure is logged: fewer tries once it lasts
 			_, err := n.mesh.Join(cfg.Join)
 			joined = err == nil
 		}

@@ -45,6 +45,19 @@ func newVNode(t *testing.T, name string, join ...string) *vnode {
 	n.sentinelAddr = "127.0.0.1:" + strconv.Itoa(n.sport)
 	n.gossip = "127.0.0.1:" + strconv.Itoa(n.gport)
 	n.conf = filepath.Join(t.TempDir(), "node.yaml")
+	n.writeConf(join...)
+	n.c = redis.NewClient(&redis.Options{Addr: n.addr, MaxRetries: -1, DialTimeout: time.Second,
+		ReadTimeout: 5 * time.Second, PoolSize: 2})
+	n.s = redis.NewClient(&redis.Options{Addr: n.sentinelAddr, MaxRetries: -1, DialTimeout: time.Second,
+		ReadTimeout: 5 * time.Second, PoolSize: 2, Protocol: 2})
+	t.Cleanup(func() { n.c.Close(); n.s.Close() })
+	n.start()
+	return n
+}
+
+// writeConf writes the node's YAML file with these join seeds.
+func (n *vnode) writeConf(join ...string) {
+	n.t.Helper()
 	joinLine := ""
 	if len(join) > 0 {
 		joinLine = fmt.Sprintf("join: [%s]\n", strings.Join(join, ", "))
@@ -65,15 +78,8 @@ sentinel:
   failover-timeout: %d
 `, nodeGroup, joinLine, n.port, n.sport, n.gport, n.hport, n.dir, haDownMs, haTimeoutMs)
 	if err := os.WriteFile(n.conf, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
+		n.t.Fatal(err)
 	}
-	n.c = redis.NewClient(&redis.Options{Addr: n.addr, MaxRetries: -1, DialTimeout: time.Second,
-		ReadTimeout: 5 * time.Second, PoolSize: 2})
-	n.s = redis.NewClient(&redis.Options{Addr: n.sentinelAddr, MaxRetries: -1, DialTimeout: time.Second,
-		ReadTimeout: 5 * time.Second, PoolSize: 2, Protocol: 2})
-	t.Cleanup(func() { n.c.Close(); n.s.Close() })
-	n.start()
-	return n
 }
 
 // start (re)starts the process and waits until both endpoints listen.
@@ -234,9 +240,25 @@ func TestNodeGroupFailover(t *testing.T) {
 		return err == nil && v != "", fmt.Sprint(v, err)
 	})
 
-	// A fourth node joins through a replica's gossip address and syncs.
-	n4 := newVNode(t, "node4", other.gossip)
+	// A fourth node, first the master of a group of its own with data, joins
+	// through a replica's gossip address: it becomes a replica and a full sync
+	// replaces its data.
+	n4 := newVNode(t, "node4")
+	if err := n4.c.Set(context.Background(), "n4only", "x", 0).Err(); err != nil {
+		t.Fatalf("%s alone: SET: %v", n4.name, err)
+	}
+	if err := n4.proc.Signal(syscall.SIGTERM); err != nil { // a clean stop: its AOF has n4only
+		t.Fatal(err)
+	}
+	if code := n4.proc.Wait(haWait); code != 0 {
+		t.Fatalf("%s alone: exit %d after SIGTERM", n4.name, code)
+	}
+	n4.writeConf(other.gossip)
+	n4.start()
 	waitFollowing(t, newM, n4)
+	if n, err := n4.c.Exists(context.Background(), "n4only").Result(); err != nil || n != 0 {
+		t.Errorf("%s after joining: EXISTS n4only = %d %v, want 0 (its data replaced by the full sync)", n4.name, n, err)
+	}
 	testutil.Poll(t, haWait, haEvery, n4.name+" has the dataset", func() (bool, string) {
 		v, err := n4.c.Get(context.Background(), last).Result()
 		return err == nil && v != "", fmt.Sprint(v, err)

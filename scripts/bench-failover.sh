@@ -7,6 +7,7 @@
 # from SENTINEL GET-MASTER-ADDR-BY-NAME, asking again (next sentinel) after any error; a round's
 # number is the gap between its last successful write before the kill and its first one after.
 # A fresh group per round (the old master is not restarted). Medians over ROUNDS rounds, the ratio.
+# IMPLS picks the implementations (default "redis vigil node"); KEEP=1 keeps the logs of every round.
 # If Vigil's sentinels do not fail over within TIMEOUT s, prints "vigil: failover unavailable" and
 # the Redis numbers alone.
 set -euo pipefail
@@ -45,7 +46,9 @@ sents=($((BASE + 10)) $((BASE + 11)) $((BASE + 12)))
 # nodes); 0 once every sentinel sees a healthy group
 start_group() {
 	local who=$1 dir p i
-	rm -rf "$tmp/g"; mkdir -p "$tmp/g"
+	# KEEP=1 keeps every round's logs (g.<n>, rounds in order; g the last), else only the last round's
+	if [ -n "${KEEP:-}" ] && [ -d "$tmp/g" ]; then mv "$tmp/g" "$tmp/g.$(ls -d "$tmp"/g.* 2>/dev/null | wc -l)"; else rm -rf "$tmp/g"; fi
+	mkdir -p "$tmp/g"
 	if [ "$who" = node ]; then start_nodes; else start_servers "$who"; fi
 	wait_healthy
 }
@@ -162,7 +165,7 @@ round() {
 	echo "$who $gap" >>"$tmp/gaps"
 }
 
-impls="redis vigil node"
+impls=${IMPLS:-redis vigil node}
 echo "# failover: client-visible unavailability after kill -9 of the master (redis, vigil: 3 servers + 3 sentinels;"
 echo "# node: 3 vigil nodes, the master's node killed; quorum 2, down-after-milliseconds 1000); gap between the last"
 echo "# write before the kill and the first after; $ROUNDS rounds, ms"
@@ -181,7 +184,8 @@ for who in $impls; do
 	eval "gap_$who=$(awk -v w=$who '$1 == w { print $2 }' "$tmp/gaps" | median)"
 	printf "%-8s %10s   %s\n" $who "$(eval echo \$gap_$who)" "$all"
 done
-case " $impls " in *" vigil "*) awk -v v="$gap_vigil" -v r="$gap_redis" 'BEGIN { printf "ratio vigil/redis: %.2f (target: vigil <= 1250 ms)\n", v / r }' ;; esac
-case " $impls " in *" node "*) awk -v n="$gap_node" -v r="$gap_redis" 'BEGIN { printf "ratio node/redis: %.2f\n", n / r }' ;; esac
-case " $impls " in *" node "*" vigil "* | *" vigil "*" node "*) awk -v n="$gap_node" -v v="$gap_vigil" 'BEGIN { printf "ratio node/vigil: %.2f (target: node <= vigil)\n", n / v }' ;; esac
+has() { case " $impls " in *" $1 "*) return 0 ;; esac; return 1; }
+if has redis && has vigil; then awk -v v="$gap_vigil" -v r="$gap_redis" 'BEGIN { printf "ratio vigil/redis: %.2f (target: vigil <= 1250 ms)\n", v / r }'; fi
+if has redis && has node; then awk -v n="$gap_node" -v r="$gap_redis" 'BEGIN { printf "ratio node/redis: %.2f\n", n / r }'; fi
+if has vigil && has node; then awk -v n="$gap_node" -v v="$gap_vigil" 'BEGIN { printf "ratio node/vigil: %.2f (target: node <= vigil)\n", n / v }'; fi
 exit 0

@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -144,21 +145,11 @@ func Load(path string, environ, args []string, commands []string) (*Config, erro
 	}
 	srv.ConfigFile = "" // never rewritten: CONFIG REWRITE refuses, as without a file
 	c.Server, c.warnings = srv, warnings
-	for _, k := range slices.Sorted(mapKeys(sentinelSettings)) {
+	for _, k := range slices.Sorted(maps.Keys(sentinelSettings)) {
 		c.Sentinel = append(c.Sentinel, [2]string{k, sentinelSettings[k]})
 	}
 	c.defaults()
 	return c, c.Validate()
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // readFile reads the node's YAML, TOML or JSON file.

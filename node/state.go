@@ -131,8 +131,8 @@ func (c *Config) hasSentinel(key string) bool {
 	return false
 }
 
-// bindFor is the agent's bind line: the `sentinel:` section's bind when
-// set, else the server's.
+// bindFor is the agent's default bind line, the server's addresses (a
+// `sentinel:` bind comes later in the file and wins).
 func bindFor(c *Config) string {
 	parts := make([]string, len(c.Server.Bind))
 	for i, b := range c.Server.Bind {

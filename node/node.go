@@ -42,13 +42,14 @@ type Node struct {
 	web  *httpapi.Server
 
 	stopOnce sync.Once
-	done     chan struct{}
+	closing  chan struct{} // closed when Shutdown begins
+	done     chan struct{} // closed when it has finished
 }
 
 // New returns a node for cfg; Start runs it.
 func New(cfg *Config, opt Options) *Node {
 	return &Node{cfg: cfg, root: opt.Log, log: opt.Log.With().Str("component", "node").Logger(),
-		proc: opt.Process, done: make(chan struct{})}
+		proc: opt.Process, closing: make(chan struct{}), done: make(chan struct{})}
 }
 
 // ID returns the node's ID (its agent's myid), "" before Start.
@@ -294,7 +295,7 @@ func (n *Node) watch() {
 		n.log.Warn().Msg("server stopped: stopping the node")
 	case <-n.sen.Done():
 		n.log.Warn().Msg("agent stopped: stopping the node")
-	case <-n.done:
+	case <-n.closing:
 		return
 	}
 	n.stop()
@@ -306,6 +307,7 @@ func (n *Node) watch() {
 func (n *Node) Shutdown(ctx context.Context) error {
 	var err error
 	n.stopOnce.Do(func() {
+		close(n.closing)
 		err = n.shutdown(ctx)
 		close(n.done)
 	})

@@ -47,15 +47,16 @@ func runNode(args []string) int {
 		return 1
 	}
 	defer closeLog()
+	own := log.With().Str("component", "node").Logger() // the process's own lines
 	for _, w := range cfg.Warnings() {
-		log.Warn().Msg(w)
+		own.Warn().Msg(w)
 	}
 	proc := &process{}
 	procs := proc.applyIOThreads(cfg.Server.IOThreads)
 	if showLogo(cfg.Server, logOut) {
 		printLogo(logOut, "node", cfg.Server.Port)
 	} else {
-		log.Info().Int("port", cfg.Server.Port).Int("gomaxprocs", procs).Msgf("Running mode=node, port=%d.", cfg.Server.Port)
+		own.Info().Int("port", cfg.Server.Port).Int("gomaxprocs", procs).Msgf("Running mode=node, port=%d.", cfg.Server.Port)
 	}
 	startPprof(log)
 	redis.SetLogger(goRedisLogger{log.With().Str("component", "go-redis").Logger()})
@@ -63,19 +64,19 @@ func runNode(args []string) int {
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
 	if err := n.Start(ctx); err != nil {
-		log.Error().Err(err).Msg("could not start the node")
+		own.Error().Err(err).Msg("could not start the node")
 		return 1
 	}
 	select {
 	case <-ctx.Done():
-		log.Info().Msg("received signal, scheduling shutdown")
+		own.Info().Msg("received signal, scheduling shutdown")
 	case <-n.Done():
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), time.Minute)
 	defer scancel()
 	if err := n.Shutdown(sctx); err != nil {
-		log.Warn().Err(err).Msg("node shutdown")
+		own.Warn().Err(err).Msg("node shutdown")
 	}
-	log.Info().Msg("Vigil node is now ready to exit, bye bye...")
+	own.Info().Msg("Vigil node is now ready to exit, bye bye...")
 	return n.ExitCode()
 }

@@ -1,9 +1,12 @@
 package node
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Status returns the node's one-line state for an operator (systemd's
@@ -56,3 +59,33 @@ func statusLine(group, info string) string {
 	}
 	return fmt.Sprintf("master of %s, %d/%d replicas in sync", group, inSync, len(replicas))
 }
+
+// loadedPoll is how often WaitLoaded looks at the server's loading flag.
+const loadedPoll = 50 * time.Millisecond
+
+// WaitLoaded returns once the node's server has loaded its dataset (INFO's
+// loading:0), or ctx's error; each poll calls progress with the status line
+// (a supervisor extends its start timeout with it).
+func (n *Node) WaitLoaded(ctx context.Context, progress func(status string)) error {
+	t := time.NewTicker(loadedPoll)
+	defer t.Stop()
+	for {
+		st := n.Status()
+		if !strings.HasPrefix(st, "loading") && st != "starting" {
+			return nil
+		}
+		if progress != nil {
+			progress(st)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-n.done:
+			return ErrStopped
+		case <-t.C:
+		}
+	}
+}
+
+// ErrStopped is returned by WaitLoaded when the node stopped first.
+var ErrStopped = errors.New("node: stopped")

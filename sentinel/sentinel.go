@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	mrand "math/rand/v2"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -170,7 +172,12 @@ func (s *Sentinel) Run(ctx context.Context) error {
 	for _, m := range s.masters {
 		s.watch(m)
 	}
-	tick := time.NewTicker(100 * time.Millisecond)
+	// Redis's sentinelTimer changes its period at every call (hz 10 + rand()%10:
+	// 50-100 ms) so that sentinels do not tick in lockstep: two sentinels whose
+	// ticks coincide reach ODOWN together, each votes for itself and the
+	// election is lost until 2 × failover-timeout later.
+	jitter := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	tick := time.NewTimer(tickPeriod(jitter))
 	defer tick.Stop()
 	for {
 		select {
@@ -187,10 +194,16 @@ func (s *Sentinel) Run(ctx context.Context) error {
 			f()
 		case <-tick.C:
 			s.tick(s.now())
+			tick.Reset(tickPeriod(jitter))
 		case r := <-s.scripts.done:
 			s.scripts.finished(r, s.now())
 		}
 	}
+}
+
+// tickPeriod is the next period of the loop's timer: 1 s / (10 + rand()%10).
+func tickPeriod(r *mrand.Rand) time.Duration {
+	return time.Second / time.Duration(10+r.IntN(10))
 }
 
 // do runs f on the loop goroutine and waits for it.

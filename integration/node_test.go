@@ -351,3 +351,50 @@ func TestNodeAlone(t *testing.T) {
 		t.Errorf("GET a after restart: %q %v, want 1 (saved on shutdown)", v, err)
 	}
 }
+
+// TestNodeGroupColdRestart: the whole group is killed with SIGKILL and
+// restarted at once (a power cut): no node can reach another at first, so
+// each falls back to the master its state file names; the group comes back
+// with that one master and the others as its replicas, never two masters.
+func TestNodeGroupColdRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test")
+	}
+	n1 := newVNode(t, "node1")
+	n2 := newVNode(t, "node2", n1.gossip)
+	n3 := newVNode(t, "node3", n1.gossip)
+	nodes := []*vnode{n1, n2, n3}
+	waitFollowing(t, n1, n2, n3)
+	for _, n := range nodes { // every state file knows the other agents
+		testutil.Poll(t, haWait, haEvery, n.name+" agent sees 2 other agents", func() (bool, string) {
+			s := n.masterField("num-other-sentinels")
+			return s == "2", "num-other-sentinels=" + s
+		})
+	}
+	if err := n1.c.Set(context.Background(), "before", "cut", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		n.proc.Kill()
+	}
+	for _, n := range nodes { // all at once: no WaitForPort between them
+		n.proc = testutil.StartIn(t, n.dir, n.name, testutil.VigilBinary(t), "node", n.conf)
+	}
+	for _, n := range nodes {
+		testutil.WaitForPort(t, n.addr, haWait, n.proc)
+	}
+	waitFollowing(t, n1, n2, n3)
+	for _, n := range []*vnode{n2, n3} {
+		if a := n.masterAddr(); a != n1.addr {
+			t.Errorf("%s's agent names %s as the master, want %s", n.name, a, n1.addr)
+		}
+	}
+	testutil.Poll(t, haWait, haEvery, "the data back on every node", func() (bool, string) {
+		var got []string
+		for _, n := range nodes {
+			v, _ := n.c.Get(context.Background(), "before").Result()
+			got = append(got, v)
+		}
+		return strings.Join(got, ",") == "cut,cut,cut", strings.Join(got, ",")
+	})
+}

@@ -415,3 +415,62 @@ func runExecStart(t *testing.T, unit, bin string, args []string) {
 	stopSupervised(t, l, p, i)
 	t.Logf("%s %v: READY=1 and STOPPING=1 received", bin, args)
 }
+
+// TestSupervisedWatchdogOtherPID: WATCHDOG_PID names another process (systemd sets it
+// for the main PID; a child that inherited the variables must not ping): no
+// WATCHDOG=1 at all, over a run long enough for several ticks (the first STATUS= after
+// READY=1 comes a second later).
+func TestSupervisedWatchdogOtherPID(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	l := listenNotify(t)
+	port := testutil.FreePort(t)
+	env := append(notifyEnv(l, time.Second), "WATCHDOG_PID=1")
+	p := testutil.StartEnv(t, "", env, "vigil", testutil.VigilBinary(t), "server",
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", t.TempDir(), "--save", "", "--supervised", "systemd")
+	_, i := l.wait(t, 0, "READY=1")
+	_, i = l.wait(t, i, "STATUS=master, no replicas")
+	stopSupervised(t, l, p, i)
+	if n, _ := l.count(0, "WATCHDOG=1"); n != 0 || strings.Contains(p.Output(), "watchdog enabled") {
+		t.Errorf("WATCHDOG_PID=1: got %d WATCHDOG=1 (log: %q), want none", n, p.Output())
+	}
+}
+
+// TestSupervisedUpstart: `supervised upstart` with UPSTART_JOB set stops the process
+// (SIGSTOP) once it is ready, as upstart's "expect stop" waits for; upstart's SIGCONT
+// resumes it with the data loaded.
+func TestSupervisedUpstart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	port := testutil.FreePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	p := testutil.StartEnv(t, "", []string{"UPSTART_JOB=vigil", "NOTIFY_SOCKET="}, "vigil", testutil.VigilBinary(t), "server",
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", t.TempDir(), "--save", "", "--supervised", "upstart")
+	stat := "/proc/" + strconv.Itoa(p.Cmd.Process.Pid) + "/stat"
+	testutil.Poll(t, notifyWait, 20*time.Millisecond, "the process stopped itself", func() (bool, string) {
+		raw, err := os.ReadFile(stat)
+		if err != nil {
+			return false, err.Error()
+		}
+		// the state follows the ")" that ends the command name
+		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+		return len(f) > 0 && f[0] == "T", string(raw)
+	})
+	// its log, written before it stopped, may still be on its way through the pipe
+	testutil.CheckFor(t, notifyWait, 20*time.Millisecond, "stopped after saying it is ready", func() bool {
+		return strings.Contains(p.Output(), "Ready to accept connections")
+	})
+	if err := p.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("PING after SIGCONT: %v", err)
+	}
+	if info := c.Info(context.Background(), "server").Val(); !strings.Contains(info, "process_supervised:upstart\r\n") {
+		t.Errorf("INFO server lacks process_supervised:upstart")
+	}
+}

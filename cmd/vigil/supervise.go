@@ -35,6 +35,7 @@ func superviseServer(ctx context.Context, n *supervise.Notifier, srv *server.Ser
 		return
 	}
 	go n.Watchdog(ctx, srv.Progress())
+	n.Status(srv.StatusLine()) // at once, as Redis's "Redis is loading..."
 	t := time.NewTicker(statusPeriod)
 	defer t.Stop()
 	lastRead := int64(-1)

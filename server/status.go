@@ -31,7 +31,9 @@ func (sv *supervision) beginStopping() {
 
 // Ready is closed once the server listens and its dataset is loaded (and replication
 // from a configured master has been started): when Redis logs "Ready to accept
-// connections" and tells systemd READY=1. It is never closed after a fatal load error.
+// connections" and tells systemd READY=1. Start closes it (a caller running Listen,
+// LoadData and Serve itself knows when its data is loaded); it is never closed after a
+// fatal load error.
 func (s *Server) Ready() <-chan struct{} { return s.sup.ready }
 
 // Progress returns a function reporting whether the command loop made progress since

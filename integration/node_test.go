@@ -398,3 +398,43 @@ func TestNodeGroupColdRestart(t *testing.T) {
 		return strings.Join(got, ",") == "cut,cut,cut", strings.Join(got, ",")
 	})
 }
+
+// TestSupervisedNode: a node under systemd (NOTIFY_SOCKET and WATCHDOG_USEC
+// set, no flag needed) sends READY=1 with its status line once its server
+// has loaded and its agent runs, WATCHDOG=1 while both loops move and none
+// while DEBUG SLEEP holds the server's loop, and STOPPING=1 on SIGTERM.
+func TestSupervisedNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test")
+	}
+	const watchdog = time.Second
+	l := listenNotify(t)
+	port := testutil.FreePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	p := testutil.StartEnv(t, "", notifyEnv(l, watchdog), "node", testutil.VigilBinary(t), "node",
+		"--port", strconv.Itoa(port), "--sentinel-port", strconv.Itoa(testutil.FreePort(t)),
+		"--gossip-port", strconv.Itoa(testutil.FreePort(t)), "--http-port", "0", "--dir", t.TempDir(),
+		"--enable-debug-command", "yes")
+	ready, i := l.wait(t, 0, "READY=1")
+	if st, _ := ready.field("STATUS="); st != "STATUS=master of vigil, no replicas" {
+		t.Errorf("READY=1 datagram %q: want STATUS=master of vigil, no replicas with it", ready.fields)
+	}
+	testutil.WaitForPort(t, addr, time.Second, p) // READY=1 means it listens
+	_, i = l.wait(t, i, "WATCHDOG=1")
+	l.wait(t, i+1, "WATCHDOG=1")
+	logWatchdogGaps(t, l, watchdog)
+
+	c := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: 30 * time.Second})
+	defer c.Close()
+	_, before := l.count(0, "")
+	if err := c.Do(context.Background(), "DEBUG", "SLEEP", "4").Err(); err != nil {
+		t.Fatal(err)
+	}
+	pings, after := l.count(before, "WATCHDOG=1")
+	if pings > 2 {
+		t.Errorf("WATCHDOG=1 while DEBUG SLEEP 4 held the server's loop (WatchdogSec 1 s): got %d pings, want at most 2", pings)
+	}
+	t.Logf("%d WATCHDOG=1 during the 4 s sleep", pings)
+	_, i = l.wait(t, after, "WATCHDOG=1")
+	stopSupervised(t, l, p, i)
+}

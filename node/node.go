@@ -24,6 +24,11 @@ type Options struct {
 	Log zerolog.Logger
 	// Process grants the server's process-wide wishes; nil = none.
 	Process server.Process
+	// Supervised is the supervision in force (INFO's process_supervised).
+	Supervised string
+	// Stopping, if set, is called when a shutdown begins (the server's
+	// shutdown, a signal, or Shutdown): systemd's STOPPING=1.
+	Stopping func()
 }
 
 // Node is one node: its data server, its agent (a sentinel monitoring the
@@ -33,7 +38,7 @@ type Node struct {
 	cfg  *Config
 	log  zerolog.Logger
 	root zerolog.Logger
-	proc server.Process
+	opt  Options
 	id   string
 
 	mesh *mesh.Mesh
@@ -48,8 +53,11 @@ type Node struct {
 
 // New returns a node for cfg; Start runs it.
 func New(cfg *Config, opt Options) *Node {
+	if opt.Stopping == nil {
+		opt.Stopping = func() {}
+	}
 	return &Node{cfg: cfg, root: opt.Log, log: opt.Log.With().Str("component", "node").Logger(),
-		proc: opt.Process, closing: make(chan struct{}), done: make(chan struct{})}
+		opt: opt, closing: make(chan struct{}), done: make(chan struct{})}
 }
 
 // ID returns the node's ID (its agent's myid), "" before Start.
@@ -114,7 +122,8 @@ func (n *Node) Start(ctx context.Context) error {
 		n.closeMesh()
 		return err
 	}
-	n.srv = server.New(cfg.Server, server.Options{Log: n.root, Process: n.proc})
+	n.srv = server.New(cfg.Server, server.Options{Log: n.root, Process: n.opt.Process,
+		Supervised: n.opt.Supervised, Stopping: n.opt.Stopping})
 	if err := n.srv.Start(ctx); err != nil {
 		n.closeMesh()
 		return fmt.Errorf("node: server: %w", err)
@@ -308,6 +317,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	var err error
 	n.stopOnce.Do(func() {
 		close(n.closing)
+		n.opt.Stopping()
 		err = n.shutdown(ctx)
 		close(n.done)
 	})

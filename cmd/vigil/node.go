@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-db/vigil/node"
 	"github.com/vigil-db/vigil/server"
+	"github.com/vigil-db/vigil/supervise"
 )
 
 // runNode runs `vigil node [FILE] [--flag value ...]` and returns the exit status.
@@ -60,13 +61,16 @@ func runNode(args []string) int {
 	}
 	startPprof(log)
 	redis.SetLogger(goRedisLogger{log.With().Str("component", "go-redis").Logger()})
-	n := node.New(cfg, node.Options{Log: log, Process: proc})
+	// a node speaks systemd's notify protocol whenever NOTIFY_SOCKET is set
+	notify := supervise.New("auto", log)
+	n := node.New(cfg, node.Options{Log: log, Process: proc, Supervised: notify.Mode().String(), Stopping: notify.Stopping})
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
 	if err := n.Start(ctx); err != nil {
 		own.Error().Err(err).Msg("could not start the node")
 		return 1
 	}
+	go superviseNode(ctx, notify, n)
 	select {
 	case <-ctx.Done():
 		own.Info().Msg("received signal, scheduling shutdown")

@@ -52,6 +52,10 @@ type masterState struct {
 	peers        map[string]*peer     // other sentinels by run id
 	opinions     map[string]opinion   // last mesh opinion by peer run id
 
+	// fencing is the master's fenced mode as its last INFO as a master showed
+	// it; kept while the master is down (select_slave needs it then).
+	fencing Fencing
+
 	state         State
 	failoverEpoch uint64
 	forced        bool

@@ -236,7 +236,10 @@ func (m *Machine) handleVoteRequest(now time.Time, in VoteRequest) {
 	}
 	down := ok && !m.tilt && ms.inst.sdown
 	var v election.Vote
-	asked := ok && in.Request.AsksVote()
+	// fenced mode: a sentinel votes only once it sees the master down itself, i.e. once
+	// down-after has passed since its last PING reply, after which no lease it renewed
+	// holds (docs/safety.md)
+	asked := ok && in.Request.AsksVote() && (!ms.fencing.On || down)
 	if asked {
 		var voted bool
 		v, voted = m.el.HandleRequest(name, in.Request.Epoch, in.Request.RunID)

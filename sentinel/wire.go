@@ -328,6 +328,9 @@ func (s *Sentinel) fence(m *instance, st failover.Status) *link.Fence {
 		st.SDown || st.ODown || st.InProgress() {
 		return nil
 	}
+	if st.Vote.Epoch > st.ConfigEpoch && s.now().Sub(st.StartTime) < 2*m.conf.FailoverTimeout {
+		return nil // we voted for a failover of it that may still promote a replica
+	}
 	return &link.Fence{ID: s.cfg.MyID, Majority: (len(m.sentinels)+1)/2 + 1,
 		DownAfterMs: m.conf.DownAfter.Milliseconds()}
 }

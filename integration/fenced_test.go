@@ -1,0 +1,204 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vigil-db/vigil/internal/testutil"
+)
+
+// Fenced mode (issue 10 §2, docs/safety.md), process level: a master with one replica.
+
+// fencedArgs start a master in fenced mode with one required replica and no lease (the
+// lease has its own test, with sentinels).
+var fencedArgs = []string{"--fenced-mode", "yes", "--fenced-replicas", "1", "--fenced-lease-ms", "0"}
+
+func startFencedPair(t *testing.T, masterArgs ...string) (master, replica *rnode) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	master = startRepl(t, "m", testutil.ImplVigil, append(append([]string{}, fencedArgs...), masterArgs...)...)
+	replica = startRepl(t, "r", testutil.ImplVigil)
+	replica.replicaOf(master)
+	waitSynced(t, master, replica)
+	poll(t, "a write acknowledged by the replica", func() (bool, string) {
+		err := master.c.Set(context.Background(), "warmup", "1", 0).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+	return master, replica
+}
+
+// fencedWriters runs n writers of distinct keys against addr until stop closes or the
+// bound; it returns the keys answered OK and, per key, whether it was sent after the
+// cut-off set by cut (atomic: 0 = not yet).
+type fencedWriters struct {
+	mu       sync.Mutex
+	acked    []string
+	afterCut []string // answered OK although sent after cut
+	errs     map[string]int
+	cut      atomic.Bool
+	wrote    atomic.Int64
+}
+
+func runFencedWriters(t *testing.T, addr string, n int, stop <-chan struct{}) *fencedWriters {
+	t.Helper()
+	w := &fencedWriters{errs: map[string]int{}}
+	var wg sync.WaitGroup
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, PoolSize: 1,
+				ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second})
+			defer c.Close()
+			deadline := time.Now().Add(replWait)
+			for i := 0; i < 1_000_000 && time.Now().Before(deadline); i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("k%d:%d", g, i)
+				after := w.cut.Load()
+				err := c.Set(context.Background(), key, "v", 0).Err()
+				w.mu.Lock()
+				switch {
+				case err == nil:
+					w.acked = append(w.acked, key)
+					if after {
+						w.afterCut = append(w.afterCut, key)
+					}
+				default:
+					msg := err.Error()
+					if i := strings.Index(msg, " "); i > 0 && strings.ToUpper(msg[:i]) == msg[:i] {
+						msg = msg[:i]
+					}
+					w.errs[msg]++
+				}
+				w.mu.Unlock()
+				w.wrote.Add(1)
+				if err != nil && isConnErr(err) {
+					return
+				}
+			}
+		}()
+	}
+	t.Cleanup(wg.Wait)
+	go func() { wg.Wait() }()
+	return w
+}
+
+// waitWrites waits until the writers have sent at least n more commands.
+func (w *fencedWriters) waitWrites(t *testing.T, n int64) {
+	t.Helper()
+	target := w.wrote.Load() + n
+	poll(t, "writers progress", func() (bool, string) {
+		return w.wrote.Load() >= target, fmt.Sprint(w.wrote.Load())
+	})
+}
+
+// TestFencedKillMaster: in fenced mode a write is answered only once the replica has it,
+// so after a kill -9 of the master the replica holds every acknowledged write, in every
+// round (the default mode guarantees only that the bytes were in the replica's socket).
+func TestFencedKillMaster(t *testing.T) {
+	for round := 1; round <= 3; round++ {
+		master, replica := startFencedPair(t)
+		stop := make(chan struct{})
+		w := runFencedWriters(t, master.Addr, 16, stop)
+		w.waitWrites(t, 2000)
+		master.Kill9()
+		close(stop)
+		poll(t, "replica's link down", func() (bool, string) {
+			ri, err := replica.tryInfo("replication")
+			if err != nil {
+				return false, err.Error()
+			}
+			return ri["master_link_status"] == "down", ri["master_link_status"]
+		})
+		w.mu.Lock()
+		acked := append([]string(nil), w.acked...)
+		w.mu.Unlock()
+		missing := missingKeys(t, replica, acked)
+		t.Logf("round %d: %d writes acknowledged, the replica misses %d", round, len(acked), len(missing))
+		if len(missing) > 0 {
+			t.Fatalf("round %d: the replica lacks %d of %d acknowledged writes (first %q)", round, len(missing), len(acked), missing[0])
+		}
+	}
+}
+
+// TestFencedReplicaKilled: once the only replica is dead, no write is acknowledged: a
+// write sent after the kill fails (NOREPLICAS: not acknowledged in time, then not enough
+// replicas), never OK.
+func TestFencedReplicaKilled(t *testing.T) {
+	master, replica := startFencedPair(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	w := runFencedWriters(t, master.Addr, 8, stop)
+	w.waitWrites(t, 2000)
+	replica.Kill9()
+	w.cut.Store(true)
+	w.waitWrites(t, 50)
+	poll(t, "NOREPLICAS at once once the replica is gone", func() (bool, string) {
+		err := master.c.Set(context.Background(), "after", "1", 0).Err()
+		return err != nil && err.Error() == "NOREPLICAS Not enough good replicas to write.", fmt.Sprint(err)
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t.Logf("acknowledged %d, errors %v", len(w.acked), w.errs)
+	if len(w.afterCut) > 0 {
+		t.Fatalf("%d writes sent after the replica's kill were acknowledged (first %q)", len(w.afterCut), w.afterCut[0])
+	}
+	if w.errs["NOREPLICAS"] == 0 {
+		t.Fatalf("no NOREPLICAS error after the kill: %v", w.errs)
+	}
+}
+
+// TestFencedReplicaStopped: a replica paused with SIGSTOP acknowledges nothing, so a write
+// times out with the fenced error instead of being acknowledged; INFO counts it; after
+// SIGCONT writes are acknowledged again.
+func TestFencedReplicaStopped(t *testing.T) {
+	master, replica := startFencedPair(t, "--fenced-lease-ms", "0")
+	if err := replica.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			replica.Cont()
+		}
+	}()
+	err := master.c.Set(context.Background(), "paused", "1", 0).Err()
+	want := "NOREPLICAS Not enough replicas acknowledged the write in time (fenced mode): it may or may not have been applied."
+	if err == nil || err.Error() != want {
+		t.Fatalf("SET while the replica is stopped: got %v, want %q", err, want)
+	}
+	mi := master.info("replication")
+	if mi["fenced_mode"] != "1" || mi["fenced_ack_timeouts"] == "0" || mi["fenced_ack_timeouts"] == "" {
+		t.Fatalf("INFO replication: fenced_mode=%q fenced_ack_timeouts=%q, want 1 and >0", mi["fenced_mode"], mi["fenced_ack_timeouts"])
+	}
+	// a pipeline gets one error per command, in order, reads included
+	pipe := master.c.Pipeline()
+	set := pipe.Set(context.Background(), "p1", "1", 0)
+	get := pipe.Get(context.Background(), "warmup")
+	pipe.Exec(context.Background())
+	if set.Err() == nil || get.Err() == nil || set.Err().Error() != want || get.Err().Error() != want {
+		t.Fatalf("pipelined SET, GET while stopped: got %v, %v; want the fenced error twice", set.Err(), get.Err())
+	}
+	replica.Cont()
+	stopped = false
+	poll(t, "writes acknowledged after SIGCONT", func() (bool, string) {
+		err := master.c.Set(context.Background(), "resumed", "1", 0).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+	if v := replica.mustRead("GET", "resumed"); v != "1" {
+		t.Fatalf("replica GET resumed = %v, want 1", v)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 // lease has its own test, with sentinels).
 var fencedArgs = []string{"--fenced-mode", "yes", "--fenced-replicas", "1", "--fenced-lease-ms", "0"}
 
+// startFencedPair starts a fenced master and its replica; without a lease (the default
+// args), it waits until a write is acknowledged.
 func startFencedPair(t *testing.T, masterArgs ...string) (master, replica *rnode) {
 	t.Helper()
 	if testing.Short() {
@@ -29,6 +32,9 @@ func startFencedPair(t *testing.T, masterArgs ...string) (master, replica *rnode
 	replica = startRepl(t, "r", testutil.ImplVigil)
 	replica.replicaOf(master)
 	waitSynced(t, master, replica)
+	if master.info("replication")["fenced_lease"] != "off" {
+		return master, replica // the writes wait for the sentinels' lease
+	}
 	poll(t, "a write acknowledged by the replica", func() (bool, string) {
 		err := master.c.Set(context.Background(), "warmup", "1", 0).Err()
 		return err == nil, fmt.Sprint(err)
@@ -201,4 +207,63 @@ func TestFencedReplicaStopped(t *testing.T) {
 	if v := replica.mustRead("GET", "resumed"); v != "1" {
 		t.Fatalf("replica GET resumed = %v, want 1", v)
 	}
+}
+
+// TestFencedLease: a fenced master accepts writes only while a majority of the
+// sentinels renews its lease. Three sentinels watch it; with two of them stopped
+// (SIGSTOP) the lease runs out: writes are refused with the FENCED error, INFO says
+// fenced_lease:expired, the master logs it and the running sentinel publishes
+// +fenced-lease-expired; once they run again, writes are accepted again.
+func TestFencedLease(t *testing.T) {
+	master, _ := startFencedPair(t, "--fenced-lease-ms", "2000")
+	var ss []*vsentinel
+	for range 3 {
+		ss = append(ss, startVigilSentinel(t, master.Port, 2, "sentinel down-after-milliseconds mymaster 5000\n"))
+	}
+	defer dumpSentinels(t, ss, nil)
+	poll(t, "the lease held and a write accepted", func() (bool, string) {
+		mi := master.info("replication")
+		err := master.c.Set(context.Background(), "leased", "1", 0).Err()
+		return err == nil && mi["fenced_lease"] == "valid" && mi["fenced_lease_majority"] == "2",
+			fmt.Sprintf("SET: %v, fenced_lease=%s majority=%s sentinels=%s", err, mi["fenced_lease"],
+				mi["fenced_lease_majority"], mi["fenced_lease_sentinels"])
+	})
+	for _, s := range ss[1:] {
+		if err := s.proc.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			for _, s := range ss[1:] {
+				s.proc.Signal(syscall.SIGCONT)
+			}
+		}
+	}()
+	want := "FENCED Write lease expired: this master is not renewed by a majority of the sentinels (fenced mode)."
+	poll(t, "writes refused once the lease expired", func() (bool, string) {
+		err := master.c.Set(context.Background(), "unleased", "1", 0).Err()
+		return err != nil && err.Error() == want, fmt.Sprint(err)
+	})
+	if mi := master.info("replication"); mi["fenced_lease"] != "expired" || mi["fenced_lease_sentinels"] != "1" {
+		t.Fatalf("INFO replication: fenced_lease=%q fenced_lease_sentinels=%q, want expired and 1", mi["fenced_lease"], mi["fenced_lease_sentinels"])
+	}
+	if logCount(master, "write lease expired") == 0 {
+		t.Fatalf("the master did not log the lease's expiry")
+	}
+	poll(t, "+fenced-lease-expired from the running sentinel", func() (bool, string) {
+		return ss[0].saw("+fenced-lease-expired master mymaster"), ""
+	})
+	for _, s := range ss[1:] {
+		s.proc.Signal(syscall.SIGCONT)
+	}
+	stopped = false
+	poll(t, "writes accepted again", func() (bool, string) {
+		err := master.c.Set(context.Background(), "released", "1", 0).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+	poll(t, "-fenced-lease-expired", func() (bool, string) {
+		return ss[0].saw("-fenced-lease-expired master mymaster"), ""
+	})
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -175,6 +176,14 @@ func TestFencedReplicaStopped(t *testing.T) {
 	if err := replica.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	poll(t, "the replica stopped", func() (bool, string) { // SIGSTOP is delivered asynchronously
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", replica.Pid()))
+		if err != nil {
+			return false, err.Error()
+		}
+		_, rest, _ := strings.Cut(string(b), ") ")
+		return strings.HasPrefix(rest, "T"), rest[:min(len(rest), 1)]
+	})
 	stopped := true
 	defer func() {
 		if stopped {

@@ -40,6 +40,7 @@ type fenceState struct {
 
 	nonce     string             // this process's token prefix: tokens of another run are refused
 	renewals  map[string]renewal // sentinel id → its last valid renewal
+	until     time.Time          // the lease holds before this time (recomputed on each renewal)
 	holding   bool               // the lease was valid at the last check (for the transition log)
 	expiredAt time.Time          // when the lease was last found expired
 }
@@ -109,45 +110,52 @@ func (s *Server) leaseDuration() time.Duration {
 	return d
 }
 
-// leaseState counts the sentinels whose renewal is still valid at now and the majority
-// they announced (the largest announced).
+// leaseState counts the sentinels whose renewal is still valid at now, the majority
+// they announced (the largest announced) and how long the lease still holds (INFO).
 func (s *Server) leaseState(now time.Time) (valid, majority int, remaining time.Duration) {
 	d := s.leaseDuration()
-	var ends []time.Duration
 	for _, r := range s.repl.fence.renewals {
 		majority = max(majority, r.majority)
-		if left := r.from.Add(d).Sub(now); left > 0 {
+		if r.from.Add(d).After(now) {
 			valid++
-			ends = append(ends, left)
 		}
 	}
-	if majority > 0 && valid >= majority {
-		// the lease lasts until the majority-th longest renewal ends
-		sortDurationsDesc(ends)
-		remaining = ends[majority-1]
-	}
-	return valid, majority, remaining
+	return valid, majority, max(s.repl.fence.until.Sub(now), 0)
 }
 
-func sortDurationsDesc(d []time.Duration) {
-	for i := 1; i < len(d); i++ {
-		for j := i; j > 0 && d[j] > d[j-1]; j-- {
-			d[j], d[j-1] = d[j-1], d[j]
+// leaseUntil is when the lease ends, given the renewals: the majority-th latest end of
+// a renewal (zero without a majority of renewals).
+func (s *Server) leaseUntil() time.Time {
+	d := s.leaseDuration()
+	majority := 0
+	ends := make([]time.Time, 0, len(s.repl.fence.renewals))
+	for _, r := range s.repl.fence.renewals {
+		majority = max(majority, r.majority)
+		ends = append(ends, r.from.Add(d))
+	}
+	if majority == 0 || len(ends) < majority {
+		return time.Time{}
+	}
+	for i := 1; i < len(ends); i++ { // latest first
+		for j := i; j > 0 && ends[j].After(ends[j-1]); j-- {
+			ends[j], ends[j-1] = ends[j-1], ends[j]
 		}
 	}
+	return ends[majority-1]
 }
 
 // leaseValid reports whether writes may be accepted under the lease at now, and logs
-// the transitions (log and the fenced_lease INFO field say so).
+// the transitions (log and the fenced_lease INFO field say so). It is on the write
+// path: one comparison with the end computed at the last renewal.
 func (s *Server) leaseValid(now time.Time) bool {
 	if s.cfg.FencedLeaseMs == 0 {
 		return true
 	}
-	valid, majority, _ := s.leaseState(now)
-	ok := majority > 0 && valid >= majority
 	f := &s.repl.fence
+	ok := now.Before(f.until)
 	if ok != f.holding {
 		f.holding = ok
+		valid, majority, _ := s.leaseState(now)
 		if ok {
 			s.log.Info().Int("sentinels", valid).Int("majority", majority).Msg("fenced mode: write lease acquired, accepting writes")
 		} else {
@@ -156,6 +164,14 @@ func (s *Server) leaseValid(now time.Time) bool {
 		}
 	}
 	return ok
+}
+
+// fenceCron notices the lease's expiry when no write asks (log, INFO, the sentinels'
+// event). Run by cron.
+func (s *Server) fenceCron() {
+	if s.fenced() {
+		s.leaseValid(time.Now())
+	}
 }
 
 // fenceRenew is REPLCONF FENCE <sentinel-id> <majority> <down-after-ms> <token>: a
@@ -188,6 +204,7 @@ func (s *Server) fenceRenew(c *Client, args [][]byte) {
 		if old, known := f.renewals[id]; !known || !old.from.After(from) {
 			f.renewals[id] = renewal{from: from, majority: int(majority), downAfter: time.Duration(downAfter) * time.Millisecond}
 		}
+		f.until = s.leaseUntil()
 		s.leaseValid(now)
 	}
 	c.w.Raw([]byte("+" + f.nonce + "-" + strconv.FormatInt(now.Sub(s.startTime).Nanoseconds(), 10) + "\r\n"))

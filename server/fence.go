@@ -36,7 +36,8 @@ type fenceState struct {
 	// asked is the offset the last GETACK was sent at; askOpen while its ACKs are awaited
 	asked   int64
 	askOpen bool
-	need    int64 // the highest offset a waiting batch needs
+	need    int64   // the highest offset a waiting batch needs
+	offs    []int64 // fenceAcked's scratch: the online replicas' ACKed offsets
 
 	nonce     string             // this process's token prefix: tokens of another run are refused
 	renewals  map[string]renewal // sentinel id → its last valid renewal
@@ -172,6 +173,10 @@ func (s *Server) fenceCron() {
 	if s.fenced() {
 		s.leaseValid(time.Now())
 	}
+	if f := &s.repl.fence; f.wake != nil { // the waiters look at their deadlines
+		close(f.wake)
+		f.wake = nil
+	}
 }
 
 // fenceRenew is REPLCONF FENCE <sentinel-id> <majority> <down-after-ms> <token>: a
@@ -252,12 +257,13 @@ func (s *Server) fenceAcked() {
 	}
 	f := &s.repl.fence
 	n := max(s.cfg.FencedReplicas, 1)
-	offs := make([]int64, 0, len(s.repl.replicas))
+	offs := f.offs[:0]
 	for _, r := range s.repl.replicas {
 		if r.repl.state == replOnline && !r.repl.waitAck {
 			offs = append(offs, r.repl.ackOff)
 		}
 	}
+	f.offs = offs
 	var acked int64
 	if len(offs) >= n {
 		for i := 1; i < len(offs); i++ { // descending
@@ -285,10 +291,10 @@ func (s *Server) fenceAcked() {
 }
 
 // fenceWait returns once the replicas acknowledged offset need (true), or false when
-// the wait timed out, fewer than fenced-replicas replicas remain online, or c closed.
+// the wait timed out (checked when woken: by ACKs, departures, and cron every 100 ms), fewer than fenced-replicas replicas remain online, or c closed.
 // Called without the lock.
 func (s *Server) fenceWait(c *Client, need int64) bool {
-	var deadline <-chan time.Time
+	var deadline time.Time
 	for s.repl.fence.acked.Load() < need {
 		s.mu.Lock()
 		if s.repl.fence.acked.Load() >= need {
@@ -299,14 +305,17 @@ func (s *Server) fenceWait(c *Client, need int64) bool {
 			s.mu.Unlock()
 			return false
 		}
-		if deadline == nil {
+		// no timer per batch: cron wakes the waiters every 100 ms to look at the time
+		now := time.Now()
+		if deadline.IsZero() {
 			t := time.Duration(s.cfg.FencedLeaseMs) * time.Millisecond
 			if t == 0 {
 				t = fenceAckTimeoutNoLease
 			}
-			timer := time.NewTimer(t)
-			defer timer.Stop()
-			deadline = timer.C
+			deadline = now.Add(t)
+		} else if !now.Before(deadline) {
+			s.mu.Unlock()
+			return false
 		}
 		f := &s.repl.fence
 		if f.wake == nil {
@@ -316,8 +325,6 @@ func (s *Server) fenceWait(c *Client, need int64) bool {
 		s.mu.Unlock()
 		select {
 		case <-wake:
-		case <-deadline:
-			return s.repl.fence.acked.Load() >= need
 		case <-c.closed:
 			return false
 		}

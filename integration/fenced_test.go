@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -275,4 +276,89 @@ func TestFencedLease(t *testing.T) {
 	poll(t, "-fenced-lease-expired", func() (bool, string) {
 		return ss[0].saw("-fenced-lease-expired master mymaster"), ""
 	})
+}
+
+// TestFencedPausedMasterFailover: a fenced master with two replicas and three sentinels
+// is paused with SIGSTOP longer than down-after-milliseconds while clients write to it.
+// The sentinels promote a replica; the old master, resumed, refuses the writes that
+// waited in its socket (its lease ran out), is turned into a replica and follows the new
+// master's history (its data equals the new master's); the new master holds every
+// acknowledged write and accepts writes under its own lease.
+func TestFencedPausedMasterFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	args := []string{"--fenced-mode", "yes", "--fenced-lease-ms", "2000"}
+	master := startRepl(t, "master", testutil.ImplVigil, args...)
+	r1 := startRepl(t, "replica1", testutil.ImplVigil, args...)
+	r2 := startRepl(t, "replica2", testutil.ImplVigil, args...)
+	r1.replicaOf(master)
+	r2.replicaOf(master)
+	waitSynced(t, master, r1, r2)
+	var ss []*vsentinel
+	for range 3 {
+		ss = append(ss, startVigilSentinel(t, master.Port, 2, "sentinel down-after-milliseconds mymaster 3000\n"))
+	}
+	defer dumpSentinels(t, ss, nil)
+	poll(t, "the lease held and a write accepted", func() (bool, string) {
+		err := master.c.Set(context.Background(), "leased", "1", 0).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "sentinels discover each other and the replicas", func() bool {
+		for _, s := range ss {
+			if s.count("SENTINELS") != 2 || s.count("REPLICAS") != 2 {
+				return false
+			}
+		}
+		return true
+	})
+
+	stop := make(chan struct{})
+	w := runFencedWriters(t, master.Addr, 8, stop)
+	w.waitWrites(t, 500)
+	if err := master.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			master.Cont()
+		}
+	}()
+	promoted, other := waitPromoted(t, ss, master.Addr, r1, r2)
+	if err := master.Cont(); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	w.cut.Store(true) // from here on the old master must acknowledge nothing
+	w.waitWrites(t, 50)
+	close(stop)
+	poll(t, "the old master follows the new one", func() (bool, string) {
+		ri, err := master.tryInfo("replication")
+		if err != nil {
+			return false, err.Error()
+		}
+		return ri["role"] == "slave" && ri["master_port"] == strconv.Itoa(promoted.Port) && ri["master_link_status"] == "up",
+			ri["role"] + " " + ri["master_port"] + " " + ri["master_link_status"]
+	})
+	poll(t, "the new master accepts writes under its lease", func() (bool, string) {
+		err := promoted.c.Set(context.Background(), "after-failover", "1", 0).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+	waitSynced(t, promoted, master, other)
+
+	w.mu.Lock()
+	acked := append([]string(nil), w.acked...)
+	afterCut := append([]string(nil), w.afterCut...)
+	t.Logf("acknowledged %d, errors %v, partial resyncs on the new master %v", len(acked), w.errs, promoted.info("stats")["sync_partial_ok"])
+	w.mu.Unlock()
+	if len(afterCut) > 0 {
+		t.Errorf("the resumed old master acknowledged %d writes (first %q)", len(afterCut), afterCut[0])
+	}
+	if missing := missingKeys(t, promoted, acked); len(missing) > 0 {
+		t.Fatalf("the new master lacks %d of %d acknowledged writes (first %q)", len(missing), len(acked), missing[0])
+	}
+	if a, b := promoted.digest(), master.digest(); a != b {
+		t.Fatalf("old master's DEBUG DIGEST %s differs from the new master's %s", b, a)
+	}
 }

@@ -372,6 +372,9 @@ func (s *Server) releaseAfterAcks(c *Client, h fenceHold) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.fenceHeld = h.held[:0]
+	if cap(c.fenceHeld) > replyBufShrink {
+		c.fenceHeld = nil // a big reply went through: give its memory back
+	}
 	if ok {
 		c.w.B = append(c.w.B, h.held...)
 	} else if s.fenceFail(c, h.n) {

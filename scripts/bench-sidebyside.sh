@@ -45,6 +45,9 @@ run() { # bin extra-master-args → "rps p50 p99"
 	t0=$(cputicks $mpid)
 	out=$(redis-benchmark -p $BASE -t set -P 16 -c 50 -n "$N" 2>/dev/null | tr '\r' '\n')
 	t1=$(cputicks $mpid)
+	if ! echo "$out" | grep -q "throughput summary"; then
+		{ echo "round failed: redis-benchmark said:"; echo "$out" | tail -5; echo "master log:"; tail -5 "$tmp/$BASE.log"; } >&2
+	fi
 	local rps p50 p99
 	rps=$(echo "$out" | awk '/throughput summary/ { print $3; exit }')
 	# the summary table: avg min p50 p95 p99 max

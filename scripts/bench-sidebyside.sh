@@ -42,9 +42,9 @@ run() { # bin extra-master-args → "rps p50 p99"
 		sleep 0.05
 	done
 	local out t0 t1
-	t0=$(cputicks $mpid)
+	t0=$(cputicks $mpid); w0=$(syscw $mpid)
 	out=$(redis-benchmark -p $BASE -t set -P 16 -c 50 -n "$N" 2>/dev/null | tr '\r' '\n')
-	t1=$(cputicks $mpid)
+	t1=$(cputicks $mpid); w1=$(syscw $mpid)
 	if ! echo "$out" | grep -q "throughput summary"; then
 		{ echo "round failed: redis-benchmark said:"; echo "$out" | tail -5; echo "master log:"; tail -5 "$tmp/$BASE.log"; } >&2
 	fi
@@ -56,9 +56,13 @@ run() { # bin extra-master-args → "rps p50 p99"
 	wait 2>/dev/null || true
 	# the master's CPU time (user+sys) per request, in microseconds: under a shared
 	# machine's noise this is the steadier measure of what the change costs
-	echo "$rps $p50 $p99 $(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$N" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')"
+	# and its write(2) calls per 1000 requests (replies and replica streams): how well
+	# writes are batched
+	echo "$rps $p50 $p99 $(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$N" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')" \
+		"$(awk -v d=$((w1 - w0)) -v n="$N" 'BEGIN { printf "%.1f", d * 1000 / n }')"
 }
 cputicks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
+syscw() { awk '/^syscw/ { print $2 }' /proc/$1/io; }
 read -r -a argsA <<<"${MASTER_ARGS_A:-}"
 read -r -a argsB <<<"${MASTER_ARGS_B:-}"
 : >"$tmp/a" ; : >"$tmp/b"
@@ -67,7 +71,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	for w in $order; do
 		if [ $w = a ]; then res=$(run "$A" "${argsA[@]}"); else res=$(run "$B" "${argsB[@]}"); fi
 		echo "$res" >>"$tmp/$w"
-		echo "round $r $w: rps p50_ms p99_ms master_cpu_us/req = $res"
+		echo "round $r $w: rps p50_ms p99_ms master_cpu_us/req writes/1000req = $res"
 	done
 done
 for w in a b; do
@@ -75,7 +79,8 @@ for w in a b; do
 	p50=$(awk '{ print $2 }' "$tmp/$w" | median)
 	p99=$(awk '{ print $3 }' "$tmp/$w" | median)
 	cpu=$(awk '{ print $4 }' "$tmp/$w" | median)
-	echo "median $w: $rps rps, p50 $p50 ms, p99 $p99 ms, master cpu $cpu us/req"
+	wr=$(awk '{ print $5 }' "$tmp/$w" | median)
+	echo "median $w: $rps rps, p50 $p50 ms, p99 $p99 ms, master cpu $cpu us/req, $wr write(2)/1000 req"
 	echo "$cpu" >"$tmp/$w.cpu"
 	echo "$rps" >"$tmp/$w.med"
 done

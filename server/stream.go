@@ -55,15 +55,27 @@ func (c *Client) waitStreams() {
 }
 
 // waitWritten returns once r's output is written up to seq (or r closed). The
-// writer usually did it; if not, the client yields once, so that the connections that
-// are ready run their batches and the writer runs, and then writes r's pending output
-// itself if it is still not done: the first of the waiting clients carries the others'
-// batches too (the AOF's leader rule).
+// writer may have done it; if not, the client yields as long as other connections keep
+// adding to r's output (they run their batches meanwhile, a bounded number of times),
+// then writes r's pending output itself if it is still not written: the first of the
+// waiting clients carries every batch queued so far (the AOF's leader rule), so a round
+// of ready connections costs one write(2) per replica, as an iteration of Redis's event
+// loop does.
 func (r *Client) waitWritten(seq int64) {
-	if r.streamDone.Load() >= seq {
-		return
+	queued := seq
+	for range maxStreamYields {
+		if r.streamDone.Load() >= seq {
+			return
+		}
+		runtime.Gosched()
+		r.outMu.Lock()
+		now := r.streamSeq
+		r.outMu.Unlock()
+		if now == queued {
+			break // nobody added to it while we yielded: write now
+		}
+		queued = now
 	}
-	runtime.Gosched()
 	if r.streamDone.Load() >= seq {
 		return
 	}
@@ -71,6 +83,10 @@ func (r *Client) waitWritten(seq int64) {
 		r.close()
 	}
 }
+
+// maxStreamYields bounds how many times a client yields to let other batches join its
+// replica write.
+const maxStreamYields = 8
 
 // wroteStream publishes that r's output is written up to seq and wakes the waiters.
 func (r *Client) wroteStream(seq int64) {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vigil-db/vigil/resp"
@@ -67,29 +68,34 @@ type Client struct {
 	held        bool          // CLIENT PAUSE holds its next command (counted in blocked_clients, as Redis's BLOCKED_PAUSE)
 	qbufLen     atomic.Int64  // bytes in the query buffer (for CLIENT LIST; written without the lock)
 	qbufCap     atomic.Int64  // the query buffer's size (tot-mem, maxmemory-clients)
+	qbufSkip    atomic.Int64  // bytes before a big pending bulk in the query buffer (not in qbuf)
 	qbufRelease atomic.Bool   // clientsCron asks the idle connection to release its query buffer
 	multiMem    int           // bytes queued in MULTI
-	detach      func()        // set by SYNC/PSYNC: run by the connection goroutine after the batch
-	repl        replState     // what REPLCONF announced, and the replica's state on this master
-	wait        *waitState    // blocked in WAIT
-	woff        int64         // master_repl_offset after this client's last command (WAIT)
-	streamTo    []*Client     // online replicas whose sockets get this batch's stream before its replies (stream.go)
-	failed      bool          // the current command replied an error (commandstats failed_calls)
-	admin       clientAdmin   // output-limit state (cmd_client.go)
+	listMem     int64         // what its watched keys and subscriptions cost (evict_clients.go)
+	memLast     clientMemShare
+	detach      func()      // set by SYNC/PSYNC: run by the connection goroutine after the batch
+	repl        replState   // what REPLCONF announced, and the replica's state on this master
+	wait        *waitState  // blocked in WAIT
+	woff        int64       // master_repl_offset after this client's last command (WAIT)
+	streamTo    []*Client   // online replicas whose sockets get this batch's stream before its replies (stream.go)
+	failed      bool        // the current command replied an error (commandstats failed_calls)
+	admin       clientAdmin // output-limit state (cmd_client.go)
 
 	// propagation of the current command (see propagate.go)
 	propagateSelf bool // the command changed the dataset: propagate its argv
 	overridden    bool // the handler issued its own records instead
 
 	// output shared with other goroutines
-	outMu    sync.Mutex
-	pending  []byte
-	flushMu  sync.Mutex
-	hold     atomic.Bool // a replica's stream is held until its RDB is sent (or its first ACK)
-	coalesce atomic.Bool // a replica's stream: the writer yields once before each write
-	kick     chan struct{}
-	closed   chan struct{}
-	closeMu  sync.Once
+	outMu     sync.Mutex
+	pending   []byte
+	outFlight atomic.Int64    // bytes the writer took from pending and is sending (tot-mem)
+	raw       syscall.RawConn // the socket's descriptor, for writes that never block (nil: none)
+	flushMu   sync.Mutex
+	hold      atomic.Bool // a replica's stream is held until its RDB is sent (or its first ACK)
+	coalesce  atomic.Bool // a replica's stream: the writer yields once before each write
+	kick      chan struct{}
+	closed    chan struct{}
+	closeMu   sync.Once
 }
 
 type queuedCommand struct {
@@ -152,7 +158,7 @@ func (c *Client) deliver(fn func(w *resp.Writer)) {
 	w := resp.Writer{B: c.pending, Proto: c.w.Proto}
 	fn(&w)
 	c.pending = w.B
-	n := len(c.pending)
+	n := len(c.pending) + int(c.outFlight.Load())
 	c.outMu.Unlock()
 	c.srv.checkOutputLimit(c, n)
 	select {
@@ -175,13 +181,91 @@ func (c *Client) flush() error {
 	if len(data) == 0 {
 		return nil
 	}
+	c.outFlight.Store(int64(len(data)))
 	_, err := c.conn.Write(data)
+	c.outFlight.Store(0)
 	if c.coalesce.Load() {
 		c.srv.stats.replOutput.Add(int64(len(data)))
 	} else {
 		c.srv.stats.netOutput.Add(int64(len(data)))
 	}
 	return err
+}
+
+// flushNoWait is the connection goroutine's flush after a batch: it writes what the
+// socket takes without blocking and leaves the rest to the writer goroutine, so that the
+// connection keeps reading while its client does not read its replies: the output
+// accumulates in memory, as in Redis's reply list, where it counts for tot-mem,
+// maxmemory-clients and client-output-buffer-limit. It reports whether output is left.
+func (c *Client) flushNoWait() (bool, error) {
+	if !c.flushMu.TryLock() { // the writer is sending earlier output: it takes this too
+		c.wake()
+		return true, nil
+	}
+	defer c.flushMu.Unlock()
+	if c.hold.Load() {
+		return false, nil
+	}
+	c.outMu.Lock()
+	data := c.pending
+	c.pending = nil
+	c.outMu.Unlock()
+	if len(data) == 0 {
+		return false, nil
+	}
+	n, err := c.writeNoWait(data)
+	c.srv.stats.netOutput.Add(int64(n))
+	if err != nil {
+		return false, err
+	}
+	if n == len(data) {
+		return false, nil
+	}
+	c.outMu.Lock()
+	c.pending = append(data[n:len(data):len(data)], c.pending...)
+	c.outMu.Unlock()
+	c.wake()
+	return true, nil
+}
+
+// writeNoWait writes what the socket accepts now; a connection without a raw descriptor
+// (a test's pipe) is written in full.
+func (c *Client) writeNoWait(data []byte) (int, error) {
+	if c.raw == nil {
+		return c.conn.Write(data)
+	}
+	var n int
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for n < len(data) {
+			m, e := syscall.Write(int(fd), data[n:])
+			if m > 0 {
+				n += m
+			}
+			if e == syscall.EINTR {
+				continue
+			}
+			if e != nil && e != syscall.EAGAIN {
+				werr = e
+			}
+			if e != nil || m <= 0 {
+				break
+			}
+		}
+		return true // never wait for the socket: the writer does
+	})
+	if werr == nil {
+		werr = err
+	}
+	return n, werr
+}
+
+// wake asks the writer goroutine to flush.
+func (c *Client) wake() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
 }
 
 // writer flushes output appended by other goroutines until the client closes.

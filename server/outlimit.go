@@ -34,7 +34,7 @@ func (s *Server) outputRoom(c *Client) int {
 func (s *Server) checkOutputLimits() {
 	for _, c := range s.clients {
 		c.outMu.Lock()
-		n := len(c.pending)
+		n := len(c.pending) + int(c.outFlight.Load()) // all the output not sent yet
 		c.outMu.Unlock()
 		if n > 0 || c.admin.softLimitSince != 0 {
 			s.checkOutputLimit(c, n)
@@ -92,4 +92,18 @@ func (s *Server) closeForOutputLimit(c *Client) {
 	// goroutine releases its state when the closed connection fails its read
 	c.flags |= ClientKilled
 	c.close()
+}
+
+// outputLeft applies the output limits to a client whose replies the socket did not take
+// at once (Redis checks them as replies are added to its reply list).
+func (s *Server) outputLeft(c *Client) {
+	c.outMu.Lock()
+	n := len(c.pending)
+	c.outMu.Unlock()
+	s.mu.Lock()
+	s.checkOutputLimit(c, n+int(c.outFlight.Load()))
+	if s.cfg.MaxMemoryClients != 0 && !c.has(ClientKilled) {
+		s.checkClientsMem(c)
+	}
+	s.mu.Unlock()
 }

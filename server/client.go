@@ -184,6 +184,7 @@ func (c *Client) flush() error {
 	c.outFlight.Store(int64(len(data)))
 	_, err := c.conn.Write(data)
 	c.outFlight.Store(0)
+	c.srv.releasedOutput(cap(data))
 	if c.coalesce.Load() {
 		c.srv.stats.replOutput.Add(int64(len(data)))
 	} else {
@@ -219,6 +220,7 @@ func (c *Client) flushNoWait() (bool, error) {
 		return false, err
 	}
 	if n == len(data) {
+		c.srv.releasedOutput(cap(data))
 		return false, nil
 	}
 	c.outMu.Lock()

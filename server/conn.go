@@ -479,6 +479,11 @@ func (s *Server) freeClient(c *Client) {
 	s.mu.Unlock()
 	c.flush()
 	c.close()
+	c.outMu.Lock()
+	left := cap(c.pending) // what a closed connection could not send
+	c.pending = nil
+	c.outMu.Unlock()
+	s.releasedOutput(left)
 }
 
 // releaseClientState drops subscriptions, watches and blocking registrations (under mu).

@@ -90,6 +90,10 @@ type Client struct {
 	pending   []byte
 	outFlight atomic.Int64    // bytes the writer took from pending and is sending (tot-mem)
 	raw       syscall.RawConn // the socket's descriptor, for writes that never block (nil: none)
+	rawWriteF func(fd uintptr) bool
+	rawData   []byte // writeNoWait's arguments and results (under flushMu)
+	rawN      int
+	rawErr    error
 	flushMu   sync.Mutex
 	hold      atomic.Bool // a replica's stream is held until its RDB is sent (or its first ACK)
 	coalesce  atomic.Bool // a replica's stream: the writer yields once before each write
@@ -236,30 +240,35 @@ func (c *Client) writeNoWait(data []byte) (int, error) {
 	if c.raw == nil {
 		return c.conn.Write(data)
 	}
-	var n int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		for n < len(data) {
-			m, e := syscall.Write(int(fd), data[n:])
-			if m > 0 {
-				n += m
-			}
-			if e == syscall.EINTR {
-				continue
-			}
-			if e != nil && e != syscall.EAGAIN {
-				werr = e
-			}
-			if e != nil || m <= 0 {
-				break
-			}
-		}
-		return true // never wait for the socket: the writer does
-	})
+	c.rawData, c.rawN, c.rawErr = data, 0, nil
+	err := c.raw.Write(c.rawWriteF)
+	n, werr := c.rawN, c.rawErr
+	c.rawData = nil
 	if werr == nil {
 		werr = err
 	}
 	return n, werr
+}
+
+// rawWrite is writeNoWait's function on the descriptor (a method value made once per
+// client, so that a write allocates nothing): it never waits for the socket.
+func (c *Client) rawWrite(fd uintptr) bool {
+	for c.rawN < len(c.rawData) {
+		m, e := syscall.Write(int(fd), c.rawData[c.rawN:])
+		if m > 0 {
+			c.rawN += m
+		}
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != nil && e != syscall.EAGAIN {
+			c.rawErr = e
+		}
+		if e != nil || m <= 0 {
+			break
+		}
+	}
+	return true
 }
 
 // wake asks the writer goroutine to flush.

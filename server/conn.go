@@ -395,8 +395,12 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			}
 		} else if left, err := c.flushNoWait(); err != nil {
 			return false
-		} else if left {
-			s.outputLeft(c)
+		} else if left && !s.outputLeft(c) {
+			// no limit bounds this client's output: past outputNoWaitMax unsent, the
+			// rest of its pipeline waits for it to read (backpressure)
+			if err := c.flush(); err != nil {
+				return false
+			}
 		}
 		if closing {
 			return false
@@ -439,7 +443,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
-			c.raw = raw
+			c.raw, c.rawWriteF = raw, c.rawWrite
 		}
 	}
 	if conn.LocalAddr().Network() == "unix" {

@@ -94,16 +94,28 @@ func (s *Server) closeForOutputLimit(c *Client) {
 	c.close()
 }
 
+// outputNoWaitMax is how much unsent output a client may have while its connection keeps
+// reading, when neither maxmemory-clients nor a normal client-output-buffer-limit bounds
+// it (Redis's defaults leave it unbounded; Vigil then applies backpressure past this).
+const outputNoWaitMax = 32 << 20
+
 // outputLeft applies the output limits to a client whose replies the socket did not take
-// at once (Redis checks them as replies are added to its reply list).
-func (s *Server) outputLeft(c *Client) {
+// at once (Redis checks them as replies are added to its reply list). It returns false
+// when the connection must wait for its client to read before running more commands: no
+// limit bounds the output and it passed outputNoWaitMax.
+func (s *Server) outputLeft(c *Client) bool {
 	c.outMu.Lock()
-	n := len(c.pending)
+	n := len(c.pending) + int(c.outFlight.Load())
 	c.outMu.Unlock()
 	s.mu.Lock()
-	s.checkOutputLimit(c, n+int(c.outFlight.Load()))
-	if s.cfg.MaxMemoryClients != 0 && !c.has(ClientKilled) {
-		s.checkClientsMem(c)
+	defer s.mu.Unlock()
+	s.checkOutputLimit(c, n)
+	if s.cfg.MaxMemoryClients != 0 {
+		if !c.has(ClientKilled) {
+			s.checkClientsMem(c)
+		}
+		return true
 	}
-	s.mu.Unlock()
+	lim := s.cfg.ClientOutputBufferLimits[c.outputClass()]
+	return lim.Hard != 0 || lim.Soft != 0 || n <= outputNoWaitMax
 }

@@ -138,10 +138,18 @@ func (c *Client) queueOutput() {
 		return
 	}
 	c.rbuf.notePeak(len(c.w.B))
+	big := cap(c.w.B) > replyBufShrink && !c.srv.debug.replyNoResizing
 	c.outMu.Lock()
+	if big && len(c.pending) == 0 {
+		// a big reply is handed over, not copied: the reply buffer starts afresh anyway
+		c.pending = c.w.B
+		c.outMu.Unlock()
+		c.w.B = make([]byte, 0, replyBufInitial)
+		return
+	}
 	c.pending = append(c.pending, c.w.B...)
 	c.outMu.Unlock()
-	if cap(c.w.B) > replyBufShrink && !c.srv.debug.replyNoResizing {
+	if big {
 		c.w.B = make([]byte, 0, replyBufInitial) // a big reply went out: give its memory back
 		return
 	}
@@ -228,7 +236,11 @@ func (c *Client) flushNoWait() (bool, error) {
 		return false, nil
 	}
 	c.outMu.Lock()
-	c.pending = append(data[n:len(data):len(data)], c.pending...)
+	if len(c.pending) == 0 {
+		c.pending = data[n:] // no copy: later replies append behind the rest
+	} else {
+		c.pending = append(data[n:len(data):len(data)], c.pending...)
+	}
 	c.outMu.Unlock()
 	c.wake()
 	return true, nil

@@ -97,7 +97,7 @@ func (s *Server) closeForOutputLimit(c *Client) {
 // outputNoWaitMax is how much unsent output a client may have while its connection keeps
 // reading, when neither maxmemory-clients nor a normal client-output-buffer-limit bounds
 // it (Redis's defaults leave it unbounded; Vigil then applies backpressure past this).
-const outputNoWaitMax = 32 << 20
+const outputNoWaitMax = 12 << 20
 
 // outputLeft applies the output limits to a client whose replies the socket did not take
 // at once (Redis checks them as replies are added to its reply list). It returns false

@@ -150,7 +150,7 @@ func (h *safetyHost) startServer(replicaOf string, modeConf []string) {
 	var args []string
 	switch h.impl {
 	case testutil.ImplVigil:
-		bin, args = testutil.VigilBinary(t), []string{"server", conf}
+		bin, args = safetyVigilBinary(t), []string{"server", conf}
 	case testutil.ImplRedis:
 		bin, args = testutil.RequireRedis(t, "redis-server"), []string{conf}
 	default:
@@ -158,6 +158,15 @@ func (h *safetyHost) startServer(replicaOf string, modeConf []string) {
 	}
 	h.server = testutil.Start(t, h.name+"-server", "ip", append([]string{"netns", "exec", h.ns.NS, bin}, args...)...)
 	testutil.WaitForPort(t, h.addr, 10*time.Second, h.server)
+}
+
+// safetyVigilBinary is $VIGIL_SAFETY_VIGIL_BIN (another build to measure, e.g. one from
+// before a fix) or the binary built from this tree.
+func safetyVigilBinary(t *testing.T) string {
+	if p := os.Getenv("VIGIL_SAFETY_VIGIL_BIN"); p != "" {
+		return p
+	}
+	return testutil.VigilBinary(t)
 }
 
 // startSentinel writes the sentinel's config file (no known sentinels: they find each
@@ -177,7 +186,7 @@ func (h *safetyHost) startSentinel(master string) {
 	var args []string
 	switch h.impl {
 	case testutil.ImplVigil:
-		bin, args = testutil.VigilBinary(t), []string{"sentinel", conf}
+		bin, args = safetyVigilBinary(t), []string{"sentinel", conf}
 	default:
 		bin, args = testutil.RequireRedis(t, "redis-server"), []string{conf, "--sentinel"}
 	}
@@ -282,7 +291,7 @@ func (c *safetyCluster) host(addr string) *safetyHost {
 }
 
 // agreed returns the master the given sentinels all report, if it is one of the data
-// servers and not old; else nil and what they report.
+// servers and not old (old may be nil); else nil and what they report.
 func (c *safetyCluster) agreed(old *safetyHost, sentinels ...*safetyHost) (*safetyHost, string) {
 	var addrs []string
 	for _, s := range sentinels {
@@ -293,7 +302,7 @@ func (c *safetyCluster) agreed(old *safetyHost, sentinels ...*safetyHost) (*safe
 		addrs = append(addrs, a)
 	}
 	for _, a := range addrs {
-		if a != addrs[0] || a == old.addr || c.host(a) == nil {
+		if a != addrs[0] || (old != nil && a == old.addr) || c.host(a) == nil {
 			return nil, "masters reported: " + strings.Join(addrs, " ")
 		}
 	}
@@ -312,12 +321,13 @@ func (c *safetyCluster) waitSwitched(old *safetyHost, sentinels ...*safetyHost) 
 	return got
 }
 
-// waitSettled waits until all three sentinels agree on a master other than old and every
-// other running data server replicates it with its link up; it returns that master.
+// waitSettled waits until all three sentinels agree on a master other than old (any
+// master when old is nil) and every other running data server replicates it with its
+// link up; it returns that master.
 func (c *safetyCluster) waitSettled(old *safetyHost) *safetyHost {
 	c.t.Helper()
 	var got *safetyHost
-	c.poll("the group to settle on a new master after "+old.name, func() (bool, string) {
+	c.poll("the group to settle", func() (bool, string) {
 		var why string
 		if got, why = c.agreed(old, c.hosts...); got == nil {
 			return false, why
@@ -359,6 +369,14 @@ func (c *safetyCluster) heal(h *safetyHost) {
 	if err := h.ns.Heal(); err != nil {
 		c.t.Fatal(err)
 	}
+}
+
+// cutFor isolates h for d, then heals (also when the test fails meanwhile).
+func (c *safetyCluster) cutFor(h *safetyHost, d time.Duration) {
+	c.t.Helper()
+	c.isolate(h)
+	defer c.heal(h)
+	time.Sleep(d)
 }
 
 // sentinelAddrs lists the sentinels for the client.

@@ -26,13 +26,15 @@ import (
 //
 // Environment (make test-safety sets them; `make test` runs the short default):
 //
-//	VIGIL_SAFETY_SCHEDULES  comma-separated schedules, or "all" (default "kill9,partition8")
+//	VIGIL_SAFETY_SCHEDULES  comma-separated schedules (kill9 partition8 partition15 sigstop
+//	                        replica-cut replica-partition8), or "all" (default "kill9,partition8")
 //	VIGIL_SAFETY_IMPLS      "vigil,redis" (default both)
 //	VIGIL_SAFETY_RUNS       runs of each schedule (default 1)
 //	VIGIL_SAFETY_MODE       "default" or "fenced" (Vigil's fenced-mode directives; Redis
 //	                        gets its nearest setting, min-replicas-to-write)
 //	VIGIL_SAFETY_CONF       extra config lines for Vigil's data servers, ';'-separated
 //	VIGIL_SAFETY_REPORT     a file the report is also written to
+//	VIGIL_SAFETY_VIGIL_BIN  a vigil binary to use instead of building this tree
 //	VIGIL_REQUIRE_NETNS=1   fail instead of skipping without root, `ip netns` or `nft`
 //
 // What is asserted: in fenced mode every schedule must lose nothing and stay
@@ -100,7 +102,9 @@ type safetySchedule struct {
 	// lossExpected: default mode may lose acknowledged writes under this schedule (the
 	// old master keeps acknowledging while cut off or paused), so it is only measured
 	lossExpected bool
-	fault        func(c *safetyCluster, w *safetyWorkload, s safetySchedule) (old *safetyHost)
+	// keepsMaster: the fault is not meant to cause a failover (the master stays)
+	keepsMaster bool
+	fault       func(c *safetyCluster, w *safetyWorkload, s safetySchedule) (old *safetyHost)
 }
 
 var safetySchedules = []safetySchedule{
@@ -109,6 +113,7 @@ var safetySchedules = []safetySchedule{
 	{name: "partition15", partition: true, cut: 15 * time.Second, lossExpected: true, fault: faultPartition},
 	{name: "sigstop", lossExpected: true, fault: faultSigstop},
 	{name: "replica-cut", partition: true, cut: 8 * time.Second, fault: faultReplicaCut},
+	{name: "replica-partition8", partition: true, cut: 8 * time.Second, keepsMaster: true, fault: faultReplicaPartition},
 }
 
 // safetyOptions is what the environment asked for.
@@ -205,6 +210,9 @@ func runSafety(t *testing.T, impl string, o safetyOptions, s safetySchedule) saf
 		return n >= 1000, fmt.Sprintf("%d acknowledged; errors: %s", n, w.errSummary())
 	})
 	old := s.fault(c, w, s)
+	if s.keepsMaster {
+		old = nil
+	}
 	final := c.waitSettled(old)
 	base := w.acks()
 	c.poll("the client to write again on "+final.name, func() (bool, string) {
@@ -221,12 +229,14 @@ func runSafety(t *testing.T, impl string, o safetyOptions, s safetySchedule) saf
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkStart := time.Now()
 	r.lin, r.historyLen, err = w.checkRegisters(final.c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s %s (%s mode): %d writes, %d acknowledged, %d lost (e.g. %v); unavailable %v; registers %s (%d ops); final master %s; errors: %s",
-		s.name, impl, o.mode, r.attempts, r.acked, r.lost, examples, r.unavail.Round(time.Millisecond), r.lin, r.historyLen, final.name, w.errSummary())
+	t.Logf("%s %s (%s mode): %d writes, %d acknowledged, %d lost (e.g. %v); unavailable %v; registers %s (%d ops, checked in %v); final master %s; errors: %s",
+		s.name, impl, o.mode, r.attempts, r.acked, r.lost, examples, r.unavail.Round(time.Millisecond), r.lin, r.historyLen,
+		time.Since(checkStart).Round(time.Millisecond), final.name, w.errSummary())
 	mustHold := impl == testutil.ImplVigil && (o.mode == "fenced" || !s.lossExpected)
 	if mustHold && r.lost > 0 {
 		t.Errorf("%d of %d acknowledged writes missing on the final master %s, e.g. %v", r.lost, r.acked, final.name, examples)
@@ -252,16 +262,7 @@ func faultKill9(c *safetyCluster, w *safetyWorkload, _ safetySchedule) *safetyHo
 func faultPartition(c *safetyCluster, w *safetyWorkload, s safetySchedule) *safetyHost {
 	old := c.hosts[0]
 	w.markFault()
-	c.isolate(old)
-	healed := false
-	defer func() {
-		if !healed {
-			c.heal(old)
-		}
-	}()
-	time.Sleep(s.cut)
-	c.heal(old)
-	healed = true
+	c.cutFor(old, s.cut)
 	return old
 }
 
@@ -271,15 +272,8 @@ func faultSigstop(c *safetyCluster, w *safetyWorkload, _ safetySchedule) *safety
 	old := c.hosts[0]
 	w.markFault()
 	old.signal(syscall.SIGSTOP)
-	resumed := false
-	defer func() {
-		if !resumed {
-			old.signal(syscall.SIGCONT)
-		}
-	}()
+	defer old.signal(syscall.SIGCONT)
 	c.waitSwitched(old, c.hosts[1], c.hosts[2])
-	old.signal(syscall.SIGCONT)
-	resumed = true
 	return old
 }
 
@@ -287,21 +281,20 @@ func faultSigstop(c *safetyCluster, w *safetyWorkload, _ safetySchedule) *safety
 // (down-after-milliseconds plus a little) cuts one replica off from the other hosts for
 // s.cut, then heals.
 func faultReplicaCut(c *safetyCluster, w *safetyWorkload, s safetySchedule) *safetyHost {
-	old, cut := c.hosts[0], c.hosts[2]
+	old := c.hosts[0]
 	w.markFault()
 	old.server.Kill()
 	time.Sleep(safetyDownMs*time.Millisecond + 200*time.Millisecond)
-	c.isolate(cut)
-	healed := false
-	defer func() {
-		if !healed {
-			c.heal(cut)
-		}
-	}()
-	time.Sleep(s.cut)
-	c.heal(cut)
-	healed = true
+	c.cutFor(c.hosts[2], s.cut)
 	return old
+}
+
+// faultReplicaPartition cuts one replica off from the other hosts for s.cut, then heals:
+// no failover is due, the master should go on acknowledging writes.
+func faultReplicaPartition(c *safetyCluster, w *safetyWorkload, s safetySchedule) *safetyHost {
+	w.markFault()
+	c.cutFor(c.hosts[2], s.cut)
+	return c.hosts[0]
 }
 
 // safetyReport prints the runs side by side: one line per schedule and run, one column
@@ -309,7 +302,7 @@ func faultReplicaCut(c *safetyCluster, w *safetyWorkload, s safetySchedule) *saf
 func safetyReport(o safetyOptions, rows []safetyResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "safety report (%s mode; lost = acknowledged key writes missing on the final master; unavail = longest time without an acknowledged write from the fault on; lin = porcupine on the registers)\n", o.mode)
-	fmt.Fprintf(&b, "%-13s %4s", "schedule", "run")
+	fmt.Fprintf(&b, "%-18s %4s", "schedule", "run")
 	for _, impl := range o.impls {
 		fmt.Fprintf(&b, " | %-6s %9s %7s %8s %-7s", impl, "acked", "lost", "unavail", "lin")
 	}
@@ -329,7 +322,7 @@ func safetyReport(o safetyOptions, rows []safetyResult) string {
 		byKey[k][r.impl] = r
 	}
 	for _, k := range order {
-		fmt.Fprintf(&b, "%-13s %4d", k.sched, k.run)
+		fmt.Fprintf(&b, "%-18s %4d", k.sched, k.run)
 		for _, impl := range o.impls {
 			r, ok := byKey[k][impl]
 			if !ok {

@@ -22,8 +22,9 @@ import (
 // was acknowledged, and the checker.
 //
 // Two workloads run together:
-//   - keys: safetyKeyWriters goroutines each SET k:<g>:<i> to i, i = 1, 2, ... An OK
-//     reply is an acknowledged write; at the end each one must be on the final master.
+//   - keys: safetyKeyWriters goroutines each SET k:<g>:<i> to i, i = 1, 2, ..., in
+//     pipelines of safetyPipeline. An OK reply is an acknowledged write; at the end each
+//     one must be on the final master.
 //   - registers: safetyRegClients clients on safetyRegKeys keys, each a random mix of
 //     SET reg:<k> <unique value> and GET reg:<k>, with the call and return time of every
 //     operation; the history plus a final read of every register on the final master
@@ -31,6 +32,7 @@ import (
 
 const (
 	safetyKeyWriters = 4
+	safetyPipeline   = 16 // SETs per pipeline of a key writer
 	safetyRegKeys    = 3
 	safetyRegClients = 6 // two per register
 	safetyOpTimeout  = 2 * time.Second
@@ -124,18 +126,30 @@ func (w *safetyWorkload) noteErr(err error) {
 	}
 }
 
+// keyWriter sends pipelines of safetyPipeline SETs (so that many acknowledgements are in
+// flight when a fault strikes) and records each OK.
 func (w *safetyWorkload) keyWriter(g int) {
 	defer w.wg.Done()
 	prefix := "k:" + strconv.Itoa(g) + ":"
-	for i := 1; w.running(); i++ {
+	cmds := make([]*redis.StatusCmd, safetyPipeline)
+	for next := 1; w.running(); next += safetyPipeline {
 		ctx, cancel := context.WithTimeout(context.Background(), safetyOpTimeout+time.Second)
-		err := w.c.Set(ctx, prefix+strconv.Itoa(i), strconv.Itoa(i), 0).Err()
+		_, err := w.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for j := range cmds {
+				i := next + j
+				cmds[j] = p.Set(ctx, prefix+strconv.Itoa(i), strconv.Itoa(i), 0)
+			}
+			return nil
+		})
 		cancel()
 		now := w.now()
 		w.mu.Lock()
-		w.attempts++
-		if err == nil {
-			w.acked[g] = append(w.acked[g], i)
+		w.attempts += safetyPipeline
+		for j, c := range cmds {
+			if c.Err() != nil {
+				continue
+			}
+			w.acked[g] = append(w.acked[g], next+j)
 			w.ackCount++
 			if f := w.faultAt.Load(); f > 0 {
 				w.maxGap = max(w.maxGap, now-max(w.lastAck, f))

@@ -117,7 +117,7 @@ func Leftovers(prefix string) ([]string, error) {
 		}
 		name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
 		if strings.HasPrefix(name, prefix) {
-			if err := run("ip", "link", "del", name); err != nil {
+			if err := delLink(name); err != nil {
 				errs = append(errs, err)
 				continue
 			}

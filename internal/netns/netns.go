@@ -98,7 +98,7 @@ func Leftovers(prefix string) ([]string, error) {
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		if len(f) > 0 && strings.HasPrefix(f[0], prefix) {
-			if err := run("ip", "netns", "del", f[0]); err != nil {
+			if err := delNS(f[0]); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -177,17 +177,7 @@ func (l *Lab) Cleanup() error {
 	var errs []error
 	for _, h := range l.Hosts {
 		if exists("ip", "netns", "pids", h.NS) {
-			// processes still inside would keep the namespace alive: kill them first
-			if pids, err := output("ip", "netns", "pids", h.NS); err == nil {
-				for _, p := range strings.Fields(pids) {
-					if pid, err := strconv.Atoi(p); err == nil {
-						_ = syscall.Kill(pid, syscall.SIGKILL)
-					}
-				}
-			}
-			if err := run("ip", "netns", "del", h.NS); err != nil {
-				errs = append(errs, err)
-			}
+			errs = append(errs, delNS(h.NS))
 		}
 		// deleting the namespace deletes its end of the pair, and the kernel then
 		// removes ours, perhaps not yet
@@ -195,6 +185,19 @@ func (l *Lab) Cleanup() error {
 	}
 	errs = append(errs, delLink(l.Bridge))
 	return errors.Join(errs...)
+}
+
+// delNS kills the processes still inside a namespace (they would keep it alive, and
+// keep running, after its name is gone), then deletes it.
+func delNS(ns string) error {
+	if pids, err := output("ip", "netns", "pids", ns); err == nil {
+		for _, p := range strings.Fields(pids) {
+			if pid, err := strconv.Atoi(p); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+	return run("ip", "netns", "del", ns)
 }
 
 // delLink deletes a link if it (still) exists.

@@ -43,6 +43,7 @@ const (
 // safetyWorkload runs the writers and accumulates what they saw.
 type safetyWorkload struct {
 	c     *redis.Client // the FailoverClient
+	pause time.Duration // between two pipelines of a key writer (0: none)
 	start time.Time
 	stop  atomic.Bool
 	wg    sync.WaitGroup
@@ -59,9 +60,10 @@ type safetyWorkload struct {
 	errs     map[string]int          // distinct errors and their count (at most 20 distinct)
 }
 
-// newSafetyWorkload starts the writers against the sentinels.
-func newSafetyWorkload(sentinels []string) *safetyWorkload {
-	w := &safetyWorkload{start: time.Now(), errs: map[string]int{}}
+// newSafetyWorkload starts the writers against the sentinels; each key writer pauses
+// for pause between pipelines.
+func newSafetyWorkload(sentinels []string, pause time.Duration) *safetyWorkload {
+	w := &safetyWorkload{start: time.Now(), pause: pause, errs: map[string]int{}}
 	w.c = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: safetyMaster, SentinelAddrs: sentinels,
 		MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: safetyOpTimeout, WriteTimeout: safetyOpTimeout,
 		PoolSize: safetyKeyWriters + safetyRegClients + 2})
@@ -160,6 +162,9 @@ func (w *safetyWorkload) keyWriter(g int) {
 		if err != nil {
 			w.noteErr(err)
 			time.Sleep(10 * time.Millisecond) // the master is away: do not spin
+		}
+		if w.pause > 0 {
+			time.Sleep(w.pause)
 		}
 	}
 }

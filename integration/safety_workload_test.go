@@ -233,13 +233,15 @@ func (w *safetyWorkload) record(op porcupine.Operation) {
 
 // definiteFailure reports whether a write's error means it was not executed: refused
 // before the command was sent (no connection), or refused by a gate that runs before the
-// command (a replica, a master without its replicas, a server still loading).
+// command (a replica, min-replicas-to-write, a server still loading, fenced mode's
+// expired lease). Fenced mode's ack timeout ("NOREPLICAS Not enough replicas
+// acknowledged the write in time ... may or may not have been applied") is not one.
 func definiteFailure(err error) bool {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
 		return true
 	}
-	for _, p := range []string{"READONLY ", "NOREPLICAS ", "MASTERDOWN ", "LOADING "} {
+	for _, p := range []string{"READONLY ", "NOREPLICAS Not enough good replicas to write.", "MASTERDOWN ", "LOADING ", "FENCED "} {
 		if strings.HasPrefix(err.Error(), p) {
 			return true
 		}

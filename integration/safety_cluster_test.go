@@ -81,7 +81,8 @@ type safetyCluster struct {
 
 // newSafetyCluster builds the lab (after removing an earlier crashed run's leftovers),
 // starts h1 as master and h2, h3 as its replicas, waits until they are in sync, then
-// starts the sentinels and waits until each sees the whole group. modeConf is appended
+// starts the sentinels and waits until each sees the whole group and the master takes
+// writes that both replicas acknowledge. modeConf is appended
 // to every data server's config file.
 func newSafetyCluster(t *testing.T, impl string, modeConf []string) *safetyCluster {
 	t.Helper()
@@ -129,6 +130,7 @@ func newSafetyCluster(t *testing.T, impl string, modeConf []string) *safetyClust
 		h.startSentinel(c.hosts[0].ns.Addr)
 	}
 	c.waitHealthy()
+	c.waitWritable()
 	return c
 }
 
@@ -231,8 +233,29 @@ func (c *safetyCluster) poll(what string, fn func() (bool, string)) {
 	testutil.Poll(c.t, safetyWait, safetyEvery, what, fn)
 }
 
-// waitSynced waits until the master has taken a write and both replicas acknowledged it.
+// waitSynced waits until the master lists both replicas online (their first sync done).
+// No write yet: in fenced mode the master takes none before the sentinels renew its lease.
 func (c *safetyCluster) waitSynced() {
+	c.t.Helper()
+	m := c.hosts[0]
+	c.poll("the replicas to finish their first sync with "+m.name, func() (bool, string) {
+		ri, err := m.info("replication")
+		if err != nil {
+			return false, err.Error()
+		}
+		online := 0
+		for i := 0; i < safetyHosts-1; i++ {
+			if strings.Contains(ri["slave"+strconv.Itoa(i)], "state=online") {
+				online++
+			}
+		}
+		return online == safetyHosts-1, fmt.Sprintf("%d replicas online: %v", online, ri)
+	})
+}
+
+// waitWritable waits until the master has taken a write and both replicas acknowledged
+// it (WAIT): the steady state the faults start from.
+func (c *safetyCluster) waitWritable() {
 	c.t.Helper()
 	m := c.hosts[0]
 	c.poll("the replicas to acknowledge a write on "+m.name, func() (bool, string) {

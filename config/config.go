@@ -63,6 +63,11 @@ type Server struct {
 	LogFile string
 	// Daemonize is accepted for compatibility; Vigil never forks (daemonize). Default no.
 	Daemonize bool
+	// Supervised is how the process talks to its service manager (supervised):
+	// "systemd" sends sd_notify messages (READY=1, STATUS=, WATCHDOG=1, STOPPING=1) to
+	// $NOTIFY_SOCKET, "upstart" stops itself with SIGSTOP once ready, "auto" picks one
+	// from $UPSTART_JOB or $NOTIFY_SOCKET, "no" does nothing. Default no.
+	Supervised string
 	// AlwaysShowLogo prints the start-up banner (version, mode, port, PID) even when the
 	// log is not a terminal (always-show-logo). Default no.
 	AlwaysShowLogo bool
@@ -317,6 +322,7 @@ func Default() *Server {
 		Hz:                                10,
 		DynamicHz:                         true,
 		LogLevel:                          "notice",
+		Supervised:                        "no",
 		Dir:                               ".",
 		EnableDebugCommand:                "no",
 		EnableProtectedConfigs:            "no",

@@ -42,7 +42,6 @@ func ignoredDirectives() []Directive {
 		intDir("socket-mark-id", "", ig|fImmutable, KindInt, 0, uintMax, xInt("socket-mark-id", 0), nil),
 		oomScoreAdj(),
 		specialDir("oom-score-adj-values", "", ig|fMulti, getOOMValues, setOOMValues, rewriteOOMValues),
-		e("supervised", fImmutable, []string{"upstart", "systemd", "auto", "no"}, "no"),
 		b("syslog-enabled", "", fImmutable, false),
 		s("syslog-ident", fImmutable, "redis"),
 		e("syslog-facility", fImmutable, []string{"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}, "local0"),

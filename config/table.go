@@ -69,6 +69,7 @@ func generalDirectives() []Directive {
 		enumDir("loglevel", "", none, []string{"debug", "verbose", "notice", "warning"}, fStr(func(s *Server) *string { return &s.LogLevel })),
 		strDir("logfile", "", fImmutable, fStr(func(s *Server) *string { return &s.LogFile }), nil),
 		boolDir("daemonize", "", fImmutable, fBool(func(s *Server) *bool { return &s.Daemonize })),
+		enumDir("supervised", "", fImmutable, []string{"upstart", "systemd", "auto", "no"}, fStr(func(s *Server) *string { return &s.Supervised })),
 		boolDir("always-show-logo", "", fImmutable, fBool(func(s *Server) *bool { return &s.AlwaysShowLogo })),
 		strDir("pidfile", "", fImmutable|fEmptyNull, fStr(func(s *Server) *string { return &s.PidFile }), nil),
 		specialDir("dir", "", fProtected|fDenyLoading, getDir, setDir, rewriteDir),

@@ -60,16 +60,26 @@ func (r *ring) add(ev sentinel.Event, now time.Time) Record {
 // since returns the held events of master with an id above after (all
 // masters when master is ""), the id of the last event, whether events
 // after `after` were already dropped, and a channel closed on the next add.
+// Ids are consecutive, so the first record after `after` is found by
+// arithmetic: a wake-up reads only the records it returns or skips for
+// another master, never the whole ring.
 func (r *ring) since(after uint64, master string) (out []Record, last uint64, gap bool, wake <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := len(r.buf)
-	for i := 0; i < n; i++ {
+	if n == 0 || after >= r.lastID {
+		return nil, r.lastID, false, r.wake
+	}
+	oldest := r.lastID - uint64(n) + 1 // the id at position r.next (0 until full)
+	skip := 0
+	if after+1 < oldest {
+		gap = true
+	} else {
+		skip = int(after + 1 - oldest)
+	}
+	for i := skip; i < n; i++ {
 		rec := r.buf[(r.next+i)%n]
-		if i == 0 && rec.ID > after+1 {
-			gap = true
-		}
-		if rec.ID > after && (master == "" || rec.Master == master) {
+		if master == "" || rec.Master == master {
 			out = append(out, rec)
 		}
 	}

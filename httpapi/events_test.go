@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/vigil-db/vigil/internal/testutil"
+	"github.com/vigil-db/vigil/sentinel"
 )
 
 // openStream opens m's event stream, resuming after lastID when not "".
@@ -139,4 +141,45 @@ func TestStreamLimit(t *testing.T) {
 		defer resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
+}
+
+// TestRingSince compares the ring's indexed lookup with a naive scan of every event
+// still held, for each resume point, master filter and fill level (including wrap).
+func TestRingSince(t *testing.T) {
+	const size = 5
+	masters := []string{"a", "b", ""}
+	for total := 0; total <= 3*size; total++ {
+		r := newRing(size)
+		var all []Record
+		for i := 0; i < total; i++ {
+			m := masters[i%2]
+			rec := r.add(sentinel.Event{Name: "+sdown", Message: "master " + m + " 127.0.0.1 6379"}, time.Unix(int64(i), 0))
+			all = append(all, rec)
+		}
+		held := all[max(len(all)-size, 0):]
+		for after := uint64(0); after <= uint64(total)+1; after++ {
+			for _, m := range masters {
+				var want []Record
+				for _, rec := range held {
+					if rec.ID > after && (m == "" || rec.Master == m) {
+						want = append(want, rec)
+					}
+				}
+				wantGap := len(held) > 0 && held[0].ID > after+1
+				got, last, gap, _ := r.since(after, m)
+				if !slices.Equal(got, want) || last != uint64(total) || gap != wantGap {
+					t.Errorf("%d events, since(%d, %q): got %d records %v, last %d, gap %v; want %d records %v, last %d, gap %v",
+						total, after, m, len(got), ids(got), last, gap, len(want), ids(want), total, wantGap)
+				}
+			}
+		}
+	}
+}
+
+func ids(recs []Record) []uint64 {
+	out := make([]uint64, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, r.ID)
+	}
+	return out
 }

@@ -38,6 +38,10 @@ func (f *fakeSource) Master(name string) (sentinel.MasterSnapshot, error) {
 	return sentinel.MasterSnapshot{}, fmt.Errorf("%w: %q", sentinel.ErrNoSuchMaster, name)
 }
 
+func (f *fakeSource) MeshMembers() (map[string]int, error) {
+	return map[string]int{"alive": 3, "leaving": 0, "failed": 1, "left": 0}, nil
+}
+
 func (f *fakeSource) Subscribe(int) (<-chan sentinel.Event, func() uint64, func()) {
 	var once sync.Once
 	return f.events, func() uint64 { return 0 }, func() { once.Do(func() { close(f.events) }) }

@@ -11,8 +11,10 @@ import (
 // Master is a master's JSON: the facts of SENTINEL MASTER, REPLICAS and
 // SENTINELS. Field names are stable; docs/http.md maps each to SENTINEL's.
 // Addr is ip:port; Flags lists SENTINEL MASTER's flags, SDown and ODown
-// repeat two of them; FailoverState is "" without a failover; Offset is the
-// master's master_repl_offset from its last INFO.
+// repeat two of them, with SDownSince and ODownSince (nil while not down);
+// FailoverState is "" without a failover, FailoverSince when it entered that
+// state (nil without one); Offset is the master's master_repl_offset from its
+// last INFO; LastOKPing its last valid PING reply (nil: never).
 type Master struct {
 	Name              string     `json:"name"`
 	IP                string     `json:"ip"`
@@ -23,8 +25,12 @@ type Master struct {
 	Offset            int64      `json:"offset"`
 	Flags             []string   `json:"flags"`
 	SDown             bool       `json:"sdown"`
+	SDownSince        *string    `json:"sdown_since"`
 	ODown             bool       `json:"odown"`
+	ODownSince        *string    `json:"odown_since"`
 	FailoverState     string     `json:"failover_state"`
+	FailoverSince     *string    `json:"failover_state_since"`
+	LastOKPing        *string    `json:"last_ok_ping"`
 	Quorum            int        `json:"quorum"`
 	NumReplicas       int        `json:"num_replicas"`
 	NumOtherSentinels int        `json:"num_other_sentinels"`
@@ -86,6 +92,8 @@ func toMaster(m sentinel.MasterSnapshot) Master {
 	out := Master{Name: m.Name, IP: m.Addr.Host, Port: m.Addr.Port, Addr: m.Addr.String(), RunID: m.RunID,
 		ConfigEpoch: m.ConfigEpoch, Offset: m.Offset, Flags: flagList(m.Flags), SDown: m.Flags&sentinel.FlagSDown != 0,
 		ODown: m.Flags&sentinel.FlagODown != 0, FailoverState: m.FailoverState, Quorum: m.Quorum,
+		SDownSince: stamp(m.SDownSince), ODownSince: stamp(m.ODownSince), FailoverSince: stamp(m.FailoverSince),
+		LastOKPing:  stamp(m.LastOKPing),
 		NumReplicas: len(m.Replicas), NumOtherSentinels: len(m.Sentinels),
 		Replicas: make([]Replica, 0, len(m.Replicas)), Sentinels: make([]Sentinel, 0, len(m.Sentinels))}
 	for _, r := range m.Replicas {

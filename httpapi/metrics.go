@@ -11,14 +11,24 @@ import (
 )
 
 // Failover phases measured from the sentinel's events, by the event that
-// starts and the one that ends each.
-var phases = []struct{ name, from, to string }{
-	{"sdown_to_odown", "+sdown", "+odown"},
-	{"odown_to_elected", "+odown", "+elected-leader"},
-	{"elected_to_promoted", "+elected-leader", "+promoted-slave"},
-	{"promoted_to_reconfigured", "+promoted-slave", "+failover-end"},
-	{"down_to_switch", "+sdown", "+switch-master"},
+// starts and the one that ends each (or, when the start is unknown, alt).
+// "down" is the master's last valid PING reply before its +sdown (read from the
+// snapshot when +sdown arrives), when it was last known up: down_to_switch is
+// the whole failover as clients live it, from the crash to the new address.
+var phases = []struct{ name, from, to, alt string }{
+	{"down_to_sdown", markDown, "+sdown", ""},
+	{"sdown_to_odown", "+sdown", "+odown", ""},
+	{"odown_to_elected", "+odown", "+elected-leader", ""},
+	{"elected_to_promoted", "+elected-leader", "+promoted-slave", ""},
+	{"promoted_to_reconfigured", "+promoted-slave", "+failover-end", ""},
+	{"down_to_switch", markDown, "+switch-master", "+sdown"},
 }
+
+// markDown is the phase mark of the master's last valid PING reply.
+const markDown = "down"
+
+// meshStates are the states of vigil_sentinel_mesh_members, always all present.
+var meshStates = []string{"alive", "leaving", "failed", "left"}
 
 // metrics is a prometheus.Collector: state gauges read from the Source on
 // every scrape, counters and histograms fed by the event pump.
@@ -26,7 +36,7 @@ type metrics struct {
 	src Source
 
 	sdown, odown, replicas, sentinels, quorum, quorumOK *prometheus.Desc
-	droppedDesc                                         *prometheus.Desc
+	droppedDesc, mesh                                   *prometheus.Desc
 	dropped                                             func() uint64 // events the subscription lost; nil before Start
 
 	events    *prometheus.CounterVec
@@ -67,13 +77,15 @@ func newMetrics(src Source) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 18)}, []string{"master", "phase"}),
 		droppedDesc: prometheus.NewDesc("vigil_sentinel_http_events_dropped_total",
 			"Sentinel events the HTTP endpoint lost because its reader fell behind.", nil, nil),
+		mesh: prometheus.NewDesc("vigil_sentinel_mesh_members",
+			"Gossip mesh members by state: alive (this sentinel included), leaving, failed, left.", []string{"state"}, nil),
 		marks: map[string]map[string]time.Time{},
 	}
 }
 
 // Describe sends every descriptor.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.sdown, m.odown, m.replicas, m.sentinels, m.quorum, m.quorumOK, m.droppedDesc} {
+	for _, d := range []*prometheus.Desc{m.sdown, m.odown, m.replicas, m.sentinels, m.quorum, m.quorumOK, m.droppedDesc, m.mesh} {
 		ch <- d
 	}
 	for _, v := range []*prometheus.CounterVec{m.events, m.started, m.succeeded, m.aborted, m.switches} {
@@ -87,6 +99,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	if ms, err := m.src.Masters(); err == nil {
 		for _, s := range ms {
 			m.collectMaster(ch, s)
+		}
+	}
+	if states, err := m.src.MeshMembers(); err == nil && states != nil {
+		for _, st := range meshStates {
+			ch <- prometheus.MustNewConstMetric(m.mesh, prometheus.GaugeValue, float64(states[st]), st)
 		}
 	}
 	for _, v := range []*prometheus.CounterVec{m.events, m.started, m.succeeded, m.aborted, m.switches} {
@@ -123,20 +140,8 @@ func (m *metrics) collectMaster(ch chan<- prometheus.Metric, s sentinel.MasterSn
 	gauge(m.replicas, float64(len(s.Replicas)))
 	gauge(m.sentinels, float64(len(s.Sentinels)))
 	gauge(m.quorum, float64(s.Quorum))
-	gauge(m.quorumOK, b(quorumReachable(s)))
-}
-
-// quorumReachable is SENTINEL CKQUORUM's test: the reachable sentinels
-// (this one included) reach the quorum and a majority of all.
-func quorumReachable(s sentinel.MasterSnapshot) bool {
-	usable := 1
-	for _, si := range s.Sentinels {
-		if si.Flags&(sentinel.FlagSDown|sentinel.FlagODown) == 0 {
-			usable++
-		}
-	}
-	voters := len(s.Sentinels) + 1
-	return usable >= s.Quorum && usable >= voters/2+1
+	_, quorum, majority := s.CheckQuorum() // SENTINEL CKQUORUM's test
+	gauge(m.quorumOK, b(quorum && majority))
 }
 
 // observe counts one event and closes the phases it ends. Only the master's
@@ -156,17 +161,32 @@ func (m *metrics) observe(rec Record) {
 	case rec.Event == "+switch-master":
 		m.switches.WithLabelValues(rec.Master).Inc()
 	}
+	var down time.Time
 	switch rec.Event {
 	case "+sdown", "+odown", "-sdown", "-odown":
 		if !strings.HasPrefix(rec.Message, "master ") {
 			return // a replica's or a sentinel's
 		}
+		if rec.Event == "+sdown" {
+			down = m.lastUp(rec)
+		}
 	}
-	m.phaseMark(rec)
+	m.phaseMark(rec, down)
 }
 
-// phaseMark records rec's time and observes every phase it ends.
-func (m *metrics) phaseMark(rec Record) {
+// lastUp is the master's last valid PING reply as the sentinel knows it when its
+// +sdown arrives; zero when unknown or not before the event.
+func (m *metrics) lastUp(rec Record) time.Time {
+	s, err := m.src.Master(rec.Master)
+	if err != nil || s.LastOKPing.IsZero() || !s.LastOKPing.Before(rec.Time) {
+		return time.Time{}
+	}
+	return s.LastOKPing
+}
+
+// phaseMark records rec's time (and, for +sdown, down: when the master was
+// last known up) and observes every phase it ends.
+func (m *metrics) phaseMark(rec Record, down time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	marks := m.marks[rec.Master]
@@ -174,19 +194,27 @@ func (m *metrics) phaseMark(rec Record) {
 		marks = map[string]time.Time{}
 		m.marks[rec.Master] = marks
 	}
+	if _, ok := marks["+sdown"]; ok && rec.Event == "+sdown" {
+		return // the episode's first +sdown counts
+	}
+	if !down.IsZero() {
+		marks[markDown] = down
+	}
 	for _, p := range phases {
 		if p.to != rec.Event {
 			continue
 		}
-		if from, ok := marks[p.from]; ok {
+		from, ok := marks[p.from]
+		if !ok && p.alt != "" {
+			from, ok = marks[p.alt]
+		}
+		if ok {
 			m.phase.WithLabelValues(rec.Master, p.name).Observe(rec.Time.Sub(from).Seconds())
 		}
 	}
 	switch rec.Event {
 	case "+sdown", "+odown", "+elected-leader", "+promoted-slave":
-		if _, ok := marks[rec.Event]; !ok || rec.Event != "+sdown" {
-			marks[rec.Event] = rec.Time
-		}
+		marks[rec.Event] = rec.Time
 	case "+switch-master", "-sdown":
 		delete(m.marks, rec.Master) // the episode is over
 	}

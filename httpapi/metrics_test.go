@@ -10,12 +10,15 @@ import (
 )
 
 // TestMetrics: a failover's events move each counter once and put one
-// observation, of the right length, in each phase histogram; the state
-// gauges follow the snapshot.
+// observation, of the right length, in each phase histogram (down_to_sdown
+// and down_to_switch from the master's last valid PING reply, 5 s before its
+// +sdown; a second +sdown in the episode changes nothing); the state gauges
+// follow the snapshot and the mesh.
 func TestMetrics(t *testing.T) {
 	src := newFake()
 	s, base := startServer(t, src, "pw")
 	t0 := time.Unix(1000, 0)
+	src.masters[0].LastOKPing = t0.Add(-5 * time.Second)
 	seq := []struct {
 		after time.Duration
 		event string
@@ -23,6 +26,7 @@ func TestMetrics(t *testing.T) {
 	}{
 		{0, "+sdown", "master m 127.0.0.1 6379"},
 		{time.Second, "+sdown", "slave 127.0.0.1:6381 127.0.0.1 6381 @ m 127.0.0.1 6379"},
+		{time.Second, "+sdown", "master m 127.0.0.1 6379"}, // again: the first counts
 		{2 * time.Second, "+odown", "master m 127.0.0.1 6379 #quorum 2/2"},
 		{2 * time.Second, "+try-failover", "master m 127.0.0.1 6379"},
 		{3 * time.Second, "+elected-leader", "master m 127.0.0.1 6379"},
@@ -46,7 +50,11 @@ func TestMetrics(t *testing.T) {
 		{"vigil_sentinel_failovers_succeeded_total", m, 1},
 		{"vigil_sentinel_failovers_aborted_total", map[string]string{"master": "m", "reason": "not-elected"}, 1},
 		{"vigil_sentinel_master_switches_total", m, 1},
-		{"vigil_sentinel_events_total", map[string]string{"master": "m", "event": "+sdown"}, 2},
+		{"vigil_sentinel_events_total", map[string]string{"master": "m", "event": "+sdown"}, 3},
+		{"vigil_sentinel_mesh_members", map[string]string{"state": "alive"}, 3},
+		{"vigil_sentinel_mesh_members", map[string]string{"state": "failed"}, 1},
+		{"vigil_sentinel_mesh_members", map[string]string{"state": "left"}, 0},
+		{"vigil_sentinel_mesh_members", map[string]string{"state": "leaving"}, 0},
 		{"vigil_sentinel_known_replicas", m, 2},
 		{"vigil_sentinel_known_sentinels", m, 1},
 		{"vigil_sentinel_quorum_reachable", m, 1},
@@ -64,8 +72,8 @@ func TestMetrics(t *testing.T) {
 	if fams["vigil_sentinel_http_events_dropped_total"] == nil {
 		t.Error("vigil_sentinel_http_events_dropped_total: missing")
 	}
-	checkPhases(t, fams, map[string]float64{"sdown_to_odown": 2, "odown_to_elected": 1, "elected_to_promoted": 2,
-		"promoted_to_reconfigured": 4, "down_to_switch": 10})
+	checkPhases(t, fams, map[string]float64{"down_to_sdown": 5, "sdown_to_odown": 2, "odown_to_elected": 1,
+		"elected_to_promoted": 2, "promoted_to_reconfigured": 4, "down_to_switch": 15})
 }
 
 // checkPhases: each phase histogram has one observation of wantSum[phase] seconds.
@@ -87,4 +95,23 @@ func checkPhases(t *testing.T, fams map[string]*dto.MetricFamily, wantSum map[st
 	if len(wantSum) != 0 {
 		t.Errorf("phases never observed: %v", wantSum)
 	}
+}
+
+// TestMetricsDownUnknown: without the master's last valid PING reply (never
+// answered), down_to_sdown is not observed and down_to_switch starts at +sdown.
+func TestMetricsDownUnknown(t *testing.T) {
+	src := newFake()
+	s, base := startServer(t, src, "")
+	t0 := time.Unix(1000, 0)
+	for i, e := range []struct {
+		after      time.Duration
+		event, msg string
+	}{
+		{0, "+sdown", "master m 127.0.0.1 6379"},
+		{time.Second, "+odown", "master m 127.0.0.1 6379 #quorum 2/2"},
+		{4 * time.Second, "+switch-master", "m 127.0.0.1 6379 127.0.0.1 6380"},
+	} {
+		s.metrics.observe(Record{ID: uint64(i + 1), Event: e.event, Master: "m", Message: e.msg, Time: t0.Add(e.after)})
+	}
+	checkPhases(t, testutil.Scrape(t, base+"/metrics", ""), map[string]float64{"sdown_to_odown": 1, "down_to_switch": 4})
 }

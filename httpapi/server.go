@@ -28,6 +28,8 @@ type Source interface {
 	Master(name string) (sentinel.MasterSnapshot, error)
 	// Subscribe delivers the sentinel's events until cancel is called.
 	Subscribe(buffer int) (events <-chan sentinel.Event, dropped func() uint64, cancel func())
+	// MeshMembers counts the gossip mesh's members by state; nil without a mesh.
+	MeshMembers() (map[string]int, error)
 }
 
 // Config configures a Server.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-db/vigil/sentinel"
 )
@@ -109,5 +110,37 @@ func TestMasterOf(t *testing.T) {
 		if got := masterOf(sentinel.Event{Name: tt.event, Message: tt.msg}); got != tt.want {
 			t.Errorf("masterOf(%s %q): got %q, want %q", tt.event, tt.msg, got, tt.want)
 		}
+	}
+}
+
+// TestMasterJSONSince: the down and failover flags carry since when (RFC 3339,
+// milliseconds, UTC), null while the flag is off.
+func TestMasterJSONSince(t *testing.T) {
+	src := newFake()
+	t0 := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
+	m := src.masters[1] // "down": s_down and o_down
+	m.SDownSince, m.ODownSince, m.LastOKPing = t0.Add(time.Second), t0.Add(2*time.Second), t0
+	m.FailoverState, m.FailoverSince = "select_slave", t0.Add(3*time.Second)
+	got := toMaster(m)
+	str := func(p *string) string {
+		if p == nil {
+			return "null"
+		}
+		return *p
+	}
+	for _, c := range []struct{ field, got, want string }{
+		{"sdown_since", str(got.SDownSince), "2026-12-06T04:00:01.000Z"},
+		{"odown_since", str(got.ODownSince), "2026-12-06T04:00:02.000Z"},
+		{"failover_state_since", str(got.FailoverSince), "2026-12-06T04:00:03.000Z"},
+		{"last_ok_ping", str(got.LastOKPing), "2026-12-06T04:00:00.000Z"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %s, want %s", c.field, c.got, c.want)
+		}
+	}
+	up := toMaster(src.masters[0])
+	if up.SDownSince != nil || up.ODownSince != nil || up.FailoverSince != nil {
+		t.Errorf("a master up without failover: sdown_since %s, odown_since %s, failover_state_since %s; want null",
+			str(up.SDownSince), str(up.ODownSince), str(up.FailoverSince))
 	}
 }

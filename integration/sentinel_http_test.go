@@ -248,6 +248,14 @@ func TestSentinelHTTP(t *testing.T) {
 			t.Fatalf("replica health of the master %s on %s: got %d %+v, want 503", master.Addr, s.base, st, h)
 		}
 	}
+	for i, s := range ss { // the three sentinels' mesh, as each sees it
+		testutil.Poll(t, sentinelWait, 100*time.Millisecond, fmt.Sprintf("sentinel %d: 3 alive mesh members", i), func() (bool, string) {
+			fams := testutil.Scrape(t, s.base+"/metrics", "")
+			alive := testutil.MetricValue(fams, "vigil_sentinel_mesh_members", map[string]string{"state": "alive"})
+			failed := testutil.MetricValue(fams, "vigil_sentinel_mesh_members", map[string]string{"state": "failed"})
+			return alive == 3 && failed == 0, fmt.Sprintf("alive %v failed %v", alive, failed)
+		})
+	}
 	before := make([]map[string]float64, len(ss))
 	for i, s := range ss {
 		before[i] = failoverCounts(t, s)
@@ -277,6 +285,10 @@ func TestSentinelHTTP(t *testing.T) {
 	checkFailoverMetrics(t, ss, before)
 }
 
+// failoverPhases are the phase labels of vigil_sentinel_failover_phase_seconds.
+var failoverPhases = []string{"down_to_sdown", "sdown_to_odown", "odown_to_elected", "elected_to_promoted",
+	"promoted_to_reconfigured", "down_to_switch"}
+
 // failoverCounts reads a sentinel's failover counters and phase counts.
 func failoverCounts(t *testing.T, s *httpSentinel) map[string]float64 {
 	fams := testutil.Scrape(t, s.base+"/metrics", "")
@@ -285,7 +297,7 @@ func failoverCounts(t *testing.T, s *httpSentinel) map[string]float64 {
 	for _, n := range []string{"failovers_started_total", "failovers_succeeded_total", "master_switches_total"} {
 		out[n] = testutil.MetricValue(fams, "vigil_sentinel_"+n, m)
 	}
-	for _, p := range []string{"sdown_to_odown", "odown_to_elected", "elected_to_promoted", "promoted_to_reconfigured", "down_to_switch"} {
+	for _, p := range failoverPhases {
 		out[p] = testutil.MetricValue(fams, "vigil_sentinel_failover_phase_seconds", map[string]string{"master": "mymaster", "phase": p})
 	}
 	return out
@@ -314,7 +326,7 @@ func checkFailoverMetrics(t *testing.T, ss []*httpSentinel, before []map[string]
 			return false, fmt.Sprintf("succeeded %v: %v", succeeded, state)
 		}
 		c := failoverCounts(t, ss[leader])
-		for _, p := range []string{"sdown_to_odown", "odown_to_elected", "elected_to_promoted", "promoted_to_reconfigured", "down_to_switch"} {
+		for _, p := range failoverPhases {
 			if c[p]-before[leader][p] != 1 {
 				return false, fmt.Sprintf("leader %d phase %s: %v observations, want 1 (%v)", leader, p, c[p]-before[leader][p], c)
 			}
@@ -386,5 +398,60 @@ func TestSentinelHTTPAuth(t *testing.T) {
 	}
 	if fams := testutil.Scrape(t, base+"/metrics", "s3cret"); testutil.MetricValue(fams, "vigil_sentinel_quorum", map[string]string{"master": "mymaster"}) != 1 {
 		t.Errorf("/metrics with the password: got quorum %v, want 1", testutil.MetricValue(fams, "vigil_sentinel_quorum", map[string]string{"master": "mymaster"}))
+	}
+}
+
+// TestSentinelHTTPDownSince: one sentinel (quorum 2, so never o_down) watching
+// a master killed with -9: /v1/masters/mymaster says sdown with sdown_since
+// equal to the instant SENTINEL MASTER's s-down-time points at (bounded by the
+// times the command was sent and answered), odown_since and
+// failover_state_since null, last_ok_ping before sdown_since; /metrics
+// counts a mesh of one alive member.
+func TestSentinelHTTPDownSince(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	master := testutil.StartNode(t, testutil.ImplVigil)
+	hp := testutil.FreePort(t)
+	s := &httpSentinel{vsentinel: startVigilSentinel(t, master.Port, 2, fmt.Sprintf("http-port %d\n", hp)),
+		base: "http://127.0.0.1:" + strconv.Itoa(hp)}
+	testutil.WaitForPort(t, "127.0.0.1:"+strconv.Itoa(hp), 10*time.Second, s.proc)
+	fams := testutil.Scrape(t, s.base+"/metrics", "")
+	if got := testutil.MetricValue(fams, "vigil_sentinel_mesh_members", map[string]string{"state": "alive"}); got != 1 {
+		t.Errorf("mesh members alive with one sentinel: got %v, want 1", got)
+	}
+	master.Kill9()
+	var j httpapi.Master
+	testutil.Poll(t, sentinelWait, 100*time.Millisecond, "the master sdown in the JSON", func() (bool, string) {
+		st := getJSON(t, "GET", s.base+"/v1/masters/mymaster", "", &j)
+		return st == 200 && j.SDown, fmt.Sprintf("%d %+v", st, j)
+	})
+	sent := time.Now()
+	m := s.sentinelMaps("MASTER")
+	answered := time.Now()
+	if len(m) != 1 || m[0]["s-down-time"] == "" {
+		t.Fatalf("SENTINEL MASTER of a master in sdown: %v, want an s-down-time", m)
+	}
+	ms, err := strconv.ParseInt(m[0]["s-down-time"], 10, 64)
+	if err != nil || j.SDownSince == nil || j.LastOKPing == nil {
+		t.Fatalf("s-down-time %q (%v), sdown_since %v, last_ok_ping %v", m[0]["s-down-time"], err, j.SDownSince, j.LastOKPing)
+	}
+	since, err := time.Parse(time.RFC3339Nano, *j.SDownSince)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// s-down-time = now - since (ms, truncated) for a now between sent and answered;
+	// the JSON truncates to the millisecond too
+	lo, hi := sent.Add(-time.Duration(ms+2)*time.Millisecond), answered.Add(-time.Duration(ms)*time.Millisecond+time.Millisecond)
+	if since.Before(lo) || since.After(hi) {
+		t.Errorf("sdown_since %v: want between %v and %v (SENTINEL MASTER s-down-time %d ms)", since, lo, hi, ms)
+	}
+	lastOK, err := time.Parse(time.RFC3339Nano, *j.LastOKPing)
+	if err != nil || !lastOK.Before(since) {
+		t.Errorf("last_ok_ping %v (%v): want before sdown_since %v", lastOK, err, since)
+	}
+	if j.ODown || j.ODownSince != nil || j.FailoverState != "" || j.FailoverSince != nil {
+		t.Errorf("one sentinel of quorum 2: odown %v odown_since %v failover %q since %v; want no odown, no failover",
+			j.ODown, j.ODownSince, j.FailoverState, j.FailoverSince)
 	}
 }

@@ -23,7 +23,18 @@ type events struct {
 	mu      sync.Mutex
 	pending map[string]*departure
 	members map[string]memberlist.Node // live peers (not us), copied
+	gone    map[string]gone            // departed peers, until they rejoin or goneRetention passes
 	stopped bool
+}
+
+// goneRetention is how long a departed member is counted as failed or left
+// (MemberStates) unless it rejoins.
+const goneRetention = 24 * time.Hour
+
+// gone is a reported departure.
+type gone struct {
+	typ EventType // MemberFail or MemberLeave
+	at  time.Time
 }
 
 // departure is a member gone without a known leave intent, not yet reported.
@@ -35,7 +46,8 @@ type departure struct {
 var _ memberlist.EventDelegate = (*events)(nil)
 
 func newEvents(m *Mesh) *events {
-	return &events{m: m, pending: make(map[string]*departure), members: make(map[string]memberlist.Node)}
+	return &events{m: m, pending: make(map[string]*departure), members: make(map[string]memberlist.Node),
+		gone: make(map[string]gone)}
 }
 
 // NotifyJoin reports a new (or returning) member; a pending departure of the same name is
@@ -50,6 +62,7 @@ func (e *events) NotifyJoin(n *memberlist.Node) {
 	e.flushLocked(n.Name)
 	e.m.table.joined(n.Name)
 	e.members[n.Name] = copyNode(n)
+	delete(e.gone, n.Name)
 	e.m.log.Info().Str("peer", n.Name).Str("addr", mem.Addr).Msg("member joined")
 	e.m.deliver(Message{From: n.Name, Payload: MemberEvent{Type: MemberJoin, Member: mem}})
 }
@@ -123,7 +136,34 @@ func (e *events) reportLocked(d *departure) {
 	} else {
 		e.m.log.Warn().Str("peer", d.member.Name).Str("addr", d.member.Addr).Msg("member failed")
 	}
+	e.pruneLocked(time.Now())
+	e.gone[d.member.Name] = gone{typ: typ, at: time.Now()}
 	e.m.deliver(Message{From: d.member.Name, Payload: MemberEvent{Type: typ, Member: d.member}})
+}
+
+// pruneLocked forgets the departures older than goneRetention.
+func (e *events) pruneLocked(now time.Time) {
+	for name, g := range e.gone {
+		if now.Sub(g.at) > goneRetention {
+			delete(e.gone, name)
+		}
+	}
+}
+
+// states counts the peers by state (see Mesh.MemberStates); us not included.
+func (e *events) states() map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.pruneLocked(time.Now())
+	out := map[string]int{StateAlive: len(e.members), StateLeaving: len(e.pending), StateFailed: 0, StateLeft: 0}
+	for _, g := range e.gone {
+		if g.typ == MemberLeave {
+			out[StateLeft]++
+		} else {
+			out[StateFailed]++
+		}
+	}
+	return out
 }
 
 // stop cancels pending departures (on Shutdown).

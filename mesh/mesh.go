@@ -360,6 +360,28 @@ func (m *Mesh) Members() []Member {
 	return out
 }
 
+// Member states, as MemberStates counts them.
+const (
+	// StateAlive: a live member (this sentinel included).
+	StateAlive = "alive"
+	// StateLeaving: gone from memberlist, waiting up to the grace period for a
+	// late leave intent before it is reported failed.
+	StateLeaving = "leaving"
+	// StateFailed: gone without announcing it (a crash, a partition).
+	StateFailed = "failed"
+	// StateLeft: gone after announcing it (a graceful shutdown).
+	StateLeft = "left"
+)
+
+// MemberStates counts the members by state: StateAlive (this sentinel included),
+// StateLeaving, StateFailed and StateLeft; departed members count until they rejoin,
+// for at most 24 hours. Every state is present, 0 included.
+func (m *Mesh) MemberStates() map[string]int {
+	out := m.ev.states()
+	out[StateAlive]++ // us
+	return out
+}
+
 // member converts a memberlist node.
 func member(n *memberlist.Node) Member {
 	meta, _ := decodeMeta(n.Meta)

@@ -3,6 +3,7 @@ package mesh
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -434,6 +435,10 @@ func TestLeaveVersusCrash(t *testing.T) {
 		}
 		if got := nd.events(crasher.name); got[len(got)-1] != MemberFail {
 			t.Fatalf("%s: events of the crashed node = %v, want the last one fail", nd.name, got)
+		}
+		want := map[string]int{StateAlive: 2, StateLeaving: 0, StateFailed: 1, StateLeft: 1}
+		if got := nd.MemberStates(); !maps.Equal(got, want) {
+			t.Errorf("%s: MemberStates after one leave and one crash: got %v, want %v", nd.name, got, want)
 		}
 	}
 	if err := leaver.Leave(time.Second); !errors.Is(err, ErrShutdown) {

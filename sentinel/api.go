@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vigil-db/vigil/mesh"
 )
 
 // This file is the sentinel's Go API beside its RESP endpoint: read what it
@@ -33,8 +35,15 @@ type MasterSnapshot struct {
 	// disconnected, failover_in_progress, …); Flags.String lists them.
 	Flags Flags
 	// FailoverState is the failover state ("wait_start", "select_slave", …),
-	// "" when no failover is in progress.
+	// "" when no failover is in progress; FailoverSince is when it entered
+	// that state (failover_state_change_time), zero without a failover.
 	FailoverState string
+	FailoverSince time.Time
+	// SDownSince and ODownSince are when the master became subjectively and
+	// objectively down (zero while it is not); LastOKPing is its last valid
+	// PING reply (zero: never), the moment it was last known up.
+	SDownSince, ODownSince time.Time
+	LastOKPing             time.Time
 	// Quorum is the master's quorum.
 	Quorum int
 	// Offset is master_repl_offset from the master's last INFO (0 before
@@ -173,12 +182,50 @@ func (a *apiSub) message(_, channel, msg string) {
 	}
 }
 
+// CheckQuorum is SENTINEL CKQUORUM's test: the usable sentinels (this one and the
+// others not s_down or o_down), whether they reach the master's quorum, and whether
+// they are a majority of all the sentinels (this one included), as a failover needs.
+func (m MasterSnapshot) CheckQuorum() (usable int, quorum, majority bool) {
+	usable = 1
+	for _, si := range m.Sentinels {
+		if si.Flags&(FlagSDown|FlagODown) == 0 {
+			usable++
+		}
+	}
+	voters := len(m.Sentinels) + 1
+	return usable, usable >= m.Quorum, usable >= voters/2+1
+}
+
+// MeshMembers counts the gossip mesh's members by state ("alive", this sentinel
+// included; "leaving", "failed", "left": see mesh.Mesh.MemberStates); nil when the
+// sentinel runs without a mesh.
+func (s *Sentinel) MeshMembers() (map[string]int, error) {
+	var mh *mesh.Mesh
+	if err := s.do(func() { mh = s.mesh }); err != nil {
+		return nil, err
+	}
+	if mh == nil {
+		return nil, nil
+	}
+	return mh.MemberStates(), nil
+}
+
 // snapshot copies m for the API (loop goroutine only).
 func (s *Sentinel) snapshot(m *instance) MasterSnapshot {
 	v := s.view(m)
 	d := v.of(m)
 	ms := MasterSnapshot{Name: m.name, Addr: must(s.fo.ClientAddr(m.name)), RunID: m.runID,
-		ConfigEpoch: d.configEpoch, Flags: m.flags | d.flags, FailoverState: d.failState, Quorum: m.conf.Quorum}
+		ConfigEpoch: d.configEpoch, Flags: m.flags | d.flags, FailoverState: d.failState, Quorum: m.conf.Quorum,
+		LastOKPing: m.lastAvailable}
+	if d.failState != "" {
+		ms.FailoverSince = v.st.ChangeTime
+	}
+	if v.st.SDown {
+		ms.SDownSince = d.sdownSince
+	}
+	if v.st.ODown {
+		ms.ODownSince = d.odownSince
+	}
 	if ms.Addr.IsZero() {
 		ms.Addr = m.addr
 	}

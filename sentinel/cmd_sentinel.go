@@ -177,18 +177,12 @@ func subCKQuorum(s *Sentinel, w *resp.Writer, argv []string) {
 	if m == nil {
 		return
 	}
-	usable, v := 1, s.view(m)
-	for _, si := range m.sentinels {
-		if v.of(si).flags&(FlagSDown|FlagODown) == 0 {
-			usable++
-		}
-	}
-	voters := len(m.sentinels) + 1
+	usable, quorum, majority := s.snapshot(m).CheckQuorum()
 	var problems []string
-	if usable < m.conf.Quorum {
+	if !quorum {
 		problems = append(problems, "Not enough available Sentinels to reach the specified quorum for this master")
 	}
-	if usable < voters/2+1 {
+	if !majority {
 		problems = append(problems, "Not enough available Sentinels to reach the majority and authorize a failover")
 	}
 	if len(problems) > 0 {

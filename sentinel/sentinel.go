@@ -100,7 +100,8 @@ type Sentinel struct {
 	clients  *clientList
 	shutdown chan struct{}
 	stopOnce sync.Once
-	life     lifecycle // Start and Shutdown (lifecycle.go)
+	life     lifecycle   // Start and Shutdown (lifecycle.go)
+	sup      supervision // progress and status line for the process's supervisor (status.go)
 }
 
 // ErrClosed is returned by requests made after the sentinel stopped.
@@ -182,6 +183,7 @@ func (s *Sentinel) Run(ctx context.Context) error {
 			f()
 		case <-tick.C:
 			s.tick(s.now())
+			s.ticked()
 		case r := <-s.scripts.done:
 			s.scripts.finished(r, s.now())
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,7 +26,7 @@ func (s *Server) LoadData() error {
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.persist.loading = false
+		s.persist.loading, s.persist.loadTotal = false, 0
 		s.mu.Unlock()
 	}()
 	m, err := s.aofReadManifest()
@@ -33,6 +34,10 @@ func (s *Server) LoadData() error {
 		return err
 	}
 	if m != nil && len(m.loadOrder()) > 0 {
+		s.mu.Lock()
+		s.persist.loadTotal = s.aofSize(m)
+		s.persist.loadRead.Store(0)
+		s.mu.Unlock()
 		if err := s.aofLoadFiles(m, false); err != nil {
 			return err
 		}
@@ -111,15 +116,31 @@ func (s *Server) aofLoadFiles(m *aofManifest, locked bool) error {
 	return nil
 }
 
-// countingReader counts the bytes read from r.
+// aofSize is the size of the files m loads (the loading progress's total).
+func (s *Server) aofSize(m *aofManifest) int64 {
+	var n int64
+	for _, f := range m.loadOrder() {
+		if st, err := os.Stat(s.aofPath(f.Name)); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}
+
+// countingReader counts the bytes read from r, and adds them to total if set (the
+// loading progress, read by other goroutines).
 type countingReader struct {
-	r io.Reader
-	n int64
+	r     io.Reader
+	n     int64
+	total *atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.total != nil {
+		c.total.Add(int64(n))
+	}
 	return n, err
 }
 
@@ -131,7 +152,7 @@ func (s *Server) aofLoadFile(path, name string, last, locked bool) error {
 		return fmt.Errorf("Fatal error: can't open the append log file %s for reading: %w", name, err)
 	}
 	defer f.Close()
-	cr := &countingReader{r: f}
+	cr := &countingReader{r: f, total: &s.persist.loadRead}
 	br := bufio.NewReaderSize(cr, 64<<10)
 	var off int64
 	if sig, _ := br.Peek(5); string(sig) == "REDIS" {

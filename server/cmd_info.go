@@ -223,7 +223,7 @@ func infoServer(w *infoWriter, st *StatsServer) {
 	w.str("atomicvar_api", "c11-builtin")
 	w.str("gcc_version", "0.0.0")
 	w.int("process_id", int64(st.PID))
-	w.str("process_supervised", "no")
+	w.str("process_supervised", st.Supervised)
 	w.str("run_id", st.RunID)
 	w.int("tcp_port", int64(st.Port))
 	w.int("server_time_usec", st.Now.UnixMicro())

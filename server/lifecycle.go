@@ -28,6 +28,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.StartReplication() // replicaof: connect once the local data is loaded
 		// as Redis, said once the data is loaded: never after a fatal loading error
 		s.log.Info().Int("port", s.cfg.Port).Int("pid", os.Getpid()).Str("run_id", s.runID).Msg("Ready to accept connections")
+		close(s.sup.ready)
 	}()
 	go s.Serve()
 	return nil

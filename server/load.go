@@ -30,16 +30,21 @@ func (s *Server) LoadDump() error {
 	}
 	defer f.Close()
 	start := time.Now()
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
 	s.mu.Lock()
-	s.persist.loading = true
+	s.persist.loading, s.persist.loadTotal = true, size
+	s.persist.loadRead.Store(0)
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.persist.loading = false
+		s.persist.loading, s.persist.loadTotal = false, 0
 		s.mu.Unlock()
 	}()
 	var aux [][2]string
-	loaded, expired, err := s.loadRDB(f, loadOptions{aux: &aux})
+	loaded, expired, err := s.loadRDB(&countingReader{r: f, total: &s.persist.loadRead}, loadOptions{aux: &aux})
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", s.dumpPath(), err)
 	}

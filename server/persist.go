@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-db/vigil/config"
@@ -22,6 +23,8 @@ type persistState struct {
 	saves            int64 // rdb_saves
 	dirtyAtBgsave    int64
 	loading          bool
+	loadRead         atomic.Int64 // bytes of the dataset files read so far while loading (LoadProgress)
+	loadTotal        int64        // their size, 0 when unknown
 	loadKeysLoaded   int64
 	loadKeysExpired  int64
 	currentSaveTotal int64

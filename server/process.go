@@ -29,4 +29,11 @@ type Options struct {
 	Log zerolog.Logger
 	// Process grants the process-wide settings the server wishes for; nil = none.
 	Process Process
+	// Supervised is the supervision in force, as INFO's process_supervised shows it:
+	// "systemd", "upstart" or "no" (the default when empty). The process owner decides it.
+	Supervised string
+	// Stopping, if set, is called when a shutdown begins (SIGTERM, SIGINT or SHUTDOWN),
+	// before replicas are waited for and the final save, as Redis sends systemd its
+	// STOPPING=1 then. It must not block.
+	Stopping func()
 }

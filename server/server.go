@@ -74,13 +74,15 @@ type Server struct {
 	debug               debugState   // what DEBUG changed (crash.go)
 	migrate             migrateState // MIGRATE's cached connections (cmd_migrate.go)
 
-	proc     Process         // the process owner's grants (process.go)
-	tasks    []func(*Server) // cron tasks, see cronTaskList
-	pidFile  string          // the pidfile written by Start, removed when stopped
-	done     chan struct{}   // closed when the server starts stopping (Close)
-	stopped  chan struct{}   // closed when Serve has stopped everything (Done)
-	doneOnce sync.Once
-	wg       sync.WaitGroup
+	proc       Process         // the process owner's grants (process.go)
+	sup        supervision     // what the process owner's supervisor is told (status.go)
+	supervised string          // INFO's process_supervised
+	tasks      []func(*Server) // cron tasks, see cronTaskList
+	pidFile    string          // the pidfile written by Start, removed when stopped
+	done       chan struct{}   // closed when the server starts stopping (Close)
+	stopped    chan struct{}   // closed when Serve has stopped everything (Done)
+	doneOnce   sync.Once
+	wg         sync.WaitGroup
 }
 
 // dbState is the server-side state of one database id (it does not move with SWAPDB).
@@ -127,6 +129,11 @@ func New(cfg *config.Server, opts Options) *Server {
 	if s.proc == nil {
 		s.proc = noProcess{}
 	}
+	s.supervised = opts.Supervised
+	if s.supervised == "" {
+		s.supervised = "no"
+	}
+	s.sup = supervision{ready: make(chan struct{}), stopping: opts.Stopping}
 	s.cmds = renamedTable(s.origCmds, cfg.RenameCommands, s.log)
 	s.stats.errors = map[string]int64{}
 	s.activeExpireEnabled = true
@@ -234,7 +241,8 @@ func (s *Server) acceptLoop(l net.Listener) {
 	}
 }
 
-// cronLoop runs serverCron hz times per second.
+// cronLoop runs serverCron hz times per second, and advances the progress counter
+// under the execution lock every beatPeriod.
 func (s *Server) cronLoop() {
 	defer s.wg.Done()
 	hz := s.cfg.Hz
@@ -243,6 +251,8 @@ func (s *Server) cronLoop() {
 	}
 	t := time.NewTicker(time.Second / time.Duration(hz))
 	defer t.Stop()
+	beat := time.NewTicker(beatPeriod) // the progress counter (Progress), whatever hz is
+	defer beat.Stop()
 	for {
 		select {
 		case <-s.done:
@@ -250,6 +260,10 @@ func (s *Server) cronLoop() {
 		case <-t.C:
 			s.mu.Lock()
 			s.cron()
+			s.mu.Unlock()
+		case <-beat.C:
+			s.mu.Lock()
+			s.sup.beats.Add(1)
 			s.mu.Unlock()
 		}
 	}

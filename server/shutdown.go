@@ -19,6 +19,7 @@ type ShutdownOptions struct {
 // (or SAVE is given) unless NOSAVE. A failed save aborts the shutdown unless FORCE, as in
 // Redis. It is what SHUTDOWN and Shutdown (SIGTERM/SIGINT) call.
 func (s *Server) shutdown(opts ShutdownOptions) error {
+	s.sup.beginStopping()
 	if !s.waitReplicasBeforeShutdown(opts) {
 		return errShutdownAborted
 	}
@@ -38,6 +39,7 @@ func (s *Server) shutdown(opts ShutdownOptions) error {
 // prepareShutdown is the part of Shutdown done under the execution lock (the final save).
 // On success the caller closes the server.
 func (s *Server) prepareShutdown(opts ShutdownOptions) error {
+	s.sup.beginStopping() // SHUTDOWN comes here directly
 	s.log.Info().Msg("user requested shutdown")
 	if !opts.NoSave && (opts.Save || len(s.cfg.Save) > 0) {
 		s.log.Info().Msg("saving the final RDB snapshot before exiting")

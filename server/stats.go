@@ -27,6 +27,7 @@ type Stats struct {
 // StatsServer is INFO server's state (the build facts are constants).
 type StatsServer struct {
 	PID        int       // process_id
+	Supervised string    // process_supervised: "no", "systemd" or "upstart"
 	RunID      string    // run_id
 	Port       int       // tcp_port
 	Now        time.Time // server_time_usec: when the snapshot was taken
@@ -202,7 +203,7 @@ func (s *Server) gatherStats(sel infoSections) Stats {
 	var st Stats
 	now := time.Now()
 	if sel.want("server") {
-		st.Server = StatsServer{PID: os.Getpid(), RunID: s.runID, Port: s.cfg.Port, Now: now, Started: s.startTime,
+		st.Server = StatsServer{PID: os.Getpid(), Supervised: s.supervised, RunID: s.runID, Port: s.cfg.Port, Now: now, Started: s.startTime,
 			Hz: s.cfg.Hz, LRUClock: s.lruClock(), Executable: executablePath(), ConfigFile: s.cfg.ConfigFile}
 	}
 	if sel.want("clients") {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-db/vigil/httpapi"
 	"github.com/vigil-db/vigil/sentinel"
+	"github.com/vigil-db/vigil/supervise"
 )
 
 // goRedisLogger routes go-redis's internal log (dial failures, pool noise)
@@ -60,6 +61,7 @@ func runSentinel(args []string) int {
 	}
 	code := 0
 	redis.SetLogger(goRedisLogger{log.With().Str("component", "go-redis").Logger()})
+	notify := supervise.New(cfg.Server.Supervised, log)
 	s, err := sentinel.New(cfg, sentinel.Options{Log: log, Monitor: true, Exit: func(c int) { code = c }})
 	if err != nil {
 		log.Error().Err(err).Msg("could not write the sentinel config file")
@@ -81,10 +83,14 @@ func runSentinel(args []string) int {
 		}
 		return 1
 	}
+	superCtx, stopSupervising := context.WithCancel(ctx)
+	defer stopSupervising()
+	go superviseSentinel(superCtx, notify, s)
 	select {
 	case <-ctx.Done():
 	case <-s.Done(): // SHUTDOWN
 	}
+	notify.Stopping()
 	if web != nil {
 		_ = web.Shutdown(context.Background())
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-db/vigil/config"
 	"github.com/vigil-db/vigil/server"
+	"github.com/vigil-db/vigil/supervise"
 )
 
 const redisVersion = server.Version
@@ -49,7 +50,8 @@ func runServer(args []string) int {
 		log.Info().Int("port", cfg.Port).Int("gomaxprocs", procs).Msgf("Running mode=standalone, port=%d.", cfg.Port)
 	}
 	startPprof(log)
-	srv := server.New(cfg, server.Options{Log: log, Process: proc})
+	notify := supervise.New(cfg.Supervised, log)
+	srv := server.New(cfg, server.Options{Log: log, Process: proc, Supervised: notify.Mode().String(), Stopping: notify.Stopping})
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
@@ -57,6 +59,9 @@ func runServer(args []string) int {
 		log.Error().Err(err).Msg("could not listen")
 		return 1
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go superviseServer(ctx, notify, srv)
 	for {
 		select {
 		case <-srv.Done():

@@ -131,8 +131,18 @@ func Start(t testing.TB, name, path string, args ...string) *Proc {
 // StartIn is Start with the process's working directory set to dir ("" = ours).
 func StartIn(t testing.TB, dir, name, path string, args ...string) *Proc {
 	t.Helper()
+	return StartEnv(t, dir, nil, name, path, args...)
+}
+
+// StartEnv is StartIn with env ("KEY=value" entries) added to our environment; an
+// entry "KEY=" removes KEY.
+func StartEnv(t testing.TB, dir string, env []string, name, path string, args ...string) *Proc {
+	t.Helper()
 	p := &Proc{Cmd: exec.Command(path, args...), Name: name, out: &LockedBuffer{}, done: make(chan struct{})}
 	p.Cmd.Dir = dir
+	if env != nil {
+		p.Cmd.Env = mergeEnv(os.Environ(), env)
+	}
 	p.Cmd.Stdout = p.out
 	p.Cmd.Stderr = p.out
 	if err := p.Cmd.Start(); err != nil {
@@ -149,6 +159,28 @@ func StartIn(t testing.TB, dir, name, path string, args ...string) *Proc {
 		}
 	})
 	return p
+}
+
+// mergeEnv returns base with the entries of extra set (replacing the same key) or,
+// for "KEY=", removed.
+func mergeEnv(base, extra []string) []string {
+	drop := map[string]bool{}
+	for _, kv := range extra {
+		k, _, _ := strings.Cut(kv, "=")
+		drop[k] = true
+	}
+	var out []string
+	for _, kv := range base {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+			out = append(out, kv)
+		}
+	}
+	for _, kv := range extra {
+		if !strings.HasSuffix(kv, "=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // FailureLogDir is where the full output of the processes of a failed test is

@@ -28,7 +28,7 @@ const (
 	safetySubnet    = "10.77.0" // hosts .1-.3, the client (bridge) .254
 	safetyHosts     = 3
 	safetyMaster    = "mymaster"
-	safetyDownMs    = 1000
+	safetyDownMs    = 1000 // default down-after-milliseconds (VIGIL_SAFETY_DOWN_MS)
 	safetyFailMs    = 10000
 	safetyWait      = 90 * time.Second // bound of every poll (Redis's reconfigurations take 10-20 s)
 	safetyEvery     = 100 * time.Millisecond
@@ -73,18 +73,19 @@ type safetyHost struct {
 
 // safetyCluster is the lab, its hosts and the server arguments of the mode under test.
 type safetyCluster struct {
-	t     *testing.T
-	impl  string
-	lab   *netns.Lab
-	hosts []*safetyHost
+	t      *testing.T
+	impl   string
+	downMs int // the sentinels' down-after-milliseconds
+	lab    *netns.Lab
+	hosts  []*safetyHost
 }
 
 // newSafetyCluster builds the lab (after removing an earlier crashed run's leftovers),
 // starts h1 as master and h2, h3 as its replicas, waits until they are in sync, then
 // starts the sentinels and waits until each sees the whole group and the master takes
 // writes that both replicas acknowledge. modeConf is appended
-// to every data server's config file.
-func newSafetyCluster(t *testing.T, impl string, modeConf []string) *safetyCluster {
+// to every data server's config file; downMs is the sentinels' down-after-milliseconds.
+func newSafetyCluster(t *testing.T, impl string, modeConf []string, downMs int) *safetyCluster {
 	t.Helper()
 	unlock, err := netns.Lock(safetyPrefix, 5*time.Minute)
 	if err != nil {
@@ -107,7 +108,7 @@ func newSafetyCluster(t *testing.T, impl string, modeConf []string) *safetyClust
 			t.Errorf("lab cleanup: %v", err)
 		}
 	})
-	c := &safetyCluster{t: t, impl: impl, lab: lab}
+	c := &safetyCluster{t: t, impl: impl, downMs: downMs, lab: lab}
 	for i, h := range lab.Hosts {
 		sh := &safetyHost{t: t, ns: h, impl: impl, dir: t.TempDir(), name: fmt.Sprintf("h%d(%s)", i+1, impl),
 			addr: h.Addr + ":" + strconv.Itoa(safetyDataPort), sentAddr: h.Addr + ":" + strconv.Itoa(safetySentPort)}
@@ -127,7 +128,7 @@ func newSafetyCluster(t *testing.T, impl string, modeConf []string) *safetyClust
 	}
 	c.waitSynced()
 	for _, h := range c.hosts {
-		h.startSentinel(c.hosts[0].ns.Addr)
+		h.startSentinel(c.hosts[0].ns.Addr, downMs)
 	}
 	c.waitHealthy()
 	c.waitWritable()
@@ -173,13 +174,13 @@ func safetyVigilBinary(t *testing.T) string {
 
 // startSentinel writes the sentinel's config file (no known sentinels: they find each
 // other through the master) and starts it in the namespace.
-func (h *safetyHost) startSentinel(master string) {
+func (h *safetyHost) startSentinel(master string, downMs int) {
 	t := h.t
 	t.Helper()
 	text := fmt.Sprintf("port %d\nbind %s\ndir %s\nsentinel monitor %s %s %d 2\n"+
 		"sentinel down-after-milliseconds %s %d\nsentinel failover-timeout %s %d\n",
 		safetySentPort, h.ns.Addr, h.dir, safetyMaster, master, safetyDataPort,
-		safetyMaster, safetyDownMs, safetyMaster, safetyFailMs)
+		safetyMaster, downMs, safetyMaster, safetyFailMs)
 	conf := filepath.Join(h.dir, "sentinel.conf")
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)

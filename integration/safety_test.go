@@ -33,6 +33,7 @@ import (
 //	VIGIL_SAFETY_MODE       "default" or "fenced" (Vigil's fenced-mode directives; Redis
 //	                        gets its nearest setting, min-replicas-to-write)
 //	VIGIL_SAFETY_CONF       extra config lines for Vigil's data servers, ';'-separated
+//	VIGIL_SAFETY_DOWN_MS    the sentinels' down-after-milliseconds (default 1000)
 //	VIGIL_SAFETY_REPORT     a file the report is also written to
 //	VIGIL_SAFETY_VIGIL_BIN  a vigil binary to use instead of building this tree
 //	VIGIL_REQUIRE_NETNS=1   fail instead of skipping without root, `ip netns` or `nft`
@@ -131,11 +132,12 @@ type safetyOptions struct {
 	mode      string // "default" or "fenced"
 	vigilConf []string
 	redisConf []string
+	downMs    int // the sentinels' down-after-milliseconds
 }
 
 func safetyOptionsFromEnv(t *testing.T) safetyOptions {
 	t.Helper()
-	o := safetyOptions{runs: 1, mode: "default", impls: []string{testutil.ImplVigil, testutil.ImplRedis}}
+	o := safetyOptions{runs: 1, mode: "default", impls: []string{testutil.ImplVigil, testutil.ImplRedis}, downMs: safetyDownMs}
 	names := envOr("VIGIL_SAFETY_SCHEDULES", "kill9,partition8")
 	for _, n := range strings.Split(names, ",") {
 		found := false
@@ -159,6 +161,13 @@ func safetyOptionsFromEnv(t *testing.T) safetyOptions {
 			t.Fatalf("VIGIL_SAFETY_RUNS=%q: want 1..1000", v)
 		}
 		o.runs = n
+	}
+	if v := os.Getenv("VIGIL_SAFETY_DOWN_MS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 || n > 60000 {
+			t.Fatalf("VIGIL_SAFETY_DOWN_MS=%q: want 100..60000", v)
+		}
+		o.downMs = n
 	}
 	switch o.mode = envOr("VIGIL_SAFETY_MODE", "default"); o.mode {
 	case "default":
@@ -204,7 +213,7 @@ func runSafety(t *testing.T, impl string, o safetyOptions, s safetySchedule) saf
 	if impl == testutil.ImplRedis {
 		conf = o.redisConf
 	}
-	c := newSafetyCluster(t, impl, conf)
+	c := newSafetyCluster(t, impl, conf, o.downMs)
 	var pause time.Duration
 	if s.paced {
 		pause = time.Millisecond
@@ -295,7 +304,7 @@ func faultReplicaCut(c *safetyCluster, w *safetyWorkload, s safetySchedule) *saf
 	old := c.hosts[0]
 	w.markFault()
 	old.server.Kill()
-	time.Sleep(safetyDownMs*time.Millisecond + 200*time.Millisecond)
+	time.Sleep(time.Duration(c.downMs)*time.Millisecond + 200*time.Millisecond)
 	c.cutFor(c.hosts[2], s.cut)
 	return old
 }

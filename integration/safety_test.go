@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"math"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -261,10 +264,47 @@ func runSafety(t *testing.T, impl string, o safetyOptions, s safetySchedule) saf
 	if mustHold && r.lost > 0 {
 		t.Errorf("%d of %d acknowledged writes missing on the final master %s, e.g. %v", r.lost, r.acked, final.name, examples)
 	}
+	if r.lin == porcupine.Illegal {
+		n, example := staleReads(w.history)
+		t.Logf("register history: %d stale reads; first: %s", n, example)
+	}
 	if mustHold && r.lin == porcupine.Illegal {
 		t.Errorf("register history (%d ops) is not linearizable", r.historyLen)
+		safetyVisualize(t, w.history)
 	}
 	return r
+}
+
+// safetyVisualize writes a non-linearizable history to the failure log directory: as
+// text by call time (registers.txt) and as porcupine's HTML view (registers.html).
+func safetyVisualize(t *testing.T, history []porcupine.Operation) {
+	res, info := porcupine.CheckOperationsVerbose(regModel, history, time.Minute)
+	if res != porcupine.Illegal {
+		return
+	}
+	var text strings.Builder
+	sorted := append([]porcupine.Operation(nil), history...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Call < sorted[j].Call })
+	for _, op := range sorted {
+		ret := "?"
+		if op.Return != math.MaxInt64 {
+			ret = time.Duration(op.Return).String()
+		}
+		fmt.Fprintf(&text, "%v %s client=%d %s\n", time.Duration(op.Call), ret, op.ClientId, regModel.DescribeOperation(op.Input, op.Output))
+	}
+	_ = os.WriteFile(filepath.Join(testutil.FailureLogDir(t), "registers.txt"), []byte(text.String()), 0o644)
+	path := filepath.Join(testutil.FailureLogDir(t), "registers.html")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Logf("porcupine visualization: %v", err)
+		return
+	}
+	defer f.Close()
+	if err := porcupine.Visualize(regModel, info, f); err != nil {
+		t.Logf("porcupine visualization: %v", err)
+		return
+	}
+	t.Logf("porcupine's view of the history: %s", path)
 }
 
 // faultKill9 kills the master with SIGKILL and waits for the surviving sentinels to

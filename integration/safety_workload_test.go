@@ -57,6 +57,7 @@ type safetyWorkload struct {
 	lastAck  int64                   // ns since start of the last acknowledged key write
 	maxGap   int64                   // longest time without an acknowledged key write since the fault
 	ops      []porcupine.Operation   // register history
+	history  []porcupine.Operation   // ops plus the final reads (checkRegisters)
 	errs     map[string]int          // distinct errors and their count (at most 20 distinct)
 }
 
@@ -341,6 +342,7 @@ func (w *safetyWorkload) checkRegisters(m *redis.Client) (porcupine.CheckResult,
 		ops = append(ops, porcupine.Operation{ClientId: safetyRegClients + k, Input: regInput{key: key},
 			Call: call, Output: regOutput{value: v}, Return: w.now()})
 	}
+	w.history = ops
 	return porcupine.CheckOperationsTimeout(regModel, ops, time.Minute), len(ops), nil
 }
 
@@ -362,4 +364,83 @@ func (w *safetyWorkload) errSummary() string {
 		parts = append(parts, fmt.Sprintf("%d× %s", x.n, x.s))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// staleReads counts the reads that returned a value already overwritten before they
+// started: a write W acknowledged (or seen by a read that returned) before the read's
+// call, W itself called after the write of the value read had returned (so every
+// linearization orders W after it). It is
+// a sufficient sign of a non-linearizable history, and says which kind: stale reads
+// (a master serving reads it may no longer be master for) rather than lost writes. It
+// returns the count and the first example.
+func staleReads(ops []porcupine.Operation) (int, string) {
+	type write struct{ call, ret int64 }
+	byKey := map[string][]write{}
+	wrote := map[int64]write{} // value -> its write
+	for _, op := range ops {
+		in, out := op.Input.(regInput), op.Output.(regOutput)
+		if in.write {
+			wrote[in.value] = write{op.Call, op.Return}
+			if !out.unknown {
+				byKey[in.key] = append(byKey[in.key], write{op.Call, op.Return})
+			}
+		}
+	}
+	// a read that returned value v witnesses v's write like its acknowledgement does:
+	// from the read's return on, no read may see a value written before v's write
+	for _, op := range ops {
+		in, out := op.Input.(regInput), op.Output.(regOutput)
+		if w, ok := wrote[out.value]; ok && !in.write && out.value != 0 {
+			byKey[in.key] = append(byKey[in.key], write{w.call, op.Return})
+		}
+	}
+	// per key: acknowledged (or witnessed) writes by return time, with the latest call
+	// among them so far
+	type prefix struct{ ret, maxCall []int64 }
+	pre := map[string]prefix{}
+	for k, ws := range byKey {
+		sort.Slice(ws, func(i, j int) bool { return ws[i].ret < ws[j].ret })
+		var p prefix
+		var m int64 = math.MinInt64
+		for _, w := range ws {
+			m = max(m, w.call)
+			p.ret, p.maxCall = append(p.ret, w.ret), append(p.maxCall, m)
+		}
+		pre[k] = p
+	}
+	n, example, phantom, phantomEx := 0, "", 0, ""
+	for _, op := range ops {
+		in, out := op.Input.(regInput), op.Output.(regOutput)
+		if in.write {
+			continue
+		}
+		src := write{-1, -1} // the initial value: "written" before everything
+		if out.value != 0 {
+			w, ok := wrote[out.value]
+			if !ok {
+				// a value no recorded write wrote: its write failed with an error
+				// taken as definite, yet took effect
+				phantom++
+				if phantomEx == "" {
+					phantomEx = fmt.Sprintf("client %d: get %s -> %d at %v (written by client %d, whose write failed)",
+						op.ClientId, in.key, out.value, time.Duration(op.Call), out.value>>32-1)
+				}
+				continue
+			}
+			src = w
+		}
+		p := pre[in.key]
+		i := sort.Search(len(p.ret), func(i int) bool { return p.ret[i] >= op.Call }) // writes returned before the call: [0, i)
+		if i > 0 && p.maxCall[i-1] > src.ret {
+			n++
+			if example == "" {
+				example = fmt.Sprintf("client %d: get %s -> %d at %v, overwritten by a write called at %v (acknowledged or read before the get)",
+					op.ClientId, in.key, out.value, time.Duration(op.Call), time.Duration(p.maxCall[i-1]))
+			}
+		}
+	}
+	if phantom > 0 {
+		example += fmt.Sprintf("; and %d reads of a value whose write failed, first: %s", phantom, phantomEx)
+	}
+	return n, example
 }

@@ -258,6 +258,17 @@ type Server struct {
 	ReplDisklessLoad string
 	// MinReplicasToWrite (min-replicas-to-write). Default 0.
 	MinReplicasToWrite int
+	// FencedMode (fenced-mode, Vigil's): a write is answered only once FencedReplicas
+	// replicas acknowledged it, and only while the sentinels' lease holds
+	// (docs/safety.md). Default no.
+	FencedMode bool
+	// FencedReplicas (fenced-replicas): replicas that must acknowledge a write in fenced
+	// mode. Default 1.
+	FencedReplicas int
+	// FencedLeaseMs (fenced-lease-ms, milliseconds): how long a sentinel's renewal of the
+	// write lease lasts (capped at 90% of the sentinels' down-after-milliseconds); also
+	// how long a write waits for its acknowledgements. 0 turns the lease off. Default 2000.
+	FencedLeaseMs int
 	// MinReplicasMaxLag (min-replicas-max-lag, seconds). Default 10.
 	MinReplicasMaxLag int
 	// ReplDisableTCPNoDelay (repl-disable-tcp-nodelay). Default no.
@@ -366,6 +377,8 @@ func Default() *Server {
 		ReplDisklessSyncDelay:             5 * time.Second,
 		ReplDisklessLoad:                  "disabled",
 		MinReplicasMaxLag:                 10,
+		FencedReplicas:                    1,
+		FencedLeaseMs:                     2000,
 		LatencyTracking:                   true,
 		ShutdownOnSigint:                  "default",
 		ShutdownOnSigterm:                 "default",

@@ -194,6 +194,9 @@ func replicationDirectives() []Directive {
 		b("repl-disable-tcp-nodelay", "", func(s *Server) *bool { return &s.ReplDisableTCPNoDelay }),
 		i("min-replicas-to-write", "min-slaves-to-write", 0, func(s *Server) *int { return &s.MinReplicasToWrite }),
 		i("min-replicas-max-lag", "min-slaves-max-lag", 0, func(s *Server) *int { return &s.MinReplicasMaxLag }),
+		b("fenced-mode", "", func(s *Server) *bool { return &s.FencedMode }),
+		i("fenced-replicas", "", 1, func(s *Server) *int { return &s.FencedReplicas }),
+		i("fenced-lease-ms", "", 0, func(s *Server) *int { return &s.FencedLeaseMs }),
 		enumDir("propagation-error-behavior", "", none, []string{"ignore", "panic", "panic-on-replicas"}, fStr(func(s *Server) *string { return &s.PropagationErrorBehavior })),
 		intDir("io-threads", "", fImmutable, KindInt, 1, 128, fInt(func(s *Server) *int { return &s.IOThreads }), nil),
 	}

@@ -45,6 +45,9 @@ type Info struct {
 	// Announced is replica_announced (true when absent); false hides the
 	// replica from SENTINEL REPLICAS.
 	Announced bool
+	// Fencing is a master's fenced mode (Vigil's fenced_mode and
+	// fenced_replicas fields; docs/safety.md).
+	Fencing Fencing
 }
 
 // Observation is the shell's current view of one instance of a master: the

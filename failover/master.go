@@ -52,6 +52,10 @@ type masterState struct {
 	peers        map[string]*peer     // other sentinels by run id
 	opinions     map[string]opinion   // last mesh opinion by peer run id
 
+	// fencing is the master's fenced mode as its last INFO as a master showed
+	// it; kept while the master is down (select_slave needs it then).
+	fencing Fencing
+
 	state         State
 	failoverEpoch uint64
 	forced        bool
@@ -232,7 +236,10 @@ func (m *Machine) handleVoteRequest(now time.Time, in VoteRequest) {
 	}
 	down := ok && !m.tilt && ms.inst.sdown
 	var v election.Vote
-	asked := ok && in.Request.AsksVote()
+	// fenced mode: a sentinel votes only once it sees the master down itself, i.e. once
+	// down-after has passed since its last PING reply, after which no lease it renewed
+	// holds (docs/safety.md)
+	asked := ok && in.Request.AsksVote() && (!ms.fencing.On || down)
 	if asked {
 		var voted bool
 		v, voted = m.el.HandleRequest(name, in.Request.Epoch, in.Request.RunID)

@@ -57,6 +57,9 @@ func (m *Machine) refreshInfo(now time.Time, ms *masterState, inst *instance, is
 		inst.confChange = now
 	}
 	inst.info = info
+	if isMaster && info.Role == RoleMaster {
+		ms.fencing = info.Fencing
+	}
 	if info.Role == RoleSlave {
 		inst.synced = syncedWith(info)
 	}

@@ -123,6 +123,67 @@ func Less(a, b Candidate) bool {
 	return a.Addr.String() < b.Addr.String()
 }
 
+// Fencing is a master's fenced mode: On, and how many replicas must
+// acknowledge a write before it is answered (docs/safety.md).
+type Fencing struct {
+	On       bool
+	Replicas int
+}
+
+// Fenced is SelectFenced's verdict.
+type Fenced int
+
+// Verdicts of SelectFenced.
+const (
+	FencedPromote Fenced = iota // promote the candidate returned
+	FencedWait                  // too few fresh offsets yet: ask again later
+	FencedNone                  // no candidate can hold every acknowledged write
+)
+
+// String names the verdict.
+func (v Fenced) String() string { return [...]string{"promote", "wait", "none"}[v] }
+
+// SelectFenced chooses the replica to promote from a master in fenced mode,
+// so that promotion never goes backwards: every acknowledged write was
+// acknowledged by f.Replicas of the known replicas, so once the offsets of
+// known − f.Replicas + 1 reachable replicas are fresh (INFO after since, when
+// the master can no longer be writing: select_slave starts after the
+// election, which a majority only grants once the master's lease is over),
+// the highest of them covers every acknowledged write (the sets intersect).
+// The candidate must have that highest offset and pass Check; ties go by
+// Less. With fewer fresh offsets the verdict is FencedWait; when the highest
+// offset belongs to no eligible candidate (priority 0, never synced...) it is
+// FencedNone: promoting a lower offset would lose acknowledged writes.
+func SelectFenced(p SelectParams, f Fencing, known int, since time.Time, cands []Candidate) (Candidate, Fenced) {
+	need := known - max(f.Replicas, 1) + 1
+	fresh := 0
+	var maxOff int64 = -1
+	for _, c := range cands {
+		if c.SDown || c.ODown || c.Disconnected || !c.InfoTime.After(since) {
+			continue
+		}
+		fresh++
+		maxOff = max(maxOff, c.Offset)
+	}
+	if fresh == 0 || fresh < need {
+		return Candidate{}, FencedWait
+	}
+	var best Candidate
+	found := false
+	for _, c := range cands {
+		if c.Offset != maxOff || !c.InfoTime.After(since) || Check(p, c) != Eligible {
+			continue
+		}
+		if !found || Less(c, best) {
+			best, found = c, true
+		}
+	}
+	if !found {
+		return Candidate{}, FencedNone
+	}
+	return best, FencedPromote
+}
+
 // Select returns the replica to promote: the first by Less among the
 // candidates Check accepts. ok is false when none qualifies.
 func Select(p SelectParams, cands []Candidate) (best Candidate, ok bool) {

@@ -111,6 +111,10 @@ func (m *Machine) waitStart(now time.Time, ms *masterState) {
 }
 
 func (m *Machine) selectSlave(now time.Time, ms *masterState) {
+	if ms.fencing.On {
+		m.selectFenced(now, ms)
+		return
+	}
 	c, ok := Select(m.selectParams(now, ms), m.candidates(ms))
 	if !ok && m.awaitFreshInfo(now, ms) {
 		return // a replica may qualify once its INFO after the master's failure arrives
@@ -130,12 +134,34 @@ func (m *Machine) selectSlave(now time.Time, ms *masterState) {
 		m.abort(now, ms)
 		return
 	}
+	m.promote(now, ms, c)
+}
+
+// promote records the selected replica and moves to send_slaveof_noone.
+func (m *Machine) promote(now time.Time, ms *masterState, c Candidate) {
 	r := ms.replicas[c.Addr.String()]
 	m.event(EventSelectedSlave, ms, r, "")
 	r.promoted = true
 	ms.promoted = r
 	m.become(now, ms, StateSendSlaveofNoOne)
 	m.event(EventStateSendSlaveofNoOne, ms, r, "")
+}
+
+// selectFenced is select_slave for a master in fenced mode (SelectFenced): it
+// waits, up to failover-timeout, for fresh offsets from enough replicas.
+func (m *Machine) selectFenced(now time.Time, ms *masterState) {
+	c, v := SelectFenced(m.selectParams(now, ms), ms.fencing, len(ms.replicas), ms.changeTime, m.candidates(ms))
+	if v == FencedWait && now.Sub(ms.changeTime) <= ms.cfg.FailoverTimeout {
+		return
+	}
+	if v != FencedPromote {
+		m.log.Warn().Str("master", ms.cfg.Name).Str("verdict", v.String()).
+			Msg("fenced mode: no replica known to hold every acknowledged write")
+		m.event(EventAbortNoGoodSlave, ms, nil, "")
+		m.abort(now, ms)
+		return
+	}
+	m.promote(now, ms, c)
 }
 
 func (m *Machine) sendSlaveofNoOne(now time.Time, ms *masterState) {

@@ -81,6 +81,8 @@ type instance struct {
 	ledEpoch   uint64    // epoch of the failover we were elected to lead (client-reconfig-script role)
 	gossipDown bool      // last SDOWN opinion gossiped on the mesh
 	gossipAt   time.Time // when it was gossiped
+	// leaseExpired: its last INFO said fenced_lease:expired (+fenced-lease-expired)
+	leaseExpired bool
 
 	// replicas
 	masterLinkDownTime time.Duration

@@ -111,6 +111,13 @@ func (ls *LinkSet) SetHello(id InstanceID, h link.Hello) {
 	}
 }
 
+// SetFence sets the lease renewal of the link of id.
+func (ls *LinkSet) SetFence(id InstanceID, f *link.Fence) {
+	if l := ls.get(id); l != nil {
+		l.SetFence(f)
+	}
+}
+
 // SetPeriods sets the timers of the link of id.
 func (ls *LinkSet) SetPeriods(id InstanceID, p link.Periods) {
 	if l := ls.get(id); l != nil {

@@ -108,6 +108,25 @@ func (s *Sentinel) observe(o Observation) {
 	}
 }
 
+// leaseEvent publishes +fenced-lease-expired when a master in fenced mode reports in
+// INFO that its write lease expired (it refuses writes: too few sentinels renew it), and
+// -fenced-lease-expired when it holds it again (Vigil's events; docs/safety.md).
+func (s *Sentinel) leaseEvent(i *instance, text string) {
+	if i.kind != KindMaster {
+		return
+	}
+	expired := strings.Contains(text, "\nfenced_lease:expired")
+	if expired == i.leaseExpired {
+		return
+	}
+	i.leaseExpired = expired
+	if expired {
+		s.event(levelWarning, "+fenced-lease-expired", i, "%s", i.eventID())
+	} else {
+		s.event(levelWarning, "-fenced-lease-expired", i, "%s", i.eventID())
+	}
+}
+
 // applyInfo records what SENTINEL MASTER/REPLICAS and INFO-CACHE show of an
 // INFO reply (sentinelRefreshInstanceInfo's bookkeeping; the decisions are
 // the machine's) and discovers a master's replicas.
@@ -122,6 +141,7 @@ func (s *Sentinel) applyInfo(i *instance, text string, in *failover.Info, now ti
 	case failover.RoleMaster:
 		role = KindMaster
 		i.masterReplOffset = in.MasterReplOffset
+		s.leaseEvent(i, text)
 	case failover.RoleSlave:
 		role = KindReplica
 		i.masterHost, i.masterPort, i.masterLinkUp = in.MasterHost, in.MasterPort, in.MasterLinkUp

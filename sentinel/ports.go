@@ -41,6 +41,8 @@ type Links interface {
 	SetHello(id InstanceID, h link.Hello)
 	// SetPeriods sets the instance's timers.
 	SetPeriods(id InstanceID, p link.Periods)
+	// SetFence makes the master's link renew its fenced-mode write lease (nil: stop).
+	SetFence(id InstanceID, f *link.Fence)
 	// RefreshInfo sends INFO to the instance now (in the background).
 	RefreshInfo(id InstanceID)
 	// SlaveOf sends Redis Sentinel's SLAVEOF transaction (to nil: SLAVEOF NO

@@ -304,6 +304,7 @@ func (s *Sentinel) refreshLinks(m *instance, st failover.Status) {
 	mid := InstanceID{m.name, KindMaster, m.name}
 	s.links.SetHello(mid, h)
 	s.links.SetPeriods(mid, p)
+	s.links.SetFence(mid, s.fence(m, st))
 	fast := st.ODown || st.InProgress()
 	for _, r := range m.replicas {
 		id := InstanceID{m.name, KindReplica, r.name}
@@ -317,6 +318,21 @@ func (s *Sentinel) refreshLinks(m *instance, st failover.Status) {
 		s.links.SetHello(id, h)
 		s.links.SetPeriods(id, p)
 	}
+}
+
+// fence is the lease renewal our link to m sends (nil: none): while m reports fenced
+// mode and is a master, we do not see it subjectively down and no failover of it is
+// under way. The majority is of the sentinels we know for m, ourselves included.
+func (s *Sentinel) fence(m *instance, st failover.Status) *link.Fence {
+	if !strings.Contains(m.info, "\nfenced_mode:1") || !strings.Contains(m.info, "role:master") ||
+		st.SDown || st.ODown || st.InProgress() {
+		return nil
+	}
+	if st.Vote.Epoch > st.ConfigEpoch && s.now().Sub(st.StartTime) < 2*m.conf.FailoverTimeout {
+		return nil // we voted for a failover of it that may still promote a replica
+	}
+	return &link.Fence{ID: s.cfg.MyID, Majority: (len(m.sentinels)+1)/2 + 1,
+		DownAfterMs: m.conf.DownAfter.Milliseconds()}
 }
 
 // isMasterDown answers IS-MASTER-DOWN-BY-ADDR through the machine: the vote

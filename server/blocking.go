@@ -194,11 +194,18 @@ func (s *Server) waitUnblocked(c *Client, b *blockState) bool {
 	c.queueOutput()
 	ticket := s.aofTicket() // the reply shows a pop that must be in the AOF first
 	s.streamBarrier(c)      // ... and in the replicas' sockets
+	var fence fenceHold
+	if s.fenced() && s.repl.offset > s.repl.fence.acked.Load() {
+		fence.need = s.fenceBatch() // ... and, in fenced mode, acknowledged by them
+	}
 	s.mu.Unlock()
 	if !ticket.wait() {
 		return false
 	}
-	c.flushStreams()
+	c.waitStreams()
+	if fence.need > 0 && !s.releaseAfterAcks(c, fence) {
+		return false
+	}
 	return c.flush() == nil
 }
 

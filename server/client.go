@@ -73,7 +73,8 @@ type Client struct {
 	repl        replState     // what REPLCONF announced, and the replica's state on this master
 	wait        *waitState    // blocked in WAIT
 	woff        int64         // master_repl_offset after this client's last command (WAIT)
-	streamTo    []*Client     // online replicas whose sockets get this batch's stream before its replies (stream.go)
+	streamTo    []streamMark  // online replicas whose sockets get this batch's stream before its replies (stream.go)
+	fenceHeld   []byte        // fenced mode: the buffer that holds a batch's replies until its ACKs (fence.go)
 	failed      bool          // the current command replied an error (commandstats failed_calls)
 	admin       clientAdmin   // output-limit state (cmd_client.go)
 
@@ -82,14 +83,17 @@ type Client struct {
 	overridden    bool // the handler issued its own records instead
 
 	// output shared with other goroutines
-	outMu    sync.Mutex
-	pending  []byte
-	flushMu  sync.Mutex
-	hold     atomic.Bool // a replica's stream is held until its RDB is sent (or its first ACK)
-	coalesce atomic.Bool // a replica's stream: the writer yields once before each write
-	kick     chan struct{}
-	closed   chan struct{}
-	closeMu  sync.Once
+	outMu      sync.Mutex
+	pending    []byte
+	streamSeq  int64         // a replica: bytes ever appended to pending (under outMu; stream.go)
+	streamWake chan struct{} // closed when the writer advances streamDone (under outMu)
+	streamDone atomic.Int64  // a replica: bytes of pending ever written to the socket
+	flushMu    sync.Mutex
+	hold       atomic.Bool // a replica's stream is held until its RDB is sent (or its first ACK)
+	coalesce   atomic.Bool // a replica's stream: the writer yields once before each write
+	kick       chan struct{}
+	closed     chan struct{}
+	closeMu    sync.Once
 }
 
 type queuedCommand struct {
@@ -170,6 +174,7 @@ func (c *Client) flush() error {
 	}
 	c.outMu.Lock()
 	data := c.pending
+	seq := c.streamSeq
 	c.pending = nil
 	c.outMu.Unlock()
 	if len(data) == 0 {
@@ -178,6 +183,9 @@ func (c *Client) flush() error {
 	_, err := c.conn.Write(data)
 	if c.coalesce.Load() {
 		c.srv.stats.replOutput.Add(int64(len(data)))
+		if err == nil {
+			c.wroteStream(seq)
+		}
 	} else {
 		c.srv.stats.netOutput.Add(int64(len(data)))
 	}

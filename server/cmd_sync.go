@@ -46,6 +46,11 @@ type replState struct {
 }
 
 func cmdReplconf(c *Client) {
+	if len(c.args) >= 2 && argEqualFold(c.args[1], "fence") {
+		// Vigil's: a sentinel renews the fenced-mode write lease (fence.go)
+		c.srv.fenceRenew(c, c.args[2:])
+		return
+	}
 	if len(c.args)%2 == 0 {
 		c.err(ErrSyntax)
 		return

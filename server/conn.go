@@ -302,6 +302,7 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 		}
 		postponed := false
 		c.held = false
+		first := i
 		for ; i < len(cmds); i++ {
 			if !s.processCommand(c, cmds[i]) {
 				postponed = true // CLIENT PAUSE holds cmds[i]: run it again after the pause
@@ -319,6 +320,12 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 				break
 			}
 		}
+		var fence fenceHold
+		if s.repl.offset != startOffset && s.fenced() && s.onlineReplicas() >= s.cfg.FencedReplicas {
+			// (with fewer replicas the gate refused every write: what moved the offset
+			// is expiry, as a read's lazy expiry)
+			fence = s.holdForAcks(c, i-first) // fenced mode: the replies wait for the ACKs
+		}
 		c.queueOutput()
 		s.replDistribute()
 		if s.repl.offset != startOffset {
@@ -334,7 +341,10 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 		if !ticket.wait() {
 			return false
 		}
-		c.flushStreams()
+		c.waitStreams()
+		if fence.need > 0 && !s.releaseAfterAcks(c, fence) {
+			return false
+		}
 		if err := c.flush(); err != nil {
 			return false
 		}

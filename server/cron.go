@@ -11,5 +11,6 @@ func cronTaskList() []func(*Server) {
 		(*Server).aofCron,         // scheduled and automatic AOF rewrites (aof.go)
 		(*Server).replicationCron, // once per second: replica pings, timeouts, full syncs (repl.go)
 		(*Server).migrateCron,     // MIGRATE's idle cached connections (cmd_migrate.go)
+		(*Server).fenceCron,       // fenced mode: the lease's expiry noticed without writes (fence.go)
 	}
 }

@@ -84,7 +84,7 @@ type gate func(c *Client, cmd *Command) string
 
 // gates returns the checks in Redis's order (built once, in New). Families add theirs here.
 func (s *Server) gates() []gate {
-	return []gate{s.gateOOM, s.gateMisconf, s.gateNoReplicas, s.gateWrites, s.gateReadOnly, s.gateMasterDown, s.gateLoading}
+	return []gate{s.gateOOM, s.gateMisconf, s.gateNoReplicas, s.gateFenced, s.gateWrites, s.gateReadOnly, s.gateMasterDown, s.gateLoading}
 }
 
 // rejectCommand replies msg without running the command; inside MULTI it also makes EXEC fail.

@@ -29,9 +29,15 @@ const (
 	ErrTimeoutNegative   = "ERR timeout is negative"
 	ErrLoading           = "LOADING Redis is loading the dataset in memory"
 	// ErrReadOnly, ErrMasterDown and ErrNoReplicas are for the replication gates (issue 4).
-	ErrReadOnly      = "READONLY You can't write against a read only replica."
-	ErrMasterDown    = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
-	ErrNoReplicas    = "NOREPLICAS Not enough good replicas to write."
+	ErrReadOnly   = "READONLY You can't write against a read only replica."
+	ErrMasterDown = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+	ErrNoReplicas = "NOREPLICAS Not enough good replicas to write."
+	// ErrFencedTimeout, ErrFencedLease and ErrFencedRenew are fenced mode's (Vigil's own, no
+	// Redis text exists; modelled on NOREPLICAS): a batch not acknowledged in time, a
+	// master without its lease, a malformed REPLCONF FENCE.
+	ErrFencedTimeout = "NOREPLICAS Not enough replicas acknowledged the write in time (fenced mode): it may or may not have been applied."
+	ErrFencedLease   = "FENCED Write lease expired: this master is not renewed by a majority of the sentinels (fenced mode)."
+	ErrFencedRenew   = "ERR Invalid REPLCONF FENCE renewal"
 	ErrMisconf       = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
 	ErrUnblocked     = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 	ErrDebugDisabled = "ERR %s command not allowed. If the %s option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."

@@ -86,10 +86,12 @@ type replicationState struct {
 	failover failoverState
 
 	shutdownAbort chan struct{} // a shutdown waits for replicas: SHUTDOWN ABORT closes it
+
+	fence fenceState // fenced mode (fence.go)
 }
 
 func newReplicationState() replicationState {
-	return replicationState{secondOffset: -1, seldb: -1, noReplicasSince: time.Now()}
+	return replicationState{secondOffset: -1, seldb: -1, noReplicasSince: time.Now(), fence: newFenceState()}
 }
 
 // isReplica reports whether this server replicates from a master.
@@ -209,6 +211,7 @@ func (s *Server) removeReplica(c *Client) {
 	s.log.Info().Str("addr", c.replicaAddr()).Msg("Connection with replica " + c.replicaAddr() + " lost.")
 	s.refreshGoodReplicas()
 	s.checkWaiters()
+	s.fenceAcked() // the fenced batches waiting on it may fail now
 }
 
 // replicaAddr is the replica's announced ip:port.
@@ -358,6 +361,7 @@ func (s *Server) replicationStats(now time.Time) StatsReplication {
 	st := StatsReplication{MinReplicasOn: s.minReplicasEnabled(), GoodReplicas: int64(r.goodReplicas),
 		FailoverState: r.failover.state.String(), ReplID: s.replID, ReplID2: s.replID2,
 		Offset: r.offset, SecondOffset: r.secondOffset, BacklogSize: s.cfg.ReplBacklogSize}
+	s.fenceStats(&st, now)
 	if s.isReplica() {
 		link := s.linkStats(now)
 		st.Replica = &link
@@ -428,6 +432,7 @@ func infoReplication(w *infoWriter, st *StatsReplication) {
 	w.int("repl_backlog_size", st.BacklogSize)
 	w.int("repl_backlog_first_byte_offset", st.BacklogFirst)
 	w.int("repl_backlog_histlen", st.BacklogLen)
+	infoFenced(w, st)
 }
 
 // infoReplicaFields writes the replica-only fields, from role to replica_announced.

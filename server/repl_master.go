@@ -22,6 +22,7 @@ import (
 func (c *Client) appendStream(b []byte) {
 	c.outMu.Lock()
 	c.pending = append(c.pending, b...)
+	c.streamSeq += int64(len(b))
 	n := len(c.pending)
 	c.outMu.Unlock()
 	c.srv.checkOutputLimit(c, n)
@@ -463,6 +464,7 @@ func (s *Server) replicaCommand(c *Client, args [][]byte) {
 		c.release()
 	}
 	s.checkWaiters()
+	s.fenceAcked()
 }
 
 // replicasAcked counts online replicas that acknowledged offset.

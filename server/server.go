@@ -100,6 +100,7 @@ type stats struct {
 	netOutput      atomic.Int64
 	replInput      atomic.Int64 // total_net_repl_input_bytes: read from our master
 	replOutput     atomic.Int64 // total_net_repl_output_bytes: the stream written to replicas
+	fencedTimeouts int64        // fenced_ack_timeouts (under mu)
 	expiredKeys    int64
 	evictedKeys    int64
 	totalForks     int64 // total_forks: background snapshots, Vigil's forked children

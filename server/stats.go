@@ -139,6 +139,16 @@ type StatsReplication struct {
 	BacklogSize   int64          // repl_backlog_size
 	BacklogFirst  int64          // repl_backlog_first_byte_offset
 	BacklogLen    int64          // repl_backlog_histlen
+
+	// fenced mode (Vigil's own fields, after Redis's; fence.go)
+	FencedMode           bool          // fenced_mode (the fields below only with it)
+	FencedReplicas       int           // fenced_replicas
+	FencedAcked          int64         // fenced_acked_offset
+	FencedTimeouts       int64         // fenced_ack_timeouts: batches answered with an error
+	FencedLease          string        // fenced_lease: valid|expired|off|replica
+	FencedLeaseSentinels int           // fenced_lease_sentinels: renewals still valid
+	FencedLeaseMajority  int           // fenced_lease_majority: the majority announced
+	FencedLeaseRemaining time.Duration // fenced_lease_remaining_ms
 }
 
 // StatsLink is a replica's view of its master.

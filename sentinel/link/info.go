@@ -39,6 +39,10 @@ func (in *info) parseLine(l string) {
 		in.Role = failover.RoleSlave
 	case in.Role == failover.RoleMaster && strings.HasPrefix(l, "master_repl_offset:"):
 		in.MasterReplOffset = atoi64(l[19:])
+	case strings.HasPrefix(l, "fenced_mode:"):
+		in.Fencing.On = atoi64(l[12:]) == 1
+	case strings.HasPrefix(l, "fenced_replicas:"):
+		in.Fencing.Replicas = int(atoi64(l[16:]))
 	case in.Role == failover.RoleSlave:
 		in.parseReplicaField(l)
 	}

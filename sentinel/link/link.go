@@ -71,6 +71,8 @@ type Link struct {
 	infos       int
 	pubs        int
 	queue       []Observation
+	fence       *Fence // renew a fenced-mode master's write lease after each PING
+	fenceToken  string // the master's token from our last renewal ("0": none)
 }
 
 // New creates the link and starts its scheduler, which connects at once. Observations

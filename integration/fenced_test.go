@@ -1,0 +1,364 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vigil-db/vigil/internal/testutil"
+)
+
+// Fenced mode (issue 10 §2, docs/safety.md), process level: a master with one replica.
+
+// fencedArgs start a master in fenced mode with one required replica and no lease (the
+// lease has its own test, with sentinels).
+var fencedArgs = []string{"--fenced-mode", "yes", "--fenced-replicas", "1", "--fenced-lease-ms", "0"}
+
+// startFencedPair starts a fenced master and its replica; without a lease (the default
+// args), it waits until a write is acknowledged.
+func startFencedPair(t *testing.T, masterArgs ...string) (master, replica *rnode) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	master = startRepl(t, "m", testutil.ImplVigil, append(append([]string{}, fencedArgs...), masterArgs...)...)
+	replica = startRepl(t, "r", testutil.ImplVigil)
+	replica.replicaOf(master)
+	waitSynced(t, master, replica)
+	if master.info("replication")["fenced_lease"] != "off" {
+		return master, replica // the writes wait for the sentinels' lease
+	}
+	poll(t, "a write acknowledged by the replica", func() (bool, string) {
+		err := master.c.Set(context.Background(), "warmup", "1", 0).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+	return master, replica
+}
+
+// fencedWriters runs n writers of distinct keys against addr until stop closes or the
+// bound; it returns the keys answered OK and, per key, whether it was sent after the
+// cut-off set by cut (atomic: 0 = not yet).
+type fencedWriters struct {
+	mu       sync.Mutex
+	acked    []string
+	afterCut []string // answered OK although sent after cut
+	errs     map[string]int
+	cut      atomic.Bool
+	wrote    atomic.Int64
+}
+
+func runFencedWriters(t *testing.T, addr string, n int, stop <-chan struct{}) *fencedWriters {
+	t.Helper()
+	w := &fencedWriters{errs: map[string]int{}}
+	var wg sync.WaitGroup
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, PoolSize: 1,
+				ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second})
+			defer c.Close()
+			deadline := time.Now().Add(replWait)
+			for i := 0; i < 1_000_000 && time.Now().Before(deadline); i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("k%d:%d", g, i)
+				after := w.cut.Load()
+				err := c.Set(context.Background(), key, "v", 0).Err()
+				w.mu.Lock()
+				switch {
+				case err == nil:
+					w.acked = append(w.acked, key)
+					if after {
+						w.afterCut = append(w.afterCut, key)
+					}
+				default:
+					msg := err.Error()
+					if i := strings.Index(msg, " "); i > 0 && strings.ToUpper(msg[:i]) == msg[:i] {
+						msg = msg[:i]
+					}
+					w.errs[msg]++
+				}
+				w.mu.Unlock()
+				w.wrote.Add(1)
+				if err != nil && isConnErr(err) {
+					return
+				}
+			}
+		}()
+	}
+	t.Cleanup(wg.Wait)
+	go func() { wg.Wait() }()
+	return w
+}
+
+// waitWrites waits until the writers have sent at least n more commands.
+func (w *fencedWriters) waitWrites(t *testing.T, n int64) {
+	t.Helper()
+	target := w.wrote.Load() + n
+	poll(t, "writers progress", func() (bool, string) {
+		return w.wrote.Load() >= target, fmt.Sprint(w.wrote.Load())
+	})
+}
+
+// TestFencedKillMaster: in fenced mode a write is answered only once the replica has it,
+// so after a kill -9 of the master the replica holds every acknowledged write, in every
+// round (the default mode guarantees only that the bytes were in the replica's socket).
+func TestFencedKillMaster(t *testing.T) {
+	for round := 1; round <= 3; round++ {
+		master, replica := startFencedPair(t)
+		stop := make(chan struct{})
+		w := runFencedWriters(t, master.Addr, 16, stop)
+		w.waitWrites(t, 2000)
+		master.Kill9()
+		close(stop)
+		poll(t, "replica's link down", func() (bool, string) {
+			ri, err := replica.tryInfo("replication")
+			if err != nil {
+				return false, err.Error()
+			}
+			return ri["master_link_status"] == "down", ri["master_link_status"]
+		})
+		w.mu.Lock()
+		acked := append([]string(nil), w.acked...)
+		w.mu.Unlock()
+		missing := missingKeys(t, replica, acked)
+		t.Logf("round %d: %d writes acknowledged, the replica misses %d", round, len(acked), len(missing))
+		if len(missing) > 0 {
+			t.Fatalf("round %d: the replica lacks %d of %d acknowledged writes (first %q)", round, len(missing), len(acked), missing[0])
+		}
+	}
+}
+
+// TestFencedReplicaKilled: once the only replica is dead, no write is acknowledged: a
+// write sent after the kill fails (NOREPLICAS: not acknowledged in time, then not enough
+// replicas), never OK.
+func TestFencedReplicaKilled(t *testing.T) {
+	master, replica := startFencedPair(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	w := runFencedWriters(t, master.Addr, 8, stop)
+	w.waitWrites(t, 2000)
+	replica.Kill9()
+	w.cut.Store(true)
+	w.waitWrites(t, 50)
+	poll(t, "NOREPLICAS at once once the replica is gone", func() (bool, string) {
+		err := master.c.Set(context.Background(), "after", "1", 0).Err()
+		return err != nil && err.Error() == "NOREPLICAS Not enough good replicas to write.", fmt.Sprint(err)
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t.Logf("acknowledged %d, errors %v", len(w.acked), w.errs)
+	if len(w.afterCut) > 0 {
+		t.Fatalf("%d writes sent after the replica's kill were acknowledged (first %q)", len(w.afterCut), w.afterCut[0])
+	}
+	if w.errs["NOREPLICAS"] == 0 {
+		t.Fatalf("no NOREPLICAS error after the kill: %v", w.errs)
+	}
+}
+
+// TestFencedReplicaStopped: a replica paused with SIGSTOP acknowledges nothing, so a write
+// times out with the fenced error instead of being acknowledged; INFO counts it; after
+// SIGCONT writes are acknowledged again.
+func TestFencedReplicaStopped(t *testing.T) {
+	master, replica := startFencedPair(t, "--fenced-lease-ms", "0")
+	if err := replica.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the replica stopped", func() (bool, string) { // SIGSTOP is delivered asynchronously
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", replica.Pid()))
+		if err != nil {
+			return false, err.Error()
+		}
+		_, rest, _ := strings.Cut(string(b), ") ")
+		return strings.HasPrefix(rest, "T"), rest[:min(len(rest), 1)]
+	})
+	stopped := true
+	defer func() {
+		if stopped {
+			replica.Cont()
+		}
+	}()
+	err := master.c.Set(context.Background(), "paused", "1", 0).Err()
+	want := "NOREPLICAS Not enough replicas acknowledged the write in time (fenced mode): it may or may not have been applied."
+	if err == nil || err.Error() != want {
+		t.Fatalf("SET while the replica is stopped: got %v, want %q", err, want)
+	}
+	mi := master.info("replication")
+	if mi["fenced_mode"] != "1" || mi["fenced_ack_timeouts"] == "0" || mi["fenced_ack_timeouts"] == "" {
+		t.Fatalf("INFO replication: fenced_mode=%q fenced_ack_timeouts=%q, want 1 and >0", mi["fenced_mode"], mi["fenced_ack_timeouts"])
+	}
+	// a pipeline gets one error per command, in order, reads included
+	pipe := master.c.Pipeline()
+	set := pipe.Set(context.Background(), "p1", "1", 0)
+	get := pipe.Get(context.Background(), "warmup")
+	pipe.Exec(context.Background())
+	if set.Err() == nil || get.Err() == nil || set.Err().Error() != want || get.Err().Error() != want {
+		t.Fatalf("pipelined SET, GET while stopped: got %v, %v; want the fenced error twice", set.Err(), get.Err())
+	}
+	replica.Cont()
+	stopped = false
+	poll(t, "writes acknowledged after SIGCONT", func() (bool, string) {
+		err := master.c.Set(context.Background(), "resumed", "1", 0).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+	if v := replica.mustRead("GET", "resumed"); v != "1" {
+		t.Fatalf("replica GET resumed = %v, want 1", v)
+	}
+}
+
+// TestFencedLease: a fenced master accepts writes only while a majority of the
+// sentinels renews its lease. Three sentinels watch it; with two of them stopped
+// (SIGSTOP) the lease runs out: writes are refused with the FENCED error, INFO says
+// fenced_lease:expired, the master logs it and the running sentinel publishes
+// +fenced-lease-expired; once they run again, writes are accepted again.
+func TestFencedLease(t *testing.T) {
+	master, _ := startFencedPair(t, "--fenced-lease-ms", "2000")
+	var ss []*vsentinel
+	for range 3 {
+		ss = append(ss, startVigilSentinel(t, master.Port, 2, "sentinel down-after-milliseconds mymaster 5000\n"))
+	}
+	defer dumpSentinels(t, ss, nil)
+	poll(t, "the lease held and a write accepted", func() (bool, string) {
+		mi := master.info("replication")
+		err := master.c.Set(context.Background(), "leased", "1", 0).Err()
+		return err == nil && mi["fenced_lease"] == "valid" && mi["fenced_lease_majority"] == "2",
+			fmt.Sprintf("SET: %v, fenced_lease=%s majority=%s sentinels=%s", err, mi["fenced_lease"],
+				mi["fenced_lease_majority"], mi["fenced_lease_sentinels"])
+	})
+	for _, s := range ss[1:] {
+		if err := s.proc.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			for _, s := range ss[1:] {
+				s.proc.Signal(syscall.SIGCONT)
+			}
+		}
+	}()
+	want := "FENCED Write lease expired: this master is not renewed by a majority of the sentinels (fenced mode)."
+	poll(t, "writes refused once the lease expired", func() (bool, string) {
+		err := master.c.Set(context.Background(), "unleased", "1", 0).Err()
+		return err != nil && err.Error() == want, fmt.Sprint(err)
+	})
+	if mi := master.info("replication"); mi["fenced_lease"] != "expired" || mi["fenced_lease_sentinels"] != "1" {
+		t.Fatalf("INFO replication: fenced_lease=%q fenced_lease_sentinels=%q, want expired and 1", mi["fenced_lease"], mi["fenced_lease_sentinels"])
+	}
+	if logCount(master, "write lease expired") == 0 {
+		t.Fatalf("the master did not log the lease's expiry")
+	}
+	poll(t, "+fenced-lease-expired from the running sentinel", func() (bool, string) {
+		return ss[0].saw("+fenced-lease-expired master mymaster"), ""
+	})
+	for _, s := range ss[1:] {
+		s.proc.Signal(syscall.SIGCONT)
+	}
+	stopped = false
+	poll(t, "writes accepted again", func() (bool, string) {
+		err := master.c.Set(context.Background(), "released", "1", 0).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+	poll(t, "-fenced-lease-expired", func() (bool, string) {
+		return ss[0].saw("-fenced-lease-expired master mymaster"), ""
+	})
+}
+
+// TestFencedPausedMasterFailover: a fenced master with two replicas and three sentinels
+// is paused with SIGSTOP longer than down-after-milliseconds while clients write to it.
+// The sentinels promote a replica; the old master, resumed, refuses the writes that
+// waited in its socket (its lease ran out), is turned into a replica and follows the new
+// master's history (its data equals the new master's); the new master holds every
+// acknowledged write and accepts writes under its own lease.
+func TestFencedPausedMasterFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	args := []string{"--fenced-mode", "yes", "--fenced-lease-ms", "2000"}
+	master := startRepl(t, "master", testutil.ImplVigil, args...)
+	r1 := startRepl(t, "replica1", testutil.ImplVigil, args...)
+	r2 := startRepl(t, "replica2", testutil.ImplVigil, args...)
+	r1.replicaOf(master)
+	r2.replicaOf(master)
+	waitSynced(t, master, r1, r2)
+	var ss []*vsentinel
+	for range 3 {
+		ss = append(ss, startVigilSentinel(t, master.Port, 2, "sentinel down-after-milliseconds mymaster 3000\n"))
+	}
+	defer dumpSentinels(t, ss, nil)
+	poll(t, "the lease held and a write accepted", func() (bool, string) {
+		err := master.c.Set(context.Background(), "leased", "1", 0).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+	testutil.CheckFor(t, sentinelWait, 100*time.Millisecond, "sentinels discover each other and the replicas", func() bool {
+		for _, s := range ss {
+			if s.count("SENTINELS") != 2 || s.count("REPLICAS") != 2 {
+				return false
+			}
+		}
+		return true
+	})
+
+	stop := make(chan struct{})
+	w := runFencedWriters(t, master.Addr, 8, stop)
+	w.waitWrites(t, 500)
+	if err := master.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			master.Cont()
+		}
+	}()
+	promoted, other := waitPromoted(t, ss, master.Addr, r1, r2)
+	if err := master.Cont(); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	w.cut.Store(true) // from here on the old master must acknowledge nothing
+	w.waitWrites(t, 50)
+	close(stop)
+	poll(t, "the old master follows the new one", func() (bool, string) {
+		ri, err := master.tryInfo("replication")
+		if err != nil {
+			return false, err.Error()
+		}
+		return ri["role"] == "slave" && ri["master_port"] == strconv.Itoa(promoted.Port) && ri["master_link_status"] == "up",
+			ri["role"] + " " + ri["master_port"] + " " + ri["master_link_status"]
+	})
+	poll(t, "the new master accepts writes under its lease", func() (bool, string) {
+		err := promoted.c.Set(context.Background(), "after-failover", "1", 0).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+	waitSynced(t, promoted, master, other)
+
+	w.mu.Lock()
+	acked := append([]string(nil), w.acked...)
+	afterCut := append([]string(nil), w.afterCut...)
+	t.Logf("acknowledged %d, errors %v, partial resyncs on the new master %v", len(acked), w.errs, promoted.info("stats")["sync_partial_ok"])
+	w.mu.Unlock()
+	if len(afterCut) > 0 {
+		t.Errorf("the resumed old master acknowledged %d writes (first %q)", len(afterCut), afterCut[0])
+	}
+	if missing := missingKeys(t, promoted, acked); len(missing) > 0 {
+		t.Fatalf("the new master lacks %d of %d acknowledged writes (first %q)", len(missing), len(acked), missing[0])
+	}
+	if a, b := promoted.digest(), master.digest(); a != b {
+		t.Fatalf("old master's DEBUG DIGEST %s differs from the new master's %s", b, a)
+	}
+}

@@ -23,7 +23,7 @@ func (c *Client) appendStream(b []byte) {
 	c.outMu.Lock()
 	c.pending = append(c.pending, b...)
 	c.streamSeq += int64(len(b))
-	n := len(c.pending)
+	n := len(c.pending) + int(c.outFlight.Load()) // what a stalled writer is sending counts too
 	c.outMu.Unlock()
 	c.srv.checkOutputLimit(c, n)
 	select {

@@ -286,6 +286,7 @@ func (s *Server) sendDisklessSync(sn *snapshot, replicas []*Client, header strin
 	}
 	defer func() {
 		for _, c := range replicas {
+			c.conn.SetWriteDeadline(time.Time{}) // the stream has no deadline: repl-timeout watches it
 			c.flushMu.Unlock()
 		}
 	}()

@@ -96,8 +96,9 @@ func (r *Client) handStream(seq int64) {
 
 // streamNoWait writes r's pending stream without blocking: what the socket takes now.
 // The rest stays pending, r becomes stalled, and its writer goroutine carries it. While
-// r is stalled (or held before its RDB is sent) it writes nothing. The holders of flushMu
-// never wait for the socket, so the lock is brief.
+// r is stalled (or held before its RDB is sent) it writes nothing. Once r is online the
+// holders of flushMu never wait for the socket (only the RDB senders do, before), so the
+// lock is brief.
 func (r *Client) streamNoWait() error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()

@@ -2,8 +2,12 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -363,4 +367,122 @@ func checkResumed(t *testing.T, uncut []sseEvent, first sseEvent, resumed []sseE
 		names = append(names, e.ID+" "+e.Event)
 	}
 	t.Logf("resumed after %s %s: %d events, as the uncut stream: %v", first.ID, first.Event, len(resumed), names)
+}
+
+// TestNodeHTTPLatency measures node mode for the closing note, asserting
+// nothing about time (run it with VIGIL_NODE_HTTP_BENCH=1 and -v; `make
+// bench` does): in a live group of three nodes, the latency of
+// /health/master/<group> and /v1/masters/<group> on a replica's node under
+// 1,000 requests/s (four keep-alive clients at 250/s each, p50/p99), then,
+// over several kill -9 failovers, the time from the endpoint receiving
+// +switch-master to an SSE client reading it, and the SSE client's lag behind
+// a pub/sub client of the same node's sentinel endpoint.
+func TestNodeHTTPLatency(t *testing.T) {
+	if os.Getenv("VIGIL_NODE_HTTP_BENCH") != "1" {
+		t.Skip("a measurement: set VIGIL_NODE_HTTP_BENCH=1 (make bench)")
+	}
+	n1 := newVNode(t, "node1")
+	n2 := newVNode(t, "node2", n1.gossip)
+	n3 := newVNode(t, "node3", n1.gossip)
+	nodes := []*vnode{n1, n2, n3}
+	waitFollowing(t, n1, n2, n3)
+	checkNodeJSON(t, nodes...)
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	for _, route := range []string{"/health/master/" + nodeGroup, "/v1/masters/" + nodeGroup} {
+		lat := paced(t, c, n2.base()+route, 4, 250, 5*time.Second)
+		t.Logf("%s at 1,000 req/s on %s: %d requests, p50 %v, p99 %v, max %v", route, n2.name, len(lat),
+			lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
+	}
+
+	const rounds = 5
+	var toClient, behindPubSub []time.Duration
+	master := n1
+	for round := range rounds {
+		watchers := slices.DeleteFunc(slices.Clone(nodes), func(n *vnode) bool { return n == master })
+		w := watchers[0]
+		stream := sseWatch(t, w.base()+"/v1/masters/"+nodeGroup+"/events", "")
+		ps := w.s.Subscribe(context.Background(), "+switch-master")
+		if _, err := ps.Receive(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		published := make(chan time.Time, 1)
+		go func() {
+			if _, err := ps.ReceiveMessage(context.Background()); err == nil {
+				published <- time.Now()
+			}
+		}()
+		master.proc.Kill()
+		var newM *vnode
+		testutil.Poll(t, haWait, haEvery, "a new master", func() (bool, string) {
+			a := w.masterAddr()
+			for _, n := range watchers {
+				if a == n.addr && n.role() == "master" {
+					newM = n
+				}
+			}
+			return newM != nil, a
+		})
+		msg := fmt.Sprintf("%s 127.0.0.1 %d 127.0.0.1 %d", nodeGroup, master.port, newM.port)
+		seen := waitEvent(t, stream, "+switch-master", msg)
+		ev := seen[len(seen)-1]
+		var rec httpapi.Record
+		if err := json.Unmarshal([]byte(ev.Data), &rec); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case at := <-published:
+			behindPubSub = append(behindPubSub, ev.at.Sub(at))
+		case <-time.After(haWait):
+			t.Fatalf("round %d: no +switch-master on %s's pub/sub", round, w.name)
+		}
+		ps.Close()
+		toClient = append(toClient, ev.at.Sub(rec.Time))
+		master.start() // it rejoins as a replica of the new master
+		waitFollowing(t, newM, master)
+		for _, n := range nodes { // the leader's failover over too (killing a promoted master mid-reconfiguration stalls Sentinel)
+			testutil.Poll(t, haWait, haEvery, n.name+" agent settled on "+newM.name, func() (bool, string) {
+				a, f, r := n.masterAddr(), n.masterField("flags"), n.masterField("num-slaves")
+				return a == newM.addr && f == "master" && r == "2", a + " " + f + " num-slaves=" + r
+			})
+		}
+		master = newM
+	}
+	t.Logf("+switch-master, endpoint received → SSE client read, %d failovers: %v", rounds, toClient)
+	t.Logf("+switch-master, SSE client read − pub/sub client read (same node): %v", behindPubSub)
+}
+
+// paced GETs url from clients goroutines, each at perClient requests/s, for
+// d, and returns the sorted latencies.
+func paced(t *testing.T, c *http.Client, url string, clients, perClient int, d time.Duration) []time.Duration {
+	lat := make(chan []time.Duration, clients)
+	n := int(d.Seconds() * float64(perClient))
+	for range clients {
+		go func() {
+			var out []time.Duration
+			tick := time.NewTicker(time.Second / time.Duration(perClient))
+			defer tick.Stop()
+			for range n {
+				<-tick.C
+				t0 := time.Now()
+				resp, err := c.Get(url)
+				if err != nil {
+					t.Error(err)
+					break
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				out = append(out, time.Since(t0))
+			}
+			lat <- out
+		}()
+	}
+	var all []time.Duration
+	for range clients {
+		all = append(all, <-lat...)
+	}
+	if len(all) == 0 {
+		t.Fatalf("GET %s: no answer", url)
+	}
+	slices.Sort(all)
+	return all
 }

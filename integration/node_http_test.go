@@ -486,3 +486,22 @@ func paced(t *testing.T, c *http.Client, url string, clients, perClient int, d t
 	slices.Sort(all)
 	return all
 }
+
+// TestNodeHTTPAuth: a node whose server has requirepass (and so its agent,
+// and so its HTTP endpoint) wants the bearer password on every route but
+// /health/*, which answer without it about the node's own server.
+func TestNodeHTTPAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test")
+	}
+	port, sport, hport := testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
+	p := testutil.Start(t, "node", testutil.VigilBinary(t), "node", "--port", strconv.Itoa(port),
+		"--sentinel-port", strconv.Itoa(sport), "--gossip-port", strconv.Itoa(testutil.FreePort(t)),
+		"--http-port", strconv.Itoa(hport), "--dir", t.TempDir(), "--requirepass", "s3cret")
+	base := checkAuth(t, p, hport, append(authCases("vigil"),
+		authCase{"/health/master/vigil", "", 200}, authCase{"/health/replica/vigil", "", 503}))
+	fams := testutil.Scrape(t, base+"/metrics", "s3cret")
+	if !testutil.HasSeries(fams, "vigil_server_info", map[string]string{"role": "master"}) {
+		t.Errorf("/metrics with the password: no vigil_server_info{role=\"master\"}")
+	}
+}

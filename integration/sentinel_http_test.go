@@ -376,6 +376,36 @@ func checkMalformed(t *testing.T, s *httpSentinel) {
 	}
 }
 
+// authCase is a GET with a password and the status it must get.
+type authCase struct {
+	path, password string
+	status         int
+}
+
+// authCases are the cases every endpoint with the password s3cret passes
+// for master: its routes need the password, /health/live does not.
+func authCases(master string) []authCase {
+	return []authCase{{"/v1/masters/" + master, "", 401}, {"/v1/masters/" + master, "wrong", 401},
+		{"/v1/masters/" + master, "s3cret", 200}, {"/v1/masters/" + master + "/events?last_event_id=x", "", 401},
+		{"/metrics", "", 401}, {"/health/live", "", 200}}
+}
+
+// checkAuth waits until p listens on HTTP port hport, sends each case's
+// GET to it and checks its status; it returns the endpoint's base URL.
+func checkAuth(t *testing.T, p *testutil.Proc, hport int, cases []authCase) string {
+	t.Helper()
+	base := "127.0.0.1:" + strconv.Itoa(hport)
+	testutil.WaitForPort(t, base, haWait, p)
+	base = "http://" + base
+	for _, tt := range cases {
+		var body map[string]any
+		if st := getJSON(t, "GET", base+tt.path, tt.password, &body); st != tt.status {
+			t.Errorf("GET %s with password %q: got %d %v, want %d", tt.path, tt.password, st, body, tt.status)
+		}
+	}
+	return base
+}
+
 // TestSentinelHTTPAuth: with requirepass every route but /health/* needs
 // the bearer password, and /health/* answers without it.
 func TestSentinelHTTPAuth(t *testing.T) {
@@ -385,29 +415,9 @@ func TestSentinelHTTPAuth(t *testing.T) {
 	hp := testutil.FreePort(t)
 	mp := testutil.FreePort(t) // nothing listens: the master stays down
 	p, _ := startPlainSentinel(t, fmt.Sprintf("requirepass s3cret\nhttp-port %d\nsentinel monitor mymaster 127.0.0.1 %d 1\n", hp, mp))
-	base := "127.0.0.1:" + strconv.Itoa(hp)
-	testutil.WaitForPort(t, base, 10*time.Second, p)
-	base = "http://" + base
-	tests := []struct {
-		path, password string
-		status         int
-	}{
-		{"/v1/masters", "", 401},
-		{"/v1/masters", "wrong", 401},
-		{"/v1/masters", "s3cret", 200},
-		{"/v1/masters/mymaster", "", 401},
-		{"/v1/masters/mymaster", "s3cret", 200},
-		{"/v1/masters/mymaster/events?last_event_id=x", "", 401},
-		{"/metrics", "", 401},
-		{"/health/live", "", 200},
-		{"/health/master/mymaster?addr=127.0.0.1:" + strconv.Itoa(mp+1), "", 503},
-	}
-	for _, tt := range tests {
-		var body map[string]any
-		if st := getJSON(t, "GET", base+tt.path, tt.password, &body); st != tt.status {
-			t.Errorf("GET %s with password %q: got %d %v, want %d", tt.path, tt.password, st, body, tt.status)
-		}
-	}
+	base := checkAuth(t, p, hp, append(authCases("mymaster"),
+		authCase{"/v1/masters", "", 401}, authCase{"/v1/masters", "s3cret", 200},
+		authCase{"/health/master/mymaster?addr=127.0.0.1:" + strconv.Itoa(mp+1), "", 503}))
 	if fams := testutil.Scrape(t, base+"/metrics", "s3cret"); testutil.MetricValue(fams, "vigil_sentinel_quorum", map[string]string{"master": "mymaster"}) != 1 {
 		t.Errorf("/metrics with the password: got quorum %v, want 1", testutil.MetricValue(fams, "vigil_sentinel_quorum", map[string]string{"master": "mymaster"}))
 	}

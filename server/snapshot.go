@@ -252,20 +252,22 @@ func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) 
 			sn.err = sn.enc.Finish()
 		}
 		encErr := sn.err
+		// sn.keys is also advanced by writers' preserve, under the lock: read it here
+		keys = sn.keys
 		s.mu.Unlock()
 		if data := sn.out.take(); len(data) > 0 {
 			if _, err := w.Write(data); err != nil {
-				return sn.keys, err
+				return keys, err
 			}
 		}
 		if encErr != nil {
-			return sn.keys, encErr
+			return keys, encErr
 		}
 		if !more {
-			return sn.keys, nil
+			return keys, nil
 		}
-		if sn.delay != 0 && !sn.pause(sn.keys-before) {
-			return sn.keys, errSnapshotAborted
+		if sn.delay != 0 && !sn.pause(keys-before) {
+			return keys, errSnapshotAborted
 		}
 		runtime.Gosched()
 	}

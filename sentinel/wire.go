@@ -332,7 +332,18 @@ func (s *Sentinel) fence(m *instance, st failover.Status) *link.Fence {
 		return nil // we voted for a failover of it that may still promote a replica
 	}
 	return &link.Fence{ID: s.cfg.MyID, Majority: (len(m.sentinels)+1)/2 + 1,
-		DownAfterMs: m.conf.DownAfter.Milliseconds()}
+		DownAfterMs: m.conf.DownAfter.Milliseconds(), LeaseMs: infoInt(m.info, "fenced_lease_ms")}
+}
+
+// infoInt returns the integer field name of an INFO text (0 when absent or malformed).
+func infoInt(info, name string) int64 {
+	_, rest, ok := strings.Cut(info, "\n"+name+":")
+	if !ok {
+		return 0
+	}
+	v, _, _ := strings.Cut(rest, "\r")
+	n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return n
 }
 
 // isMasterDown answers IS-MASTER-DOWN-BY-ADDR through the machine: the vote

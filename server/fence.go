@@ -412,6 +412,7 @@ func infoFenced(w *infoWriter, st *StatsReplication) {
 	w.int("fenced_lease_sentinels", int64(st.FencedLeaseSentinels))
 	w.int("fenced_lease_majority", int64(st.FencedLeaseMajority))
 	w.int("fenced_lease_remaining_ms", st.FencedLeaseRemaining.Milliseconds())
+	w.int("fenced_lease_ms", st.FencedLeaseTime.Milliseconds())
 }
 
 // fenceStats fills the fenced-mode fields of st (under the lock).
@@ -434,4 +435,5 @@ func (s *Server) fenceStats(st *StatsReplication, now time.Time) {
 		st.FencedLease = "expired"
 	}
 	st.FencedLeaseSentinels, st.FencedLeaseMajority, st.FencedLeaseRemaining = s.leaseState(now)
+	st.FencedLeaseTime = s.leaseDuration()
 }

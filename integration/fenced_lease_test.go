@@ -96,7 +96,8 @@ func (w *leaseWriter) gapAround(t time.Time) time.Duration {
 // client writing for 3 s while nothing fails gets no error at all, FENCED or other;
 // after kill -9 of the master the sentinels promote a replica, the new master accepts
 // writes, and every acknowledged write is on it. The client-visible unavailability (last
-// acknowledged write before the kill to the first after it) is logged, not asserted.
+// acknowledged write before the kill to the first after it) is logged, not asserted;
+// VIGIL_LEASE_LOG=1 logs the sentinels' output with the kill's time.
 func TestFencedLeaseFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process-level test skipped with -short")
@@ -190,6 +191,12 @@ func leaseFailoverRound(t *testing.T, modeArgs []string) time.Duration {
 	<-done
 	newM = h.waitSettled(old)
 	gap := w.gapAround(killed)
+	if os.Getenv("VIGIL_LEASE_LOG") != "" {
+		t.Logf("killed at %s", killed.Format("15:04:05.000"))
+		for _, s := range h.sents {
+			t.Logf("%s:\n%s", s.name, s.proc.Output())
+		}
+	}
 	_, _, _, desc = w.counts()
 	t.Logf("kill -9 of %s: new master %s; unavailable %v (last acknowledged write before the kill to the first after it); %s",
 		old.name, newM.name, gap.Round(time.Millisecond), desc)

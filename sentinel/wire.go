@@ -215,9 +215,11 @@ func (s *Sentinel) publishFO(e failover.Event) {
 		if i != nil {
 			i.ledEpoch = s.fo.CurrentEpoch()
 		}
-	case failover.EventODown:
+	case failover.EventODown, failover.EventStateSelectSlave:
 		// a failover may start now: its replica selection needs their current
-		// offsets and link state, not the last 10 s INFO
+		// offsets and link state, not the last 10 s INFO; a fenced master's needs
+		// INFO newer than select_slave's start (failover.SelectFenced), so ask again
+		// then rather than wait for the next 1 s INFO
 		if i != nil && s.links != nil {
 			for _, r := range i.replicas {
 				s.links.RefreshInfo(InstanceID{i.name, KindReplica, r.name})

@@ -22,9 +22,10 @@ import (
 //     command instead of its replies (the writes may or may not survive a failover);
 //   - writes fail at once (NOREPLICAS) while fewer than fenced-replicas replicas are
 //     online, and (FENCED) while the master holds no lease: a majority of the sentinels
-//     must renew it (REPLCONF FENCE, sent by each sentinel every ping period while it
-//     agrees this instance is the master). A renewal carries the token the master gave in
-//     its reply to the sentinel's previous renewal: the master's clock when it replied.
+//     must renew it (REPLCONF FENCE, sent by each sentinel every lease/4 while it agrees
+//     this instance is the master; sentinel/link/fence.go). A renewal carries the token the
+//     master gave in its reply to the sentinel's previous renewal: the master's clock when
+//     it replied.
 //     The sentinel sent the renewal after receiving that token, so the master counts the
 //     lease from the token's time, never from a later one: a renewal delayed in the
 //     network (or replayed after a partition heals) extends nothing.

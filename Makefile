@@ -7,7 +7,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 
-.PHONY: build test test-redis test-sentinel-suite run bench lint fuzz clean
+.PHONY: build test test-redis test-sentinel-suite run run-sentinel bench lint fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/vigil
@@ -28,11 +28,16 @@ test-redis: build
 test-sentinel-suite: build
 	scripts/redis-sentinel-suite.sh
 
-# a local HA demo: 3 data servers (PORT master, PORT+1, PORT+2 replicas) and 3 sentinels
-# (SENTINEL_PORT..+2) on loopback; Ctrl-C stops everything
+# a local HA demo: 3 nodes (`vigil node`: data servers PORT..PORT+2, PORT's the master;
+# sentinel endpoints SENTINEL_PORT..+2) on loopback; Ctrl-C stops everything
 SENTINEL_PORT ?= 26379
 run: build
 	@PORT=$(PORT) SENTINEL_PORT=$(SENTINEL_PORT) BIN=$(BIN) scripts/demo.sh
+
+# the drop-in demo: 3 `vigil server` (PORT master, PORT+1, PORT+2 replicas) and 3
+# `vigil sentinel` (SENTINEL_PORT..+2)
+run-sentinel: build
+	@PORT=$(PORT) SENTINEL_PORT=$(SENTINEL_PORT) BIN=$(BIN) scripts/demo-sentinel.sh
 
 bench: build
 	scripts/bench.sh

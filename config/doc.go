@@ -15,6 +15,8 @@
 //     YAML/TOML/JSON file read with viper. Precedence, lowest first:
 //     defaults < file < environment (VIGIL_<DIRECTIVE>) < command-line flags.
 //     Errors are *LoadError whose text is redis-server's fatal error.
+//     LoadSettings does the same for a section already read (a node's
+//     `server:` map).
 //   - Validate: every problem of a Server at once (errors.Join).
 //   - Get, Set/SetWith, Rewrite/RewriteContent: CONFIG GET, SET and REWRITE,
 //     with Redis's reply texts (see errors.go). Set returns the names of the

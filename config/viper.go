@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -34,7 +35,12 @@ func (l *loader) loadViper(path string) error {
 	if err := v.ReadInConfig(); err != nil {
 		return &LoadError{File: abs, Err: err, Reason: fmt.Sprintf("Fatal error, can't parse config file '%s': %v", path, err)}
 	}
-	settings := v.AllSettings()
+	return l.applySettings(abs, v.AllSettings())
+}
+
+// applySettings applies a viper settings map (directive name → value) in sorted
+// key order; file names the source in errors.
+func (l *loader) applySettings(abs string, settings map[string]any) error {
 	keys := make([]string, 0, len(settings))
 	for k := range settings {
 		keys = append(keys, k)
@@ -127,4 +133,30 @@ func scalar(v any) (string, error) {
 		return "", nil
 	}
 	return "", reason(fmt.Sprintf("unsupported value type %T", v))
+}
+
+// LoadSettings is LoadWith for a section of a YAML, TOML or JSON file already
+// read (the `server:` section of a node's file): settings maps directive
+// names to values as in a viper file, then the VIGIL_* environment and the
+// command-line options apply, in that order. file only names the source in
+// errors; ConfigFile stays "" (the section is not a file CONFIG REWRITE may
+// replace).
+func LoadSettings(file string, settings map[string]any, args []string, opt Options) (*Server, []string, error) {
+	l := newLoader(os.ReadFile)
+	l.commands = opt.commandSet()
+	if err := l.applySettings(file, settings); err != nil {
+		return nil, nil, err
+	}
+	if err := l.applyEnv(opt.Environ); err != nil {
+		return nil, nil, err
+	}
+	if opts := optionLines(args); len(opts) > 0 {
+		if err := l.parseLines("", opts, 1); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := l.finish(); err != nil {
+		return nil, nil, err
+	}
+	return l.cfg, l.warnings, nil
 }

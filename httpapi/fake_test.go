@@ -72,7 +72,14 @@ func newFake() *fakeSource {
 // startServer starts a Server for src on a free loopback port.
 func startServer(t testing.TB, src Source, password string) (*Server, string) {
 	t.Helper()
-	s := New(src, Config{Addr: "127.0.0.1:0", Password: password, RingSize: 8, MaxStreams: 2}, zerolog.New(zerolog.NewTestWriter(t)))
+	return startServerWith(t, src, Config{Password: password})
+}
+
+// startServerWith is startServer with more of the Config.
+func startServerWith(t testing.TB, src Source, cfg Config) (*Server, string) {
+	t.Helper()
+	cfg.Addr, cfg.RingSize, cfg.MaxStreams = "127.0.0.1:0", 8, 2
+	s := New(src, cfg, zerolog.New(zerolog.NewTestWriter(t)))
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatalf("Start: %v", err)
 	}

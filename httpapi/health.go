@@ -24,9 +24,13 @@ func (s *Server) handleLive(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, Health{Healthy: true})
 }
 
-// queryAddr parses the addr=host:port parameter or writes a 400.
-func queryAddr(w http.ResponseWriter, r *http.Request) (sentinel.Addr, bool) {
+// queryAddr parses the addr=host:port parameter or writes a 400. Without
+// the parameter it is Config.Self when set (a node's own server).
+func (s *Server) queryAddr(w http.ResponseWriter, r *http.Request) (sentinel.Addr, bool) {
 	raw := r.URL.Query().Get("addr")
+	if raw == "" && !s.cfg.Self.IsZero() {
+		return s.cfg.Self, true
+	}
 	host, port, err := net.SplitHostPort(raw)
 	p, perr := strconv.Atoi(port)
 	if raw == "" || err != nil || perr != nil || host == "" || p <= 0 || p > 65535 {
@@ -50,7 +54,7 @@ func writeHealth(w http.ResponseWriter, h Health) {
 // SENTINEL GET-MASTER-ADDR-BY-NAME gives) and this sentinel does not see it
 // down; 503 otherwise.
 func (s *Server) handleHealthMaster(w http.ResponseWriter, r *http.Request) {
-	addr, ok := queryAddr(w, r)
+	addr, ok := s.queryAddr(w, r)
 	if !ok {
 		return
 	}
@@ -76,7 +80,7 @@ func (s *Server) handleHealthMaster(w http.ResponseWriter, r *http.Request) {
 // seconds (default 10) and, when max_lag_bytes is given, whose offset is at
 // most that many bytes behind the master's; 503 otherwise.
 func (s *Server) handleHealthReplica(w http.ResponseWriter, r *http.Request) {
-	addr, ok := queryAddr(w, r)
+	addr, ok := s.queryAddr(w, r)
 	if !ok {
 		return
 	}

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +96,26 @@ func checkPhases(t *testing.T, fams map[string]*dto.MetricFamily, wantSum map[st
 	}
 	if len(wantSum) != 0 {
 		t.Errorf("phases never observed: %v", wantSum)
+	}
+}
+
+// TestServerMetrics: with Config.ServerInfo, /metrics has the INFO figures of
+// the node's data server; text fields are labels of vigil_server_info.
+func TestServerMetrics(t *testing.T) {
+	info := "# Server\r\nredis_version:7.0.15\r\nrun_id:abc\r\n# Clients\r\nconnected_clients:3\r\n" +
+		"# Replication\r\nrole:master\r\nconnected_slaves:2\r\nslave0:ip=127.0.0.1,port=6380,state=online\r\nmaster_repl_offset:1234\r\n"
+	_, base := startServerWith(t, newFake(), Config{ServerInfo: func() string { return info }})
+	resp := get(t, "GET", base+"/metrics", "")
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"vigil_server_connected_clients 3\n", "vigil_server_connected_slaves 2\n",
+		"vigil_server_master_repl_offset 1234\n", `vigil_server_info{redis_version="7.0.15",role="master",run_id="abc"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("GET /metrics: no %q in\n%s", want, body)
+		}
+	}
+	if strings.Contains(string(body), "vigil_server_slave0") {
+		t.Errorf("GET /metrics: a text field was exported:\n%s", body)
 	}
 }
 

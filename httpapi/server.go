@@ -39,6 +39,13 @@ type Config struct {
 	// Password, when not "", is required as `Authorization: Bearer
 	// <password>` on every route but /health/* (the sentinel's requirepass).
 	Password string
+	// Self, when set, is the address /health/* checks when the request has
+	// no addr parameter: a node's own data server. Default: none (addr is
+	// required).
+	Self sentinel.Addr
+	// ServerInfo, when set, returns a data server's INFO text (a node's own
+	// server); /metrics then also has its figures (vigil_server_*).
+	ServerInfo func() string
 	// TLSCertFile and TLSKeyFile, when both set, make the endpoint HTTPS.
 	TLSCertFile, TLSKeyFile string
 	// RingSize is how many recent events are kept for Last-Event-ID
@@ -96,6 +103,9 @@ func New(src Source, cfg Config, log zerolog.Logger) *Server {
 		streams: make(chan struct{}, cfg.MaxStreams), closing: make(chan struct{}), pumpDone: make(chan struct{})}
 	s.metrics = newMetrics(src)
 	s.reg.MustRegister(s.metrics)
+	if cfg.ServerInfo != nil {
+		s.reg.MustRegister(serverMetrics{info: cfg.ServerInfo})
+	}
 	s.mux = s.routes()
 	return s
 }

@@ -4,12 +4,41 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-db/vigil/sentinel"
 )
+
+// TestHealthSelf: in node mode (Config.Self) /health/* without addr checks
+// the node's own server; addr still wins when given.
+func TestHealthSelf(t *testing.T) {
+	tests := []struct {
+		name, self, path string
+		status           int
+		want             string
+	}{
+		{"self is master", "127.0.0.1:6379", "/health/master/m", 200, `"addr": "127.0.0.1:6379"`},
+		{"self is replica", "127.0.0.1:6380", "/health/master/m", 503, `not the master`},
+		{"self replica ok", "127.0.0.1:6380", "/health/replica/m", 200, `"role": "replica"`},
+		{"addr wins", "127.0.0.1:6380", "/health/master/m?addr=127.0.0.1:6379", 200, `"role": "master"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			host, port, _ := strings.Cut(tt.self, ":")
+			p, _ := strconv.Atoi(port)
+			_, base := startServerWith(t, newFake(), Config{Self: addr(host, p)})
+			resp := get(t, "GET", base+tt.path, "")
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Fatalf("self %s GET %s: got %d %s, want %d containing %q", tt.self, tt.path, resp.StatusCode, body, tt.status, tt.want)
+			}
+		})
+	}
+}
 
 // TestRoutes: status codes, JSON bodies and auth of every route.
 func TestRoutes(t *testing.T) {

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# make bench: client-visible unavailability when the master is killed with kill -9 (issue 5 §9).
+# make bench: client-visible unavailability when the master is killed with kill -9 (issue 5 §9,
+# issue 9 §6 for the nodes).
 # Three data servers (a master, two replicas) and three sentinels (quorum 2, down-after-milliseconds
 # 1000, failover-timeout 10000) on loopback: Vigil servers + Vigil sentinels vs real redis-server +
 # real redis-sentinel, same client, same script. The client writes every ~5 ms to the master it gets
 # from SENTINEL GET-MASTER-ADDR-BY-NAME, asking again (next sentinel) after any error; a round's
 # number is the gap between its last successful write before the kill and its first one after.
 # A fresh group per round (the old master is not restarted). Medians over ROUNDS rounds, the ratio.
+# IMPLS picks the implementations (default "redis vigil node"); KEEP=1 keeps the logs of every round.
 # If Vigil's sentinels do not fail over within TIMEOUT s, prints "vigil: failover unavailable" and
 # the Redis numbers alone.
 set -euo pipefail
@@ -40,10 +42,37 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if
 data=($BASE $((BASE + 1)) $((BASE + 2)))
 sents=($((BASE + 10)) $((BASE + 11)) $((BASE + 12)))
 
-# start_group impl: fresh servers and sentinels; 0 once every sentinel sees a healthy group
+# start_group impl: a fresh group (impl redis|vigil: 3 servers + 3 sentinels; node: 3 vigil
+# nodes); 0 once every sentinel sees a healthy group
 start_group() {
 	local who=$1 dir p i
-	rm -rf "$tmp/g"; mkdir -p "$tmp/g"
+	# KEEP=1 keeps every round's logs (g.<n>, rounds in order; g the last), else only the last round's
+	if [ -n "${KEEP:-}" ] && [ -d "$tmp/g" ]; then mv "$tmp/g" "$tmp/g.$(ls -d "$tmp"/g.* 2>/dev/null | wc -l)"; else rm -rf "$tmp/g"; fi
+	mkdir -p "$tmp/g"
+	if [ "$who" = node ]; then start_nodes; else start_servers "$who"; fi
+	wait_healthy
+}
+
+# start_nodes: three `vigil node` processes (server data[i], sentinel endpoint sents[i], gossip
+# sents[i]+1000, no HTTP); the first one's server is the master, the others join it
+start_nodes() {
+	local i p dir
+	for i in 0 1 2; do
+		p=${data[i]}; dir="$tmp/g/$p"; mkdir -p "$dir"
+		local args=(node --port "$p" --sentinel-port "${sents[i]}" --http-port 0 --dir "$dir" --group mymaster --size 3
+			--save "" --appendonly no --repl-diskless-sync-delay 0
+			--sentinel.down-after-milliseconds 1000 --sentinel.failover-timeout 10000)
+		[ $i = 0 ] || args+=(--join "127.0.0.1:$((sents[0] + 1000))")
+		bin/vigil "${args[@]}" >"$tmp/g/$p.log" 2>&1 &
+		pids+=($!); eval "pid_$p=$!"
+		# the first node is the master before the others ask it
+		[ $i = 0 ] && for _ in $(seq 100); do cli "${sents[0]}" ping >/dev/null 2>&1 && break; sleep 0.05; done
+	done
+}
+
+# start_servers impl: three data servers (redis-server or vigil server) and three sentinels
+start_servers() {
+	local who=$1 dir p
 	for p in "${data[@]}"; do
 		dir="$tmp/g/$p"; mkdir -p "$dir"
 		local args=(--port "$p" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --repl-diskless-sync-delay 0)
@@ -65,8 +94,11 @@ start_group() {
 		else bin/vigil sentinel "$dir/sentinel.conf" >"$tmp/g/s$p.log" 2>&1 & fi
 		pids+=($!)
 	done
-	# healthy: each sentinel knows the 2 replicas and the 2 other sentinels
-	local deadline=$(($(now_us) + TIMEOUT * 1000000)) ok
+}
+
+# wait_healthy: 0 once each sentinel knows the 2 replicas and the 2 other sentinels
+wait_healthy() {
+	local p deadline=$(($(now_us) + TIMEOUT * 1000000)) ok
 	while [ "$(now_us)" -lt $deadline ]; do
 		ok=1
 		for p in "${sents[@]}"; do
@@ -133,15 +165,16 @@ round() {
 	echo "$who $gap" >>"$tmp/gaps"
 }
 
-impls="redis vigil"
-echo "# failover: client-visible unavailability after kill -9 of the master (3 servers, 3 sentinels, quorum 2,"
-echo "# down-after-milliseconds 1000); gap between the last write before the kill and the first after; $ROUNDS rounds, ms"
+impls=${IMPLS:-redis vigil node}
+echo "# failover: client-visible unavailability after kill -9 of the master (redis, vigil: 3 servers + 3 sentinels;"
+echo "# node: 3 vigil nodes, the master's node killed; quorum 2, down-after-milliseconds 1000); gap between the last"
+echo "# write before the kill and the first after; $ROUNDS rounds, ms"
 for r in $(seq "$ROUNDS"); do
 	for who in $impls; do
 		if ! round "$who"; then
-			[ "$who" = vigil ] || { echo "redis: $why"; exit 1; }
-			echo "vigil: failover unavailable ($why); Redis numbers only"
-			impls="redis"
+			[ "$who" != redis ] || { echo "redis: $why"; exit 1; }
+			echo "$who: failover unavailable ($why); left out"
+			impls=$(echo $impls | tr ' ' '\n' | grep -vx "$who" | tr '\n' ' ')
 		fi
 	done
 done
@@ -151,5 +184,8 @@ for who in $impls; do
 	eval "gap_$who=$(awk -v w=$who '$1 == w { print $2 }' "$tmp/gaps" | median)"
 	printf "%-8s %10s   %s\n" $who "$(eval echo \$gap_$who)" "$all"
 done
-[ "$impls" = "redis vigil" ] && awk -v v="$gap_vigil" -v r="$gap_redis" 'BEGIN { printf "ratio vigil/redis: %.2f (target: vigil <= 1250 ms)\n", v / r }'
+has() { case " $impls " in *" $1 "*) return 0 ;; esac; return 1; }
+if has redis && has vigil; then awk -v v="$gap_vigil" -v r="$gap_redis" 'BEGIN { printf "ratio vigil/redis: %.2f (target: vigil <= 1250 ms)\n", v / r }'; fi
+if has redis && has node; then awk -v n="$gap_node" -v r="$gap_redis" 'BEGIN { printf "ratio node/redis: %.2f\n", n / r }'; fi
+if has vigil && has node; then awk -v n="$gap_node" -v v="$gap_vigil" 'BEGIN { printf "ratio node/vigil: %.2f (target: node <= vigil)\n", n / v }'; fi
 exit 0

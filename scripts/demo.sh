@@ -1,125 +1,48 @@
 #!/usr/bin/env bash
-# make run: a local high-availability demo on loopback (issue 5 §7), with embedded defaults.
-# Three Vigil data servers (PORT the master, PORT+1 and PORT+2 its replicas) and three Vigil
-# sentinels (SENTINEL_PORT..SENTINEL_PORT+2) monitoring them as "mymaster" with quorum 2
-# (down-after-milliseconds 5000, failover-timeout 60000). The config files are generated in a
-# temporary directory, which also holds the logs and the sentinels' rewritten state; Ctrl-C stops
-# everything (sentinels first, so they don't fail over during the shutdown) and removes it.
+# make run: a local high-availability demo on loopback (issue 9 §4): three `vigil node`
+# processes, each a data server, a sentinel agent, a gossip mesh and an HTTP endpoint, on
+# embedded defaults. Data servers PORT..PORT+2 (PORT's node starts the group "vigil" and is its
+# master, the others join it and become replicas), sentinel endpoints SENTINEL_PORT..+2, gossip
+# on the sentinel port + 1000, HTTP on the sentinel port + 2000. Quorum 2 (size 3),
+# down-after-milliseconds 5000. Each node's dir (data, state file) and log are in a temporary
+# directory; Ctrl-C stops everything and removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PORT=${PORT:-6379}
-SENTINEL_PORT=${SENTINEL_PORT:-26379}
-BIN=${BIN:-bin/vigil}
-[ -x "$BIN" ] || { echo "demo needs $BIN (make build)"; exit 1; }
-data=("$PORT" $((PORT + 1)) $((PORT + 2)))
-sents=("$SENTINEL_PORT" $((SENTINEL_PORT + 1)) $((SENTINEL_PORT + 2)))
-for p in "${data[@]}" "${sents[@]}"; do
-	if (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then
-		echo "port $p is already in use: stop what listens there, or run with PORT=... SENTINEL_PORT=..."
-		exit 1
-	fi
-done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vigil-demo.XXXXXX")
-declare -A pid
-stopping=0
-stop() {
-	[ $stopping = 1 ] && return
-	stopping=1
-	trap '' INT TERM
-	echo
-	echo "stopping..."
-	# sentinels first, then the replicas, then the master; SIGTERM, SIGKILL after 10 s
-	for p in "${sents[@]}" "${data[2]}" "${data[1]}" "${data[0]}"; do
-		[ -n "${pid[$p]:-}" ] || continue
-		kill -TERM "${pid[$p]}" 2>/dev/null || continue
-		for _ in $(seq 100); do kill -0 "${pid[$p]}" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "${pid[$p]}" 2>/dev/null || true
-		wait "${pid[$p]}" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-	echo "stopped; removed $tmp"
-}
-trap stop EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=demo-lib.sh
+. scripts/demo-lib.sh
+check_free "${data[@]}" "${sents[@]}" $((SENTINEL_PORT + 1000)) $((SENTINEL_PORT + 1001)) $((SENTINEL_PORT + 1002))
+# the replicas' nodes first, then the master's
+stop_order=("${data[2]}" "${data[1]}" "${data[0]}")
+demo_start vigil-nodes
 
-# wait_port port: until something answers PING there (10 s)
-wait_port() {
-	for _ in $(seq 100); do
-		if exec 3<>/dev/tcp/127.0.0.1/"$1"; then
-			printf 'PING\r\n' >&3
-			local line=""; read -r -t 1 line <&3 || true; exec 3>&-
-			[ "${line%$'\r'}" = "+PONG" ] && return 0
-		fi 2>/dev/null
-		sleep 0.1
-	done
-	echo "nothing answers on port $1; its log:"; cat "$tmp/$1.log"; exit 1
-}
-# link_up port: until the replica there reports master_link_status:up (30 s)
-link_up() {
-	for _ in $(seq 300); do
-		if exec 3<>/dev/tcp/127.0.0.1/"$1"; then
-			printf 'INFO replication\r\n' >&3
-			local hdr="" body=""; read -r -t 1 hdr <&3 || true; hdr=${hdr%$'\r'}
-			[[ $hdr =~ ^\$([0-9]+)$ ]] && read -r -t 1 -N "${BASH_REMATCH[1]}" body <&3 || true
-			exec 3>&-
-			[[ $body == *master_link_status:up* ]] && return 0
-		fi 2>/dev/null
-		sleep 0.1
-	done
-	echo "the replica on port $1 did not sync; its log:"; cat "$tmp/$1.log"; exit 1
-}
-
-for p in "${data[@]}"; do
+for i in 0 1 2; do
+	p=${data[$i]}
 	mkdir -p "$tmp/$p"
-	{
-		echo "port $p"
-		echo "bind 127.0.0.1"
-		echo "dir $tmp/$p"
-		echo 'save ""'
-		echo "appendonly no"
-		[ "$p" = "${data[0]}" ] || echo "replicaof 127.0.0.1 ${data[0]}"
-	} >"$tmp/$p.conf"
-	"$BIN" server "$tmp/$p.conf" >"$tmp/$p.log" 2>&1 &
+	args=(node --port "$p" --sentinel-port "${sents[$i]}" --dir "$tmp/$p" --size 3
+		--sentinel.down-after-milliseconds 5000 --sentinel.failover-timeout 60000)
+	[ "$i" = 0 ] || args+=(--join "127.0.0.1:$((SENTINEL_PORT + 1000))")
+	"$BIN" "${args[@]}" >"$tmp/$p.log" 2>&1 &
 	pid[$p]=$!
-	wait_port "$p"
 done
-link_up "${data[1]}"
-link_up "${data[2]}"
-for p in "${sents[@]}"; do
-	mkdir -p "$tmp/s$p"
-	cat >"$tmp/s$p/sentinel.conf" <<-EOF
-		port $p
-		bind 127.0.0.1
-		dir $tmp/s$p
-		sentinel monitor mymaster 127.0.0.1 ${data[0]} 2
-		sentinel down-after-milliseconds mymaster 5000
-		sentinel failover-timeout mymaster 60000
-	EOF
-	"$BIN" sentinel "$tmp/s$p/sentinel.conf" >"$tmp/s$p.log" 2>&1 &
-	pid[$p]=$!
-	wait_port "$p"
-done
+for i in 0 1 2; do wait_port "${data[$i]}"; wait_port "${sents[$i]}"; done
 
 cat <<EOF
 
-Vigil HA demo on 127.0.0.1 (files and logs in $tmp):
-  master    127.0.0.1:${data[0]}   pid ${pid[${data[0]}]}
-  replica   127.0.0.1:${data[1]}   pid ${pid[${data[1]}]}
-  replica   127.0.0.1:${data[2]}   pid ${pid[${data[2]}]}
-  sentinels 127.0.0.1:${sents[0]} ${sents[1]} ${sents[2]}   (pids ${pid[${sents[0]}]} ${pid[${sents[1]}]} ${pid[${sents[2]}]}), monitoring "mymaster", quorum 2
+Vigil node demo on 127.0.0.1: three nodes of the group "vigil" (dirs and logs in $tmp):
+  node 1  data 127.0.0.1:${data[0]} (master)    sentinel ${sents[0]}  pid ${pid[${data[0]}]}
+  node 2  data 127.0.0.1:${data[1]} (replica)   sentinel ${sents[1]}  pid ${pid[${data[1]}]}
+  node 3  data 127.0.0.1:${data[2]} (replica)   sentinel ${sents[2]}  pid ${pid[${data[2]}]}
+  quorum 2, down-after-milliseconds 5000; HTTP on 127.0.0.1:$((SENTINEL_PORT + 2000))..$((SENTINEL_PORT + 2002))
 
 Watch a failover, from another terminal:
-  redis-cli -p ${sents[0]} SENTINEL GET-MASTER-ADDR-BY-NAME mymaster    # who is the master
-  redis-cli -p ${sents[0]} SUBSCRIBE +switch-master                     # wait for the switch
-  kill -9 ${pid[${data[0]}]}                                                   # kill the master
-  redis-cli -p ${sents[0]} SENTINEL GET-MASTER-ADDR-BY-NAME mymaster    # a replica, ~5 s later
-  tail -f $tmp/s${sents[0]}.log    # the sentinel's events
+  redis-cli -p ${sents[0]} SENTINEL GET-MASTER-ADDR-BY-NAME vigil    # who is the master
+  redis-cli -p ${sents[1]} SUBSCRIBE +switch-master                  # wait for the switch
+  kill -9 ${pid[${data[0]}]}                                                # kill the master's node
+  redis-cli -p ${sents[1]} SENTINEL GET-MASTER-ADDR-BY-NAME vigil    # another node, ~6 s later
+  curl -s 127.0.0.1:$((SENTINEL_PORT + 2001))/v1/masters/vigil              # the same over HTTP
+  tail -f $tmp/${data[1]}.log    # one node's log (component=server|sentinel|mesh|...)
+Restart the killed node (it rejoins as a replica):
+  $BIN node --port ${data[0]} --sentinel-port ${sents[0]} --dir $tmp/${data[0]} --size 3 --sentinel.down-after-milliseconds 5000
 
-Ctrl-C here stops everything.
 EOF
-# a process exiting (the killed master) is no reason to stop: only a signal ends the demo
-while :; do
-	sleep 1 &
-	wait $! 2>/dev/null || true
-done
+demo_wait

@@ -30,6 +30,12 @@
 // with Redis's names and texts, Failover asks for a failover like SENTINEL
 // FAILOVER. They run on the loop goroutine like the endpoint's commands.
 //
+// # In a node
+//
+// `vigil node` configures a sentinel programmatically (its state file is
+// the sentinel.conf), hands it the node's mesh (Options.Mesh) and a dialer
+// (Options.Dial) that reaches the node's own server in process.
+//
 // # What it must not import
 //
 // server (only resp, the codec), node, replica, store. It may import

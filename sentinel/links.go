@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"context"
+	"net"
 	"sync"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 type LinkSet struct {
 	myID string
 	log  zerolog.Logger
+	// Dial opens the links' connections; nil = TCP (link.Config.Dial).
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 
 	mu     sync.Mutex
 	links  map[InstanceID]*linkEntry
@@ -51,7 +54,7 @@ func (ls *LinkSet) Watch(id InstanceID, addr Addr, auth Auth, out chan<- Observa
 	in := make(chan link.Observation, 256)
 	l := link.New(link.Config{
 		Addr: addr.String(), Kind: id.Kind, MyID: ls.myID,
-		AuthUser: auth.User, AuthPass: auth.Pass, Renames: auth.Rename, Logger: ls.log,
+		AuthUser: auth.User, AuthPass: auth.Pass, Renames: auth.Rename, Logger: ls.log, Dial: ls.Dial,
 	}, in)
 	e := &linkEntry{l: l, addr: addr, stop: make(chan struct{})}
 	ls.links[id] = e

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	mrand "math/rand/v2"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -51,6 +53,9 @@ type Options struct {
 	Links Links
 	// Monitor, with Links nil, monitors through a LinkSet (sentinel/link).
 	Monitor bool
+	// Dial, with Monitor, opens the LinkSet's connections; nil = TCP. A node
+	// reaches its own server in process with it.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// Exit is called by SENTINEL SIMULATE-FAILURE crashes and SHUTDOWN; default: no-op.
 	Exit func(code int)
 	// Mesh, when set, is a gossip mesh owned by the caller (a node sharing
@@ -138,7 +143,9 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 		s.masters = append(s.masters, newMaster(mc, s.start))
 	}
 	if s.links == nil && opt.Monitor {
-		s.links = NewLinkSet(cfg.MyID, opt.Log.With().Str("component", "link").Logger())
+		ls := NewLinkSet(cfg.MyID, opt.Log.With().Str("component", "link").Logger())
+		ls.Dial = opt.Dial
+		s.links = ls
 	}
 	if err := s.newMachine(); err != nil {
 		return nil, err
@@ -166,7 +173,12 @@ func (s *Sentinel) Run(ctx context.Context) error {
 	for _, m := range s.masters {
 		s.watch(m)
 	}
-	tick := time.NewTicker(100 * time.Millisecond)
+	// Redis's sentinelTimer changes its period at every call (hz 10 + rand()%10:
+	// 50-100 ms) so that sentinels do not tick in lockstep: two sentinels whose
+	// ticks coincide reach ODOWN together, each votes for itself and the
+	// election is lost until 2 × failover-timeout later.
+	jitter := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	tick := time.NewTimer(tickPeriod(jitter))
 	defer tick.Stop()
 	for {
 		select {
@@ -184,10 +196,16 @@ func (s *Sentinel) Run(ctx context.Context) error {
 		case <-tick.C:
 			s.tick(s.now())
 			s.ticked()
+			tick.Reset(tickPeriod(jitter))
 		case r := <-s.scripts.done:
 			s.scripts.finished(r, s.now())
 		}
 	}
+}
+
+// tickPeriod is the next period of the loop's timer: 1 s / (10 + rand()%10).
+func tickPeriod(r *mrand.Rand) time.Duration {
+	return time.Second / time.Duration(10+r.IntN(10))
 }
 
 // do runs f on the loop goroutine and waits for it.

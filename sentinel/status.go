@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// statusEvery is how many loop ticks (100 ms each) pass between two computations of
+// statusEvery is how many loop ticks (50-100 ms each) pass between two computations of
 // the status line.
 const statusEvery = 10
 
@@ -19,7 +19,7 @@ type supervision struct {
 
 // Progress returns a function reporting whether the sentinel's loop has ticked since
 // the function's previous call (the first call compares with Progress's own call). The
-// loop ticks every 100 ms between requests, observations and events, so a request that
+// loop ticks every 50-100 ms between requests, observations and events, so a request that
 // wedges it stops the count. It is what systemd's watchdog pings are conditioned on.
 // Each caller gets its own baseline.
 func (s *Sentinel) Progress() func() bool {

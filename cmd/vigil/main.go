@@ -1,5 +1,6 @@
 // Command vigil is the Vigil binary: `vigil server` (a drop-in redis-server),
-// `vigil sentinel` (a drop-in redis-sentinel) and `vigil version`. Invoked through a symlink
+// `vigil sentinel` (a drop-in redis-sentinel), `vigil node` (both in one process,
+// see package node) and `vigil version`. Invoked through a symlink
 // named redis-server (redis-sentinel) it behaves as `vigil server` (`vigil sentinel`).
 package main
 
@@ -54,6 +55,18 @@ func run(argv []string) int {
 				return cmd.Help()
 			}
 			code = runSentinel(args)
+			return nil
+		},
+	})
+	root.AddCommand(&cobra.Command{
+		Use:                "node [FILE] [--flag value ...]",
+		Short:              "Run a node: data server, sentinel agent, gossip mesh and HTTP endpoint in one process",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+				return cmd.Help()
+			}
+			code = runNode(args)
 			return nil
 		},
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/vigil-db/vigil/node"
 	"github.com/vigil-db/vigil/sentinel"
 	"github.com/vigil-db/vigil/server"
 	"github.com/vigil-db/vigil/supervise"
@@ -35,25 +36,8 @@ func superviseServer(ctx context.Context, n *supervise.Notifier, srv *server.Ser
 		return
 	}
 	go n.Watchdog(ctx, srv.Progress())
-	n.Status(srv.StatusLine()) // at once, as Redis's "Redis is loading..."
-	t := time.NewTicker(statusPeriod)
-	defer t.Stop()
-	lastRead := int64(-1)
-	for ready := false; !ready; {
-		select {
-		case <-ctx.Done():
-			return
-		case <-srv.Done():
-			return
-		case <-srv.Ready():
-			ready = true
-		case <-t.C:
-			n.Status(srv.StatusLine())
-			if loading, read, _ := srv.LoadProgress(); loading && read != lastRead {
-				n.ExtendTimeout(loadExtension)
-				lastRead = read
-			}
-		}
+	if !waitReady(ctx, n, srv, srv.StatusLine) {
+		return
 	}
 	if srv.Stats().Replication.Replica != nil {
 		n.Ready(readyReplicaStatus)
@@ -61,6 +45,48 @@ func superviseServer(ctx context.Context, n *supervise.Notifier, srv *server.Ser
 		n.Ready(readyStatus)
 	}
 	followStatus(ctx, n, srv.Done(), srv.StatusLine)
+}
+
+// waitReady sends the status line at once, then (with EXTEND_TIMEOUT_USEC while a
+// load moves) every statusPeriod until srv is ready; false if ctx ended or srv stopped first.
+func waitReady(ctx context.Context, n *supervise.Notifier, srv *server.Server, status func() string) bool {
+	n.Status(status()) // at once, as Redis's "Redis is loading..."
+	t := time.NewTicker(statusPeriod)
+	defer t.Stop()
+	lastRead := int64(-1)
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-srv.Done():
+			return false
+		case <-srv.Ready():
+			return true
+		case <-t.C:
+			n.Status(status())
+			if loading, read, _ := srv.LoadProgress(); loading && read != lastRead {
+				n.ExtendTimeout(loadExtension)
+				lastRead = read
+			}
+		}
+	}
+}
+
+// superviseNode tells the service manager how a node is doing: READY=1 once its
+// server has loaded its data (Start has returned: the listeners are open and the
+// group joined), the node's status line, and the watchdog conditioned on both the
+// server's command loop and the agent's loop. STOPPING=1 comes from the node's
+// Stopping hook.
+func superviseNode(ctx context.Context, n *supervise.Notifier, nd *node.Node) {
+	if n == nil {
+		return
+	}
+	go n.Watchdog(ctx, nd.Progress()...)
+	if !waitReady(ctx, n, nd.Server(), nd.Status) {
+		return
+	}
+	n.Ready(nd.Status())
+	followStatus(ctx, n, nd.Done(), nd.Status)
 }
 
 // superviseSentinel does the same for a sentinel, which is ready once it listens and

@@ -41,8 +41,14 @@ func (l *Link) options(conn Conn, s *ccSession) *redis.Options {
 		ReadTimeout:      l.cfg.Timeout,
 		WriteTimeout:     l.cfg.Timeout,
 		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			d := net.Dialer{Timeout: l.cfg.Timeout}
-			c, err := d.DialContext(ctx, network, addr)
+			var c net.Conn
+			var err error
+			if l.cfg.Dial != nil {
+				c, err = l.cfg.Dial(ctx, addr)
+			} else {
+				d := net.Dialer{Timeout: l.cfg.Timeout}
+				c, err = d.DialContext(ctx, network, addr)
+			}
 			if err == nil && s != nil {
 				if host, _, herr := net.SplitHostPort(c.LocalAddr().String()); herr == nil {
 					l.mu.Lock()

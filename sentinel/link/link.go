@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,9 @@ type Config struct {
 	Periods Periods
 	// Timeout bounds each dial, read and write on the connections (default 1 s).
 	Timeout time.Duration
+	// Dial opens the connections to the instance; nil dials TCP to Addr. A
+	// node gives one that reaches its own server in process.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// Tick is the scheduler's tick (default 100 ms, like Redis's server cron).
 	Tick time.Duration
 	// Now is the clock used for State and Observation.At (default time.Now).

@@ -89,10 +89,13 @@ func (l *Link) fenceLoop() {
 		l.mu.Lock()
 		f, cc, up := l.fence, l.cc, l.st.CCUp
 		l.mu.Unlock()
-		wait := l.cfg.Tick
-		if f != nil && cc != nil && up {
+		wait := FenceMaxPeriod // no fence: SetFence wakes us
+		switch {
+		case f != nil && cc != nil && up:
 			l.renewFence(cc)
 			wait = f.RenewPeriod()
+		case f != nil: // not connected: try again at the next tick
+			wait = l.cfg.Tick
 		}
 		t.Stop()
 		t.Reset(wait)

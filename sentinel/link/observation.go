@@ -105,7 +105,8 @@ type Observation struct {
 	// Conn is the connection of EventLinkUp and EventLinkDown.
 	Conn Conn
 	// OK: for EventPingReply, the reply counts as available (+PONG, -LOADING…,
-	// -MASTERDOWN…); for EventPublish, the reply was not an error.
+	// -MASTERDOWN…); for EventPublish and EventFence, the reply was not an error (only
+	// such EventFence are reported).
 	OK bool
 	// Reply is the reply text: a status or bulk string as is, an error reply as its
 	// message without the '-' (e.g. "BUSY Redis is busy running a script…"). For

@@ -72,9 +72,27 @@ func newFenceState() fenceState {
 func (s *Server) fenced() bool { return s.cfg.FencedMode && !s.isReplica() }
 
 // gateFenced refuses writes in fenced mode while fewer than fenced-replicas replicas
-// are online or the lease is not held (see gates).
+// are online or the lease is not held (see gates). Reads of keys are refused without
+// the lease too (a new master may have taken writes since), and while fewer replicas
+// are online than needed to acknowledge writes the read may see; a read let through
+// marks the batch (fenceRead): its replies wait until the replicas acknowledged the
+// offset at its end, so it never returns a write that a failover could still lose.
 func (s *Server) gateFenced(c *Client, cmd *Command) string {
-	if !s.fenced() || c.gateFlags(cmd)&FlagWrite == 0 || c.has(ClientMaster) {
+	if !s.fenced() || c.has(ClientMaster) {
+		return ""
+	}
+	f := c.gateFlags(cmd)
+	if f&FlagWrite == 0 {
+		if f&FlagReadonly == 0 && (cmd.Name != "exec" || !c.queuedReads()) {
+			return ""
+		}
+		if !s.leaseValid(s.clock) {
+			return ErrFencedLease
+		}
+		if s.onlineReplicas() < s.cfg.FencedReplicas && s.repl.offset > s.repl.fence.acked.Load() {
+			return ErrNoReplicas
+		}
+		c.fenceRead = true
 		return ""
 	}
 	if s.onlineReplicas() < s.cfg.FencedReplicas {
@@ -84,6 +102,12 @@ func (s *Server) gateFenced(c *Client, cmd *Command) string {
 		return ErrFencedLease
 	}
 	return ""
+}
+
+// queuedReads reports whether a queued transaction reads keys.
+func (c *Client) queuedReads() bool {
+	union, _ := c.queuedFlags()
+	return union&FlagReadonly != 0
 }
 
 // onlineReplicas counts the replicas streaming from us (past their first ACK).

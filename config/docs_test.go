@@ -43,7 +43,7 @@ func referenceDoc() string {
 	b.WriteString("those who would rather refuse a write than lose it: a write is answered only once\n")
 	b.WriteString("`fenced-replicas` replicas (default 1) acknowledged it, fails at once with `-NOREPLICAS` when fewer\n")
 	b.WriteString("are online, fails with `-NOREPLICAS ... in time` when they do not acknowledge within the lease time,\n")
-	b.WriteString("and fails with `-FENCED` while a majority of the sentinels does not renew the master's write lease\n")
+	b.WriteString("and fails (as do reads of keys) with `-FENCED` while a majority of the sentinels does not renew the master's write lease\n")
 	b.WriteString("(`fenced-lease-ms`, default 2000, capped at 90% of the sentinels' down-after-milliseconds; the\n")
 	b.WriteString("sentinels renew it every quarter of that, 50 ms to 1 s; 0 turns the lease off, which gives up the\n")
 	b.WriteString("partition guarantee). Cost: one replica round trip per write batch. docs/safety.md argues why it loses no\n")

@@ -28,7 +28,9 @@ import (
 //     it replied.
 //     The sentinel sent the renewal after receiving that token, so the master counts the
 //     lease from the token's time, never from a later one: a renewal delayed in the
-//     network (or replayed after a partition heals) extends nothing.
+//     network (or replayed after a partition heals) extends nothing;
+//   - reads of keys need the lease too, and a batch that read waits for the ACK of the
+//     offset at its end (gateFenced), so that reads are linearizable.
 
 // fenceState is the fenced-mode state (under Server.mu, but acked and the wake channel).
 type fenceState struct {

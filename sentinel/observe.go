@@ -91,6 +91,8 @@ func (s *Sentinel) observe(o Observation) {
 		case o.State.LastPong.Equal(o.At): // any other reply to a PING
 			i.lastReply = o.At
 		}
+	case link.EventFence: // a renewal's reply is an available PING reply (link/fence.go)
+		i.lastReply = o.At
 	}
 	i.pingSent, i.lastAvailable = o.State.ActPing, o.State.LastAvail
 	switch {

@@ -215,9 +215,11 @@ func (s *Sentinel) publishFO(e failover.Event) {
 		if i != nil {
 			i.ledEpoch = s.fo.CurrentEpoch()
 		}
-	case failover.EventODown:
+	case failover.EventODown, failover.EventStateSelectSlave:
 		// a failover may start now: its replica selection needs their current
-		// offsets and link state, not the last 10 s INFO
+		// offsets and link state, not the last 10 s INFO; a fenced master's needs
+		// INFO newer than select_slave's start (failover.SelectFenced), so ask again
+		// then rather than wait for the next 1 s INFO
 		if i != nil && s.links != nil {
 			for _, r := range i.replicas {
 				s.links.RefreshInfo(InstanceID{i.name, KindReplica, r.name})
@@ -332,7 +334,18 @@ func (s *Sentinel) fence(m *instance, st failover.Status) *link.Fence {
 		return nil // we voted for a failover of it that may still promote a replica
 	}
 	return &link.Fence{ID: s.cfg.MyID, Majority: (len(m.sentinels)+1)/2 + 1,
-		DownAfterMs: m.conf.DownAfter.Milliseconds()}
+		DownAfterMs: m.conf.DownAfter.Milliseconds(), LeaseMs: infoInt(m.info, "fenced_lease_ms")}
+}
+
+// infoInt returns the integer field name of an INFO text (0 when absent or malformed).
+func infoInt(info, name string) int64 {
+	_, rest, ok := strings.Cut(info, "\n"+name+":")
+	if !ok {
+		return 0
+	}
+	v, _, _ := strings.Cut(rest, "\r")
+	n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return n
 }
 
 // isMasterDown answers IS-MASTER-DOWN-BY-ADDR through the machine: the vote

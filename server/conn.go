@@ -354,6 +354,7 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 		}
 		postponed := false
 		c.held = false
+		c.fenceRead = false
 		first := i
 		for ; i < len(cmds); i++ {
 			if !s.processCommand(c, cmds[i]) {
@@ -373,7 +374,8 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			}
 		}
 		var fence fenceHold
-		if s.repl.offset != startOffset && s.fenced() && s.onlineReplicas() >= s.cfg.FencedReplicas {
+		if (s.repl.offset != startOffset || c.fenceRead && s.repl.offset > s.repl.fence.acked.Load()) &&
+			s.fenced() && s.onlineReplicas() >= s.cfg.FencedReplicas {
 			// (with fewer replicas the gate refused every write: what moved the offset
 			// is expiry, as a read's lazy expiry)
 			fence = s.holdForAcks(c, i-first) // fenced mode: the replies wait for the ACKs

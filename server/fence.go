@@ -22,12 +22,15 @@ import (
 //     command instead of its replies (the writes may or may not survive a failover);
 //   - writes fail at once (NOREPLICAS) while fewer than fenced-replicas replicas are
 //     online, and (FENCED) while the master holds no lease: a majority of the sentinels
-//     must renew it (REPLCONF FENCE, sent by each sentinel every ping period while it
-//     agrees this instance is the master). A renewal carries the token the master gave in
-//     its reply to the sentinel's previous renewal: the master's clock when it replied.
+//     must renew it (REPLCONF FENCE, sent by each sentinel every lease/4 while it agrees
+//     this instance is the master; sentinel/link/fence.go). A renewal carries the token the
+//     master gave in its reply to the sentinel's previous renewal: the master's clock when
+//     it replied.
 //     The sentinel sent the renewal after receiving that token, so the master counts the
 //     lease from the token's time, never from a later one: a renewal delayed in the
-//     network (or replayed after a partition heals) extends nothing.
+//     network (or replayed after a partition heals) extends nothing;
+//   - reads of keys need the lease too, and a batch that read waits for the ACK of the
+//     offset at its end (gateFenced), so that reads are linearizable.
 
 // fenceState is the fenced-mode state (under Server.mu, but acked and the wake channel).
 type fenceState struct {
@@ -71,9 +74,27 @@ func newFenceState() fenceState {
 func (s *Server) fenced() bool { return s.cfg.FencedMode && !s.isReplica() }
 
 // gateFenced refuses writes in fenced mode while fewer than fenced-replicas replicas
-// are online or the lease is not held (see gates).
+// are online or the lease is not held (see gates). Reads of keys are refused without
+// the lease too (a new master may have taken writes since), and while fewer replicas
+// are online than needed to acknowledge writes the read may see; a read let through
+// marks the batch (fenceRead): its replies wait until the replicas acknowledged the
+// offset at its end, so it never returns a write that a failover could still lose.
 func (s *Server) gateFenced(c *Client, cmd *Command) string {
-	if !s.fenced() || c.gateFlags(cmd)&FlagWrite == 0 || c.has(ClientMaster) {
+	if !s.fenced() || c.has(ClientMaster) {
+		return ""
+	}
+	f := c.gateFlags(cmd)
+	if f&FlagWrite == 0 {
+		if f&FlagReadonly == 0 && (cmd.Name != "exec" || !c.queuedReads()) {
+			return ""
+		}
+		if !s.leaseValid(s.clock) {
+			return ErrFencedLease
+		}
+		if s.onlineReplicas() < s.cfg.FencedReplicas && s.repl.offset > s.repl.fence.acked.Load() {
+			return ErrNoReplicas
+		}
+		c.fenceRead = true
 		return ""
 	}
 	if s.onlineReplicas() < s.cfg.FencedReplicas {
@@ -83,6 +104,12 @@ func (s *Server) gateFenced(c *Client, cmd *Command) string {
 		return ErrFencedLease
 	}
 	return ""
+}
+
+// queuedReads reports whether a queued transaction reads keys.
+func (c *Client) queuedReads() bool {
+	union, _ := c.queuedFlags()
+	return union&FlagReadonly != 0
 }
 
 // onlineReplicas counts the replicas streaming from us (past their first ACK).
@@ -412,6 +439,7 @@ func infoFenced(w *infoWriter, st *StatsReplication) {
 	w.int("fenced_lease_sentinels", int64(st.FencedLeaseSentinels))
 	w.int("fenced_lease_majority", int64(st.FencedLeaseMajority))
 	w.int("fenced_lease_remaining_ms", st.FencedLeaseRemaining.Milliseconds())
+	w.int("fenced_lease_ms", st.FencedLeaseTime.Milliseconds())
 }
 
 // fenceStats fills the fenced-mode fields of st (under the lock).
@@ -434,4 +462,5 @@ func (s *Server) fenceStats(st *StatsReplication, now time.Time) {
 		st.FencedLease = "expired"
 	}
 	st.FencedLeaseSentinels, st.FencedLeaseMajority, st.FencedLeaseRemaining = s.leaseState(now)
+	st.FencedLeaseTime = s.leaseDuration()
 }

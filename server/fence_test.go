@@ -99,18 +99,34 @@ func TestFenceLease(t *testing.T) {
 }
 
 // TestFenceGate: a fenced master without replicas refuses writes at once with Redis's
-// NOREPLICAS text; reads go on.
+// NOREPLICAS text; without the lease it refuses reads of keys too (alone or in a
+// transaction), not PING or INFO; with the lease (one sentinel, majority 1) reads go
+// on, as nothing written waits for an ACK.
 func TestFenceGate(t *testing.T) {
 	ts := fencedServer(t)
 	rc := ts.dial(t)
 	if got, want := rc.do("SET", "k", "v"), "-"+ErrNoReplicas+"\r\n"; got != want {
 		t.Fatalf("SET without replicas: got %q, want %q", got, want)
 	}
-	if got, want := rc.do("GET", "k"), "$-1\r\n"; got != want {
-		t.Fatalf("GET: got %q, want %q", got, want)
+	fenced := "-" + ErrFencedLease + "\r\n"
+	if got := rc.do("GET", "k"); got != fenced {
+		t.Fatalf("GET without the lease: got %q, want %q", got, fenced)
+	}
+	rc.do("MULTI")
+	rc.do("GET", "k")
+	if got, want := rc.do("EXEC"), "-EXECABORT Transaction discarded because of: "+ErrFencedLease[len("FENCED "):]; !strings.HasPrefix(got, "-EXECABORT") {
+		t.Fatalf("MULTI GET EXEC without the lease: got %q, want %q", got, want)
+	}
+	if got := rc.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING without the lease: got %q", got)
+	}
+	tok := rc.do("REPLCONF", "FENCE", "s1", "1", "5000", "0")
+	rc.do("REPLCONF", "FENCE", "s1", "1", "5000", strings.TrimSuffix(tok[1:], "\r\n"))
+	if got := rc.do("GET", "k"); got != "$-1\r\n" {
+		t.Fatalf("GET with the lease: got %q, want a nil reply", got)
 	}
 	info := rc.do("INFO", "replication")
-	for _, line := range []string{"fenced_mode:1", "fenced_replicas:1", "fenced_lease:expired"} {
+	for _, line := range []string{"fenced_mode:1", "fenced_replicas:1", "fenced_lease:valid"} {
 		if !strings.Contains(info, "\r\n"+line+"\r\n") {
 			t.Fatalf("INFO replication lacks %q:\n%s", line, info)
 		}

@@ -149,6 +149,7 @@ type StatsReplication struct {
 	FencedLeaseSentinels int           // fenced_lease_sentinels: renewals still valid
 	FencedLeaseMajority  int           // fenced_lease_majority: the majority announced
 	FencedLeaseRemaining time.Duration // fenced_lease_remaining_ms
+	FencedLeaseTime      time.Duration // fenced_lease_ms: how long a renewal counts (0: off)
 }
 
 // StatsLink is a replica's view of its master.

@@ -209,9 +209,6 @@ func (l *Link) sendPing(s *ccSession) {
 		defer cancel()
 		text, _, terr := replyText(l.do(ctx, s, l.command("PING")))
 		ok := terr == nil && pingAvailable(text)
-		if ok {
-			l.renewFence(ctx, s)
-		}
 		l.report(Observation{Event: EventPingReply, OK: ok, Reply: text, Err: terr}, func(now time.Time) bool {
 			l.pings--
 			if terr == nil {

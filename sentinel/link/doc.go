@@ -34,8 +34,11 @@
 // Kind, Role and Addr are failover's), so that each exists once; never sentinel,
 // election or server.
 //
-// Vigil's addition: on sentinels, each hello is followed by a PUBLISH of the
-// owner's gossip address on GossipChannel (Hello.GossipPort; FormatGossip).
+// Vigil's additions: on sentinels, each hello is followed by a PUBLISH of the
+// owner's gossip address on GossipChannel (Hello.GossipPort; FormatGossip). On a
+// master in fenced mode, a goroutine per link renews the write lease (REPLCONF FENCE)
+// every Fence.RenewPeriod while the owner sets a Fence; a renewal's reply counts as an
+// available PING reply (EventFence; fence.go, docs/safety.md).
 //
 // Concurrency: all Link methods are safe for concurrent use. One mutex (Link.mu)
 // guards the link's fields; it is never held during I/O or while sending on the

@@ -75,8 +75,9 @@ type Link struct {
 	infos       int
 	pubs        int
 	queue       []Observation
-	fence       *Fence // renew a fenced-mode master's write lease after each PING
-	fenceToken  string // the master's token from our last renewal ("0": none)
+	fence       *Fence        // renew a fenced-mode master's write lease (fenceLoop)
+	fenceToken  string        // the master's token from our last renewal ("0": none)
+	fenceWake   chan struct{} // SetFence: renew now
 }
 
 // New creates the link and starts its scheduler, which connects at once. Observations
@@ -94,23 +95,25 @@ func New(cfg Config, out chan<- Observation) *Link {
 		cfg.Now = time.Now
 	}
 	l := &Link{
-		cfg:     cfg,
-		renames: make(map[string]string, len(cfg.Renames)),
-		out:     out,
-		log:     cfg.Logger.With().Str("component", "link").Str("addr", cfg.Addr).Stringer("kind", cfg.Kind).Logger(),
-		now:     cfg.Now,
-		done:    make(chan struct{}),
-		wake:    make(chan struct{}, 1),
-		periods: cfg.Periods.withDefaults(),
+		cfg:       cfg,
+		renames:   make(map[string]string, len(cfg.Renames)),
+		out:       out,
+		log:       cfg.Logger.With().Str("component", "link").Str("addr", cfg.Addr).Stringer("kind", cfg.Kind).Logger(),
+		now:       cfg.Now,
+		done:      make(chan struct{}),
+		wake:      make(chan struct{}, 1),
+		fenceWake: make(chan struct{}, 1),
+		periods:   cfg.Periods.withDefaults(),
 	}
 	for k, v := range cfg.Renames {
 		l.renames[strings.ToLower(k)] = v
 	}
 	now := l.now()
 	l.st.ActPing, l.st.LastAvail = now, now
-	l.wg.Add(2)
+	l.wg.Add(3)
 	go l.run()
 	go l.deliver()
+	go l.fenceLoop()
 	return l
 }
 

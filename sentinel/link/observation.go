@@ -55,9 +55,12 @@ const (
 	EventLinkDown
 	// EventPublish: a hello PUBLISH got a reply (OK) or failed (Err).
 	EventPublish
+	// EventFence: a lease renewal (REPLCONF FENCE, fenced mode) got a reply that is not
+	// an error (OK): it counts as an available PING reply (State.LastAvail, ActPing).
+	EventFence
 )
 
-var eventNames = [...]string{"", "ping-sent", "ping-reply", "info", "hello", "link-up", "link-down", "publish"}
+var eventNames = [...]string{"", "ping-sent", "ping-reply", "info", "hello", "link-up", "link-down", "publish", "fence-reply"}
 
 // String returns a short lowercase name for logs.
 func (e Event) String() string {
@@ -86,7 +89,7 @@ type State struct {
 	// LastPong is when the last reply of any kind to a PING arrived.
 	LastPong time.Time
 	// LastAvail is when the last "available" PING reply (+PONG, -LOADING, -MASTERDOWN)
-	// arrived; it starts at the link's creation.
+	// or lease renewal reply (EventFence) arrived; it starts at the link's creation.
 	LastAvail time.Time
 }
 
@@ -102,7 +105,8 @@ type Observation struct {
 	// Conn is the connection of EventLinkUp and EventLinkDown.
 	Conn Conn
 	// OK: for EventPingReply, the reply counts as available (+PONG, -LOADING…,
-	// -MASTERDOWN…); for EventPublish, the reply was not an error.
+	// -MASTERDOWN…); for EventPublish and EventFence, the reply was not an error (only
+	// such EventFence are reported).
 	OK bool
 	// Reply is the reply text: a status or bulk string as is, an error reply as its
 	// message without the '-' (e.g. "BUSY Redis is busy running a script…"). For

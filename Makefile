@@ -7,7 +7,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 
-.PHONY: build test test-redis test-sentinel-suite run run-sentinel bench lint fuzz clean
+.PHONY: build test test-redis test-sentinel-suite test-safety run run-sentinel bench lint fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/vigil
@@ -27,6 +27,22 @@ test-redis: build
 
 test-sentinel-suite: build
 	scripts/redis-sentinel-suite.sh
+
+# The safety harness (issue 10, integration/safety_test.go): three hosts in network namespaces,
+# fault schedules (kill9 partition8 partition15 sigstop replica-cut, or all), Vigil and real
+# Redis side by side; needs root, `ip netns` and nft. `make test` runs its short version
+# (kill9 and partition8 once). Example: make test-safety SAFETY_SCHEDULES=kill9 SAFETY_RUNS=20
+SAFETY_SCHEDULES ?= all
+SAFETY_RUNS      ?= 1
+SAFETY_MODE      ?= default
+SAFETY_IMPLS     ?= vigil,redis
+SAFETY_REPORT    ?= /tmp/vigil-safety-report.txt
+SAFETY_DOWN_MS   ?= 1000
+test-safety: build
+	VIGIL_SAFETY_SCHEDULES=$(SAFETY_SCHEDULES) VIGIL_SAFETY_RUNS=$(SAFETY_RUNS) VIGIL_SAFETY_MODE=$(SAFETY_MODE) \
+	VIGIL_SAFETY_IMPLS=$(SAFETY_IMPLS) VIGIL_SAFETY_REPORT=$(SAFETY_REPORT) VIGIL_SAFETY_DOWN_MS=$(SAFETY_DOWN_MS) \
+		$(GO) test -count=1 -v -timeout 300m -run '^TestSafety$$' ./integration/
+	@cat $(SAFETY_REPORT)
 
 # a local HA demo: 3 nodes (`vigil node`: data servers PORT..PORT+2, PORT's the master;
 # sentinel endpoints SENTINEL_PORT..+2) on loopback; Ctrl-C stops everything

@@ -137,6 +137,11 @@ type Server struct {
 	LFULogFactor int
 	// LFUDecayTime is the LFU decay period in minutes (lfu-decay-time). Default 1.
 	LFUDecayTime int
+	// RDBKeySaveDelay (rdb-key-save-delay, hidden) is a pause after each key a background
+	// snapshot writes, in microseconds (a negative -N: 1 µs once in N keys), as Redis's
+	// debugDelay.
+	// Default 0. Used by tests to keep a save running.
+	RDBKeySaveDelay int
 	// LazyfreeLazyEviction, LazyfreeLazyExpire, LazyfreeLazyServerDel, LazyfreeLazyUserDel,
 	// LazyfreeLazyUserFlush choose UNLINK semantics (lazyfree-lazy-*). Default no.
 	LazyfreeLazyEviction, LazyfreeLazyExpire, LazyfreeLazyServerDel, LazyfreeLazyUserDel, LazyfreeLazyUserFlush bool

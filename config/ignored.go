@@ -54,7 +54,6 @@ func ignoredDirectives() []Directive {
 		i("active-defrag-threshold-upper", "", 0, 0, 1000, 100),
 		m("active-defrag-ignore-bytes", 1, llongMax, 100<<20),
 		i("active-defrag-max-scan-fields", "", 0, 1, longMax, 1000),
-		i("rdb-key-save-delay", "", fHidden, intMin, intMax, 0),
 		i("watchdog-period", "", fHidden, 0, intMax, 0),
 	}
 	t = append(t, clusterDirectives()...)

@@ -109,6 +109,7 @@ func memoryDirectives() []Directive {
 		i("maxmemory-eviction-tenacity", "", 0, 100, func(s *Server) *int { return &s.MaxMemoryEvictionTenacity }),
 		i("lfu-log-factor", "", 0, intMax, func(s *Server) *int { return &s.LFULogFactor }),
 		i("lfu-decay-time", "", 0, intMax, func(s *Server) *int { return &s.LFUDecayTime }),
+		intDir("rdb-key-save-delay", "", fHidden, KindInt, intMin, intMax, fInt(func(s *Server) *int { return &s.RDBKeySaveDelay }), nil),
 		b("lazyfree-lazy-eviction", func(s *Server) *bool { return &s.LazyfreeLazyEviction }),
 		b("lazyfree-lazy-expire", func(s *Server) *bool { return &s.LazyfreeLazyExpire }),
 		b("lazyfree-lazy-server-del", func(s *Server) *bool { return &s.LazyfreeLazyServerDel }),

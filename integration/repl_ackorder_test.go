@@ -69,8 +69,15 @@ func ackOrderRound(t *testing.T, p implPair, round int) {
 			best = len(missing)
 		}
 	}
-	if best > 0 {
+	switch {
+	case best > 0 && p.master == testutil.ImplVigil:
 		t.Errorf("round %d: the most complete replica lacks %d of %d acknowledged writes", round, best, len(acked))
+	case best > 0:
+		// real Redis writes a replica's buffer before the replies of the same event-loop
+		// pass, but not always before a later pass's reply: it loses a few now and then
+		// (seen: 1 of ~40 rounds; the safety harness sees it too). It is the reference
+		// run here, not a claim.
+		t.Logf("round %d: reference %s: the most complete replica lacks %d of %d acknowledged writes", round, p.name(), best, len(acked))
 	}
 }
 

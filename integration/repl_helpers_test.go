@@ -199,13 +199,18 @@ func (n *rnode) tryInfo(section string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseInfo(s), nil
+}
+
+// parseInfo turns an INFO reply into a map of its "field:value" lines.
+func parseInfo(s string) map[string]string {
 	m := map[string]string{}
 	for _, l := range strings.Split(s, "\r\n") {
 		if k, v, ok := strings.Cut(l, ":"); ok && !strings.HasPrefix(l, "#") {
 			m[k] = v
 		}
 	}
-	return m, nil
+	return m
 }
 
 // waitSynced waits until every replica is connected to master and has applied all of its

@@ -162,7 +162,11 @@ func (s *haSentinel) do(args ...any) (any, error) {
 
 // masterAddr is SENTINEL GET-MASTER-ADDR-BY-NAME as "ip:port".
 func (s *haSentinel) masterAddr() (string, error) {
-	v, err := s.do("SENTINEL", "GET-MASTER-ADDR-BY-NAME", haMaster)
+	return masterAddrReply(s.do("SENTINEL", "GET-MASTER-ADDR-BY-NAME", haMaster))
+}
+
+// masterAddrReply turns a GET-MASTER-ADDR-BY-NAME reply into "ip:port".
+func masterAddrReply(v any, err error) (string, error) {
 	if err != nil {
 		return "", err
 	}

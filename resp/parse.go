@@ -316,3 +316,35 @@ func AppendRepr(b, s []byte) []byte {
 	}
 	return append(b, '"')
 }
+
+// PendingBulkStart returns where the data of the bulk that an incomplete multibulk
+// command in buf is waiting for begins (0 when buf holds no such bulk header yet): what
+// precedes it is parsed headers and complete arguments, which Redis no longer counts in
+// its query buffer once it has read a big bulk's header.
+func PendingBulkStart(buf []byte) int {
+	if len(buf) == 0 || buf[0] != '*' {
+		return 0
+	}
+	nl := bytes.IndexByte(buf, '\r')
+	if nl < 0 || nl+1 >= len(buf) {
+		return 0
+	}
+	n, ok := parseInt(buf[1:nl])
+	pos := nl + 2
+	for i := int64(0); ok && i < n && pos < len(buf) && buf[pos] == '$'; i++ {
+		end := bytes.IndexByte(buf[pos:], '\r')
+		if end < 0 || pos+end+1 >= len(buf) {
+			return 0
+		}
+		l, ok := parseInt(buf[pos+1 : pos+end])
+		if !ok || l < 0 {
+			return 0
+		}
+		start := pos + end + 2
+		if l > int64(len(buf)-start-2) {
+			return start
+		}
+		pos = start + int(l) + 2
+	}
+	return 0
+}

@@ -481,6 +481,9 @@ func (s *Server) aofDisable() error {
 		// Redis's killAppendOnlyChild wording; the rewrite runs in this process here
 		s.log.Info().Msgf("Killing running AOF rewrite child: %d", os.Getpid())
 		a.rewriteCanceled = true
+		if s.snap != nil {
+			s.snap.cancel()
+		}
 	}
 	if a.status == aofWaitRewrite {
 		defer os.Remove(s.aofPath("temp-" + s.cfg.AppendFilename + ".incr"))

@@ -147,8 +147,12 @@ func (l *aofLog) flushLocked(sync bool) error {
 		l.mu.Unlock()
 		return errAOFClosed
 	}
-	l.buf = l.spare[:0]
 	size := l.size
+	if len(data) > 0 {
+		// swap only a non-empty buffer: with an empty one, buf would become spare while
+		// spare stays spare, and the next flush would hand add the very array it writes
+		l.buf = l.spare[:0]
+	}
 	l.mu.Unlock()
 	if len(data) > 0 {
 		if _, err := f.Write(data); err != nil {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vigil-db/vigil/resp"
@@ -67,16 +68,19 @@ type Client struct {
 	held        bool          // CLIENT PAUSE holds its next command (counted in blocked_clients, as Redis's BLOCKED_PAUSE)
 	qbufLen     atomic.Int64  // bytes in the query buffer (for CLIENT LIST; written without the lock)
 	qbufCap     atomic.Int64  // the query buffer's size (tot-mem, maxmemory-clients)
+	qbufSkip    atomic.Int64  // bytes before a big pending bulk in the query buffer (not in qbuf)
 	qbufRelease atomic.Bool   // clientsCron asks the idle connection to release its query buffer
 	multiMem    int           // bytes queued in MULTI
-	detach      func()        // set by SYNC/PSYNC: run by the connection goroutine after the batch
-	repl        replState     // what REPLCONF announced, and the replica's state on this master
-	wait        *waitState    // blocked in WAIT
-	woff        int64         // master_repl_offset after this client's last command (WAIT)
-	streamTo    []streamMark  // online replicas whose sockets get this batch's stream before its replies (stream.go)
-	fenceHeld   []byte        // fenced mode: the buffer that holds a batch's replies until its ACKs (fence.go)
-	failed      bool          // the current command replied an error (commandstats failed_calls)
-	admin       clientAdmin   // output-limit state (cmd_client.go)
+	listMem     int64         // what its watched keys and subscriptions cost (evict_clients.go)
+	memLast     clientMemShare
+	detach      func()       // set by SYNC/PSYNC: run by the connection goroutine after the batch
+	repl        replState    // what REPLCONF announced, and the replica's state on this master
+	wait        *waitState   // blocked in WAIT
+	woff        int64        // master_repl_offset after this client's last command (WAIT)
+	streamTo    []streamMark // online replicas whose sockets get this batch's stream before its replies (stream.go)
+	fenceHeld   []byte       // fenced mode: the buffer that holds a batch's replies until its ACKs (fence.go)
+	failed      bool         // the current command replied an error (commandstats failed_calls)
+	admin       clientAdmin  // output-limit state (cmd_client.go)
 
 	// propagation of the current command (see propagate.go)
 	propagateSelf bool // the command changed the dataset: propagate its argv
@@ -85,9 +89,15 @@ type Client struct {
 	// output shared with other goroutines
 	outMu      sync.Mutex
 	pending    []byte
-	streamSeq  int64         // a replica: bytes ever appended to pending (under outMu; stream.go)
-	streamWake chan struct{} // closed when the writer advances streamDone (under outMu)
-	streamDone atomic.Int64  // a replica: bytes of pending ever written to the socket
+	streamSeq  int64           // a replica: bytes ever appended to pending (under outMu; stream.go)
+	streamWake chan struct{}   // closed when the writer advances streamDone (under outMu)
+	streamDone atomic.Int64    // a replica: bytes of pending ever written to the socket
+	outFlight  atomic.Int64    // bytes the writer took from pending and is sending (tot-mem)
+	raw        syscall.RawConn // the socket's descriptor, for writes that never block (nil: none)
+	rawWriteF  func(fd uintptr) bool
+	rawData    []byte // writeNoWait's arguments and results (under flushMu)
+	rawN       int
+	rawErr     error
 	flushMu    sync.Mutex
 	hold       atomic.Bool // a replica's stream is held until its RDB is sent (or its first ACK)
 	coalesce   atomic.Bool // a replica's stream: the writer yields once before each write
@@ -132,10 +142,18 @@ func (c *Client) queueOutput() {
 		return
 	}
 	c.rbuf.notePeak(len(c.w.B))
+	big := cap(c.w.B) > replyBufShrink && !c.srv.debug.replyNoResizing
 	c.outMu.Lock()
+	if big && len(c.pending) == 0 {
+		// a big reply is handed over, not copied: the reply buffer starts afresh anyway
+		c.pending = c.w.B
+		c.outMu.Unlock()
+		c.w.B = make([]byte, 0, replyBufInitial)
+		return
+	}
 	c.pending = append(c.pending, c.w.B...)
 	c.outMu.Unlock()
-	if cap(c.w.B) > replyBufShrink && !c.srv.debug.replyNoResizing {
+	if big {
 		c.w.B = make([]byte, 0, replyBufInitial) // a big reply went out: give its memory back
 		return
 	}
@@ -156,7 +174,7 @@ func (c *Client) deliver(fn func(w *resp.Writer)) {
 	w := resp.Writer{B: c.pending, Proto: c.w.Proto}
 	fn(&w)
 	c.pending = w.B
-	n := len(c.pending)
+	n := len(c.pending) + int(c.outFlight.Load())
 	c.outMu.Unlock()
 	c.srv.checkOutputLimit(c, n)
 	select {
@@ -180,7 +198,10 @@ func (c *Client) flush() error {
 	if len(data) == 0 {
 		return nil
 	}
+	c.outFlight.Store(int64(len(data)))
 	_, err := c.conn.Write(data)
+	c.outFlight.Store(0)
+	c.srv.releasedOutput(cap(data))
 	if c.coalesce.Load() {
 		c.srv.stats.replOutput.Add(int64(len(data)))
 		if err == nil {
@@ -190,6 +211,92 @@ func (c *Client) flush() error {
 		c.srv.stats.netOutput.Add(int64(len(data)))
 	}
 	return err
+}
+
+// flushNoWait is the connection goroutine's flush after a batch: it writes what the
+// socket takes without blocking and leaves the rest to the writer goroutine, so that the
+// connection keeps reading while its client does not read its replies: the output
+// accumulates in memory, as in Redis's reply list, where it counts for tot-mem,
+// maxmemory-clients and client-output-buffer-limit. It reports whether output is left.
+func (c *Client) flushNoWait() (bool, error) {
+	if !c.flushMu.TryLock() { // the writer is sending earlier output: it takes this too
+		c.wake()
+		return true, nil
+	}
+	defer c.flushMu.Unlock()
+	if c.hold.Load() {
+		return false, nil
+	}
+	c.outMu.Lock()
+	data := c.pending
+	c.pending = nil
+	c.outMu.Unlock()
+	if len(data) == 0 {
+		return false, nil
+	}
+	n, err := c.writeNoWait(data)
+	c.srv.stats.netOutput.Add(int64(n))
+	if err != nil {
+		return false, err
+	}
+	if n == len(data) {
+		c.srv.releasedOutput(cap(data))
+		return false, nil
+	}
+	c.outMu.Lock()
+	if len(c.pending) == 0 {
+		c.pending = data[n:] // no copy: later replies append behind the rest
+	} else {
+		c.pending = append(data[n:len(data):len(data)], c.pending...)
+	}
+	c.outMu.Unlock()
+	c.wake()
+	return true, nil
+}
+
+// writeNoWait writes what the socket accepts now; a connection without a raw descriptor
+// (a test's pipe) is written in full.
+func (c *Client) writeNoWait(data []byte) (int, error) {
+	if c.raw == nil {
+		return c.conn.Write(data)
+	}
+	c.rawData, c.rawN, c.rawErr = data, 0, nil
+	err := c.raw.Write(c.rawWriteF)
+	n, werr := c.rawN, c.rawErr
+	c.rawData = nil
+	if werr == nil {
+		werr = err
+	}
+	return n, werr
+}
+
+// rawWrite is writeNoWait's function on the descriptor (a method value made once per
+// client, so that a write allocates nothing): it never waits for the socket.
+func (c *Client) rawWrite(fd uintptr) bool {
+	for c.rawN < len(c.rawData) {
+		m, e := syscall.Write(int(fd), c.rawData[c.rawN:])
+		if m > 0 {
+			c.rawN += m
+		}
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != nil && e != syscall.EAGAIN {
+			c.rawErr = e
+		}
+		if e != nil || m <= 0 {
+			break
+		}
+	}
+	return true
+}
+
+// wake asks the writer goroutine to flush.
+func (c *Client) wake() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
 }
 
 // writer flushes output appended by other goroutines until the client closes.

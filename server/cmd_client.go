@@ -231,7 +231,7 @@ func (c *Client) appendInfo(b []byte, cl *Client) []byte {
 		multi = len(cl.multi)
 	}
 	cl.outMu.Lock()
-	omem := len(cl.pending)
+	omem := len(cl.pending) + int(cl.outFlight.Load()) // what the writer is sending is still output
 	cl.outMu.Unlock()
 	argvMem := 0
 	if cl == c {
@@ -264,7 +264,7 @@ func (c *Client) appendInfo(b []byte, cl *Client) []byte {
 	kv("psub", int64(len(cl.psubs)))
 	kv("ssub", int64(len(cl.ssubs)))
 	kv("multi", int64(multi))
-	kv("qbuf", cl.qbufLen.Load())
+	kv("qbuf", max(0, cl.qbufLen.Load()-cl.qbufSkip.Load()))
 	kv("qbuf-free", max(0, cl.qbufCap.Load()-cl.qbufLen.Load()))
 	kv("argv-mem", int64(argvMem))
 	kv("multi-mem", int64(cl.multiMem))
@@ -446,6 +446,7 @@ func cmdClientKill(c *Client) {
 func (s *Server) killClient(cl *Client) {
 	cl.flags |= ClientKilled
 	s.releaseClientState(cl)
+	s.forgetClientMem(cl)
 	delete(s.clients, cl.id)
 	cl.close()
 }

@@ -30,6 +30,9 @@ func (s *Server) queueMulti(c *Client, cmd *Command) {
 			c.multiMem += len(a)
 		}
 		c.multiMem += 8 * len(args) // one pointer per argument, like Redis's argv_len_sums
+		if s.cfg.MaxMemoryClients != 0 {
+			s.checkClientsMem(c)
+		}
 	}
 	c.w.Simple("QUEUED")
 }
@@ -184,11 +187,13 @@ func (s *Server) watchKey(c *Client, key []byte) {
 	st := s.dbState[c.dbIndex].watched
 	st[ks] = append(st[ks], c)
 	c.watched = append(c.watched, watchedKey{db: c.dbIndex, key: ks, expired: s.keyIsExpired(c.db(), ks)})
+	c.listMem += int64(len(ks) + watchedKeyOverhead)
 }
 
 // unwatchAll drops every WATCH of c. The caller clears ClientDirtyCAS if it must.
 func (s *Server) unwatchAll(c *Client) {
 	for _, wk := range c.watched {
+		c.listMem -= int64(len(wk.key) + watchedKeyOverhead)
 		st := s.dbState[wk.db].watched
 		if list := removeClient(st[wk.key], c); len(list) == 0 {
 			delete(st, wk.key)

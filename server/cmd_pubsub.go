@@ -117,6 +117,7 @@ func (s *Server) subscribe(c *Client, kind pubsubKind, name []byte) {
 	if _, ok := mine[k(name)]; !ok {
 		key := string(name)
 		mine[key] = struct{}{}
+		c.listMem += int64(len(key) + subOverhead)
 		reg := s.registry(kind)
 		if kind == kindPattern {
 			if _, exists := reg[key]; !exists {
@@ -137,6 +138,7 @@ func (s *Server) unsubscribe(c *Client, kind pubsubKind, name []byte, notify boo
 	mine := c.clientSubs(kind, false)
 	if _, ok := mine[k(name)]; ok {
 		delete(mine, k(name))
+		c.listMem -= int64(len(name) + subOverhead)
 		reg := s.registry(kind)
 		list := removeClient(reg[k(name)], c)
 		if len(list) == 0 {

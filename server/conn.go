@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/vigil-db/vigil/resp"
@@ -16,6 +17,10 @@ const (
 	// batchReplyMax ends a batch early once its replies take this many bytes: a pipeline
 	// of big replies is answered as fast as the client reads, not all held in memory.
 	batchReplyMax = 256 << 10
+	// bigArg is Redis's PROTO_MBULK_BIG_ARG: a bulk this long gets a query buffer of
+	// its whole size at once
+	bigArg        = 32 << 10
+	bigArgUpfront = 1 << 20
 )
 
 // serveConn runs one client connection: read, parse outside the lock, execute a batch
@@ -51,14 +56,17 @@ func (s *Server) serveConn(conn net.Conn) {
 			c.qbufCap.Store(int64(cap(q.buf)))
 			if n := cap(q.buf); n > before { // the old buffer is garbage: Redis frees it
 				s.evict.bufGrown.Add(int64(n - before))
+				// the buffer counts once allocated, before the bytes arrive (Redis evicts
+				// a client as its query buffer grows for a big argument)
+				if s.cfg.MaxMemoryClients != 0 && !s.evictAfterRead(c) {
+					return
+				}
 			}
 			if !s.readQuery(c, q) {
 				return
 			}
 			c.qbufLen.Store(int64(q.end - q.start))
-			if s.cfg.MaxMemoryClients != 0 && !s.evictAfterRead(c) {
-				return
-			}
+			q.peak = max(q.peak, q.end-q.start)
 		}
 		// before AUTH one command at a time, as Redis does, so that AUTH lifts the
 		// unauthenticated limits for what follows it
@@ -69,6 +77,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		}
 		from := q.start
 		cmds, perr := q.parse(lim, batch)
+		c.qbufSkip.Store(int64(q.skip))
 		more = perr == nil && len(cmds) == batch && q.start < q.end
 		// while the batch runs its commands are still in the buffer, as in Redis's
 		// querybuf, which is trimmed once the commands it holds have run
@@ -90,18 +99,37 @@ func (s *Server) serveConn(conn net.Conn) {
 			s.log.Warn().Str("addr", c.addr).Msg("closing client that reached max query buffer length")
 			return
 		}
-		if q.start == q.end && len(q.buf) > queryBufShrink {
-			s.shrinkQueryBuf(c, q)
+		q.peak = max(q.peak, q.need)
+		if len(q.buf) > queryBufResize {
+			s.resizeQueryBuf(c, q)
 		}
 	}
 }
 
-// shrinkQueryBuf replaces an emptied big query buffer by a small one: a big argument is
-// done, its memory goes back, as Redis's query buffer leaves with a big argument.
-func (s *Server) shrinkQueryBuf(c *Client, q *queryBuf) {
-	size := cap(q.buf)
-	q.buf, q.start, q.end = make([]byte, readChunk), 0, 0
-	c.qbufCap.Store(readChunk)
+// resizeQueryBuf is Redis's clientsCronResizeQueryBuffer for a busy client, run by the
+// connection itself at most once per queryResizeEvery: a buffer over queryBufResize
+// bytes and twice the peak use since the last check shrinks to that peak (so a big
+// argument's buffer stays while big arguments keep coming, as Redis keeps one of the last
+// bulk's size); the peak restarts from what the buffer holds.
+func (s *Server) resizeQueryBuf(c *Client, q *queryBuf) {
+	now := time.Now()
+	if now.Before(q.resizeAt) {
+		return
+	}
+	q.resizeAt = now.Add(queryResizeEvery)
+	if q.start == q.end && len(q.buf)/2 > q.peak {
+		s.shrinkQueryBuf(c, q, max(q.peak, readChunk))
+	}
+	q.peak = max(q.end-q.start, q.need)
+}
+
+// shrinkQueryBuf replaces an emptied big query buffer by one of size bytes: a big
+// argument is done, its memory goes back.
+func (s *Server) shrinkQueryBuf(c *Client, q *queryBuf, size int) {
+	old := cap(q.buf)
+	q.buf, q.start, q.end = make([]byte, size), 0, 0
+	c.qbufCap.Store(int64(size))
+	size = old - size + readChunk // releasedQueryBuf counts what a readChunk buffer replaced
 	q.forget()
 	if n := cap(q.pool) + cap(q.scratch); n > maxKeptArgs {
 		// the argument vectors of a command of many arguments go too, as Redis's argv
@@ -212,6 +240,14 @@ type queryBuf struct {
 	// Parsing waits for them, so that a command of many arguments arriving slowly is
 	// not parsed again on every read.
 	need int
+	// peak is the most the buffer held (or a command needed) since resizeAt was last set
+	// (resizeQueryBuf)
+	peak     int
+	resizeAt time.Time
+	// skip is where a big pending bulk's data begins, when the buffer ends in one: CLIENT
+	// LIST's qbuf leaves out what precedes it, as Redis trims its query buffer to such a
+	// bulk
+	skip int
 
 	cmds          [][][]byte // the last batch parsed
 	pool, scratch [][]byte   // the batch's arguments; they alias buf
@@ -226,13 +262,16 @@ func (q *queryBuf) parse(lim resp.Limits, batch int) ([][][]byte, error) {
 		q.scratch = args
 		if err == resp.ErrIncomplete {
 			q.need = need
+			if need-(q.end-q.start) >= bigArg {
+				q.skip = resp.PendingBulkStart(q.buf[q.start:q.end])
+			}
 			break
 		}
 		if err != nil {
 			return q.cmds, err
 		}
 		q.start += consumed
-		q.need = 0
+		q.need, q.skip = 0, 0
 		if len(args) == 0 {
 			continue
 		}
@@ -256,9 +295,13 @@ const (
 	argSliceSize = 24
 )
 
-// queryBufShrink is the size above which an emptied query buffer is replaced by a
-// fresh small one.
-const queryBufShrink = 4 * readChunk
+// queryBufResize is Redis's PROTO_RESIZE_THRESHOLD: a query buffer larger than this
+// shrinks to its recent peak use; queryResizeEvery is how often the peak is checked, as
+// clientsCron visits every client about once per 100 ms at hz 10.
+const (
+	queryBufResize   = 32 << 10
+	queryResizeEvery = 100 * time.Millisecond
+)
 
 // makeRoom makes space for the next read: it moves the unparsed bytes to the front and
 // grows the buffer geometrically, never past twice what has arrived, so that a big
@@ -267,11 +310,13 @@ func (q *queryBuf) makeRoom() {
 	if q.start == q.end {
 		q.start, q.end = 0, 0
 	}
-	if len(q.buf)-q.end >= readChunk/4 {
+	data := q.end - q.start
+	rest := q.need - data // a big argument: room for all of it at once (below)
+	upfront := rest >= bigArg && rest <= bigArgUpfront && len(q.buf)-q.start < q.need
+	if len(q.buf)-q.end >= readChunk/4 && !upfront {
 		return
 	}
-	data := q.end - q.start
-	if q.start > 0 && len(q.buf)-data >= readChunk/4 {
+	if q.start > 0 && len(q.buf)-data >= readChunk/4 && !upfront {
 		copy(q.buf, q.buf[q.start:q.end])
 		q.start, q.end = 0, data
 		return
@@ -279,6 +324,13 @@ func (q *queryBuf) makeRoom() {
 	n := 2 * len(q.buf)
 	if q.need > data {
 		n = min(n, q.need+readChunk) // the known rest of a command, no more
+		if upfront {
+			// a big argument: room for all of it at once, as Redis sizes its query
+			// buffer for a bulk of PROTO_MBULK_BIG_ARG bytes or more (so that it counts
+			// for maxmemory-clients before it arrives); a longer one grows with what
+			// arrives, so that a header alone never allocates much
+			n = q.need + readChunk
+		}
 	}
 	nb := make([]byte, max(n, data+readChunk))
 	copy(nb, q.buf[q.start:q.end])
@@ -345,8 +397,20 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 		if fence.need > 0 && !s.releaseAfterAcks(c, fence) {
 			return false
 		}
-		if err := c.flush(); err != nil {
+		if closing || blocked != nil || postponed || detach != nil {
+			// what follows waits, or the connection ends or changes hands: the
+			// replies go out first
+			if err := c.flush(); err != nil {
+				return false
+			}
+		} else if left, err := c.flushNoWait(); err != nil {
 			return false
+		} else if left && !s.outputLeft(c) {
+			// no limit bounds this client's output: past outputNoWaitMax unsent, the
+			// rest of its pipeline waits for it to read (backpressure)
+			if err := c.flush(); err != nil {
+				return false
+			}
 		}
 		if closing {
 			return false
@@ -387,6 +451,11 @@ func (s *Server) newClient(conn net.Conn) *Client {
 			tc.SetKeepAlivePeriod(s.cfg.TCPKeepalive)
 		}
 	}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw, c.rawWriteF = raw, c.rawWrite
+		}
+	}
 	if conn.LocalAddr().Network() == "unix" {
 		c.flags |= ClientUnixSocket
 		c.addr = s.cfg.UnixSocket + ":0"
@@ -418,11 +487,17 @@ func (s *Server) newClient(conn net.Conn) *Client {
 func (s *Server) freeClient(c *Client) {
 	s.mu.Lock()
 	s.releaseClientState(c)
+	s.forgetClientMem(c)
 	delete(s.clients, c.id)
 	c.args = nil // they alias the query buffer
 	s.mu.Unlock()
 	c.flush()
 	c.close()
+	c.outMu.Lock()
+	left := cap(c.pending) // what a closed connection could not send
+	c.pending = nil
+	c.outMu.Unlock()
+	s.releasedOutput(left)
 }
 
 // releaseClientState drops subscriptions, watches and blocking registrations (under mu).

@@ -178,7 +178,8 @@ func TestLongPipelineInOneRead(t *testing.T) {
 }
 
 // TestQueryBufGrowsAsBytesArrive: a bulk announced at 512 MB grows the buffer with what
-// arrives (at most twice it plus one read chunk), never to the announced length.
+// arrives (at most twice it plus one read chunk), never to the announced length; one of
+// bigArgUpfront bytes at most gets its whole room at once, as in Redis.
 func TestQueryBufGrowsAsBytesArrive(t *testing.T) {
 	header := "*2\r\n$4\r\nECHO\r\n$536870912\r\n"
 	lim := resp.Limits{}
@@ -191,6 +192,18 @@ func TestQueryBufGrowsAsBytesArrive(t *testing.T) {
 		{"a megabyte", 1 << 20},
 		{"eight megabytes", 8 << 20},
 	}
+	t.Run("upfront", func(t *testing.T) {
+		h := "*2\r\n$4\r\nECHO\r\n$420000\r\n"
+		q := &queryBuf{buf: make([]byte, readChunk)}
+		q.end = copy(q.buf, h)
+		if _, err := q.parse(lim, maxBatch); err != nil {
+			t.Fatal(err)
+		}
+		q.makeRoom()
+		if want := len(h) + 420000 + 2; len(q.buf) < want {
+			t.Errorf("buffer %d bytes after the header of a 420000-byte bulk: want at least %d", len(q.buf), want)
+		}
+	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			q := &queryBuf{buf: make([]byte, readChunk)}

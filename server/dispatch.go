@@ -175,7 +175,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 	s.stats.commands++
 	c.lastCmd = cmd.Name
 	if s.cfg.MaxMemoryClients != 0 {
-		s.evictClients() // what the command queued, watched or subscribed counts
+		s.checkClientsMem(c) // what the command queued, watched or subscribed counts
 	}
 	s.afterCall(c, cmd, dur)
 }

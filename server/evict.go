@@ -266,6 +266,15 @@ func (s *Server) releasedQueryBuf(size int) {
 	}
 }
 
+// releasedOutput records that a client's output buffer of size bytes was written or
+// dropped: a big one is garbage worth a GC cycle, as for query buffers. Safe without the lock.
+func (s *Server) releasedOutput(size int) {
+	if size >= bigBuffer {
+		s.evict.released.Add(int64(size))
+		s.evict.dropped.Add(1)
+	}
+}
+
 // collectGarbage runs a GC cycle and reads the new figures (under mu), unless none can
 // find more garbage than the last one it forced: no cycle ran since and no connection
 // dropped a big buffer since.
@@ -579,7 +588,10 @@ func (s *Server) applyMaxMemory() {
 			"This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.",
 			s.cfg.MaxMemory, used)
 	}
-	s.performEvictions()
+	// startEvictionTimeProc: the evictions run after the command (from the cron), so
+	// that a CONFIG SET inside MULTI evicts nothing before EXEC ends and every DEL is
+	// propagated on its own, not inside the command's transaction
+	s.evict.running = true
 }
 
 // evictionCron continues an eviction that hit its time limit (evictionTimeProc).

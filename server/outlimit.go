@@ -34,7 +34,7 @@ func (s *Server) outputRoom(c *Client) int {
 func (s *Server) checkOutputLimits() {
 	for _, c := range s.clients {
 		c.outMu.Lock()
-		n := len(c.pending)
+		n := len(c.pending) + int(c.outFlight.Load()) // all the output not sent yet
 		c.outMu.Unlock()
 		if n > 0 || c.admin.softLimitSince != 0 {
 			s.checkOutputLimit(c, n)
@@ -92,4 +92,30 @@ func (s *Server) closeForOutputLimit(c *Client) {
 	// goroutine releases its state when the closed connection fails its read
 	c.flags |= ClientKilled
 	c.close()
+}
+
+// outputNoWaitMax is how much unsent output a client may have while its connection keeps
+// reading, when neither maxmemory-clients nor a normal client-output-buffer-limit bounds
+// it (Redis's defaults leave it unbounded; Vigil then applies backpressure past this).
+const outputNoWaitMax = 12 << 20
+
+// outputLeft applies the output limits to a client whose replies the socket did not take
+// at once (Redis checks them as replies are added to its reply list). It returns false
+// when the connection must wait for its client to read before running more commands: no
+// limit bounds the output and it passed outputNoWaitMax.
+func (s *Server) outputLeft(c *Client) bool {
+	c.outMu.Lock()
+	n := len(c.pending) + int(c.outFlight.Load())
+	c.outMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checkOutputLimit(c, n)
+	if s.cfg.MaxMemoryClients != 0 {
+		if !c.has(ClientKilled) {
+			s.checkClientsMem(c)
+		}
+		return true
+	}
+	lim := s.cfg.ClientOutputBufferLimits[c.outputClass()]
+	return lim.Hard != 0 || lim.Soft != 0 || n <= outputNoWaitMax
 }

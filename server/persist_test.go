@@ -141,3 +141,49 @@ func TestNoResizeWhileLoading(t *testing.T) {
 		t.Errorf("after loading: the cron did not shrink a table 1/65536 full (%d buckets)", got)
 	}
 }
+
+// TestRDBKeySaveDelay: rdb-key-save-delay keeps a BGSAVE running (paused between keys
+// outside the execution lock, so the server keeps serving) with the value it started
+// with; a BGREWRITEAOF meanwhile is scheduled; SHUTDOWN SAVE aborts the running save
+// (Redis kills the child) and makes its own.
+func TestRDBKeySaveDelay(t *testing.T) {
+	dump := filepath.Join(t.TempDir(), "dump.rdb")
+	ts := newTestServer(t, func(c *config.Server) { c.DBFilename = dump })
+	c := ts.dial(t)
+	for _, k := range []string{"a", "b", "c"} {
+		c.do("SET", k, "v")
+	}
+	if got := c.do("CONFIG", "SET", "rdb-key-save-delay", "100000000"); got != "+OK\r\n" { // 100 s a key
+		t.Fatalf("CONFIG SET rdb-key-save-delay: %q", got)
+	}
+	if got := c.do("BGSAVE"); got != "+Background saving started\r\n" {
+		t.Fatalf("BGSAVE: got %q", got)
+	}
+	c.do("CONFIG", "SET", "rdb-key-save-delay", "0") // the running save keeps its value
+	if got := c.do("SET", "d", "v"); got != "+OK\r\n" {
+		t.Fatalf("SET during the paused save: %q", got)
+	}
+	if got := infoField(t, c, "persistence", "rdb_bgsave_in_progress"); got != "1" {
+		t.Errorf("rdb_bgsave_in_progress during the paused save: %s, want 1", got)
+	}
+	if got := c.do("BGREWRITEAOF"); got != "+Background append only file rewriting scheduled\r\n" {
+		t.Errorf("BGREWRITEAOF during BGSAVE: %q", got)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ts.shutdown(ShutdownOptions{Save: true}) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("SHUTDOWN SAVE during a paused BGSAVE: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("SHUTDOWN SAVE did not return while a BGSAVE was paused")
+	}
+	ts2 := newTestServer(t, func(c *config.Server) { c.DBFilename = dump })
+	if err := ts2.LoadDump(); err != nil {
+		t.Fatal(err)
+	}
+	if got := ts2.dial(t).do("DBSIZE"); got != ":4\r\n" {
+		t.Errorf("DBSIZE of the dump SHUTDOWN SAVE wrote: %q, want 4 (the save made at shutdown)", got)
+	}
+}

@@ -63,6 +63,7 @@ type Server struct {
 	exitCode   int           // process exit status after Serve returns
 
 	evict       evictState  // maxmemory eviction and memory accounting (evict.go)
+	clientsMem  clientsMem  // what the clients use, for maxmemory-clients (evict_clients.go)
 	expire      expireState // active expiry and dict maintenance (expire.go)
 	notifyFlags NotifyClass // parsed notify-keyspace-events (see setNotifyFlags)
 	pubsub      pubsubState // channels, patterns and shard channels with their subscribers

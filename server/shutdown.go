@@ -41,6 +41,17 @@ func (s *Server) shutdown(opts ShutdownOptions) error {
 func (s *Server) prepareShutdown(opts ShutdownOptions) error {
 	s.sup.beginStopping() // SHUTDOWN comes here directly
 	s.log.Info().Msg("user requested shutdown")
+	if s.persist.bgsaveRunning && s.snap != nil {
+		// Redis kills the saving child first (and removes its temp file, which the
+		// aborted writer does); the final save, if any, is made below
+		s.log.Warn().Msg("There is a child saving an .rdb. Killing it!")
+		s.snap.cancel()
+		s.persist.bgsaveRunning = false
+	}
+	if s.aof.rewriting && s.snap != nil {
+		s.log.Warn().Msg("There is a child rewriting the AOF. Killing it!")
+		s.snap.cancel()
+	}
 	if !opts.NoSave && (opts.Save || len(s.cfg.Save) > 0) {
 		s.log.Info().Msg("saving the final RDB snapshot before exiting")
 		if err := s.saveLocked(); err != nil {

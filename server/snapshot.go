@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -35,6 +36,40 @@ type snapshot struct {
 	entry  rdb.Entry // reused for every key
 	err    error     // first encoding error
 	warm   uintptr   // what WarmBuckets read (kept so that the reads stay)
+	// delay is rdb-key-save-delay when the snapshot began (as Redis's child keeps the
+	// value it forked with): a pause after each key, taken outside the execution lock.
+	delay     int
+	abort     chan struct{} // closed by cancel: a paused walker stops at once
+	abortOnce sync.Once
+}
+
+// errSnapshotAborted ends a snapshot canceled while it ran (appendonly off, shutdown).
+var errSnapshotAborted = errors.New("snapshot aborted")
+
+// cancel stops the walker at its next pause (Redis kills the child at that point).
+func (sn *snapshot) cancel() { sn.abortOnce.Do(func() { close(sn.abort) }) }
+
+// pause is rdb-key-save-delay after n keys written; false when the snapshot was canceled.
+func (sn *snapshot) pause(n int64) bool {
+	if sn.delay < 0 {
+		for ; n > 0; n-- {
+			debugDelay(sn.delay)
+		}
+	} else if n > 0 {
+		t := time.NewTimer(time.Duration(n) * time.Duration(sn.delay) * time.Microsecond)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-sn.abort:
+			return false
+		}
+	}
+	select {
+	case <-sn.abort:
+		return false
+	default:
+		return true
+	}
 }
 
 // warmObject reads the first byte of a string value (the encoder's next miss after the
@@ -92,11 +127,12 @@ const (
 // With direct set, the encoder writes straight to it (SAVE, which holds the lock for the
 // whole dump); otherwise to a buffer that runSnapshot drains.
 func (s *Server) beginSnapshot(aux [][2]string, opt rdb.Options, direct io.Writer) (*snapshot, error) {
-	sn := &snapshot{out: &snapBuffer{}, lastDB: -1, fill: s.fillEntry}
+	sn := &snapshot{out: &snapBuffer{}, lastDB: -1, fill: s.fillEntry, abort: make(chan struct{})}
 	if direct != nil {
 		sn.enc = rdb.NewEncoder(direct, opt)
 	} else {
 		sn.enc = rdb.NewEncoder(sn.out, opt)
+		sn.delay = s.cfg.RDBKeySaveDelay
 		s.stats.totalForks++ // where Redis forks a child
 	}
 	if err := sn.enc.Header(aux); err != nil {
@@ -171,6 +207,9 @@ func (s *Server) preserve(keys *store.Dict[store.Object], key string) {
 // it is not zero); it returns false when every bucket is written.
 func (sn *snapshot) step(deadline time.Time) bool {
 	budget := snapshotBatch
+	if sn.delay != 0 {
+		budget = 1 // one bucket, then the pause outside the lock
+	}
 	for i := range sn.dbs {
 		sd := &sn.dbs[i]
 		for sd.next < sd.keys.BucketCount() && budget > 0 {
@@ -207,6 +246,7 @@ func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) 
 	}()
 	for {
 		s.mu.Lock()
+		before := sn.keys
 		more := sn.step(time.Now().Add(snapshotSlice))
 		if !more && sn.err == nil {
 			sn.err = sn.enc.Finish()
@@ -223,6 +263,9 @@ func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) 
 		}
 		if !more {
 			return sn.keys, nil
+		}
+		if sn.delay != 0 && !sn.pause(sn.keys-before) {
+			return sn.keys, errSnapshotAborted
 		}
 		runtime.Gosched()
 	}

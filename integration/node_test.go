@@ -438,3 +438,77 @@ func TestSupervisedNode(t *testing.T) {
 	_, i = l.wait(t, after, "WATCHDOG=1")
 	stopSupervised(t, l, p, i)
 }
+
+// TestNodeLocalFastPath: an agent watches its own server without any
+// connection for commands (issue 9's in-process fast path): the server's
+// CLIENT LIST shows the other agent's command connection (over TCP) and its
+// own agent's hello pub/sub pair, never its own agent's command connection,
+// yet the agent sees its server's role and link. A manual failover led by
+// the replica's agent promotes its own server through the direct path (the
+// old master is then repointed by whichever agent gets there first: its own
+// in process, or the leader over TCP).
+func TestNodeLocalFastPath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test")
+	}
+	n1 := newVNode(t, "node1")
+	n2 := newVNode(t, "node2", n1.gossip)
+	waitFollowing(t, n1, n2)
+	ctx := context.Background()
+	short := func(n *vnode) string {
+		id, err := n.s.Do(ctx, "SENTINEL", "MYID").Text()
+		if err != nil || len(id) < 8 {
+			t.Fatalf("%s: SENTINEL MYID: %q %v", n.name, id, err)
+		}
+		return id[:8]
+	}
+	id1, id2 := short(n1), short(n2)
+	for _, c := range []struct {
+		n           *vnode
+		own, other  string
+		wantOwnRole string
+	}{{n1, id1, id2, "master"}, {n2, id2, id1, "slave"}} {
+		testutil.Poll(t, haWait, haEvery, c.n.name+": the other agent's command link and the own hello link", func() (bool, string) {
+			list, err := c.n.c.ClientList(ctx).Result()
+			if err != nil {
+				return false, err.Error()
+			}
+			if strings.Contains(list, "name=sentinel-"+c.own+"-cmd") {
+				t.Fatalf("%s: its own agent has a command connection:\n%s", c.n.name, list)
+			}
+			return strings.Contains(list, "name=sentinel-"+c.other+"-cmd") &&
+				strings.Contains(list, "name=sentinel-"+c.own+"-pubsub"), list
+		})
+	}
+	testutil.Poll(t, haWait, haEvery, "node2's agent sees its own server as a replica with its link up", func() (bool, string) {
+		rs, err := n2.s.Do(ctx, "SENTINEL", "REPLICAS", nodeGroup).Slice()
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, r := range rs {
+			f, _ := r.([]any)
+			m := map[string]string{}
+			for i := 0; i+1 < len(f); i += 2 {
+				m[fmt.Sprint(f[i])] = fmt.Sprint(f[i+1])
+			}
+			if m["name"] == n2.addr {
+				return m["flags"] == "slave" && m["master-link-status"] == "ok" && m["role-reported"] == "slave",
+					fmt.Sprint(m)
+			}
+		}
+		return false, fmt.Sprint(rs)
+	})
+	if err := n2.s.Do(ctx, "SENTINEL", "FAILOVER", nodeGroup).Err(); err != nil {
+		t.Fatalf("SENTINEL FAILOVER on node2: %v", err)
+	}
+	testutil.Poll(t, haWait, haEvery, "node2 promoted", func() (bool, string) {
+		r := n2.role()
+		return r == "master", r
+	})
+	waitFollowing(t, n2, n1)
+	out := n2.proc.Output()
+	if !strings.Contains(out, `slaveof transaction run in process addr=`+n2.addr) ||
+		!strings.Contains(out, `slaveof="NO ONE"`) {
+		t.Errorf("node2's agent did not promote its server in process:\n%s", out)
+	}
+}

@@ -20,8 +20,12 @@
 //     the agent rewrites it atomically before any vote or failover command
 //     leaves. The node's own config file is never written.
 //
-// The agent reaches the node's own server in process
-// (server.ConnectInProcess); every other instance and agent over TCP.
+// The agent reaches the node's own server by direct calls: its link's PING,
+// INFO, fence renewals and SLAVEOF transaction run on a server.LocalClient
+// (sentinel.Options.Local; no connection, the dispatcher under the execution
+// lock), and only the hello pub/sub connection is an in-process socket pair
+// (server.ConnectInProcess). Every other instance and agent is reached over
+// TCP.
 //
 // # What it must not import
 //

@@ -128,7 +128,7 @@ func (n *Node) Start(ctx context.Context) error {
 		n.closeMesh()
 		return fmt.Errorf("node: server: %w", err)
 	}
-	n.sen, err = sentinel.New(scfg, sentinel.Options{Log: n.root, Monitor: true, Mesh: n.mesh, Dial: n.dial})
+	n.sen, err = sentinel.New(scfg, sentinel.Options{Log: n.root, Monitor: true, Mesh: n.mesh, Dial: n.dial, Local: n.local})
 	if err == nil {
 		err = n.startHTTP(ctx, scfg)
 	}
@@ -149,9 +149,23 @@ func (n *Node) Start(ctx context.Context) error {
 // dialTimeout bounds a TCP dial of the agent (sentinel/link's default timeout).
 const dialTimeout = time.Second
 
-// dial opens the agent's connections: its own server in process (no TCP:
-// ROLE, INFO, offsets and REPLICAOF NO ONE reach it directly), every other
-// instance and agent over TCP.
+// The node's server is its agent's link.Local.
+var _ sentinel.Local = (*server.LocalClient)(nil)
+
+// local gives the agent its own server as direct calls (no connection): the
+// link's PING, INFO (role, offsets, link state, replicas), fence renewals and
+// the SLAVEOF transaction of a promotion or a repointing run through the
+// server's dispatcher under its execution lock, as the commands do.
+func (n *Node) local(addr string) sentinel.Local {
+	if addr != n.selfAddr().String() {
+		return nil
+	}
+	return n.srv.NewLocalClient("sentinel-" + n.id[:min(8, len(n.id))] + "-local")
+}
+
+// dial opens the agent's connections: to its own server only the pub/sub
+// connection of the hellos remains, in process (a socket pair, no TCP);
+// every other instance and agent over TCP.
 func (n *Node) dial(ctx context.Context, addr string) (net.Conn, error) {
 	if addr == n.selfAddr().String() {
 		return n.srv.ConnectInProcess()

@@ -33,8 +33,11 @@
 // # In a node
 //
 // `vigil node` configures a sentinel programmatically (its state file is
-// the sentinel.conf), hands it the node's mesh (Options.Mesh) and a dialer
-// (Options.Dial) that reaches the node's own server in process.
+// the sentinel.conf), hands it the node's mesh (Options.Mesh), Options.Local
+// that gives the node's own server as a link.Local (PING, INFO, the SLAVEOF
+// transaction and fence renewals run as direct calls, no connection), and a
+// dialer (Options.Dial) for the rest: the own server's pub/sub connection in
+// process, every other instance over TCP.
 //
 // # What it must not import
 //

@@ -11,6 +11,10 @@ import (
 	"github.com/vigil-db/vigil/sentinel/link"
 )
 
+// Local is an instance in this process that a link reaches by direct calls
+// (link.Local).
+type Local = link.Local
+
 // LinkSet is the Links implementation over sentinel/link: one link.Link per
 // watched instance, and one goroutine per link translating its observations
 // into the shell's. Methods are safe for concurrent use and never block on
@@ -20,6 +24,8 @@ type LinkSet struct {
 	log  zerolog.Logger
 	// Dial opens the links' connections; nil = TCP (link.Config.Dial).
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// Local returns the in-process instance at an address, or nil (Options.Local).
+	Local func(addr string) Local
 
 	mu     sync.Mutex
 	links  map[InstanceID]*linkEntry
@@ -52,10 +58,14 @@ func (ls *LinkSet) Watch(id InstanceID, addr Addr, auth Auth, out chan<- Observa
 		ls.closeEntry(e)
 	}
 	in := make(chan link.Observation, 256)
-	l := link.New(link.Config{
+	lc := link.Config{
 		Addr: addr.String(), Kind: id.Kind, MyID: ls.myID,
 		AuthUser: auth.User, AuthPass: auth.Pass, Renames: auth.Rename, Logger: ls.log, Dial: ls.Dial,
-	}, in)
+	}
+	if ls.Local != nil && id.Kind != link.KindSentinel {
+		lc.Local = ls.Local(lc.Addr)
+	}
+	l := link.New(lc, in)
 	e := &linkEntry{l: l, addr: addr, stop: make(chan struct{})}
 	ls.links[id] = e
 	go ls.translate(id, e, in, out)

@@ -56,6 +56,11 @@ type Options struct {
 	// Dial, with Monitor, opens the LinkSet's connections; nil = TCP. A node
 	// reaches its own server in process with it.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// Local, with Monitor, returns the instance at addr when it lives in this
+	// process (a node's own server), nil otherwise: its link then runs its
+	// commands through direct calls instead of a command connection
+	// (link.Config.Local). Called once per link.
+	Local func(addr string) Local
 	// Exit is called by SENTINEL SIMULATE-FAILURE crashes and SHUTDOWN; default: no-op.
 	Exit func(code int)
 	// Mesh, when set, is a gossip mesh owned by the caller (a node sharing
@@ -144,7 +149,7 @@ func New(cfg *Config, opt Options) (*Sentinel, error) {
 	}
 	if s.links == nil && opt.Monitor {
 		ls := NewLinkSet(cfg.MyID, opt.Log.With().Str("component", "link").Logger())
-		ls.Dial = opt.Dial
+		ls.Dial, ls.Local = opt.Dial, opt.Local
 		s.links = ls
 	}
 	if err := s.newMachine(); err != nil {

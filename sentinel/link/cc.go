@@ -19,10 +19,15 @@ var errRecycled = errors.New("link: connection recycled (no reply in time)")
 // scheduler opens a new one at most once per ping period.
 type ccSession struct {
 	c       *redis.Client
+	local   Local  // instead of c: the instance in this process (Config.Local)
 	localIP string // local address of the socket, set by the dialer (guarded by Link.mu)
 }
 
-func (s *ccSession) close() { _ = s.c.Close() }
+func (s *ccSession) close() {
+	if s.c != nil {
+		_ = s.c.Close()
+	}
+}
 
 // options returns go-redis options for one connection of the link. RESP2 as real
 // redis-sentinel uses; go-redis still sends HELLO 2 first (without credentials, so a
@@ -103,6 +108,10 @@ func (l *Link) handshake(ctx context.Context, cn *redis.Conn, conn Conn) error {
 
 // connectCC opens a new command connection and sends the PING that dials it.
 func (l *Link) connectCC() {
+	if l.cfg.Local != nil {
+		l.connectLocal()
+		return
+	}
 	s := &ccSession{}
 	s.c = redis.NewClient(l.options(CC, s))
 	l.mu.Lock()
@@ -154,6 +163,16 @@ func (l *Link) dropCC(s *ccSession, cause error) {
 
 // do runs one command on s; a transport error ends the session.
 func (l *Link) do(ctx context.Context, s *ccSession, args ...any) (any, error) {
+	if s.local != nil {
+		vs, err := l.doLocal(ctx, s, args)
+		if err != nil {
+			return nil, err
+		}
+		if e, ok := vs[0].(error); ok {
+			return nil, e
+		}
+		return vs[0], nil
+	}
 	v, err := s.c.Do(ctx, args...).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		if _, ok := isRedisErr(err); !ok {

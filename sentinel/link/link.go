@@ -37,6 +37,11 @@ type Config struct {
 	// Dial opens the connections to the instance; nil dials TCP to Addr. A
 	// node gives one that reaches its own server in process.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// Local, when set, is the instance itself in this process (a node's own
+	// server): the command connection is replaced by direct calls (PING,
+	// INFO, hellos, fence renewals, Send and the SLAVEOF transaction go
+	// through Local.Do, not a socket). The pub/sub connection still uses Dial.
+	Local Local
 	// Tick is the scheduler's tick (default 100 ms, like Redis's server cron).
 	Tick time.Duration
 	// Now is the clock used for State and Observation.At (default time.Now).

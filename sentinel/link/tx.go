@@ -50,6 +50,9 @@ func (l *Link) slaveOf(ctx context.Context, a, b string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if s.local != nil {
+		return l.slaveOfLocal(ctx, s, a, b)
+	}
 	var exec *redis.Cmd
 	_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Do(ctx, l.command("MULTI"))
@@ -66,12 +69,11 @@ func (l *Link) slaveOf(ctx context.Context, a, b string) (string, error) {
 	}
 	l.log.Info().Str("slaveof", a+" "+b).Msg("slaveof transaction sent")
 	l.sendInfo(s)
-	return execFirst(exec)
+	return execFirst(exec.Result())
 }
 
 // execFirst returns the first reply inside EXEC's array.
-func execFirst(exec *redis.Cmd) (string, error) {
-	v, err := exec.Result()
+func execFirst(v any, err error) (string, error) {
 	if err != nil {
 		return "", err
 	}

@@ -71,12 +71,21 @@ func newFenceState() fenceState {
 func (s *Server) fenced() bool { return s.cfg.FencedMode && !s.isReplica() }
 
 // gateFenced refuses writes in fenced mode while fewer than fenced-replicas replicas
-// are online or the lease is not held (see gates).
+// are online or the lease is not held, and reads while the lease is not held: a new
+// master may exist then, with writes this one never saw (see gates).
 func (s *Server) gateFenced(c *Client, cmd *Command) string {
-	if !s.fenced() || c.gateFlags(cmd)&FlagWrite == 0 || c.has(ClientMaster) {
+	if !s.fenced() || c.has(ClientMaster) {
 		return ""
 	}
-	if s.onlineReplicas() < s.cfg.FencedReplicas {
+	flags := c.gateFlags(cmd)
+	if cmd.Name == "exec" {
+		union, _ := c.queuedFlags()
+		flags |= union & fenceDataFlags
+	}
+	if flags&fenceDataFlags == 0 {
+		return ""
+	}
+	if flags&FlagWrite != 0 && s.onlineReplicas() < s.cfg.FencedReplicas {
 		return ErrNoReplicas
 	}
 	if !s.leaseValid(s.clock) {
@@ -84,6 +93,11 @@ func (s *Server) gateFenced(c *Client, cmd *Command) string {
 	}
 	return ""
 }
+
+// fenceDataFlags mark the commands whose replies show the data (Redis's write and
+// readonly flags): fenced mode refuses them without the lease and holds their replies
+// until the replicas acknowledged every write they may show.
+const fenceDataFlags = FlagWrite | FlagReadonly
 
 // onlineReplicas counts the replicas streaming from us (past their first ACK).
 func (s *Server) onlineReplicas() int {
@@ -158,10 +172,10 @@ func (s *Server) leaseValid(now time.Time) bool {
 		f.holding = ok
 		valid, majority, _ := s.leaseState(now)
 		if ok {
-			s.log.Info().Int("sentinels", valid).Int("majority", majority).Msg("fenced mode: write lease acquired, accepting writes")
+			s.log.Info().Int("sentinels", valid).Int("majority", majority).Msg("fenced mode: write lease acquired, accepting writes and reads")
 		} else {
 			f.expiredAt = now
-			s.log.Warn().Int("sentinels", valid).Int("majority", majority).Msg("fenced mode: write lease expired, refusing writes")
+			s.log.Warn().Int("sentinels", valid).Int("majority", majority).Msg("fenced mode: write lease expired, refusing writes and reads")
 		}
 	}
 	return ok
@@ -339,6 +353,20 @@ type fenceHold struct {
 	held []byte
 	n    int
 	hold bool
+}
+
+// fenceMustHold reports whether the replies of c's batch, which started at master
+// offset startOffset, must wait for the replicas' ACKs (under the lock, at its end): in
+// fenced mode, when the batch read or wrote data while writes (its own or others') are
+// not yet acknowledged up to the offset now, since its replies may show them. A batch
+// whose commands do not touch data (PING, INFO, REPLCONF FENCE...) is held only when it
+// moved the offset itself (PUBLISH), as long as enough replicas are online to
+// acknowledge it. When everything is acknowledged, nothing waits.
+func (s *Server) fenceMustHold(c *Client, startOffset int64) bool {
+	if !s.fenced() || s.repl.offset <= s.repl.fence.acked.Load() {
+		return false
+	}
+	return c.fenceData || s.repl.offset != startOffset && s.onlineReplicas() >= s.cfg.FencedReplicas
 }
 
 // holdForAcks takes the replies of a fenced batch of n commands that wrote out of c's

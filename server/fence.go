@@ -304,23 +304,31 @@ func (s *Server) fenceAcked() {
 	}
 }
 
-// fenceWait returns once the replicas acknowledged offset need (true), or false when
-// the wait timed out (checked when woken: by ACKs, departures, and cron every 100 ms), fewer than fenced-replicas replicas remain online, or c closed.
+// fenceWait returns once the replicas acknowledged offset need while the lease holds
+// (true), or false when the wait timed out (checked when woken: by ACKs, departures, and
+// cron every 100 ms), the lease expired, fewer than fenced-replicas replicas remain
+// online, this server is no longer a master, or c closed. An ACK seen after the lease
+// expired does not count: a failover may have chosen a replica that lacks the batch's
+// writes before they reached the replica that acknowledged them (docs/safety.md, reads).
 // Called without the lock.
 func (s *Server) fenceWait(c *Client, need int64) bool {
 	var deadline time.Time
-	for s.repl.fence.acked.Load() < need {
+	for {
 		s.mu.Lock()
+		// no timer per batch: cron wakes the waiters every 100 ms to look at the time
+		now := time.Now()
+		if !s.fenced() || !s.leaseValid(now) {
+			s.mu.Unlock()
+			return false
+		}
 		if s.repl.fence.acked.Load() >= need {
 			s.mu.Unlock()
 			return true
 		}
-		if s.onlineReplicas() < s.cfg.FencedReplicas || !s.fenced() {
+		if s.onlineReplicas() < s.cfg.FencedReplicas {
 			s.mu.Unlock()
 			return false
 		}
-		// no timer per batch: cron wakes the waiters every 100 ms to look at the time
-		now := time.Now()
 		if deadline.IsZero() {
 			t := time.Duration(s.cfg.FencedLeaseMs) * time.Millisecond
 			if t == 0 {
@@ -343,7 +351,6 @@ func (s *Server) fenceWait(c *Client, need int64) bool {
 			return false
 		}
 	}
-	return true
 }
 
 // fenceHold is what a fenced batch waits for: the offset, and its replies held back

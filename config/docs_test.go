@@ -47,7 +47,10 @@ func referenceDoc() string {
 	b.WriteString("(`fenced-lease-ms`, default 2000, capped at 90% of the sentinels' down-after-milliseconds; keep it\n")
 	b.WriteString("at least twice the sentinels' 1 s ping period; 0 turns the lease off, which gives up the partition\n")
 	b.WriteString("guarantee). Cost: one replica round trip per write batch. docs/safety.md argues why it loses no\n")
-	b.WriteString("acknowledged write and states the timing assumptions.\n\n")
+	b.WriteString("acknowledged write and states the timing assumptions.\n")
+	b.WriteString("Reads follow the same rules, so that they are linearizable: a read that could show a write not yet\n")
+	b.WriteString("acknowledged waits for its ACKs (and fails as the write does), and reads fail with `-FENCED`\n")
+	b.WriteString("without the lease.\n\n")
 	b.WriteString("| directive | alias | type | default | CONFIG SET |\n|---|---|---|---|---|\n")
 	def := Default()
 	var ignored []string

@@ -61,6 +61,7 @@ bench: build
 	scripts/bench-repl.sh
 	scripts/bench-failover.sh
 	$(GO) test -run '^$$' -bench 'BenchmarkRoute' -benchtime 4000x ./httpapi/
+	VIGIL_NODE_HTTP_BENCH=1 $(GO) test -count=1 -run '^TestNodeHTTPLatency$$' -v ./integration/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

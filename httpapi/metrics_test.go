@@ -100,16 +100,25 @@ func checkPhases(t *testing.T, fams map[string]*dto.MetricFamily, wantSum map[st
 }
 
 // TestServerMetrics: with Config.ServerInfo, /metrics has the INFO figures of
-// the node's data server; text fields are labels of vigil_server_info.
+// the node's data server: numbers, ok/err statuses and the link as 1/0, the
+// replica and keyspace lines as labelled series; text fields are labels of
+// vigil_server_info.
 func TestServerMetrics(t *testing.T) {
 	info := "# Server\r\nredis_version:7.0.15\r\nrun_id:abc\r\n# Clients\r\nconnected_clients:3\r\n" +
-		"# Replication\r\nrole:master\r\nconnected_slaves:2\r\nslave0:ip=127.0.0.1,port=6380,state=online\r\nmaster_repl_offset:1234\r\n"
+		"# Persistence\r\nrdb_last_bgsave_status:err\r\naof_last_write_status:ok\r\n" +
+		"# Replication\r\nrole:master\r\nconnected_slaves:2\r\nslave0:ip=127.0.0.1,port=6380,state=online,offset=1200,lag=1\r\n" +
+		"slave1:ip=127.0.0.1,port=6381,state=wait_bgsave,offset=0,lag=0\r\nmaster_link_status:down\r\nmaster_repl_offset:1234\r\n" +
+		"# Keyspace\r\ndb0:keys=5,expires=2,avg_ttl=300\r\n"
 	_, base := startServerWith(t, newFake(), Config{ServerInfo: func() string { return info }})
 	resp := get(t, "GET", base+"/metrics", "")
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{"vigil_server_connected_clients 3\n", "vigil_server_connected_slaves 2\n",
-		"vigil_server_master_repl_offset 1234\n", `vigil_server_info{redis_version="7.0.15",role="master",run_id="abc"} 1`} {
+		"vigil_server_master_repl_offset 1234\n", `vigil_server_info{redis_version="7.0.15",role="master",run_id="abc"} 1`,
+		"vigil_server_rdb_last_bgsave_status 0\n", "vigil_server_aof_last_write_status 1\n", "vigil_server_master_link_up 0\n",
+		`vigil_server_slave_offset{addr="127.0.0.1:6380",slave="0"} 1200`, `vigil_server_slave_lag{addr="127.0.0.1:6380",slave="0"} 1`,
+		`vigil_server_slave_online{addr="127.0.0.1:6380",slave="0"} 1`, `vigil_server_slave_online{addr="127.0.0.1:6381",slave="1"} 0`,
+		`vigil_server_db_keys{db="db0"} 5`, `vigil_server_db_expires{db="db0"} 2`, `vigil_server_db_avg_ttl{db="db0"} 300`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("GET /metrics: no %q in\n%s", want, body)
 		}

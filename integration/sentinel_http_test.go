@@ -163,6 +163,14 @@ type sseEvent struct {
 // not ""), sending each event on the returned channel until the test ends.
 func sseWatch(t *testing.T, url, lastID string) <-chan sseEvent {
 	t.Helper()
+	ch, _ := sseFollow(t, url, lastID)
+	return ch
+}
+
+// sseFollow is sseWatch with a cancel that closes the stream earlier (the
+// channel is then closed).
+func sseFollow(t *testing.T, url, lastID string) (<-chan sseEvent, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
@@ -186,7 +194,7 @@ func sseWatch(t *testing.T, url, lastID string) <-chan sseEvent {
 			ch <- sseEvent{ev, time.Now()}
 		}
 	}()
-	return ch
+	return ch, cancel
 }
 
 // waitEvent reads ch until an event named name whose data has message
@@ -256,9 +264,11 @@ func TestSentinelHTTP(t *testing.T) {
 			return alive == 3 && failed == 0, fmt.Sprintf("alive %v failed %v", alive, failed)
 		})
 	}
+	bases := make([]string, len(ss))
 	before := make([]map[string]float64, len(ss))
 	for i, s := range ss {
-		before[i] = failoverCounts(t, s)
+		bases[i] = s.base
+		before[i] = failoverCounts(t, s.base, "mymaster")
 	}
 	streams := make([]<-chan sseEvent, len(ss))
 	for i, s := range ss {
@@ -282,36 +292,38 @@ func TestSentinelHTTP(t *testing.T) {
 			return healthStatus(t, s, master.Addr) == 503 && healthStatus(t, s, promoted.Addr) == 200
 		})
 	}
-	checkFailoverMetrics(t, ss, before)
+	checkFailoverMetrics(t, bases, "mymaster", before)
 }
 
 // failoverPhases are the phase labels of vigil_sentinel_failover_phase_seconds.
 var failoverPhases = []string{"down_to_sdown", "sdown_to_odown", "odown_to_elected", "elected_to_promoted",
 	"promoted_to_reconfigured", "down_to_switch"}
 
-// failoverCounts reads a sentinel's failover counters and phase counts.
-func failoverCounts(t *testing.T, s *httpSentinel) map[string]float64 {
-	fams := testutil.Scrape(t, s.base+"/metrics", "")
-	m := map[string]string{"master": "mymaster"}
+// failoverCounts reads master's failover counters and phase counts from the
+// endpoint at base.
+func failoverCounts(t *testing.T, base, master string) map[string]float64 {
+	fams := testutil.Scrape(t, base+"/metrics", "")
+	m := map[string]string{"master": master}
 	out := map[string]float64{}
 	for _, n := range []string{"failovers_started_total", "failovers_succeeded_total", "master_switches_total"} {
 		out[n] = testutil.MetricValue(fams, "vigil_sentinel_"+n, m)
 	}
 	for _, p := range failoverPhases {
-		out[p] = testutil.MetricValue(fams, "vigil_sentinel_failover_phase_seconds", map[string]string{"master": "mymaster", "phase": p})
+		out[p] = testutil.MetricValue(fams, "vigil_sentinel_failover_phase_seconds", map[string]string{"master": master, "phase": p})
 	}
 	return out
 }
 
-// checkFailoverMetrics: exactly one failover succeeded among the sentinels,
-// each counted one switch, and the leader observed each phase once.
-func checkFailoverMetrics(t *testing.T, ss []*httpSentinel, before []map[string]float64) {
+// checkFailoverMetrics: exactly one failover of master succeeded among the
+// endpoints at bases, each counted one switch, and the leader observed each
+// phase once.
+func checkFailoverMetrics(t *testing.T, bases []string, master string, before []map[string]float64) {
 	t.Helper()
 	testutil.Poll(t, sentinelWait, 200*time.Millisecond, "one failover in the metrics", func() (bool, string) {
 		succeeded, leader := 0.0, -1
 		var state []string
-		for i, s := range ss {
-			c := failoverCounts(t, s)
+		for i, base := range bases {
+			c := failoverCounts(t, base, master)
 			d := c["failovers_succeeded_total"] - before[i]["failovers_succeeded_total"]
 			succeeded += d
 			if d == 1 {
@@ -325,7 +337,7 @@ func checkFailoverMetrics(t *testing.T, ss []*httpSentinel, before []map[string]
 		if succeeded != 1 || leader < 0 {
 			return false, fmt.Sprintf("succeeded %v: %v", succeeded, state)
 		}
-		c := failoverCounts(t, ss[leader])
+		c := failoverCounts(t, bases[leader], master)
 		for _, p := range failoverPhases {
 			if c[p]-before[leader][p] != 1 {
 				return false, fmt.Sprintf("leader %d phase %s: %v observations, want 1 (%v)", leader, p, c[p]-before[leader][p], c)
@@ -364,6 +376,36 @@ func checkMalformed(t *testing.T, s *httpSentinel) {
 	}
 }
 
+// authCase is a GET with a password and the status it must get.
+type authCase struct {
+	path, password string
+	status         int
+}
+
+// authCases are the cases every endpoint with the password s3cret passes
+// for master: its routes need the password, /health/live does not.
+func authCases(master string) []authCase {
+	return []authCase{{"/v1/masters/" + master, "", 401}, {"/v1/masters/" + master, "wrong", 401},
+		{"/v1/masters/" + master, "s3cret", 200}, {"/v1/masters/" + master + "/events?last_event_id=x", "", 401},
+		{"/metrics", "", 401}, {"/health/live", "", 200}}
+}
+
+// checkAuth waits until p listens on HTTP port hport, sends each case's
+// GET to it and checks its status; it returns the endpoint's base URL.
+func checkAuth(t *testing.T, p *testutil.Proc, hport int, cases []authCase) string {
+	t.Helper()
+	base := "127.0.0.1:" + strconv.Itoa(hport)
+	testutil.WaitForPort(t, base, haWait, p)
+	base = "http://" + base
+	for _, tt := range cases {
+		var body map[string]any
+		if st := getJSON(t, "GET", base+tt.path, tt.password, &body); st != tt.status {
+			t.Errorf("GET %s with password %q: got %d %v, want %d", tt.path, tt.password, st, body, tt.status)
+		}
+	}
+	return base
+}
+
 // TestSentinelHTTPAuth: with requirepass every route but /health/* needs
 // the bearer password, and /health/* answers without it.
 func TestSentinelHTTPAuth(t *testing.T) {
@@ -373,29 +415,9 @@ func TestSentinelHTTPAuth(t *testing.T) {
 	hp := testutil.FreePort(t)
 	mp := testutil.FreePort(t) // nothing listens: the master stays down
 	p, _ := startPlainSentinel(t, fmt.Sprintf("requirepass s3cret\nhttp-port %d\nsentinel monitor mymaster 127.0.0.1 %d 1\n", hp, mp))
-	base := "127.0.0.1:" + strconv.Itoa(hp)
-	testutil.WaitForPort(t, base, 10*time.Second, p)
-	base = "http://" + base
-	tests := []struct {
-		path, password string
-		status         int
-	}{
-		{"/v1/masters", "", 401},
-		{"/v1/masters", "wrong", 401},
-		{"/v1/masters", "s3cret", 200},
-		{"/v1/masters/mymaster", "", 401},
-		{"/v1/masters/mymaster", "s3cret", 200},
-		{"/v1/masters/mymaster/events?last_event_id=x", "", 401},
-		{"/metrics", "", 401},
-		{"/health/live", "", 200},
-		{"/health/master/mymaster?addr=127.0.0.1:" + strconv.Itoa(mp+1), "", 503},
-	}
-	for _, tt := range tests {
-		var body map[string]any
-		if st := getJSON(t, "GET", base+tt.path, tt.password, &body); st != tt.status {
-			t.Errorf("GET %s with password %q: got %d %v, want %d", tt.path, tt.password, st, body, tt.status)
-		}
-	}
+	base := checkAuth(t, p, hp, append(authCases("mymaster"),
+		authCase{"/v1/masters", "", 401}, authCase{"/v1/masters", "s3cret", 200},
+		authCase{"/health/master/mymaster?addr=127.0.0.1:" + strconv.Itoa(mp+1), "", 503}))
 	if fams := testutil.Scrape(t, base+"/metrics", "s3cret"); testutil.MetricValue(fams, "vigil_sentinel_quorum", map[string]string{"master": "mymaster"}) != 1 {
 		t.Errorf("/metrics with the password: got quorum %v, want 1", testutil.MetricValue(fams, "vigil_sentinel_quorum", map[string]string{"master": "mymaster"}))
 	}

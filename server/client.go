@@ -91,8 +91,7 @@ type Client struct {
 	outMu      sync.Mutex
 	pending    []byte
 	streamSeq  int64           // a replica: bytes ever appended to pending (under outMu; stream.go)
-	streamWake chan struct{}   // closed when the writer advances streamDone (under outMu)
-	streamDone atomic.Int64    // a replica: bytes of pending ever written to the socket
+	streamDone atomic.Int64    // a replica: bytes of pending ever handed to the kernel
 	outFlight  atomic.Int64    // bytes the writer took from pending and is sending (tot-mem)
 	raw        syscall.RawConn // the socket's descriptor, for writes that never block (nil: none)
 	rawWriteF  func(fd uintptr) bool
@@ -100,6 +99,7 @@ type Client struct {
 	rawN       int
 	rawErr     error
 	flushMu    sync.Mutex
+	stalled    bool        // a replica: its socket was full and its writer carries the stream (under flushMu; stream.go)
 	hold       atomic.Bool // a replica's stream is held until its RDB is sent (or its first ACK)
 	coalesce   atomic.Bool // a replica's stream: the writer yields once before each write
 	kick       chan struct{}
@@ -186,6 +186,9 @@ func (c *Client) deliver(fn func(w *resp.Writer)) {
 
 // flush writes pending output to the socket. Safe from any goroutine; writes stay in order.
 func (c *Client) flush() error {
+	if c.coalesce.Load() {
+		return c.streamNoWait() // a replica's stream never blocks the caller (stream.go)
+	}
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
 	if c.hold.Load() {
@@ -193,7 +196,6 @@ func (c *Client) flush() error {
 	}
 	c.outMu.Lock()
 	data := c.pending
-	seq := c.streamSeq
 	c.pending = nil
 	c.outMu.Unlock()
 	if len(data) == 0 {
@@ -203,14 +205,7 @@ func (c *Client) flush() error {
 	_, err := c.conn.Write(data)
 	c.outFlight.Store(0)
 	c.srv.releasedOutput(cap(data))
-	if c.coalesce.Load() {
-		c.srv.stats.replOutput.Add(int64(len(data)))
-		if err == nil {
-			c.wroteStream(seq)
-		}
-	} else {
-		c.srv.stats.netOutput.Add(int64(len(data)))
-	}
+	c.srv.stats.netOutput.Add(int64(len(data)))
 	return err
 }
 
@@ -244,15 +239,21 @@ func (c *Client) flushNoWait() (bool, error) {
 		c.srv.releasedOutput(cap(data))
 		return false, nil
 	}
+	c.putBack(data, n)
+	c.wake()
+	return true, nil
+}
+
+// putBack returns the unwritten part of data, taken from pending, to the front of
+// pending.
+func (c *Client) putBack(data []byte, n int) {
 	c.outMu.Lock()
 	if len(c.pending) == 0 {
-		c.pending = data[n:] // no copy: later replies append behind the rest
+		c.pending = data[n:] // no copy: later output appends behind the rest
 	} else {
 		c.pending = append(data[n:len(data):len(data)], c.pending...)
 	}
 	c.outMu.Unlock()
-	c.wake()
-	return true, nil
 }
 
 // writeNoWait writes what the socket accepts now; a connection without a raw descriptor
@@ -311,7 +312,13 @@ func (c *Client) writer() {
 				// to replicas once per event-loop iteration)
 				runtime.Gosched()
 			}
-			if c.flush() != nil {
+			var err error
+			if c.coalesce.Load() {
+				err = c.flushStream() // stream.go
+			} else {
+				err = c.flush()
+			}
+			if err != nil {
 				c.close()
 				return
 			}

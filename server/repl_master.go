@@ -23,7 +23,7 @@ func (c *Client) appendStream(b []byte) {
 	c.outMu.Lock()
 	c.pending = append(c.pending, b...)
 	c.streamSeq += int64(len(b))
-	n := len(c.pending)
+	n := len(c.pending) + int(c.outFlight.Load()) // what a stalled writer is sending counts too
 	c.outMu.Unlock()
 	c.srv.checkOutputLimit(c, n)
 	select {
@@ -286,6 +286,7 @@ func (s *Server) sendDisklessSync(sn *snapshot, replicas []*Client, header strin
 	}
 	defer func() {
 		for _, c := range replicas {
+			c.conn.SetWriteDeadline(time.Time{}) // the stream has no deadline: repl-timeout watches it
 			c.flushMu.Unlock()
 		}
 	}()

@@ -10,16 +10,26 @@ import "runtime"
 // flushes the stream, so without a barrier an acknowledgement could leave first and a
 // kill -9 of the master would then lose an acknowledged write that no replica received.
 //
+// "Handed to the socket" means what it means in Redis, whose sockets never block: a
+// non-blocking write(2) of the replica's pending output. What the kernel takes is sent;
+// when the socket buffer is full (a slow, stopped or cut-off replica) the rest stays in
+// the replica's output buffer, where client-output-buffer-limit replica bounds it, and the
+// replies go out without waiting for it. The replica's writer goroutine then carries that
+// rest (Client.stalled: it alone writes the socket until the kernel has taken it), and
+// repl-timeout detects a replica that never reads. A cut-off replica thus never stalls
+// the writes of the others, while with sockets that take the stream (the normal case) an
+// acknowledged write is in every online replica's socket.
+//
 // The barrier is a group commit, like the AOF's (aof_log.go): every byte appended to a
-// replica's output advances its ticket (Client.streamSeq); its writer goroutine, after
-// each write(2), publishes how far it wrote (Client.streamDone) and wakes the clients
-// waiting for it. Under the execution lock, after the batch's stream has been distributed
-// (replDistribute), the client records each online replica with its ticket
-// (streamBarrier); after the lock is released, it waits until every recorded replica's
-// writer has written past its ticket (waitStreams), then writes its own replies. The
-// writers yield once before writing (Client.writer), so the batches of the connections
-// that are ready meanwhile join the same write: one write(2) per replica per batch of
-// ready connections, as in Redis's event loop, and no client writes a replica's socket.
+// replica's output advances its ticket (Client.streamSeq); each write(2) to the replica's
+// socket publishes how far it wrote (Client.streamDone). Under the execution lock, after
+// the batch's stream has been distributed (replDistribute), the client records each
+// online replica with its ticket (streamBarrier); after the lock is released, it makes
+// sure that every recorded replica's output was handed to the socket past its ticket
+// (waitStreams), then writes its own replies. The writers yield once before writing
+// (Client.writer), and so do the waiting clients while other batches keep joining, so
+// that one write(2) per replica carries the batches of the connections ready meanwhile,
+// as one iteration of Redis's event loop does.
 
 // streamMark is a replica and the ticket its writer must pass.
 type streamMark struct {
@@ -43,25 +53,25 @@ func (s *Server) streamBarrier(c *Client) {
 	}
 }
 
-// waitStreams returns once every replica recorded by streamBarrier has written its stream
-// past the recorded ticket, or closed. Called without the lock, before c's replies are
-// flushed.
+// waitStreams returns once every replica recorded by streamBarrier has been handed its
+// stream past the recorded ticket: written, or left to its writer because its socket is
+// full, or closed. Called without the lock, before c's replies are flushed.
 func (c *Client) waitStreams() {
 	for i, m := range c.streamTo {
-		m.r.waitWritten(m.seq)
+		m.r.handStream(m.seq)
 		c.streamTo[i] = streamMark{} // keep no closed replica reachable from an idle client
 	}
 	c.streamTo = c.streamTo[:0]
 }
 
-// waitWritten returns once r's output is written up to seq (or r closed). The
-// writer may have done it; if not, the client yields as long as other connections keep
-// adding to r's output (they run their batches meanwhile, a bounded number of times),
-// then writes r's pending output itself if it is still not written: the first of the
-// waiting clients carries every batch queued so far (the AOF's leader rule), so a round
-// of ready connections costs one write(2) per replica, as an iteration of Redis's event
-// loop does.
-func (r *Client) waitWritten(seq int64) {
+// handStream returns once r's output up to seq is handed to its socket. The writer may
+// have done it; if not, the client yields as long as other connections keep adding to r's
+// output (they run their batches meanwhile, a bounded number of times), then writes r's
+// pending output itself without blocking: the first of the waiting clients carries every
+// batch queued so far (the AOF's leader rule), so a round of ready connections costs one
+// write(2) per replica, as an iteration of Redis's event loop does. It never waits for a
+// socket that does not take the stream.
+func (r *Client) handStream(seq int64) {
 	queued := seq
 	for range maxStreamYields {
 		if r.streamDone.Load() >= seq {
@@ -79,8 +89,84 @@ func (r *Client) waitWritten(seq int64) {
 	if r.streamDone.Load() >= seq {
 		return
 	}
-	if r.flush() != nil {
+	if r.streamNoWait() != nil {
 		r.close()
+	}
+}
+
+// streamNoWait writes r's pending stream without blocking: what the socket takes now.
+// The rest stays pending, r becomes stalled, and its writer goroutine carries it. While
+// r is stalled (or held before its RDB is sent) it writes nothing. Once r is online the
+// holders of flushMu never wait for the socket (only the RDB senders do, before), so the
+// lock is brief.
+func (r *Client) streamNoWait() error {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	return r.streamNoWaitLocked()
+}
+
+// streamNoWaitLocked is streamNoWait under flushMu.
+func (r *Client) streamNoWaitLocked() error {
+	if r.hold.Load() || r.stalled {
+		return nil
+	}
+	r.outMu.Lock()
+	data, seq := r.pending, r.streamSeq
+	r.pending = nil
+	r.outMu.Unlock()
+	if len(data) == 0 {
+		return nil
+	}
+	n, err := r.writeNoWait(data)
+	r.srv.stats.replOutput.Add(int64(n))
+	if err != nil {
+		r.srv.releasedOutput(cap(data))
+		return err
+	}
+	if n == len(data) {
+		r.srv.releasedOutput(cap(data))
+		r.wroteStream(seq)
+		return nil
+	}
+	r.putBack(data, n)
+	r.wroteStream(seq - int64(len(data)-n))
+	r.stalled = true
+	r.wake()
+	return nil
+}
+
+// flushStream is a replica's writer: it writes the pending stream without blocking and,
+// once the socket is full (r.stalled), writes the rest blocking without holding flushMu,
+// so that the clients, which see r stalled, neither wait for it nor write to the socket.
+// It returns once the pending stream is written or the socket fails (repl-timeout or the
+// output limit closes it).
+func (r *Client) flushStream() error {
+	for {
+		r.flushMu.Lock()
+		if !r.stalled {
+			err := r.streamNoWaitLocked()
+			if err != nil || !r.stalled {
+				r.flushMu.Unlock()
+				return err
+			}
+		}
+		r.outMu.Lock()
+		data, seq := r.pending, r.streamSeq
+		r.pending = nil
+		r.outFlight.Store(int64(len(data))) // still output: tot-mem and the output limit count it
+		r.outMu.Unlock()
+		r.flushMu.Unlock()
+		_, err := r.conn.Write(data)
+		r.outFlight.Store(0)
+		r.srv.releasedOutput(cap(data))
+		if err != nil {
+			return err
+		}
+		r.srv.stats.replOutput.Add(int64(len(data)))
+		r.flushMu.Lock()
+		r.stalled = false // the socket took it all: the clients write again
+		r.wroteStream(seq)
+		r.flushMu.Unlock()
 	}
 }
 
@@ -88,13 +174,7 @@ func (r *Client) waitWritten(seq int64) {
 // replica write.
 const maxStreamYields = 8
 
-// wroteStream publishes that r's output is written up to seq and wakes the waiters.
+// wroteStream publishes that r's output is written up to seq.
 func (r *Client) wroteStream(seq int64) {
 	r.streamDone.Store(seq)
-	r.outMu.Lock()
-	if r.streamWake != nil {
-		close(r.streamWake)
-		r.streamWake = nil
-	}
-	r.outMu.Unlock()
 }

@@ -171,7 +171,8 @@ func TestFencedReplicaKilled(t *testing.T) {
 
 // TestFencedReplicaStopped: a replica paused with SIGSTOP acknowledges nothing, so a write
 // times out with the fenced error instead of being acknowledged; INFO counts it; after
-// SIGCONT writes are acknowledged again.
+// SIGCONT writes are acknowledged again. A read from another client of a key written
+// after the stop does not return the unacknowledged value: it fails as the write does.
 func TestFencedReplicaStopped(t *testing.T) {
 	master, replica := startFencedPair(t, "--fenced-lease-ms", "0")
 	if err := replica.Stop(); err != nil {
@@ -208,6 +209,24 @@ func TestFencedReplicaStopped(t *testing.T) {
 	if set.Err() == nil || get.Err() == nil || set.Err().Error() != want || get.Err().Error() != want {
 		t.Fatalf("pipelined SET, GET while stopped: got %v, %v; want the fenced error twice", set.Err(), get.Err())
 	}
+	// a read from another client of a value written after the stop shows it no more
+	// than the write's own reply does: it fails as the write does
+	base, _ := strconv.ParseInt(master.info("replication")["master_repl_offset"], 10, 64)
+	written := make(chan error, 1)
+	go func() { written <- master.c.Set(context.Background(), "unacked", "1", 0).Err() }()
+	poll(t, "the SET applied on the master", func() (bool, string) {
+		off := master.info("replication")["master_repl_offset"]
+		n, _ := strconv.ParseInt(off, 10, 64)
+		return n > base, off
+	})
+	reader := redis.NewClient(&redis.Options{Addr: master.Addr, MaxRetries: -1})
+	defer reader.Close()
+	if v, err := reader.Get(context.Background(), "unacked").Result(); err == nil || err.Error() != want {
+		t.Fatalf("GET of an unacknowledged write from another client: got %q, %v; want %q", v, err, want)
+	}
+	if err := <-written; err == nil || err.Error() != want {
+		t.Fatalf("the unacknowledged SET: got %v, want %q", err, want)
+	}
 	replica.Cont()
 	stopped = false
 	poll(t, "writes acknowledged after SIGCONT", func() (bool, string) {
@@ -221,7 +240,7 @@ func TestFencedReplicaStopped(t *testing.T) {
 
 // TestFencedLease: a fenced master accepts writes only while a majority of the
 // sentinels renews its lease. Three sentinels watch it; with two of them stopped
-// (SIGSTOP) the lease runs out: writes are refused with the FENCED error, INFO says
+// (SIGSTOP) the lease runs out: writes and reads are refused with the FENCED error, INFO says
 // fenced_lease:expired, the master logs it and the running sentinel publishes
 // +fenced-lease-expired; once they run again, writes are accepted again.
 func TestFencedLease(t *testing.T) {
@@ -256,6 +275,10 @@ func TestFencedLease(t *testing.T) {
 		err := master.c.Set(context.Background(), "unleased", "1", 0).Err()
 		return err != nil && err.Error() == want, fmt.Sprint(err)
 	})
+	// reads too: a new master may exist now, with writes this one never saw
+	if v, err := master.c.Get(context.Background(), "leased").Result(); err == nil || err.Error() != want {
+		t.Fatalf("GET after the lease expired: got %q, %v; want %q", v, err, want)
+	}
 	if mi := master.info("replication"); mi["fenced_lease"] != "expired" || mi["fenced_lease_sentinels"] != "1" {
 		t.Fatalf("INFO replication: fenced_lease=%q fenced_lease_sentinels=%q, want expired and 1", mi["fenced_lease"], mi["fenced_lease_sentinels"])
 	}

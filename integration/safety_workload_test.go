@@ -303,11 +303,11 @@ func (w *safetyWorkload) checkKeys(m *redis.Client) (acked, lost int, examples [
 				keys[j] = "k:" + strconv.Itoa(g) + ":" + strconv.Itoa(i)
 			}
 			var vals []any
-			for try := 0; try < 3; try++ { // a sentinel's CLIENT KILL may cut a connection once
-				if vals, err = m.MGet(ctx, keys...).Result(); err == nil {
-					break
-				}
-			}
+			err = finalRead(func() error {
+				var err error
+				vals, err = m.MGet(ctx, keys...).Result()
+				return err
+			})
 			if err != nil {
 				return acked, lost, examples, fmt.Errorf("MGET on the final master: %w", err)
 			}
@@ -324,6 +324,22 @@ func (w *safetyWorkload) checkKeys(m *redis.Client) (acked, lost int, examples [
 	return acked, lost, examples, nil
 }
 
+// finalRead runs a read of the final check until it succeeds, a few times: a sentinel's
+// CLIENT KILL may cut a connection once, and in fenced mode reads are refused (FENCED)
+// while the master's lease is not renewed (between a promotion and its first renewals).
+func finalRead(read func() error) error {
+	var err error
+	for try := 0; try < 50; try++ {
+		if err = read(); err == nil || !strings.HasPrefix(err.Error(), "FENCED ") && try >= 2 {
+			return err
+		}
+		if strings.HasPrefix(err.Error(), "FENCED ") {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return err
+}
+
 // checkRegisters appends a final read of every register on the final master to the
 // history and checks it; it returns porcupine's verdict and the history's size.
 func (w *safetyWorkload) checkRegisters(m *redis.Client) (porcupine.CheckResult, int, error) {
@@ -331,11 +347,17 @@ func (w *safetyWorkload) checkRegisters(m *redis.Client) (porcupine.CheckResult,
 	ops := append([]porcupine.Operation(nil), w.ops...)
 	for k := 0; k < safetyRegKeys; k++ {
 		key := "reg:" + strconv.Itoa(k)
-		call := w.now()
-		v, err := m.Get(ctx, key).Int64()
-		if errors.Is(err, redis.Nil) {
-			v, err = 0, nil
-		}
+		var call int64
+		var v int64
+		err := finalRead(func() error {
+			call = w.now()
+			var err error
+			v, err = m.Get(ctx, key).Int64()
+			if errors.Is(err, redis.Nil) {
+				v, err = 0, nil
+			}
+			return err
+		})
 		if err != nil {
 			return porcupine.Unknown, len(ops), fmt.Errorf("final GET %s: %w", key, err)
 		}

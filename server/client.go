@@ -79,7 +79,7 @@ type Client struct {
 	woff        int64        // master_repl_offset after this client's last command (WAIT)
 	streamTo    []streamMark // online replicas whose sockets get this batch's stream before its replies (stream.go)
 	fenceHeld   []byte       // fenced mode: the buffer that holds a batch's replies until its ACKs (fence.go)
-	fenceRead   bool         // fenced mode: the batch read keys (its replies wait for the ACKs of what it may have seen)
+	fenceData   bool         // fenced mode: the batch ran a command that reads or writes data (fence.go)
 	failed      bool         // the current command replied an error (commandstats failed_calls)
 	admin       clientAdmin  // output-limit state (cmd_client.go)
 

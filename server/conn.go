@@ -354,7 +354,7 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 		}
 		postponed := false
 		c.held = false
-		c.fenceRead = false
+		c.fenceData = false
 		first := i
 		for ; i < len(cmds); i++ {
 			if !s.processCommand(c, cmds[i]) {
@@ -374,10 +374,7 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			}
 		}
 		var fence fenceHold
-		if (s.repl.offset != startOffset || c.fenceRead && s.repl.offset > s.repl.fence.acked.Load()) &&
-			s.fenced() && s.onlineReplicas() >= s.cfg.FencedReplicas {
-			// (with fewer replicas the gate refused every write: what moved the offset
-			// is expiry, as a read's lazy expiry)
+		if s.fenceMustHold(c, startOffset) {
 			fence = s.holdForAcks(c, i-first) // fenced mode: the replies wait for the ACKs
 		}
 		c.queueOutput()

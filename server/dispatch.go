@@ -158,6 +158,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 		s.endUnit()
 	}
 	c.woff = s.repl.offset
+	c.fenceData = c.fenceData || cmd.Flags&fenceDataFlags != 0
 	cmd.stats.calls++
 	cmd.stats.usec += dur.Microseconds()
 	if s.cfg.LatencyTracking {

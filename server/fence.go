@@ -29,8 +29,10 @@ import (
 //     The sentinel sent the renewal after receiving that token, so the master counts the
 //     lease from the token's time, never from a later one: a renewal delayed in the
 //     network (or replayed after a partition heals) extends nothing;
-//   - reads of keys need the lease too, and a batch that read waits for the ACK of the
-//     offset at its end (gateFenced), so that reads are linearizable.
+//   - reads of data need the lease too (gateFenced), and a batch that read or wrote data
+//     waits for the ACK of the offset at its end unless everything is acknowledged
+//     already (fenceMustHold); an ACK that arrives after the lease expired does not count
+//     (fenceWait). So reads are linearizable too.
 
 // fenceState is the fenced-mode state (under Server.mu, but acked and the wake channel).
 type fenceState struct {
@@ -74,30 +76,24 @@ func newFenceState() fenceState {
 func (s *Server) fenced() bool { return s.cfg.FencedMode && !s.isReplica() }
 
 // gateFenced refuses writes in fenced mode while fewer than fenced-replicas replicas
-// are online or the lease is not held (see gates). Reads of keys are refused without
-// the lease too (a new master may have taken writes since), and while fewer replicas
-// are online than needed to acknowledge writes the read may see; a read let through
-// marks the batch (fenceRead): its replies wait until the replicas acknowledged the
-// offset at its end, so it never returns a write that a failover could still lose.
+// are online or the lease is not held, and reads of data without the lease (a new
+// master may exist then, with writes this one never saw) or while fewer replicas are
+// online than needed to acknowledge a write the read may show (see gates). A batch let
+// through waits for the ACKs of what it may show (fenceMustHold).
 func (s *Server) gateFenced(c *Client, cmd *Command) string {
 	if !s.fenced() || c.has(ClientMaster) {
 		return ""
 	}
-	f := c.gateFlags(cmd)
-	if f&FlagWrite == 0 {
-		if f&FlagReadonly == 0 && (cmd.Name != "exec" || !c.queuedReads()) {
-			return ""
-		}
-		if !s.leaseValid(s.clock) {
-			return ErrFencedLease
-		}
-		if s.onlineReplicas() < s.cfg.FencedReplicas && s.repl.offset > s.repl.fence.acked.Load() {
-			return ErrNoReplicas
-		}
-		c.fenceRead = true
+	flags := c.gateFlags(cmd)
+	if cmd.Name == "exec" {
+		union, _ := c.queuedFlags()
+		flags |= union & fenceDataFlags
+	}
+	if flags&fenceDataFlags == 0 {
 		return ""
 	}
-	if s.onlineReplicas() < s.cfg.FencedReplicas {
+	if s.onlineReplicas() < s.cfg.FencedReplicas &&
+		(flags&FlagWrite != 0 || s.repl.offset > s.repl.fence.acked.Load()) {
 		return ErrNoReplicas
 	}
 	if !s.leaseValid(s.clock) {
@@ -106,11 +102,10 @@ func (s *Server) gateFenced(c *Client, cmd *Command) string {
 	return ""
 }
 
-// queuedReads reports whether a queued transaction reads keys.
-func (c *Client) queuedReads() bool {
-	union, _ := c.queuedFlags()
-	return union&FlagReadonly != 0
-}
+// fenceDataFlags mark the commands whose replies show the data (Redis's write and
+// readonly flags): fenced mode refuses them without the lease and holds their replies
+// until the replicas acknowledged every write they may show.
+const fenceDataFlags = FlagWrite | FlagReadonly
 
 // onlineReplicas counts the replicas streaming from us (past their first ACK).
 func (s *Server) onlineReplicas() int {
@@ -185,10 +180,10 @@ func (s *Server) leaseValid(now time.Time) bool {
 		f.holding = ok
 		valid, majority, _ := s.leaseState(now)
 		if ok {
-			s.log.Info().Int("sentinels", valid).Int("majority", majority).Msg("fenced mode: write lease acquired, accepting writes")
+			s.log.Info().Int("sentinels", valid).Int("majority", majority).Msg("fenced mode: write lease acquired, accepting writes and reads")
 		} else {
 			f.expiredAt = now
-			s.log.Warn().Int("sentinels", valid).Int("majority", majority).Msg("fenced mode: write lease expired, refusing writes")
+			s.log.Warn().Int("sentinels", valid).Int("majority", majority).Msg("fenced mode: write lease expired, refusing writes and reads")
 		}
 	}
 	return ok
@@ -317,23 +312,31 @@ func (s *Server) fenceAcked() {
 	}
 }
 
-// fenceWait returns once the replicas acknowledged offset need (true), or false when
-// the wait timed out (checked when woken: by ACKs, departures, and cron every 100 ms), fewer than fenced-replicas replicas remain online, or c closed.
+// fenceWait returns once the replicas acknowledged offset need while the lease holds
+// (true), or false when the wait timed out (checked when woken: by ACKs, departures, and
+// cron every 100 ms), the lease expired, fewer than fenced-replicas replicas remain
+// online, this server is no longer a master, or c closed. An ACK seen after the lease
+// expired does not count: a failover may have chosen a replica that lacks the batch's
+// writes before they reached the replica that acknowledged them (docs/safety.md, reads).
 // Called without the lock.
 func (s *Server) fenceWait(c *Client, need int64) bool {
 	var deadline time.Time
-	for s.repl.fence.acked.Load() < need {
+	for {
 		s.mu.Lock()
+		// no timer per batch: cron wakes the waiters every 100 ms to look at the time
+		now := time.Now()
+		if !s.fenced() || !s.leaseValid(now) {
+			s.mu.Unlock()
+			return false
+		}
 		if s.repl.fence.acked.Load() >= need {
 			s.mu.Unlock()
 			return true
 		}
-		if s.onlineReplicas() < s.cfg.FencedReplicas || !s.fenced() {
+		if s.onlineReplicas() < s.cfg.FencedReplicas {
 			s.mu.Unlock()
 			return false
 		}
-		// no timer per batch: cron wakes the waiters every 100 ms to look at the time
-		now := time.Now()
 		if deadline.IsZero() {
 			t := time.Duration(s.cfg.FencedLeaseMs) * time.Millisecond
 			if t == 0 {
@@ -356,7 +359,6 @@ func (s *Server) fenceWait(c *Client, need int64) bool {
 			return false
 		}
 	}
-	return true
 }
 
 // fenceHold is what a fenced batch waits for: the offset, and its replies held back
@@ -366,6 +368,20 @@ type fenceHold struct {
 	held []byte
 	n    int
 	hold bool
+}
+
+// fenceMustHold reports whether the replies of c's batch, which started at master
+// offset startOffset, must wait for the replicas' ACKs (under the lock, at its end): in
+// fenced mode, when the batch read or wrote data while writes (its own or others') are
+// not yet acknowledged up to the offset now, since its replies may show them. A batch
+// whose commands do not touch data (PING, INFO, REPLCONF FENCE...) is held only when it
+// moved the offset itself (PUBLISH), as long as enough replicas are online to
+// acknowledge it. When everything is acknowledged, nothing waits.
+func (s *Server) fenceMustHold(c *Client, startOffset int64) bool {
+	if !s.fenced() || s.repl.offset <= s.repl.fence.acked.Load() {
+		return false
+	}
+	return c.fenceData || s.repl.offset != startOffset && s.onlineReplicas() >= s.cfg.FencedReplicas
 }
 
 // holdForAcks takes the replies of a fenced batch of n commands that wrote out of c's

@@ -99,29 +99,20 @@ func TestFenceLease(t *testing.T) {
 }
 
 // TestFenceGate: a fenced master without replicas refuses writes at once with Redis's
-// NOREPLICAS text; without the lease it refuses reads of keys too (alone or in a
-// transaction), not PING or INFO; with the lease (one sentinel, majority 1) reads go
-// on, as nothing written waits for an ACK.
+// NOREPLICAS text, with the lease too; with the lease (one sentinel, majority 1) reads
+// go on without replicas, as nothing written waits for an ACK (reads without the lease:
+// TestFenceReadLease).
 func TestFenceGate(t *testing.T) {
 	ts := fencedServer(t)
 	rc := ts.dial(t)
 	if got, want := rc.do("SET", "k", "v"), "-"+ErrNoReplicas+"\r\n"; got != want {
 		t.Fatalf("SET without replicas: got %q, want %q", got, want)
 	}
-	fenced := "-" + ErrFencedLease + "\r\n"
-	if got := rc.do("GET", "k"); got != fenced {
-		t.Fatalf("GET without the lease: got %q, want %q", got, fenced)
-	}
-	rc.do("MULTI")
-	rc.do("GET", "k")
-	if got, want := rc.do("EXEC"), "-EXECABORT Transaction discarded because of: "+ErrFencedLease[len("FENCED "):]; !strings.HasPrefix(got, "-EXECABORT") {
-		t.Fatalf("MULTI GET EXEC without the lease: got %q, want %q", got, want)
-	}
-	if got := rc.do("PING"); got != "+PONG\r\n" {
-		t.Fatalf("PING without the lease: got %q", got)
-	}
 	tok := rc.do("REPLCONF", "FENCE", "s1", "1", "5000", "0")
 	rc.do("REPLCONF", "FENCE", "s1", "1", "5000", strings.TrimSuffix(tok[1:], "\r\n"))
+	if got, want := rc.do("SET", "k", "v"), "-"+ErrNoReplicas+"\r\n"; got != want {
+		t.Fatalf("SET with the lease, without replicas: got %q, want %q", got, want)
+	}
 	if got := rc.do("GET", "k"); got != "$-1\r\n" {
 		t.Fatalf("GET with the lease: got %q, want a nil reply", got)
 	}
@@ -129,6 +120,176 @@ func TestFenceGate(t *testing.T) {
 	for _, line := range []string{"fenced_mode:1", "fenced_replicas:1", "fenced_lease:valid"} {
 		if !strings.Contains(info, "\r\n"+line+"\r\n") {
 			t.Fatalf("INFO replication lacks %q:\n%s", line, info)
+		}
+	}
+}
+
+// fakeReplica is a replica spoken by hand over RESP: it completes a full resync and
+// acknowledges only the offsets the test tells it to.
+type fakeReplica struct {
+	rc     *rawClient
+	offset int64 // the offset of the full resync
+}
+
+// attachFakeReplica makes a fake replica of ts and acknowledges the resync's offset, so
+// that it counts as online for fenced mode.
+func attachFakeReplica(t *testing.T, ts *testServer) *fakeReplica {
+	t.Helper()
+	rc := ts.dial(t)
+	if got := rc.do("REPLCONF", "listening-port", "1"); got != "+OK\r\n" {
+		t.Fatalf("REPLCONF listening-port: %q", got)
+	}
+	rc.send("PSYNC", "?", "-1")
+	rc.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := rc.r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "+FULLRESYNC ") {
+		t.Fatalf("PSYNC: %q %v", line, err)
+	}
+	fields := strings.Fields(line)
+	off, err := strconv.ParseInt(fields[len(fields)-1], 10, 64)
+	if err != nil {
+		t.Fatalf("FULLRESYNC offset in %q: %v", line, err)
+	}
+	for { // the master may send newlines while it prepares the RDB
+		line, err = rc.r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("RDB header: %v", err)
+		}
+		if line != "\n" {
+			break
+		}
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(line[1:]))
+	if line[0] != '$' || err != nil {
+		t.Fatalf("RDB header %q (disk-based sync expected)", line)
+	}
+	if _, err := rc.r.Discard(n); err != nil {
+		t.Fatalf("RDB body: %v", err)
+	}
+	f := &fakeReplica{rc: rc, offset: off}
+	f.ack(t, off)
+	poll(t, "the fake replica online", func() bool {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		return ts.onlineReplicas() == 1
+	})
+	return f
+}
+
+// ack sends REPLCONF ACK off (no reply).
+func (f *fakeReplica) ack(t *testing.T, off int64) {
+	t.Helper()
+	f.rc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10))
+}
+
+// poll waits (bounded) until cond holds.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 500 {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// masterOffset is the master's replication offset now.
+func (ts *testServer) masterOffset() int64 {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.repl.offset
+}
+
+// TestFenceReadHold: in fenced mode a read is not answered while a write it may show is
+// not acknowledged by the replicas: it waits for their ACKs (then answers), or fails with
+// the write path's error when they do not come in time, transactions included; commands
+// that show no data (PING) are not held; once everything is acknowledged reads are
+// answered without asking the replicas anything.
+func TestFenceReadHold(t *testing.T) {
+	ts := newTestServer(t, func(c *config.Server) {
+		c.FencedMode = true
+		c.FencedReplicas = 1
+		c.FencedLeaseMs = 0 // no lease: the ACK timeout is fenceAckTimeoutNoLease
+		c.ReplDisklessSync = false
+	})
+	rep := attachFakeReplica(t, ts)
+	timeout := "-" + ErrFencedTimeout + "\r\n"
+
+	// a write the replica acknowledges: its writer and a reader waiting behind it are
+	// both answered once the ACK arrives
+	w, r := ts.dial(t), ts.dial(t)
+	w.send("SET", "k", "1")
+	poll(t, "the SET applied", func() bool { return ts.masterOffset() > rep.offset })
+	r.send("GET", "k")
+	poll(t, "the GET run", func() bool { // its reply waits for the same ACK as the SET's
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		return ts.stats.keyspaceHits == 1
+	})
+	rep.ack(t, ts.masterOffset())
+	if got := w.read(); got != "+OK\r\n" {
+		t.Fatalf("SET after the ACK: got %q", got)
+	}
+	if got := r.read(); got != "$1\r\n1\r\n" {
+		t.Fatalf("GET after the ACK: got %q", got)
+	}
+	// everything acknowledged: a read is answered although the replica acknowledges
+	// nothing more
+	if got := r.do("GET", "k"); got != "$1\r\n1\r\n" {
+		t.Fatalf("GET of an acknowledged value: got %q", got)
+	}
+
+	// a write the replica never acknowledges: readers of it get the write's error
+	w.send("SET", "k", "2")
+	poll(t, "the second SET applied", func() bool { return ts.masterOffset() > rep.offset })
+	p, m := ts.dial(t), ts.dial(t)
+	if got := p.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING while a write waits: got %q", got)
+	}
+	if got := m.do("MULTI"); got != "+OK\r\n" {
+		t.Fatalf("MULTI: %q", got)
+	}
+	if got := m.do("GET", "k"); got != "+QUEUED\r\n" {
+		t.Fatalf("GET in MULTI: %q", got)
+	}
+	m.send("EXEC")
+	r.send("GET", "k")
+	r.send("EXISTS", "k")
+	for _, c := range []struct {
+		name string
+		rc   *rawClient
+		n    int
+	}{{"SET", w, 1}, {"GET, EXISTS", r, 2}, {"EXEC", m, 1}} {
+		for i := range c.n {
+			if got := c.rc.read(); got != timeout {
+				t.Fatalf("%s (reply %d) without the ACK: got %q, want %q", c.name, i, got, timeout)
+			}
+		}
+	}
+}
+
+// TestFenceReadLease: without the lease, reads are refused with the write path's FENCED
+// error (at once, in MULTI too), while commands that show no data still run.
+func TestFenceReadLease(t *testing.T) {
+	ts := fencedServer(t)
+	rc := ts.dial(t)
+	fenced := "-" + ErrFencedLease + "\r\n"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"GET", "k"}, fenced},
+		{[]string{"EXISTS", "k"}, fenced},
+		{[]string{"DBSIZE"}, fenced},
+		{[]string{"PING"}, "+PONG\r\n"},
+		{[]string{"MULTI"}, "+OK\r\n"},
+		{[]string{"GET", "k"}, fenced},
+		{[]string{"EXEC"}, "-" + ErrExecAbort + "\r\n"},
+	}
+	for _, tt := range tests {
+		if got := rc.do(tt.args...); got != tt.want {
+			t.Fatalf("%q without the lease: got %q, want %q", tt.args, got, tt.want)
 		}
 	}
 }

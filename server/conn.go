@@ -374,7 +374,7 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			}
 		}
 		var fence fenceHold
-		if s.fenceMustHold(c, startOffset) {
+		if s.fenceMustHold(c) {
 			fence = s.holdForAcks(c, i-first) // fenced mode: the replies wait for the ACKs
 		}
 		c.queueOutput()

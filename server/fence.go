@@ -370,18 +370,16 @@ type fenceHold struct {
 	hold bool
 }
 
-// fenceMustHold reports whether the replies of c's batch, which started at master
-// offset startOffset, must wait for the replicas' ACKs (under the lock, at its end): in
-// fenced mode, when the batch read or wrote data while writes (its own or others') are
-// not yet acknowledged up to the offset now, since its replies may show them. A batch
-// whose commands do not touch data (PING, INFO, REPLCONF FENCE...) is held only when it
-// moved the offset itself (PUBLISH), as long as enough replicas are online to
-// acknowledge it. When everything is acknowledged, nothing waits.
-func (s *Server) fenceMustHold(c *Client, startOffset int64) bool {
-	if !s.fenced() || s.repl.offset <= s.repl.fence.acked.Load() {
-		return false
-	}
-	return c.fenceData || s.repl.offset != startOffset && s.onlineReplicas() >= s.cfg.FencedReplicas
+// fenceMustHold reports whether the replies of c's batch must wait for the replicas'
+// ACKs (under the lock, at its end): in fenced mode, when the batch read or wrote data
+// while writes (its own or others') are not yet acknowledged up to the offset now, since
+// its replies may show them. A batch whose commands do not touch data (PING, INFO,
+// PUBLISH, REPLCONF FENCE...) is not held, although PUBLISH moves the offset: its reply
+// shows no data, and a sentinel sends its hello PUBLISH on the connection that carries
+// its PINGs and lease renewals, which a slow replica must not hold up. When everything
+// is acknowledged, nothing waits.
+func (s *Server) fenceMustHold(c *Client) bool {
+	return c.fenceData && s.fenced() && s.repl.offset > s.repl.fence.acked.Load()
 }
 
 // holdForAcks takes the replies of a fenced batch of n commands that wrote out of c's

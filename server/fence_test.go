@@ -204,7 +204,7 @@ func (ts *testServer) masterOffset() int64 {
 // TestFenceReadHold: in fenced mode a read is not answered while a write it may show is
 // not acknowledged by the replicas: it waits for their ACKs (then answers), or fails with
 // the write path's error when they do not come in time, transactions included; commands
-// that show no data (PING) are not held; once everything is acknowledged reads are
+// that show no data (PING, PUBLISH) are not held; once everything is acknowledged reads are
 // answered without asking the replicas anything.
 func TestFenceReadHold(t *testing.T) {
 	ts := newTestServer(t, func(c *config.Server) {
@@ -246,6 +246,10 @@ func TestFenceReadHold(t *testing.T) {
 	p, m := ts.dial(t), ts.dial(t)
 	if got := p.do("PING"); got != "+PONG\r\n" {
 		t.Fatalf("PING while a write waits: got %q", got)
+	}
+	// a sentinel's hello PUBLISH moves the offset but shows no data: not held either
+	if got := p.do("PUBLISH", "__sentinel__:hello", "x"); got != ":0\r\n" {
+		t.Fatalf("PUBLISH while a write waits: got %q", got)
 	}
 	if got := m.do("MULTI"); got != "+OK\r\n" {
 		t.Fatalf("MULTI: %q", got)

@@ -17,7 +17,7 @@ build:
 # -p 1: packages one at a time; the process-level failover tests are timing-sensitive and the
 # race-enabled failover simulation would otherwise share the machine's 2 cores with them
 test: build
-	$(GO) test -race -count=1 -p 1 -timeout 20m ./...
+	$(GO) test -race -count=1 -p 1 -timeout 30m ./...
 	$(MAKE) --no-print-directory test-redis test-sentinel-suite
 
 # Redis 7.0.15's own unit tests (the units in testdata/redis-tests.units) and Sentinel suite (only

@@ -175,7 +175,7 @@ func leaseFailoverRound(t *testing.T, modeArgs []string) time.Duration {
 
 	old.Kill9()
 	killed := time.Now()
-	newM := h.waitSwitched(old)
+	h.waitSwitched(old)
 	poll(t, "the client to write again after the failover", func() (bool, string) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
@@ -189,7 +189,7 @@ func leaseFailoverRound(t *testing.T, modeArgs []string) time.Duration {
 	})
 	w.stop.Store(true)
 	<-done
-	newM = h.waitSettled(old)
+	newM := h.waitSettled(old)
 	gap := w.gapAround(killed)
 	if os.Getenv("VIGIL_LEASE_LOG") != "" {
 		t.Logf("killed at %s", killed.Format("15:04:05.000"))

@@ -227,17 +227,8 @@ func TestNodeHTTP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process-level test")
 	}
-	n1 := newVNode(t, "node1")
-	n2 := newVNode(t, "node2", n1.gossip)
-	n3 := newVNode(t, "node3", n1.gossip)
-	nodes := []*vnode{n1, n2, n3}
-	waitFollowing(t, n1, n2, n3)
-	for _, n := range nodes {
-		testutil.Poll(t, haWait, haEvery, n.name+" agent sees 2 replicas and 2 other agents", func() (bool, string) {
-			r, s := n.masterField("num-slaves"), n.masterField("num-other-sentinels")
-			return r == "2" && s == "2", "num-slaves=" + r + " num-other-sentinels=" + s
-		})
-	}
+	nodes := startNodeGroup(t)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx := context.Background()
 	for i := range 50 { // keys, and keyspace hits and misses to compare
 		if err := n1.c.Set(ctx, "k:"+strconv.Itoa(i), i, 0).Err(); err != nil {

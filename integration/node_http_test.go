@@ -28,19 +28,7 @@ func (n *vnode) base() string { return "http://127.0.0.1:" + strconv.Itoa(n.hpor
 
 // sentinelMaps runs SENTINEL sub <group> on the node's sentinel endpoint.
 func (n *vnode) sentinelMaps(sub string) []map[string]string {
-	v, err := n.s.Do(context.Background(), "SENTINEL", sub, nodeGroup).Result()
-	if err != nil {
-		return nil
-	}
-	if sub == "MASTER" {
-		return []map[string]string{flatMap(v)}
-	}
-	a, _ := v.([]any)
-	var out []map[string]string
-	for _, e := range a {
-		out = append(out, flatMap(e))
-	}
-	return out
+	return sentinelMaps(n.s, sub, nodeGroup)
 }
 
 // checkNodeJSON polls until each node's /v1/masters/<group> equals what its
@@ -283,19 +271,7 @@ func TestNodeHTTP(t *testing.T) {
 		t.Fatal("no event on the stream to cut within", haWait)
 	}
 	cancelCut()
-	var newM, other *vnode
-	testutil.Poll(t, haWait, haEvery, "a new master", func() (bool, string) {
-		a := n2.masterAddr()
-		switch a {
-		case n2.addr:
-			newM, other = n2, n3
-		case n3.addr:
-			newM, other = n3, n2
-		default:
-			return false, a
-		}
-		return other.masterAddr() == newM.addr && newM.role() == "master", a
-	})
+	newM, other := waitNewMaster(t, n2, n3)
 	switchMsg := fmt.Sprintf("%s 127.0.0.1 %d 127.0.0.1 %d", nodeGroup, n1.port, newM.port)
 	var seen [][]sseEvent
 	for i, ch := range streams {

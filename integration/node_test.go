@@ -160,19 +160,7 @@ func TestNodeGroupFailover(t *testing.T) {
 	})
 	n1.proc.Kill()
 	w.killed.Store(true)
-	var newM, other *vnode
-	testutil.Poll(t, haWait, haEvery, "a new master", func() (bool, string) {
-		a := n2.masterAddr()
-		switch a {
-		case n2.addr:
-			newM, other = n2, n3
-		case n3.addr:
-			newM, other = n3, n2
-		default:
-			return false, a
-		}
-		return other.masterAddr() == newM.addr && newM.role() == "master", a
-	})
+	newM, other := waitNewMaster(t, n2, n3)
 	waitFollowing(t, newM, other)
 	poll(t, "the client to write again after the failover", func() (bool, string) {
 		_, n, desc := w.snapshot()
@@ -510,4 +498,23 @@ func startNodeGroup(t *testing.T) []*vnode {
 		})
 	}
 	return nodes
+}
+
+// waitNewMaster waits until one of a and b is the master and the other follows it (by
+// their agents' view and the new master's ROLE); it returns the master, then the other.
+func waitNewMaster(t *testing.T, a, b *vnode) (newM, other *vnode) {
+	t.Helper()
+	testutil.Poll(t, haWait, haEvery, "a new master", func() (bool, string) {
+		addr := a.masterAddr()
+		switch addr {
+		case a.addr:
+			newM, other = a, b
+		case b.addr:
+			newM, other = b, a
+		default:
+			return false, addr
+		}
+		return other.masterAddr() == newM.addr && newM.role() == "master", addr
+	})
+	return newM, other
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/vigil-db/vigil/httpapi"
 	"github.com/vigil-db/vigil/internal/testutil"
 )
@@ -75,7 +77,12 @@ func getJSON(t *testing.T, method, url, password string, v any) int {
 
 // sentinelMaps runs SENTINEL sub mymaster and returns its maps.
 func (s *vsentinel) sentinelMaps(sub string) []map[string]string {
-	v, err := s.c.Do(context.Background(), "SENTINEL", sub, "mymaster").Result()
+	return sentinelMaps(s.c, sub, "mymaster")
+}
+
+// sentinelMaps runs SENTINEL sub name through c and returns its maps (one for MASTER).
+func sentinelMaps(c *redis.Client, sub, name string) []map[string]string {
+	v, err := c.Do(context.Background(), "SENTINEL", sub, name).Result()
 	if err != nil {
 		return nil
 	}

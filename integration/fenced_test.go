@@ -2,7 +2,10 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -279,6 +282,8 @@ func TestFencedLease(t *testing.T) {
 	if v, err := master.c.Get(context.Background(), "leased").Result(); err == nil || err.Error() != want {
 		t.Fatalf("GET after the lease expired: got %q, %v; want %q", v, err, want)
 	}
+	checkFencedClose(t, master.Port, want)
+	checkCutOffSentinel(t, ss[0])
 	if mi := master.info("replication"); mi["fenced_lease"] != "expired" || mi["fenced_lease_sentinels"] != "1" {
 		t.Fatalf("INFO replication: fenced_lease=%q fenced_lease_sentinels=%q, want expired and 1", mi["fenced_lease"], mi["fenced_lease_sentinels"])
 	}
@@ -299,6 +304,54 @@ func TestFencedLease(t *testing.T) {
 	poll(t, "-fenced-lease-expired", func() (bool, string) {
 		return ss[0].saw("-fenced-lease-expired master mymaster"), ""
 	})
+	want = "127.0.0.1:" + strconv.Itoa(master.Port)
+	poll(t, "the sentinel to name the master again once it reaches the others", func() (bool, string) {
+		a, err := masterAddrReply(ss[0].c.Do(context.Background(), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster").Result())
+		return err == nil && a == want, fmt.Sprintf("%q, %v", a, err)
+	})
+}
+
+// checkFencedClose: a master without the lease answers a write with the FENCED error
+// (want) and then closes the connection, so that a client re-resolves the master.
+func checkFencedClose(t *testing.T, port int, want string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte("SET unleased 1\r\nPING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(conn) // up to EOF: the server closes after the reply
+	if err != nil {
+		t.Fatalf("reading until the master closes the connection: %v (read %q)", err, all)
+	}
+	if got := string(all); got != "-"+want+"\r\n" {
+		t.Fatalf("SET then PING without the lease: got %q, want %q then the connection closed", got, "-"+want+"\r\n")
+	}
+}
+
+// checkCutOffSentinel: a sentinel of a fenced master that reaches no majority of the
+// master's sentinels (the two others stopped) answers GET-MASTER-ADDR-BY-NAME with a
+// null, as for an unknown master, and a go-redis FailoverClient that asks it is not sent
+// to the master (whose lease it cannot renew alone).
+func checkCutOffSentinel(t *testing.T, s *vsentinel) {
+	t.Helper()
+	poll(t, "the sentinel cut off from the majority to answer a null master address", func() (bool, string) {
+		v, err := s.c.Do(context.Background(), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster").Result()
+		return errors.Is(err, redis.Nil), fmt.Sprintf("%v, %v", v, err)
+	})
+	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster", SentinelAddrs: []string{s.addr},
+		MaxRetries: -1, DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond})
+	defer fc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := fc.Set(ctx, "via-sentinel", "1", 0).Err()
+	if err == nil || !strings.Contains(err.Error(), "all sentinels specified in configuration are unreachable") {
+		t.Fatalf("FailoverClient SET through the cut-off sentinel: got %v, want go-redis's no-sentinel error (not sent to the fenced master)", err)
+	}
 }
 
 // TestFencedPausedMasterFailover: a fenced master with two replicas and three sentinels

@@ -411,3 +411,21 @@ func (c *safetyCluster) sentinelAddrs() []string {
 	}
 	return out
 }
+
+// keepLogs writes every process's output so far to the test's log directory
+// (VIGIL_SAFETY_LOGS=1: to read a passing run's timeline).
+func (c *safetyCluster) keepLogs() {
+	dir := testutil.FailureLogDir(c.t)
+	for _, h := range c.hosts {
+		for _, p := range []struct {
+			name string
+			proc *testutil.Proc
+		}{{"server", h.server}, {"sentinel", h.sentinel}} {
+			path := filepath.Join(dir, fmt.Sprintf("%s-%s.log", strings.NewReplacer("(", "-", ")", "").Replace(h.name), p.name))
+			if err := os.WriteFile(path, []byte(p.proc.Output()), 0o644); err != nil {
+				c.t.Logf("keeping logs: %v", err)
+			}
+		}
+	}
+	c.t.Logf("process logs in %s", dir)
+}

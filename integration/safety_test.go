@@ -39,6 +39,8 @@ import (
 //	VIGIL_SAFETY_DOWN_MS    the sentinels' down-after-milliseconds (default 1000)
 //	VIGIL_SAFETY_REPORT     a file the report is also written to
 //	VIGIL_SAFETY_VIGIL_BIN  a vigil binary to use instead of building this tree
+//	VIGIL_SAFETY_LOGS=1     keep every process's log (in testutil.FailureLogDir) also when
+//	                        the run passes
 //	VIGIL_REQUIRE_NETNS=1   fail instead of skipping without root, `ip netns` or `nft`
 //
 // What is asserted: in fenced mode every schedule must lose nothing and stay
@@ -260,6 +262,9 @@ func runSafety(t *testing.T, impl string, o safetyOptions, s safetySchedule) saf
 	t.Logf("%s %s (%s mode): %d writes, %d acknowledged, %d lost (e.g. %v); unavailable %v; registers %s (%d ops, checked in %v); final master %s; errors: %s",
 		s.name, impl, o.mode, r.attempts, r.acked, r.lost, examples, r.unavail.Round(time.Millisecond), r.lin, r.historyLen,
 		time.Since(checkStart).Round(time.Millisecond), final.name, w.errSummary())
+	if os.Getenv("VIGIL_SAFETY_LOGS") == "1" {
+		c.keepLogs()
+	}
 	mustHold := impl == testutil.ImplVigil && (o.mode == "fenced" || !s.lossExpected)
 	if mustHold && r.lost > 0 {
 		t.Errorf("%d of %d acknowledged writes missing on the final master %s, e.g. %v", r.lost, r.acked, final.name, examples)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -324,20 +326,34 @@ func (w *safetyWorkload) checkKeys(m *redis.Client) (acked, lost int, examples [
 	return acked, lost, examples, nil
 }
 
-// finalRead runs a read of the final check until it succeeds, a few times: a sentinel's
-// CLIENT KILL may cut a connection once, and in fenced mode reads are refused (FENCED)
-// while the master's lease is not renewed (between a promotion and its first renewals).
+// finalRead runs a read of the final check until it succeeds, at most 50 times 100 ms
+// apart: a sentinel's CLIENT KILL may cut a connection, and in fenced mode reads are
+// refused while the master's lease is not renewed (FENCED, between a promotion and its
+// first renewals; the master then closes the connection) or while a write is not yet
+// acknowledged by a replica still coming back (NOREPLICAS). Any other error ends it at
+// once.
 func finalRead(read func() error) error {
 	var err error
 	for try := 0; try < 50; try++ {
-		if err = read(); err == nil || !strings.HasPrefix(err.Error(), "FENCED ") && try >= 2 {
+		if err = read(); err == nil || !finalReadRetry(err) {
 			return err
 		}
-		if strings.HasPrefix(err.Error(), "FENCED ") {
-			time.Sleep(100 * time.Millisecond)
-		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	return err
+}
+
+// finalReadRetry reports whether a final read's error is one the group recovers from.
+func finalReadRetry(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	for _, p := range []string{"FENCED ", "NOREPLICAS ", "LOADING "} {
+		if strings.HasPrefix(err.Error(), p) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkRegisters appends a final read of every register on the final master to the

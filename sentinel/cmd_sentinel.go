@@ -104,7 +104,7 @@ func subSentinels(s *Sentinel, w *resp.Writer, argv []string) {
 
 func subGetAddr(s *Sentinel, w *resp.Writer, argv []string) {
 	m := s.master(argv[2])
-	if m == nil {
+	if m == nil || s.cutOff(m) {
 		w.NullArray()
 		return
 	}
@@ -113,6 +113,21 @@ func subGetAddr(s *Sentinel, w *resp.Writer, argv []string) {
 	w.Array(2)
 	w.BulkString(s.announceHost(a.Host))
 	w.BulkString(strconv.Itoa(a.Port))
+}
+
+// cutOff reports whether m is a fenced-mode master (its INFO says fenced_mode:1) and
+// this sentinel reaches fewer than a majority of m's sentinels, itself included (the
+// others not s_down or o_down, as SENTINEL CKQUORUM counts them). The majority may then
+// have promoted another master that this sentinel cannot hear of: GET-MASTER-ADDR-BY-NAME
+// answers as for an unknown master (a null array), so that a client asks another
+// sentinel rather than being sent back to a master that refuses its writes
+// (docs/safety.md). Outside fenced mode the answer is Redis's, whatever the peers.
+func (s *Sentinel) cutOff(m *instance) bool {
+	if !strings.Contains(m.info, "\nfenced_mode:1") {
+		return false
+	}
+	_, _, majority := s.snapshot(m).CheckQuorum()
+	return !majority
 }
 
 // subIsMasterDown is SENTINEL IS-MASTER-DOWN-BY-ADDR ip port epoch runid (spec §5.5).

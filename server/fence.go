@@ -62,6 +62,25 @@ type renewal struct {
 // (fenced-lease-ms 0); otherwise it waits up to the lease time.
 const fenceAckTimeoutNoLease = 2 * time.Second
 
+// fenceLinkTimeout is, in fenced mode, how long a replication connection may leave
+// data unacknowledged by the peer's TCP before the kernel drops it (TCP_USER_TIMEOUT, set
+// on both ends) and how long a replica's connect to its master may take: the ack
+// timeout (fenced-lease-ms, or fenceAckTimeoutNoLease without a lease). A replica that
+// cannot acknowledge within it is no use to fenced writes; dropping its connection makes
+// writes fail at once with NOREPLICAS rather than after the timeout, and the replica
+// reconnects on a fresh connection within about this time after the network heals,
+// instead of waiting for TCP's retransmission backoff (several seconds after a cut of
+// 8 s). 0 outside fenced mode: the link then behaves as Redis's (repl-timeout only).
+func (s *Server) fenceLinkTimeout() time.Duration {
+	if !s.cfg.FencedMode {
+		return 0
+	}
+	if t := time.Duration(s.cfg.FencedLeaseMs) * time.Millisecond; t > 0 {
+		return t
+	}
+	return fenceAckTimeoutNoLease
+}
+
 // fenceLeaseMargin is the part of the sentinels' down-after-milliseconds a lease may
 // use at most: the rest covers clock rate drift (docs/safety.md: ρ ≤ 5%).
 const fenceLeaseMargin = 0.9
@@ -97,6 +116,11 @@ func (s *Server) gateFenced(c *Client, cmd *Command) string {
 		return ErrNoReplicas
 	}
 	if !s.leaseValid(s.clock) {
+		// a master without the lease may have been replaced: the connection closes
+		// once the error is out, so that a client re-resolves the master through the
+		// sentinels instead of staying on this one (as Redis's sentinels close a
+		// demoted master's clients with CLIENT KILL, which cannot reach a cut-off one)
+		c.flags |= ClientCloseAfterReply
 		return ErrFencedLease
 	}
 	return ""

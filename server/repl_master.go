@@ -113,6 +113,11 @@ func (s *Server) attachReplica(c *Client, st replicaState) {
 		if tc, ok := c.conn.(*net.TCPConn); ok {
 			tc.SetNoDelay(!s.cfg.ReplDisableTCPNoDelay)
 		}
+		if t := s.fenceLinkTimeout(); t > 0 {
+			if err := setUserTimeout(c.conn, t); err != nil {
+				s.log.Warn().Err(err).Str("replica", c.replicaAddr()).Msg("fenced mode: setting TCP_USER_TIMEOUT on the replica's connection")
+			}
+		}
 	}
 	s.repl.replicas = append(s.repl.replicas, c)
 	c.detach = func() { s.serveReplica(c) }

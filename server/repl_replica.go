@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vigil-db/vigil/config"
@@ -238,6 +239,13 @@ var errLinkStopped = errors.New("link abandoned")
 func (s *Server) linkSession(l *masterLink) (streamed bool, err error) {
 	s.setLinkState(l, linkConnecting, nil)
 	d := net.Dialer{Timeout: s.cfg.ReplTimeout}
+	if t := s.fenceLinkTimeout(); t > 0 {
+		// fenced mode: a cut link is dropped, and a connect given up, after the ack
+		// timeout, so that the link comes back on a fresh connection soon after the
+		// network heals (fenceLinkTimeout)
+		d.Timeout = min(d.Timeout, t)
+		d.Control = func(_, _ string, raw syscall.RawConn) error { return userTimeoutControl(raw, t) }
+	}
 	if src := s.cfg.BindSourceAddr; src != "" { // bind-source-addr
 		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
 	}

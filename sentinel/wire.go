@@ -314,6 +314,7 @@ func (s *Sentinel) refreshLinks(m *instance, st failover.Status) {
 		rp.FastInfo = fast || !r.masterLinkUp
 		s.links.SetHello(id, h)
 		s.links.SetPeriods(id, rp)
+		s.links.SetFence(id, s.fencePromoted(m, r, st))
 	}
 	for _, si := range m.sentinels {
 		id := InstanceID{m.name, KindSentinel, si.name}
@@ -335,6 +336,26 @@ func (s *Sentinel) fence(m *instance, st failover.Status) *link.Fence {
 	}
 	return &link.Fence{ID: s.cfg.MyID, Majority: (len(m.sentinels)+1)/2 + 1,
 		DownAfterMs: m.conf.DownAfter.Milliseconds(), LeaseMs: infoInt(m.info, "fenced_lease_ms")}
+}
+
+// fencePromoted is the lease renewal our link to the replica r of m sends (nil: none):
+// while we lead m's failover past the promotion (reconf_slaves) and r is the promoted
+// replica, reporting fenced mode and the master role. Our hello already names r as the
+// master (the others switch to it on hearing it), and GET-MASTER-ADDR-BY-NAME answers
+// r; we switch ourselves only once the replicas are reconfigured, up to a second of
+// INFO later. Renewing r from the promotion on lets the lease of the new master be
+// held as soon as a majority, the leader included, renews it: with the old master's
+// sentinel cut off, the leader is part of every majority (docs/safety.md). It is the
+// renewal we send after the switch, one state earlier: we renew only the master our
+// hello names, its replies count as available PING replies on r's link, and after the
+// switch r's SDOWN counts from the switch, later still.
+func (s *Sentinel) fencePromoted(m, r *instance, st failover.Status) *link.Fence {
+	if st.State != failover.StateReconfSlaves || st.Promoted == nil || *st.Promoted != r.addr ||
+		!strings.Contains(r.info, "\nfenced_mode:1") || !strings.Contains(r.info, "role:master") {
+		return nil
+	}
+	return &link.Fence{ID: s.cfg.MyID, Majority: (len(m.sentinels)+1)/2 + 1,
+		DownAfterMs: m.conf.DownAfter.Milliseconds(), LeaseMs: infoInt(r.info, "fenced_lease_ms")}
 }
 
 // infoInt returns the integer field name of an INFO text (0 when absent or malformed).

@@ -111,17 +111,19 @@ func (s *Server) gateFenced(c *Client, cmd *Command) string {
 	if flags&fenceDataFlags == 0 {
 		return ""
 	}
-	if s.onlineReplicas() < s.cfg.FencedReplicas &&
-		(flags&FlagWrite != 0 || s.repl.offset > s.repl.fence.acked.Load()) {
-		return ErrNoReplicas
-	}
 	if !s.leaseValid(s.clock) {
 		// a master without the lease may have been replaced: the connection closes
 		// once the error is out, so that a client re-resolves the master through the
 		// sentinels instead of staying on this one (as Redis's sentinels close a
-		// demoted master's clients with CLIENT KILL, which cannot reach a cut-off one)
+		// demoted master's clients with CLIENT KILL, which cannot reach a cut-off or
+		// paused one). Checked before the replicas: a resumed old master has lost
+		// them too, and NOREPLICAS would keep its clients
 		c.flags |= ClientCloseAfterReply
 		return ErrFencedLease
+	}
+	if s.onlineReplicas() < s.cfg.FencedReplicas &&
+		(flags&FlagWrite != 0 || s.repl.offset > s.repl.fence.acked.Load()) {
+		return ErrNoReplicas
 	}
 	return ""
 }

@@ -98,16 +98,18 @@ func TestFenceLease(t *testing.T) {
 	}
 }
 
-// TestFenceGate: a fenced master without replicas refuses writes at once with Redis's
-// NOREPLICAS text, with the lease too; with the lease (one sentinel, majority 1) reads
-// go on without replicas, as nothing written waits for an ACK (reads without the lease:
+// TestFenceGate: a fenced master without the lease refuses writes with FENCED even
+// without replicas (the lease comes first: a resumed old master has lost both, and the
+// error closes the connection); with the lease but without replicas, at once with Redis's
+// NOREPLICAS text; with the lease (one sentinel, majority 1) reads go on without
+// replicas, as nothing written waits for an ACK (reads without the lease:
 // TestFenceReadLease).
 func TestFenceGate(t *testing.T) {
 	ts := fencedServer(t)
-	rc := ts.dial(t)
-	if got, want := rc.do("SET", "k", "v"), "-"+ErrNoReplicas+"\r\n"; got != want {
-		t.Fatalf("SET without replicas: got %q, want %q", got, want)
+	if got, want := ts.dial(t).do("SET", "k", "v"), "-"+ErrFencedLease+"\r\n"; got != want {
+		t.Fatalf("SET without the lease and replicas: got %q, want %q", got, want)
 	}
+	rc := ts.dial(t)
 	tok := rc.do("REPLCONF", "FENCE", "s1", "1", "5000", "0")
 	rc.do("REPLCONF", "FENCE", "s1", "1", "5000", strings.TrimSuffix(tok[1:], "\r\n"))
 	if got, want := rc.do("SET", "k", "v"), "-"+ErrNoReplicas+"\r\n"; got != want {
@@ -274,26 +276,37 @@ func TestFenceReadHold(t *testing.T) {
 }
 
 // TestFenceReadLease: without the lease, reads are refused with the write path's FENCED
-// error (at once, in MULTI too), while commands that show no data still run.
+// error (at once, in MULTI too) and the connection closes after the error (the client
+// re-resolves the master), while commands that show no data still run.
 func TestFenceReadLease(t *testing.T) {
 	ts := fencedServer(t)
-	rc := ts.dial(t)
 	fenced := "-" + ErrFencedLease + "\r\n"
 	tests := []struct {
-		args []string
-		want string
+		name  string
+		cmds  [][]string
+		want  []string
+		close bool // the connection closes after the last reply
 	}{
-		{[]string{"GET", "k"}, fenced},
-		{[]string{"EXISTS", "k"}, fenced},
-		{[]string{"DBSIZE"}, fenced},
-		{[]string{"PING"}, "+PONG\r\n"},
-		{[]string{"MULTI"}, "+OK\r\n"},
-		{[]string{"GET", "k"}, fenced},
-		{[]string{"EXEC"}, "-" + ErrExecAbort + "\r\n"},
+		{"GET", [][]string{{"GET", "k"}}, []string{fenced}, true},
+		{"EXISTS", [][]string{{"EXISTS", "k"}}, []string{fenced}, true},
+		{"DBSIZE", [][]string{{"DBSIZE"}}, []string{fenced}, true},
+		{"PING", [][]string{{"PING"}, {"PING"}}, []string{"+PONG\r\n", "+PONG\r\n"}, false},
+		{"GET in MULTI", [][]string{{"MULTI"}, {"GET", "k"}}, []string{"+OK\r\n", fenced}, true},
 	}
 	for _, tt := range tests {
-		if got := rc.do(tt.args...); got != tt.want {
-			t.Fatalf("%q without the lease: got %q, want %q", tt.args, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			rc := ts.dial(t)
+			for i, args := range tt.cmds {
+				if got := rc.do(args...); got != tt.want[i] {
+					t.Fatalf("%q without the lease: got %q, want %q", args, got, tt.want[i])
+				}
+			}
+			rc.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			rc.send("PING")
+			_, err := rc.r.ReadString('\n')
+			if closed := err != nil; closed != tt.close {
+				t.Fatalf("after %q: connection closed %v (read: %v), want %v", tt.cmds, closed, err, tt.close)
+			}
+		})
 	}
 }

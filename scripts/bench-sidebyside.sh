@@ -6,7 +6,8 @@
 # requests/s and of the p50/p99 latency (ms) as redis-benchmark reports them.
 # usage: scripts/bench-sidebyside.sh BIN_A BIN_B [extra master args for B ...]
 #   ROUNDS (5) N (1000000) REPLICAS (2) BASE port (7460); MASTER_ARGS_A/MASTER_ARGS_B extra
-#   master directives for each side (e.g. MASTER_ARGS_B="--fenced-mode yes").
+#   master directives for each side (e.g. MASTER_ARGS_B="--fenced-mode yes"); LOAD the
+#   benchmark's concurrency ("-P 16 -c 50"; e.g. "-P 1 -c 1" for one client's latency).
 set -euo pipefail
 A=$1 B=$2
 ROUNDS=${ROUNDS:-5}
@@ -43,7 +44,8 @@ run() { # bin extra-master-args → "rps p50 p99"
 	done
 	local out t0 t1
 	t0=$(cputicks $mpid); w0=$(syscw $mpid)
-	out=$(redis-benchmark -p $BASE -t set -P 16 -c 50 -n "$N" 2>/dev/null | tr '\r' '\n')
+	# shellcheck disable=SC2086 # LOAD is a list of options
+	out=$(redis-benchmark -p $BASE -t set ${LOAD:--P 16 -c 50} -n "$N" 2>/dev/null | tr '\r' '\n')
 	t1=$(cputicks $mpid); w1=$(syscw $mpid)
 	if ! echo "$out" | grep -q "throughput summary"; then
 		{ echo "round failed: redis-benchmark said:"; echo "$out" | tail -5; echo "master log:"; tail -5 "$tmp/$BASE.log"; } >&2

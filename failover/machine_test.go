@@ -117,6 +117,9 @@ func TestAbortNotElectedAndNextDelay(t *testing.T) {
 		h.tick(100 * time.Millisecond)
 	}
 	equalLines(t, h.lines(), []string{"-failover-abort-not-elected " + master1})
+	if st, _ := h.m.Status("mymaster"); st.AbortedUnpromoted != 0 {
+		t.Fatalf("not elected: AbortedUnpromoted %d, want 0 (another sentinel may lead the epoch)", st.AbortedUnpromoted)
+	}
 	for i := 0; i < 30; i++ {
 		h.masterDown()
 		h.tick(100 * time.Millisecond)

@@ -63,6 +63,10 @@ type masterState struct {
 	changeTime    time.Time // failover_state_change_time
 	delayLogged   time.Time
 	promoted      *instance
+	// abortedUnpromoted is the epoch of the last failover we led that was aborted in
+	// select_slave, elected and not forced: no replica was promoted in that epoch
+	// (Status.AbortedUnpromoted)
+	abortedUnpromoted uint64
 }
 
 func (ms *masterState) replicaAddrs() []Addr {

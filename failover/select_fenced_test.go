@@ -100,14 +100,7 @@ func TestFencedSelectWaits(t *testing.T) {
 		Info: &Info{RunID: "m-run", Role: RoleMaster, Fencing: Fencing{On: true, Replicas: 1}}})
 	h.replica(r1Addr, Info{RunID: "r1", Role: RoleSlave, MasterHost: mAddr.Host, MasterPort: mAddr.Port,
 		MasterLinkUp: true, Priority: 1, HasPriority: true, ReplOffset: 100}, false)
-	h.masterDown()
-	ms := h.m.masters["mymaster"]
-	for i := 0; i < 100 && ms.state != StateSelectSlave; i++ {
-		h.tick(100 * time.Millisecond)
-	}
-	if ms.state != StateSelectSlave {
-		t.Fatalf("failover state %v, want select_slave", ms.state)
-	}
+	ms := reachSelectSlave(t, h)
 	h.tick(100 * time.Millisecond)
 	if ms.state != StateSelectSlave {
 		t.Fatalf("promoted with stale offsets: state %v", ms.state)
@@ -124,4 +117,43 @@ func TestFencedSelectWaits(t *testing.T) {
 	if ms.promoted == nil || ms.promoted.addr != r2Addr {
 		t.Fatalf("promoted %+v, want %v (the highest offset)", ms.promoted, r2Addr)
 	}
+}
+
+// TestFencedAbortUnpromoted: a fenced failover we were elected to lead that aborts in
+// select_slave (fresh offsets never came) reports its epoch as AbortedUnpromoted (no
+// replica was promoted in it: the lease renewal may resume); a failover aborted before
+// the election does not.
+func TestFencedAbortUnpromoted(t *testing.T) {
+	h := newHarness(t, testMaster(1), "me")
+	h.healthy(map[Addr]int64{r1Addr: 100, r2Addr: 200})
+	h.mustStep(Observation{Master: "mymaster", Addr: mAddr, LastOKPing: h.now,
+		Info: &Info{RunID: "m-run", Role: RoleMaster, Fencing: Fencing{On: true, Replicas: 1}}})
+	ms := reachSelectSlave(t, h)
+	if st, _ := h.m.Status("mymaster"); st.AbortedUnpromoted != 0 {
+		t.Fatalf("AbortedUnpromoted %d in select_slave, want 0", st.AbortedUnpromoted)
+	}
+	h.lines()
+	for i := 0; i < 700 && ms.state == StateSelectSlave; i++ { // failover-timeout is 60 s
+		h.tick(100 * time.Millisecond)
+	}
+	equalLines(t, h.lines(), []string{"-failover-abort-no-good-slave " + master1})
+	st, _ := h.m.Status("mymaster")
+	if st.AbortedUnpromoted == 0 || st.AbortedUnpromoted != st.FailoverEpoch || st.Vote.Epoch != st.FailoverEpoch {
+		t.Fatalf("after the abort in select_slave: AbortedUnpromoted %d, failover epoch %d, our vote's epoch %d; want all equal and not 0",
+			st.AbortedUnpromoted, st.FailoverEpoch, st.Vote.Epoch)
+	}
+}
+
+// reachSelectSlave takes h's master down and ticks until its failover is in select_slave.
+func reachSelectSlave(t *testing.T, h *harness) *masterState {
+	t.Helper()
+	h.masterDown()
+	ms := h.m.masters["mymaster"]
+	for i := 0; i < 100 && ms.state != StateSelectSlave; i++ {
+		h.tick(100 * time.Millisecond)
+	}
+	if ms.state != StateSelectSlave {
+		t.Fatalf("failover state %v, want select_slave", ms.state)
+	}
+	return ms
 }

@@ -255,6 +255,11 @@ func (m *Machine) abort(now time.Time, ms *masterState) {
 	if ms.state > StateWaitPromotion {
 		panic("failover: abort after wait_promotion (invariant of sentinelAbortFailover)")
 	}
+	if ms.state == StateSelectSlave && !ms.forced {
+		// elected by a majority (each sentinel votes once per epoch): nobody else leads
+		// this epoch, and we selected no replica
+		ms.abortedUnpromoted = ms.failoverEpoch
+	}
 	ms.forced = false
 	m.become(now, ms, StateNone)
 	if ms.promoted != nil {

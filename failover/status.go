@@ -32,6 +32,10 @@ type Status struct {
 	ChangeTime    time.Time // failover_state_change_time
 	Promoted      *Addr     // promoted replica during a failover
 	Vote          election.Vote
+	// AbortedUnpromoted is the epoch of the last failover we led, elected by a majority
+	// and not forced, that was aborted in select_slave: no replica was promoted in that
+	// epoch, by us or anyone (0: none). Fenced mode's lease renewal uses it.
+	AbortedUnpromoted uint64
 	// SDown and ODown are the master's flags, since SDownSince and
 	// ODownSince.
 	SDown, ODown           bool
@@ -51,7 +55,7 @@ func (m *Machine) Status(name string) (Status, bool) {
 	st := Status{
 		Name: name, Addr: ms.addr, ConfigEpoch: ms.configEpoch, State: ms.state,
 		FailoverEpoch: ms.failoverEpoch, Forced: ms.forced,
-		StartTime: ms.startTime, ChangeTime: ms.changeTime, Vote: m.el.Vote(name),
+		StartTime: ms.startTime, ChangeTime: ms.changeTime, Vote: m.el.Vote(name), AbortedUnpromoted: ms.abortedUnpromoted,
 		SDown: ms.inst.sdown, ODown: ms.inst.odown, SDownSince: ms.inst.sdownSince, ODownSince: ms.inst.odownSince,
 	}
 	if ms.promoted != nil {

@@ -331,8 +331,11 @@ func (s *Sentinel) fence(m *instance, st failover.Status) *link.Fence {
 		st.SDown || st.ODown || st.InProgress() {
 		return nil
 	}
-	if st.Vote.Epoch > st.ConfigEpoch && s.now().Sub(st.StartTime) < 2*m.conf.FailoverTimeout {
-		return nil // we voted for a failover of it that may still promote a replica
+	if st.Vote.Epoch > st.ConfigEpoch && s.now().Sub(st.StartTime) < 2*m.conf.FailoverTimeout &&
+		st.AbortedUnpromoted != st.Vote.Epoch {
+		// we voted for a failover of it that may still promote a replica; unless we
+		// led that failover and aborted it before selecting one (docs/safety.md)
+		return nil
 	}
 	return &link.Fence{ID: s.cfg.MyID, Majority: (len(m.sentinels)+1)/2 + 1,
 		DownAfterMs: m.conf.DownAfter.Milliseconds(), LeaseMs: infoInt(m.info, "fenced_lease_ms")}

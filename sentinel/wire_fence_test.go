@@ -50,3 +50,37 @@ func TestFencePromoted(t *testing.T) {
 		})
 	}
 }
+
+// TestFenceAfterVote: a sentinel that voted for a failover of its master stops renewing
+// the lease for 2 × failover-timeout, unless it led that failover and aborted it before
+// selecting a replica (failover.Status.AbortedUnpromoted).
+func TestFenceAfterVote(t *testing.T) {
+	now := time.Unix(1000, 0)
+	mc := NewMaster("m", "127.0.0.1", 6379, 2)
+	mc.DownAfter, mc.FailoverTimeout = time.Second, 10*time.Second
+	s := &Sentinel{cfg: &Config{Server: config.Default(), MyID: id40}, now: func() time.Time { return now }}
+	m := newMaster(mc, now)
+	m.info = "# Replication\r\nrole:master\r\nfenced_mode:1\r\n"
+	voted := failover.Status{ConfigEpoch: 1, StartTime: now.Add(-12 * time.Second)}
+	voted.Vote.Epoch, voted.Vote.Leader = 2, id40
+	tests := []struct {
+		name    string
+		aborted uint64
+		start   time.Time
+		want    bool
+	}{
+		{"voted, within 2 × failover-timeout", 0, voted.StartTime, false},
+		{"led epoch 2 and aborted it unpromoted", 2, voted.StartTime, true},
+		{"aborted an older epoch", 1, voted.StartTime, false},
+		{"voted, 2 × failover-timeout ago", 0, now.Add(-21 * time.Second), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := voted
+			st.AbortedUnpromoted, st.StartTime = tt.aborted, tt.start
+			if got := s.fence(m, st) != nil; got != tt.want {
+				t.Fatalf("%s: renewing %v, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}

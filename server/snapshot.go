@@ -243,6 +243,11 @@ func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) 
 	defer func() {
 		s.mu.Lock()
 		for _, sd := range sn.dbs {
+			// a snapshot killed with its child (SHUTDOWN that failed, FLUSHALL) may end
+			// after the next one began on the same dicts: leave those frozen
+			if s.snap != sn && s.snapHolds(sd.keys) {
+				continue
+			}
 			sd.keys.Freeze(false)
 		}
 		if sn.allowResize != nil {

@@ -167,3 +167,61 @@ func maxReplicaOmem(t *testing.T, master *rnode) int {
 	}
 	return most
 }
+
+// TestReplStoppedReplicaNoEviction: the stream waiting in a stopped replica's output buffer
+// is not what maxmemory limits (Redis's mem_not_counted_for_evict): the master, a few MB
+// under its limit, keeps every key while its writes (overwrites in place, which add
+// nothing to the dataset) pile up tens of MB for the replica; INFO memory shows them in
+// mem_clients_slaves and mem_not_counted_for_evict. Runs real Redis (the reference) and
+// vigil.
+func TestReplStoppedReplicaNoEviction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test skipped with -short")
+	}
+	volume := kernelBuffering(t) + 16<<20
+	for _, impl := range []string{testutil.ImplRedis, testutil.ImplVigil} {
+		if impl == testutil.ImplRedis {
+			testutil.RequireRedis(t, "redis-server")
+		}
+		t.Run(impl, func(t *testing.T) {
+			master := startRepl(t, "m", impl, "--client-output-buffer-limit", "replica 0 0 0",
+				"--maxmemory-policy", "allkeys-random")
+			replica := startRepl(t, "r", impl)
+			val := strings.Repeat("v", 100_000)
+			for i := range 100 {
+				master.must("SET", "key:"+strconv.Itoa(i), val)
+			}
+			replica.replicaOf(master)
+			waitSynced(t, master, replica)
+			master.must("SET", "warmup", "1") // the stream flows (after a diskless sync: from the first ACK)
+			waitSynced(t, master, replica)
+			margin := int64(2 << 20)
+			limit := master.infoInt("memory", "used_memory") - master.infoInt("memory", "mem_not_counted_for_evict") + margin
+			master.must("CONFIG", "SET", "maxmemory", strconv.FormatInt(limit, 10))
+			resume := stopReplica(t, replica)
+			c := redis.NewClient(&redis.Options{Addr: master.Addr, MaxRetries: -1, PoolSize: 1, ReadTimeout: replWait})
+			defer c.Close()
+			payload := strings.Repeat("A", 1000)
+			for i := 0; i*len(payload) < volume; i++ {
+				if err := c.SetRange(context.Background(), "key:0", 0, payload).Err(); err != nil {
+					t.Fatalf("SETRANGE %d while the replica is stopped: %v", i, err)
+				}
+			}
+			slaves := master.infoInt("memory", "mem_clients_slaves")
+			notCounted := master.infoInt("memory", "mem_not_counted_for_evict")
+			evicted := master.infoInt("stats", "evicted_keys")
+			keys := master.must("DBSIZE")
+			t.Logf("%s: maxmemory %d, used_memory %d, mem_clients_slaves %d, mem_not_counted_for_evict %d, evicted_keys %d",
+				impl, limit, master.infoInt("memory", "used_memory"), slaves, notCounted, evicted)
+			if evicted != 0 || keys != int64(101) {
+				t.Fatalf("evicted_keys %d, dbsize %v: the replica's output buffer made the master evict", evicted, keys)
+			}
+			if slaves <= margin || notCounted <= margin {
+				t.Fatalf("mem_clients_slaves %d (want > %d, the stream held for the stopped replica), mem_not_counted_for_evict %d (want > the margin too)",
+					slaves, margin, notCounted)
+			}
+			resume()
+			waitSynced(t, master, replica)
+		})
+	}
+}

@@ -163,8 +163,8 @@ func (s *Server) memoryStatsFields(m StatsMemory) []struct {
 		val  int64
 	}{
 		{"peak.allocated", m.Peak}, {"total.allocated", m.Used}, {"startup.allocated", m.Startup},
-		{"replication.backlog", 0}, {"clients.slaves", 0}, {"clients.normal", 0}, {"cluster.links", 0},
-		{"aof.buffer", 0}, {"lua.caches", 0}, {"functions.caches", 0}, {"overhead.total", m.Overhead},
+		{"replication.backlog", m.ReplBacklog}, {"clients.slaves", m.ClientsSlaves},
+		{"clients.normal", m.ClientsNormal}, {"cluster.links", 0}, {"aof.buffer", m.AOFBuffer}, {"lua.caches", 0}, {"functions.caches", 0}, {"overhead.total", m.Overhead},
 		{"keys.count", keys}, {"keys.bytes-per-key", perKey}, {"dataset.bytes", m.Dataset},
 	}
 }

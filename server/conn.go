@@ -496,7 +496,7 @@ func (s *Server) freeClient(c *Client) {
 	left := cap(c.pending) // what a closed connection could not send
 	c.pending = nil
 	c.outMu.Unlock()
-	s.releasedOutput(left)
+	s.releasedClient(int64(left) + c.outFlight.Load() + c.qbufCap.Load())
 }
 
 // releaseClientState drops subscriptions, watches and blocking registrations (under mu).

@@ -136,7 +136,16 @@ func (s *Server) call(c *Client, cmd *Command) {
 	if room > 0 && (c.w.Limit == 0 || room < c.w.Limit) {
 		c.w.Limit = room
 	}
+	growth := cmd.Flags&FlagDenyOOM != 0 && cmd.Name != "exec" // EXEC's commands count themselves
+	var before int64
+	var measured bool
+	if growth {
+		before, measured = s.growthBefore(c, cmd)
+	}
 	cmd.Handler(c)
+	if growth {
+		s.growthAfter(c, cmd, before, measured)
+	}
 	switch {
 	case !c.w.Full():
 	case room > 0 && len(c.w.B)-c.w.Mark > room: // client-output-buffer-limit

@@ -2,6 +2,7 @@ package server
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
@@ -25,8 +26,10 @@ import (
 //   - live is the heap reachable after the last GC cycle ("/gc/heap/live:bytes"), read from
 //     runtime/metrics in cron (hz times per second). It excludes garbage, which Redis's
 //     allocator frees at once, so it is the closest thing to Redis's figure.
-//   - grown is the argument bytes (plus a per-key overhead) of every denyoom command since
-//     the last GC cycle: the upper bound of what those commands could have added.
+//   - grown is what the denyoom commands run since the last GC cycle added: with
+//     maxmemory set, for a command naming only string keys, the change in those keys'
+//     estimated size (an overwrite in place adds nothing); otherwise its argument bytes
+//     plus a per-key overhead, the upper bound of what it could have added.
 //   - freed is the estimated size of the keys evicted since the last GC cycle, so that an
 //     eviction loop sees its own progress before the collector runs.
 //
@@ -48,7 +51,7 @@ const (
 	lruClockResolution = 1000 // ms
 	lfuInitVal         = 5
 	evpoolSize         = 16
-	keyOverhead        = 64 // bytes a key costs besides its name and value (dict entry, object)
+	keyOverhead        = 96 // bytes a key costs besides its name and value (dict entry with its object, share of the buckets; measured: 128 bytes for a 16-byte key and a 1-byte value)
 )
 
 // evictState is the eviction and memory-accounting state of a server (under mu).
@@ -60,6 +63,7 @@ type evictState struct {
 	gcCycles uint64 // GC cycle count at the last refresh
 	grown    int64  // estimated bytes added by denyoom commands since that cycle
 	freed    int64  // estimated bytes released by evictions since that cycle
+	replAtGC int64  // the replicas' unsent streams when live was read (baseMemory)
 	peak     int64  // highest estimate seen (used_memory_peak)
 	running  bool   // the last performEvictions hit its time limit: cron continues
 	samples  []metrics.Sample
@@ -211,14 +215,55 @@ func (s *Server) lfuLogIncr(counter uint32) uint32 {
 
 // usedMemory is the used_memory estimate (see the comment at the top of this file).
 func (s *Server) usedMemory() int64 {
-	u := s.evict.live + s.evict.grown + s.evict.bufGrown.Load() - s.evict.freed
-	if u < 0 {
-		u = 0
-	}
+	u := s.baseMemory() + s.replicasOutput()
 	if u > s.evict.peak {
 		s.evict.peak = u
 	}
 	return u
+}
+
+// baseMemory is the estimate without the replicas' unsent streams: live is measured with
+// the streams as they were then (replAtGC), and they change far faster than GC cycles come
+// (a stopped replica's grows by the write rate, a reading one's empties at once), so the
+// estimate counts them at their current size instead (usedMemory).
+func (s *Server) baseMemory() int64 {
+	return max(s.evict.live-s.evict.replAtGC+s.evict.grown+s.evict.bufGrown.Load()-s.evict.freed, 0)
+}
+
+// replicasOutput is what the replicas' streams hold unsent (mem_clients_slaves): each
+// replica's pending output buffer (its allocated size, which the heap counts) and what its
+// writer is sending (under mu).
+func (s *Server) replicasOutput() int64 {
+	var n int64
+	for _, r := range s.repl.replicas {
+		r.outMu.Lock()
+		n += int64(cap(r.pending))
+		r.outMu.Unlock()
+		n += r.outFlight.Load()
+	}
+	return n
+}
+
+// aofBuffered is the AOF records not yet written to the file (mem_aof_buffer).
+func (s *Server) aofBuffered() int64 {
+	l := s.aof.log
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int64(len(l.buf))
+}
+
+// evictableMemory is used memory as eviction counts it (getMaxmemoryState): without the
+// replicas' unsent streams and the AOF buffer, which evicting keys cannot shrink and
+// which would otherwise make a slow replica evict the dataset (under mu).
+func (s *Server) evictableMemory() int64 {
+	used := s.baseMemory()
+	if used <= s.cfg.MaxMemory {
+		return used // the common case costs nothing more
+	}
+	return max(used-s.aofBuffered(), 0)
 }
 
 // usedMemoryPeak is used_memory_peak.
@@ -236,6 +281,7 @@ func (s *Server) refreshMemory() {
 	live, cycles := src()
 	if cycles != s.evict.gcCycles || s.evict.live == 0 {
 		s.evict.live = live
+		s.evict.replAtGC = min(s.replicasOutput(), live) // read after the cycle: close to what it counted
 		s.evict.gcCycles = cycles
 		s.evict.grown = 0
 		s.evict.freed = 0
@@ -275,9 +321,25 @@ func (s *Server) releasedOutput(size int) {
 	}
 }
 
+// releasedClient records that a freed client left size bytes of buffers (its unsent
+// output, what its writer was sending, its query buffer). Redis frees them with the
+// client; here they are garbage until a GC cycle. From clientGarbage on they count as a
+// dropped buffer, so that an OOM check may run a cycle again (collectGarbage): a few
+// clients closed with a few hundred KB of output each add up to what maxmemory allows.
+func (s *Server) releasedClient(size int64) {
+	if size >= clientGarbage {
+		s.evict.released.Add(size)
+		s.evict.dropped.Add(1)
+	}
+}
+
+// clientGarbage is the size of a freed client's buffers from which they count as garbage
+// worth a GC cycle before refusing a command with OOM.
+const clientGarbage = 64 << 10
+
 // collectGarbage runs a GC cycle and reads the new figures (under mu), unless none can
 // find more garbage than the last one it forced: no cycle ran since and no connection
-// dropped a big buffer since.
+// dropped a big buffer (or was freed with big ones) since.
 func (s *Server) collectGarbage() {
 	if s.evict.memSource != nil {
 		return
@@ -324,6 +386,71 @@ func commandGrowth(args [][]byte) int64 {
 	return n
 }
 
+// allocSize approximates what the Go allocator takes for n bytes (its size classes: 8-byte
+// steps to 16, 16-byte steps to 256, about an eighth of the size to 32 KB, pages above),
+// so that a key's estimate matches what a GC cycle then measures.
+func allocSize(n int) int {
+	switch {
+	case n <= 0:
+		return 0
+	case n <= 16:
+		return (n + 7) &^ 7
+	case n <= 256:
+		return (n + 15) &^ 15
+	case n > 32<<10:
+		return (n + 8191) &^ 8191
+	}
+	step := 1 << (bits.Len(uint(n)) - 4)
+	return (n + step - 1) &^ (step - 1)
+}
+
+// growthBefore starts measuring what a denyoom command adds to used_memory (call): with
+// maxmemory set, the estimated size of the string keys it names, so that a command that
+// overwrites a value in place (SETRANGE, SET of the same length) adds nothing, as in
+// Redis's allocator. It reports false when the command names a collection or no fixed
+// key positions; the command's argument bytes are the estimate then (growthAfter).
+func (s *Server) growthBefore(c *Client, cmd *Command) (int64, bool) {
+	if s.cfg.MaxMemory <= 0 || cmd.FirstKey <= 0 {
+		return 0, false
+	}
+	return s.stringKeysSize(c, cmd)
+}
+
+// growthAfter adds what the command c ran added to the estimate (see growthBefore).
+func (s *Server) growthAfter(c *Client, cmd *Command, before int64, measured bool) {
+	if measured {
+		if after, ok := s.stringKeysSize(c, cmd); ok {
+			s.evict.grown += after - before
+			return
+		}
+	}
+	s.evict.grown += commandGrowth(c.args)
+}
+
+// stringKeysSize is the estimated size of the keys cmd names in c.args (absent ones
+// count 0), false if one holds a collection.
+func (s *Server) stringKeysSize(c *Client, cmd *Command) (int64, bool) {
+	last := cmd.LastKey
+	if last < 0 {
+		last += len(c.args)
+	}
+	step := max(cmd.Step, 1)
+	db := c.db()
+	var n int64
+	for i := cmd.FirstKey; i <= last && i < len(c.args); i += step {
+		key := k(c.args[i])
+		o := db.Keys.Ref(key)
+		switch {
+		case o == nil:
+		case o.Type == store.TypeString:
+			n += objectSize(key, o)
+		default:
+			return 0, false
+		}
+	}
+	return n, true
+}
+
 // elemOverhead is what one element of a collection costs besides its bytes (table entry
 // or node, string header, bucket).
 const elemOverhead = 48
@@ -333,7 +460,7 @@ type lenner interface{ Len() int }
 
 // objectSize estimates what deleting key (holding o) frees.
 func objectSize(key string, o *store.Object) int64 {
-	n := int64(keyOverhead + len(key) + len(o.Str))
+	n := int64(keyOverhead + allocSize(len(key)) + allocSize(len(o.Str)))
 	if l, ok := o.Ptr.(lenner); ok {
 		n += int64(l.Len()) * elemOverhead
 	}
@@ -352,9 +479,6 @@ func (s *Server) gateOOM(c *Client, cmd *Command) string {
 				break
 			}
 		}
-	}
-	if denyOOM {
-		s.evict.grown += commandGrowth(c.args)
 	}
 	if s.cfg.MaxMemory <= 0 {
 		return ""
@@ -398,10 +522,10 @@ func (s *Server) performEvictions() bool {
 	if !s.safeToEvict() {
 		return true
 	}
-	used := s.usedMemory()
+	used := s.evictableMemory()
 	if used > s.cfg.MaxMemory {
 		s.collectGarbage() // garbage is not what may trigger OOM or evictions
-		used = s.usedMemory()
+		used = s.evictableMemory()
 	}
 	if used <= s.cfg.MaxMemory {
 		return true
@@ -424,7 +548,7 @@ func (s *Server) performEvictions() bool {
 				s.refreshMemory()
 				s.evict.forced = s.evict.gcCycles
 			}
-			return s.usedMemory() <= s.cfg.MaxMemory
+			return s.evictableMemory() <= s.cfg.MaxMemory
 		}
 		freed += s.evictKey(db, key)
 		keys++

@@ -58,6 +58,11 @@ type StatsMemory struct {
 	MaxMemory         int64 // maxmemory
 	MaxMemoryPolicy   string
 	LazyfreedObjects  int64 // lazyfreed_objects
+	ReplBacklog       int64 // mem_replication_backlog: the backlog's buffer
+	ClientsSlaves     int64 // mem_clients_slaves: the replicas' unsent stream
+	ClientsNormal     int64 // mem_clients_normal: every other client's tot-mem
+	AOFBuffer         int64 // mem_aof_buffer: AOF records not yet written
+	NotCounted        int64 // mem_not_counted_for_evict: ClientsSlaves + AOFBuffer
 }
 
 // StatsPersistence is INFO persistence.
@@ -279,12 +284,23 @@ func (s *Server) clientStats() StatsClients {
 func (s *Server) memoryStats() StatsMemory {
 	used := s.usedMemory()
 	startup := min(s.info.startupMem, used)
-	overhead := min(startup+s.totalKeys()*keyOverhead, used)
+	var backlog, normal int64
+	if s.repl.backlog != nil {
+		backlog = s.repl.backlog.Size()
+	}
+	for _, c := range s.clients {
+		if !c.has(ClientReplica) {
+			normal += c.memUsage()
+		}
+	}
+	slaves, aofBuf := s.replicasOutput(), s.aofBuffered()
+	overhead := min(startup+s.totalKeys()*keyOverhead+backlog+slaves+normal+aofBuf, used)
 	allocated, active, resident := allocatorFigures()
 	return StatsMemory{Used: used, Peak: s.usedMemoryPeak(), RSS: processRSS(), Startup: startup,
 		Overhead: overhead, Dataset: used - overhead, Allocated: allocated, Active: active, Resident: resident,
 		SystemTotal: totalSystemMemory(), MaxMemory: s.cfg.MaxMemory, MaxMemoryPolicy: s.cfg.MaxMemoryPolicy,
-		LazyfreedObjects: s.stats.lazyfreed}
+		LazyfreedObjects: s.stats.lazyfreed, ReplBacklog: backlog, ClientsSlaves: slaves, ClientsNormal: normal,
+		AOFBuffer: aofBuf, NotCounted: slaves + aofBuf}
 }
 
 func (s *Server) persistenceStats(now time.Time) StatsPersistence {

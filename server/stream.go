@@ -1,6 +1,9 @@
 package server
 
-import "runtime"
+import (
+	"runtime"
+	"time"
+)
 
 // The ordering rule between replies and the replication stream (Redis's, made explicit):
 // a reply to a write is never handed to the kernel before that write's stream bytes have
@@ -10,15 +13,20 @@ import "runtime"
 // flushes the stream, so without a barrier an acknowledgement could leave first and a
 // kill -9 of the master would then lose an acknowledged write that no replica received.
 //
-// "Handed to the socket" means what it means in Redis, whose sockets never block: a
-// non-blocking write(2) of the replica's pending output. What the kernel takes is sent;
-// when the socket buffer is full (a slow, stopped or cut-off replica) the rest stays in
-// the replica's output buffer, where client-output-buffer-limit replica bounds it, and the
-// replies go out without waiting for it. The replica's writer goroutine then carries that
-// rest (Client.stalled: it alone writes the socket until the kernel has taken it), and
-// repl-timeout detects a replica that never reads. A cut-off replica thus never stalls
-// the writes of the others, while with sockets that take the stream (the normal case) an
-// acknowledged write is in every online replica's socket.
+// "Handed to the socket" is a write(2) of the replica's pending output that the kernel
+// took. When the socket buffer is full (a replica that reads slower than the master
+// writes, or a stopped or cut-off one) the rest stays in the replica's output buffer,
+// where client-output-buffer-limit replica bounds it, and the replica's writer goroutine
+// carries it (Client.stalled: it alone writes the socket, in streamChunk pieces, until the
+// kernel has taken it all). Redis sends the replies anyway at that point, so a kill -9
+// then loses the acknowledged writes still in the master's memory (real Redis loses a few
+// in one kill -9 run of four in the safety harness). Here the replies wait for the writer
+// as long as the replica's socket keeps taking data: a replica that reads, however slowly,
+// holds every write acknowledged to a client. Only a replica whose socket took nothing for
+// streamStallGrace is left behind (lagging): the replies stop waiting for it until its
+// socket takes data again, and repl-timeout detects one that never reads. A cut-off
+// replica thus stalls the master's writes once, for streamStallGrace, not until
+// repl-timeout.
 //
 // The barrier is a group commit, like the AOF's (aof_log.go): every byte appended to a
 // replica's output advances its ticket (Client.streamSeq); each write(2) to the replica's
@@ -91,6 +99,46 @@ func (r *Client) handStream(seq int64) {
 	}
 	if r.streamNoWait() != nil {
 		r.close()
+		return
+	}
+	r.waitStalled(seq)
+}
+
+// waitStalled returns once r's output up to seq is handed to its socket, r is closed, or
+// r's socket took nothing for streamStallGrace (r lags: see the rule above). r's writer
+// carries the stream meanwhile (streamNoWait marked r stalled, or r was).
+func (r *Client) waitStalled(seq int64) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		r.progMu.Lock()
+		if r.progress == nil {
+			r.progress = make(chan struct{})
+		}
+		ch := r.progress
+		r.progMu.Unlock()
+		if r.streamDone.Load() >= seq {
+			return
+		}
+		left := streamStallGrace - time.Duration(monoNanos()-r.streamAt.Load())
+		if left <= 0 {
+			return // the socket took nothing for the grace period: r lags
+		}
+		if timer == nil {
+			timer = time.NewTimer(left)
+		} else {
+			timer.Reset(left)
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+		case <-r.closed:
+			return
+		}
 	}
 }
 
@@ -129,7 +177,7 @@ func (r *Client) streamNoWaitLocked() error {
 		return nil
 	}
 	r.putBack(data, n)
-	r.wroteStream(seq - int64(len(data)-n))
+	r.wroteStream(seq - int64(len(data)-n)) // the stall's grace counts from here
 	r.stalled = true
 	r.wake()
 	return nil
@@ -156,13 +204,26 @@ func (r *Client) flushStream() error {
 		r.outFlight.Store(int64(len(data))) // still output: tot-mem and the output limit count it
 		r.outMu.Unlock()
 		r.flushMu.Unlock()
-		_, err := r.conn.Write(data)
+		// in pieces, each published: the clients waiting for a replica that reads slowly
+		// see its socket take data (waitStalled)
+		base := seq - int64(len(data))
+		var err error
+		for off := 0; off < len(data) && err == nil; {
+			end := min(off+streamChunk, len(data))
+			var n int
+			n, err = r.conn.Write(data[off:end])
+			off += n
+			r.outFlight.Store(int64(len(data) - off))
+			r.srv.stats.replOutput.Add(int64(n))
+			if err == nil && off < len(data) {
+				r.wroteStream(base + int64(off))
+			}
+		}
 		r.outFlight.Store(0)
 		r.srv.releasedOutput(cap(data))
 		if err != nil {
 			return err
 		}
-		r.srv.stats.replOutput.Add(int64(len(data)))
 		r.flushMu.Lock()
 		r.stalled = false // the socket took it all: the clients write again
 		r.wroteStream(seq)
@@ -170,11 +231,35 @@ func (r *Client) flushStream() error {
 	}
 }
 
+// streamChunk is how much of a stalled replica's stream one write(2) hands to its socket
+// before the progress is published.
+const streamChunk = 64 << 10
+
+// streamStallGrace is how long a replica's socket may take nothing before the replies stop
+// waiting for it (it lags): long enough for a replica that is merely slow or descheduled
+// on a loaded machine, short against down-after-milliseconds, so that a sentinel whose
+// hello PUBLISH waits for a cut-off replica once still pings in time.
+const streamStallGrace = 250 * time.Millisecond
+
 // maxStreamYields bounds how many times a client yields to let other batches join its
 // replica write.
 const maxStreamYields = 8
 
-// wroteStream publishes that r's output is written up to seq.
+// wroteStream publishes that r's output is written up to seq, and when, and wakes the
+// clients waiting for it.
 func (r *Client) wroteStream(seq int64) {
 	r.streamDone.Store(seq)
+	r.streamAt.Store(monoNanos())
+	r.progMu.Lock()
+	if r.progress != nil {
+		close(r.progress)
+		r.progress = nil
+	}
+	r.progMu.Unlock()
 }
+
+// monoBase anchors monoNanos.
+var monoBase = time.Now()
+
+// monoNanos is a monotonic clock reading in nanoseconds, for atomics.
+func monoNanos() int64 { return int64(time.Since(monoBase)) }

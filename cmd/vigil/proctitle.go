@@ -15,12 +15,11 @@ import (
 
 // titleArea is the argv+environment area of the process's memory.
 type titleArea struct {
-	mu       sync.Mutex
-	ok       bool
-	start    int64 // arg_start
-	argEnd   int64 // arg_end: one past the NUL of the last argument
-	end      int64 // env_end, or arg_end when the environment does not follow argv
-	original string
+	mu     sync.Mutex
+	ok     bool
+	start  int64 // arg_start
+	argEnd int64 // arg_end: one past the NUL of the last argument
+	end    int64 // env_end, or arg_end when the environment does not follow argv
 }
 
 var title titleArea

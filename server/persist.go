@@ -147,10 +147,11 @@ func (s *Server) bgsave(done func(error)) error {
 	}
 	path := s.dumpPath() // dir and dbfilename as they are now (CONFIG SET may change them)
 	start := time.Now()
+	s.persist.lastBgsaveTry = start // save points retry a failed save after 5 s
 	child, err := startSaveChild(path, s.procTitle(writerTitle))
 	if err != nil {
 		s.persist.lastBgsaveOK = false
-		s.log.Warn().Err(err).Msg("Can't save in background: fork: " + err.Error())
+		s.log.Warn().Msgf("Can't save in background: fork: %v", err)
 		return fmt.Errorf("%w: %w", errBgsaveFork, err)
 	}
 	s.stats.latestForkUsec = time.Since(start).Microseconds()
@@ -164,7 +165,6 @@ func (s *Server) bgsave(done func(error)) error {
 	s.persist.bgsaveRunning = true
 	s.persist.child = child
 	s.persist.bgsaveStart = time.Now()
-	s.persist.lastBgsaveTry = time.Now()
 	s.persist.dirtyAtBgsave = s.dirty
 	s.persist.currentSaveTotal = s.totalKeys()
 	s.log.Info().Msgf("Background saving started by pid %d", child.pid)

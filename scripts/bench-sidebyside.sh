@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side SET throughput of two vigil binaries (issue 10): for each round and each
+# Side-by-side SET throughput of two binaries (issue 10): vigil builds, or real Redis (a path
+# ending in redis-server runs without the `server` subcommand). For each round and each
 # binary, a master with REPLICAS replicas (same binary) on loopback, then
 #   redis-benchmark -t set -P 16 -c 50 -n N
 # rounds alternate the order (A B, B A, ...); prints each round and the medians of
@@ -24,7 +25,9 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if
 start() { # bin port extra...
 	local bin=$1 port=$2; shift 2
 	mkdir -p "$tmp/$port"
-	"$bin" server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$port" \
+	local sub=(server)
+	[[ $bin == *redis-server ]] && sub=()
+	"$bin" "${sub[@]}" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$port" \
 		--repl-diskless-sync-delay 0 "$@" >"$tmp/$port.log" 2>&1 &
 	lastpid=$!
 	for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return; sleep 0.1; done

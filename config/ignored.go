@@ -28,8 +28,10 @@ func ignoredDirectives() []Directive {
 		b("io-threads-do-reads", "", fImmutable, false),
 		b("jemalloc-bg-thread", "", 0, true),
 		b("activerehashing", "", 0, true),
-		b("set-proc-title", "", fImmutable, true),
-		strDir("proc-title-template", "", ig, xStr("proc-title-template", "{title} {listen-addr} {server-mode}"), validProcTitle),
+		// the process title (server/proctitle.go): in effect, so not flagged ignored;
+		// their values live in Extra like the others here
+		boolDir("set-proc-title", "", fImmutable, xBool("set-proc-title", true)),
+		strDir("proc-title-template", "", 0, xStr("proc-title-template", "{title} {listen-addr} {server-mode}"), validProcTitle),
 		b("crash-log-enabled", "", 0, true),
 		b("crash-memcheck-enabled", "", 0, true),
 		b("disable-thp", "", fImmutable, true),

@@ -29,6 +29,8 @@ type Options struct {
 	// Stopping, if set, is called when a shutdown begins (the server's
 	// shutdown, a signal, or Shutdown): systemd's STOPPING=1.
 	Stopping func()
+	// ExecName is the process's argv[0], the server's process title's {title}.
+	ExecName string
 }
 
 // Node is one node: its data server, its agent (a sentinel monitoring the
@@ -123,7 +125,7 @@ func (n *Node) Start(ctx context.Context) error {
 		return err
 	}
 	n.srv = server.New(cfg.Server, server.Options{Log: n.root, Process: n.opt.Process,
-		Supervised: n.opt.Supervised, Stopping: n.opt.Stopping})
+		Supervised: n.opt.Supervised, Stopping: n.opt.Stopping, ExecName: n.opt.ExecName})
 	if err := n.srv.Start(ctx); err != nil {
 		n.closeMesh()
 		return fmt.Errorf("node: server: %w", err)

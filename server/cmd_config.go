@@ -197,6 +197,7 @@ func (s *Server) configAppliers() map[string]func(before *config.Server) error {
 		"maxmemory-clients":      func(*config.Server) error { s.evictClients(); return nil },
 		"maxmemory":              func(*config.Server) error { s.applyMaxMemory(); s.evictClients(); return nil },
 		"port":                   func(b *config.Server) error { return s.relisten(b, "Unable to listen on this port") },
+		"proc-title-template":    func(*config.Server) error { s.setProcTitle(); return nil },
 		"bind":                   func(b *config.Server) error { return s.relisten(b, "Failed to bind to specified addresses.") },
 	}
 }

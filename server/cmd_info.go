@@ -465,7 +465,7 @@ func infoStats(w *infoWriter, st *StatsActivity) {
 	w.int("pubsub_channels", st.PubsubChannels)
 	w.int("pubsub_patterns", st.PubsubPatterns)
 	w.int("pubsubshard_channels", st.PubsubShardChannels)
-	w.int("latest_fork_usec", 0)
+	w.int("latest_fork_usec", st.LatestForkUsec)
 	w.int("total_forks", st.TotalForks)
 	w.int("migrate_cached_sockets", st.MigrateCachedSockets)
 	w.int("slave_expires_tracked_keys", st.ReplicaExpiresTracked)

@@ -107,10 +107,11 @@ func cmdFlushall(c *Client) {
 	}
 	s.flushedKeys(removed, removed, flushAsync(c))
 	c.addDirty(removed) // propagated even when every database was empty
-	// flushAllDataAndResetRDB: a running BGSAVE keeps its snapshot (Redis kills the
-	// child; here the snapshot holds the old dicts and completes), then with save
-	// points configured the empty dataset is saved at once, which leaves the dirty
-	// counter at 0 (Redis 7.0.15 adds nothing for FLUSHALL itself).
+	// flushAllDataAndResetRDB: a running BGSAVE's child is killed (its dump would
+	// bring the old data back), then with save points configured the empty dataset is
+	// saved at once, which leaves the dirty counter at 0 (Redis 7.0.15 adds nothing for
+	// FLUSHALL itself).
+	s.killSaveChild()
 	if len(s.cfg.Save) > 0 {
 		if err := s.saveLocked(); err != nil {
 			s.log.Warn().Err(err).Msg("save after FLUSHALL failed")

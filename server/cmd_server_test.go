@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -132,7 +133,9 @@ func TestFlushDirtyBookkeeping(t *testing.T) {
 	}
 }
 
-func TestFlushallDuringBgsaveKeepsSnapshot(t *testing.T) {
+// TestFlushdbDuringBgsaveKeepsSnapshot checks that FLUSHDB does not disturb a running
+// BGSAVE (Redis leaves the child alone): the dump has the data as it was when it began.
+func TestFlushdbDuringBgsaveKeepsSnapshot(t *testing.T) {
 	dump := filepath.Join(t.TempDir(), "dump.rdb")
 	ts := newTestServer(t, func(c *config.Server) { c.DBFilename = dump })
 	c := ts.dial(t)
@@ -149,11 +152,11 @@ func TestFlushallDuringBgsaveKeepsSnapshot(t *testing.T) {
 	if !started {
 		t.Fatal("BGSAVE did not start")
 	}
-	if got := c.do("FLUSHALL"); got != "+OK\r\n" {
-		t.Fatalf("FLUSHALL during BGSAVE: got %q", got)
+	if got := c.do("FLUSHDB"); got != "+OK\r\n" {
+		t.Fatalf("FLUSHDB during BGSAVE: got %q", got)
 	}
 	if got := c.do("DBSIZE"); got != ":0\r\n" {
-		t.Fatalf("DBSIZE after FLUSHALL: got %q", got)
+		t.Fatalf("DBSIZE after FLUSHDB: got %q", got)
 	}
 	c.do("SET", "after", "flush")
 	select {
@@ -178,6 +181,54 @@ func TestFlushallDuringBgsaveKeepsSnapshot(t *testing.T) {
 	c2.do("SELECT", "1")
 	if got := c2.do("GET", "db1key"); got != "$1\r\nx\r\n" {
 		t.Errorf("db 1 in the snapshot: got %q", got)
+	}
+}
+
+// TestFlushallKillsBgsaveChild checks Redis's flushAllDataAndResetRDB: FLUSHALL during a
+// BGSAVE kills the writer child (SIGUSR1: not a failed save) and removes its file, so that
+// the old data does not come back with its dump.
+func TestFlushallKillsBgsaveChild(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestServer(t, func(c *config.Server) { c.DBFilename = filepath.Join(dir, "dump.rdb"); c.RDBKeySaveDelay = 100000 })
+	c := ts.dial(t)
+	c.do("SET", "k", "v")
+	done := make(chan error, 1)
+	var child *saveChild
+	ts.locked(func() {
+		if err := ts.bgsave(func(err error) { done <- err }); err != nil {
+			t.Fatalf("BGSAVE: %v", err)
+		}
+		child = ts.persist.child
+	})
+	temp := filepath.Join(dir, tempRDBName(child.pid))
+	testutil.CheckFor(t, 5*time.Second, time.Millisecond, "the child's temp file", func() bool {
+		_, err := os.Stat(temp)
+		return err == nil
+	})
+	if got := c.do("FLUSHALL"); got != "+OK\r\n" {
+		t.Fatalf("FLUSHALL during BGSAVE: got %q", got)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("BGSAVE killed by FLUSHALL: got success, want an error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("BGSAVE did not end after FLUSHALL")
+	}
+	if o := child.outcome(); o.bySignal != int(syscall.SIGUSR1) {
+		t.Errorf("child's end: got %+v, want SIGUSR1", o)
+	}
+	ts.locked(func() {
+		if !ts.persist.lastBgsaveOK || ts.persist.bgsaveRunning {
+			t.Errorf("after FLUSHALL: lastBgsaveOK %v (want true), bgsaveRunning %v (want false)",
+				ts.persist.lastBgsaveOK, ts.persist.bgsaveRunning)
+		}
+	})
+	for _, f := range []string{temp, filepath.Join(dir, "dump.rdb")} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s after FLUSHALL killed the save: %v, want absent", f, err)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ package server
 // execution lock. Each family adds its task here and implements it in its own file.
 func cronTaskList() []func(*Server) {
 	return []func(*Server){
+		(*Server).shutdownCron,    // a shutdown a signal asked for (shutdown.go)
 		(*Server).clientsCron,     // idle timeouts, output buffer soft limits (cmd_client.go)
 		(*Server).databasesCron,   // active expiry and incremental rehash (expire.go)
 		(*Server).saveCron,        // save points and scheduled BGSAVE (persist.go)

@@ -20,6 +20,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	s.writePidFile()
+	s.setProcTitle()
 	go func() {
 		if err := s.LoadData(); err != nil { // the AOF with appendonly yes, else the RDB dump
 			s.Fail(err)

@@ -31,6 +31,8 @@ func (p *fakeProcess) ExtraProc() func() {
 	return func() { p.mu.Lock(); p.extraHeld--; p.mu.Unlock() }
 }
 
+func (p *fakeProcess) SetTitle(string) {}
+
 func (p *fakeProcess) LoadGCPercent(percent int) func() {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -2,9 +2,13 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vigil-db/vigil/config"
@@ -28,6 +32,7 @@ type persistState struct {
 	loadKeysLoaded   int64
 	loadKeysExpired  int64
 	currentSaveTotal int64
+	child            *saveChild // the running background save's writer child
 }
 
 // ErrBgsaveInProgress is returned when a snapshot is already being written.
@@ -69,34 +74,27 @@ func writeFileAtomic(path string, write func(w io.Writer) error) error {
 	return config.WriteFileAtomic(path, 0o644, write)
 }
 
-// saveLocked is SAVE: a snapshot written while holding the execution lock.
+// saveLocked is SAVE: a snapshot written while holding the execution lock, in this
+// process, to temp-<pid>.rdb renamed over the dump, as Redis's rdbSave. It honours
+// rdb-key-save-delay (the lock is held meanwhile, as Redis's main thread is blocked).
 func (s *Server) saveLocked() error {
 	if s.persist.bgsaveRunning {
 		return ErrBgsaveInProgress
 	}
 	s.nowMs = time.Now().UnixMilli()
 	dirty := s.dirty
-	err := writeFileAtomic(s.dumpPath(), func(w io.Writer) error {
-		sn, err := s.beginSnapshot(s.rdbAux(), s.rdbOptions(), w)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			for _, sd := range sn.dbs {
-				if !s.snapHolds(sd.keys) { // an AOF rewrite's snapshot keeps its dicts frozen
-					sd.keys.Freeze(false)
-				}
-			}
-		}()
-		for sn.step(time.Time{}) && sn.err == nil {
-		}
-		if sn.err == nil {
-			sn.err = sn.enc.Finish()
-		}
-		return sn.err
-	})
+	path := s.dumpPath()
+	tmp := tempRDBPath(filepath.Dir(path))
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
-		s.log.Warn().Err(err).Msg("error saving DB on disk")
+		s.log.Warn().Err(err).Msgf("Failed opening the temp RDB file %s (in server root dir %s) for saving", filepath.Base(tmp), filepath.Dir(tmp))
+		return err
+	}
+	s.shut.tempRDB.Store(&tmp)
+	err = config.CommitFile(f, path, 0o644, s.writeSnapshotLocked(f))
+	s.shut.tempRDB.Store(nil)
+	if err != nil {
+		s.log.Warn().Err(err).Msg("Error saving DB on disk")
 		return err
 	}
 	s.dirty -= dirty
@@ -107,8 +105,39 @@ func (s *Server) saveLocked() error {
 	return nil
 }
 
-// bgsave starts a background save (under the execution lock); done, if set, is called
-// with the result from the saving goroutine.
+// writeSnapshotLocked writes the whole dataset to w without releasing the lock.
+func (s *Server) writeSnapshotLocked(w io.Writer) error {
+	sn, err := s.beginSnapshot(s.rdbAux(), s.rdbOptions(), w)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, sd := range sn.dbs {
+			if !s.snapHolds(sd.keys) { // an AOF rewrite's snapshot keeps its dicts frozen
+				sd.keys.Freeze(false)
+			}
+		}
+	}()
+	sn.delay = s.cfg.RDBKeySaveDelay
+	for sn.err == nil {
+		before := sn.keys
+		more := sn.step(time.Time{})
+		if !more || sn.err != nil {
+			break
+		}
+		if sn.delay != 0 {
+			sn.pause(sn.keys - before)
+		}
+	}
+	if sn.err == nil {
+		sn.err = sn.enc.Finish()
+	}
+	return sn.err
+}
+
+// bgsave starts a background save (under the execution lock): the snapshot is walked by a
+// goroutine and written by a writer child process (savechild.go), as Redis's forked child
+// writes it. done, if set, is called with the result from the saving goroutine.
 func (s *Server) bgsave(done func(error)) error {
 	if s.persist.bgsaveRunning {
 		return ErrBgsaveInProgress
@@ -116,44 +145,109 @@ func (s *Server) bgsave(done func(error)) error {
 	if s.aof.rewriting {
 		return errAOFChildActive
 	}
+	path := s.dumpPath() // dir and dbfilename as they are now (CONFIG SET may change them)
+	start := time.Now()
+	s.persist.lastBgsaveTry = start // save points retry a failed save after 5 s
+	child, err := startSaveChild(path, s.procTitle(writerTitle))
+	if err != nil {
+		s.persist.lastBgsaveOK = false
+		s.log.Warn().Msgf("Can't save in background: fork: %v", err)
+		return fmt.Errorf("%w: %w", errBgsaveFork, err)
+	}
+	s.stats.latestForkUsec = time.Since(start).Microseconds()
 	s.nowMs = time.Now().UnixMilli()
 	sn, err := s.beginSnapshot(s.rdbAux(), s.rdbOptions(), nil)
 	if err != nil {
+		child.finish(err)
 		return err
 	}
 	s.snap = sn
 	s.persist.bgsaveRunning = true
+	s.persist.child = child
 	s.persist.bgsaveStart = time.Now()
-	s.persist.lastBgsaveTry = time.Now()
 	s.persist.dirtyAtBgsave = s.dirty
 	s.persist.currentSaveTotal = s.totalKeys()
-	s.log.Info().Msg("background saving started")
-	path := s.dumpPath() // dir and dbfilename as they are now (CONFIG SET may change them)
+	s.log.Info().Msgf("Background saving started by pid %d", child.pid)
 	go func() {
+		go func() {
+			<-child.exited
+			sn.cancel() // killed: the walker stops, even in an rdb-key-save-delay pause
+		}()
 		release := s.proc.ExtraProc() // through the fsync too
-		err := writeFileAtomic(path, func(w io.Writer) error {
-			_, err := s.runSnapshot(sn, w)
-			return err
-		})
+		_, err := s.runSnapshot(sn, child)
+		child.finish(err)
 		release()
 		s.mu.Lock()
-		s.persist.bgsaveRunning = false
-		s.persist.lastBgsaveSecs = int64(time.Since(s.persist.bgsaveStart).Seconds())
-		s.persist.lastBgsaveOK = err == nil
-		if err == nil {
-			s.dirty -= s.persist.dirtyAtBgsave
-			s.persist.lastSave = time.Now()
-			s.persist.saves++
-			s.log.Info().Int64("keys", sn.keys).Msg("background saving terminated with success")
-		} else {
-			s.log.Warn().Err(err).Msg("background saving error")
-		}
+		err = s.bgsaveDone(child, sn, err)
 		s.mu.Unlock()
 		if done != nil {
 			done(err)
 		}
 	}()
 	return nil
+}
+
+// errBgsaveFork is BGSAVE's error when the writer child cannot be started.
+var errBgsaveFork = errors.New("fork failed")
+
+// bgsaveDone records how a background save ended (under the lock), as Redis's
+// backgroundSaveDoneHandlerDisk: success, an error, or the child ended by a signal (its
+// temp file removed; SIGUSR1, the server's own request, is not counted as a failure).
+func (s *Server) bgsaveDone(child *saveChild, sn *snapshot, werr error) error {
+	o := child.outcome()
+	current := s.persist.child == child // a shutdown may have let go of it already
+	if current {
+		s.persist.child = nil
+		s.persist.bgsaveRunning = false
+		s.persist.lastBgsaveSecs = int64(time.Since(s.persist.bgsaveStart).Seconds())
+	}
+	var err error
+	switch {
+	case o.ok && werr == nil:
+		s.log.Info().Int64("keys", sn.keys).Msg("Background saving terminated with success")
+		if current {
+			s.dirty -= s.persist.dirtyAtBgsave
+			s.persist.lastSave = time.Now()
+			s.persist.lastBgsaveOK = true
+			s.persist.saves++
+		}
+		return nil
+	case o.bySignal != 0:
+		err = fmt.Errorf("background saving terminated by signal %d", o.bySignal)
+		s.log.Warn().Msgf("Background saving terminated by signal %d", o.bySignal)
+		removeTempRDB(child.dir, child.pid)
+		if current && o.bySignal != int(syscall.SIGUSR1) {
+			s.persist.lastBgsaveOK = false
+		}
+		return err
+	case werr != nil && !errors.Is(werr, errSnapshotAborted):
+		err = werr
+	case o.msg != "":
+		err = errors.New(o.msg)
+	default:
+		err = fmt.Errorf("writer child exited with status %d", o.exitCode)
+	}
+	s.log.Warn().Err(err).Msg("Background saving error")
+	if current {
+		s.persist.lastBgsaveOK = false
+	}
+	return err
+}
+
+// killSaveChild stops a running background save as Redis's killRDBChild: SIGUSR1 to the
+// writer child and its temp file removed now (the child may not get to it).
+func (s *Server) killSaveChild() {
+	child := s.persist.child
+	if child == nil {
+		return
+	}
+	child.kill(syscall.SIGUSR1)
+	removeTempRDB(child.dir, child.pid)
+	if s.snap != nil {
+		s.snap.cancel()
+	}
+	s.persist.child = nil
+	s.persist.bgsaveRunning = false
 }
 
 func (s *Server) totalKeys() int64 {

@@ -14,6 +14,9 @@ type Process interface {
 	// LoadGCPercent asks for a collector target of at least percent while a dataset
 	// loads; restore puts the previous target back.
 	LoadGCPercent(percent int) (restore func())
+	// SetTitle sets the process title (what ps and /proc/PID/cmdline show), as Redis's
+	// setproctitle does with proc-title-template's expansion.
+	SetTitle(title string)
 }
 
 // noProcess is the Process of a server whose owner grants nothing (unit tests).
@@ -21,6 +24,7 @@ type noProcess struct{}
 
 func (noProcess) ExtraProc() func()        { return func() {} }
 func (noProcess) LoadGCPercent(int) func() { return func() {} }
+func (noProcess) SetTitle(string)          {}
 
 // Options are what a server needs besides its configuration.
 type Options struct {
@@ -36,4 +40,7 @@ type Options struct {
 	// before replicas are waited for and the final save, as Redis sends systemd its
 	// STOPPING=1 then. It must not block.
 	Stopping func()
+	// ExecName is the process's argv[0] as it was started, the title's {title} (Redis's
+	// exec_argv[0]); "redis-server" when empty.
+	ExecName string
 }

@@ -49,18 +49,20 @@ type Server struct {
 	dirty     int64     // changes since the last save
 	stats     stats
 
-	unit       []Record      // propagation records of the current execution unit
-	unitDepth  int           // nesting of execution units (EXEC, blocked-client serving)
-	propagator []Propagator  // consumers of the write stream (replication, AOF)
-	readyKeys  []readyKey    // keys that may unblock clients, served after each command
-	snap       *snapshot     // the point-in-time snapshot being written, if any
-	persist    persistState  // RDB saving and loading state
-	aof        aofState      // the append-only file (aof.go)
-	gateList   []gate        // pre-execution checks, see gates
-	wgate      writeGate     // the exported write gate (gate.go)
-	admin      adminState    // CLIENT PAUSE, MONITOR, SLOWLOG (cmd_client.go, cmd_monitor.go)
-	latency    latencyEvents // the latency monitor's events (latency.go)
-	exitCode   int           // process exit status after Serve returns
+	unit       []Record       // propagation records of the current execution unit
+	unitDepth  int            // nesting of execution units (EXEC, blocked-client serving)
+	propagator []Propagator   // consumers of the write stream (replication, AOF)
+	readyKeys  []readyKey     // keys that may unblock clients, served after each command
+	snap       *snapshot      // the point-in-time snapshot being written, if any
+	persist    persistState   // RDB saving and loading state
+	aof        aofState       // the append-only file (aof.go)
+	gateList   []gate         // pre-execution checks, see gates
+	wgate      writeGate      // the exported write gate (gate.go)
+	admin      adminState     // CLIENT PAUSE, MONITOR, SLOWLOG (cmd_client.go, cmd_monitor.go)
+	latency    latencyEvents  // the latency monitor's events (latency.go)
+	exitCode   int            // process exit status after Serve returns
+	execName   string         // the process title's {title} (Options.ExecName)
+	shut       signalShutdown // a shutdown asked for by a signal (shutdown.go)
 
 	evict       evictState  // maxmemory eviction and memory accounting (evict.go)
 	clientsMem  clientsMem  // what the clients use, for maxmemory-clients (evict_clients.go)
@@ -105,6 +107,7 @@ type stats struct {
 	expiredKeys    int64
 	evictedKeys    int64
 	totalForks     int64 // total_forks: background snapshots, Vigil's forked children
+	latestForkUsec int64 // latest_fork_usec: starting the last writer child (savechild.go)
 	keyspaceHits   int64
 	keyspaceMiss   int64
 	errors         map[string]int64 // errorstats by prefix
@@ -136,6 +139,10 @@ func New(cfg *config.Server, opts Options) *Server {
 		s.supervised = "no"
 	}
 	s.sup = supervision{ready: make(chan struct{}), stopping: opts.Stopping}
+	s.execName = opts.ExecName
+	if s.execName == "" {
+		s.execName = "redis-server"
+	}
 	s.cmds = renamedTable(s.origCmds, cfg.RenameCommands, s.log)
 	s.stats.errors = map[string]int64{}
 	s.activeExpireEnabled = true

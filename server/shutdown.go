@@ -3,8 +3,61 @@ package server
 import (
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
+	"sync/atomic"
 	"time"
 )
+
+// signalShutdown is a shutdown a signal asked for (Redis's shutdown_asap): the server's
+// cron starts it, so DEBUG PAUSE-CRON holds it and SHUTDOWN ABORT can cancel it first.
+type signalShutdown struct {
+	asap    atomic.Bool // requested, not yet failed or aborted
+	running bool        // started by cron (under the execution lock)
+	// tempRDB is the path of the temp file a foreground save (SAVE, the final save) is
+	// writing, for RemoveTempRDB; nil when none.
+	tempRDB atomic.Pointer[string]
+}
+
+// RequestShutdown schedules a shutdown as SIGTERM and SIGINT do in Redis: the server's
+// cron starts it (waiting for replicas, final save when save points are configured). It
+// reports whether one was already requested: a second SIGINT then means "exit now"
+// (RemoveTempRDB, then the process owner exits).
+func (s *Server) RequestShutdown() (already bool) {
+	return s.shut.asap.Swap(true)
+}
+
+// RemoveTempRDB removes the temp file of a foreground save in progress, what Redis's
+// signal handler does before exiting at once on a second SIGINT.
+func (s *Server) RemoveTempRDB() {
+	if p := s.shut.tempRDB.Load(); p != nil {
+		os.Remove(*p)
+	}
+}
+
+// shutdownCron starts the shutdown a signal asked for (serverCron's shutdown_asap check).
+// When it fails (the final save failed) the request is dropped: the next signal tries
+// again, as in Redis.
+func (s *Server) shutdownCron() {
+	if !s.shut.asap.Load() || s.shut.running {
+		return
+	}
+	s.shut.running = true
+	go func() {
+		if err := s.shutdown(ShutdownOptions{}); err != nil {
+			if !errors.Is(err, errShutdownAborted) {
+				s.log.Warn().Msg("Errors trying to shut down the server. Check the logs for more information.")
+			}
+			s.mu.Lock()
+			s.shut.running = false
+			s.shut.asap.Store(false)
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// tempRDBPath is the temp file a foreground save of this process writes in dir.
+func tempRDBPath(dir string) string { return filepath.Join(dir, tempRDBName(os.Getpid())) }
 
 // errShutdownAborted is returned when SHUTDOWN ABORT cancelled a shutdown waiting for
 // replicas.
@@ -41,12 +94,11 @@ func (s *Server) shutdown(opts ShutdownOptions) error {
 func (s *Server) prepareShutdown(opts ShutdownOptions) error {
 	s.sup.beginStopping() // SHUTDOWN comes here directly
 	s.log.Info().Msg("user requested shutdown")
-	if s.persist.bgsaveRunning && s.snap != nil {
-		// Redis kills the saving child first (and removes its temp file, which the
-		// aborted writer does); the final save, if any, is made below
+	if s.persist.child != nil {
+		// Redis kills the saving child first and removes its temp file; the final
+		// save, if any, is made below
 		s.log.Warn().Msg("There is a child saving an .rdb. Killing it!")
-		s.snap.cancel()
-		s.persist.bgsaveRunning = false
+		s.killSaveChild()
 	}
 	if s.aof.rewriting && s.snap != nil {
 		s.log.Warn().Msg("There is a child rewriting the AOF. Killing it!")
@@ -56,10 +108,10 @@ func (s *Server) prepareShutdown(opts ShutdownOptions) error {
 		s.log.Info().Msg("saving the final RDB snapshot before exiting")
 		if err := s.saveLocked(); err != nil {
 			if !opts.Force {
-				s.log.Warn().Err(err).Msg("error trying to save the DB, can't exit")
+				s.log.Warn().Err(err).Msg("Error trying to save the DB, can't exit.")
 				return err
 			}
-			s.log.Warn().Err(err).Msg("error trying to save the DB, exit anyway")
+			s.log.Warn().Err(err).Msg("Error trying to save the DB. Exit anyway.")
 		}
 	}
 	s.aofShutdown() // write, fsync and close the AOF (aof.go)
@@ -134,7 +186,12 @@ func (s *Server) waitReplicasBeforeShutdown(opts ShutdownOptions) bool {
 // abortShutdown is SHUTDOWN ABORT: it reports whether a shutdown was waiting.
 func (s *Server) abortShutdown() bool {
 	if s.repl.shutdownAbort == nil {
-		return false
+		if !s.shut.asap.Load() || s.shut.running {
+			return false
+		}
+		s.shut.asap.Store(false) // a signal's shutdown cron has not started yet
+		s.log.Info().Msg("Shutdown manually aborted.")
+		return true
 	}
 	close(s.repl.shutdownAbort)
 	s.repl.shutdownAbort = nil

@@ -38,9 +38,12 @@ type snapshot struct {
 	warm   uintptr   // what WarmBuckets read (kept so that the reads stay)
 	// delay is rdb-key-save-delay when the snapshot began (as Redis's child keeps the
 	// value it forked with): a pause after each key, taken outside the execution lock.
-	delay     int
-	abort     chan struct{} // closed by cancel: a paused walker stops at once
-	abortOnce sync.Once
+	delay int
+	abort chan struct{} // closed by cancel: a paused walker stops at once
+	// allowResize ends the dicts' resize avoidance (store.AvoidResize) taken by a
+	// background snapshot, as Redis's dicts avoid resizing while a child exists.
+	allowResize func()
+	abortOnce   sync.Once
 }
 
 // errSnapshotAborted ends a snapshot canceled while it ran (appendonly off, shutdown).
@@ -137,6 +140,9 @@ func (s *Server) beginSnapshot(aux [][2]string, opt rdb.Options, direct io.Write
 	}
 	if err := sn.enc.Header(aux); err != nil {
 		return nil, err
+	}
+	if direct == nil {
+		sn.allowResize = store.AvoidResize()
 	}
 	for _, db := range s.dbs {
 		if db.Keys.Len() == 0 {
@@ -237,7 +243,15 @@ func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) 
 	defer func() {
 		s.mu.Lock()
 		for _, sd := range sn.dbs {
+			// a snapshot killed with its child (SHUTDOWN that failed, FLUSHALL) may end
+			// after the next one began on the same dicts: leave those frozen
+			if s.snap != sn && s.snapHolds(sd.keys) {
+				continue
+			}
 			sd.keys.Freeze(false)
+		}
+		if sn.allowResize != nil {
+			sn.allowResize()
 		}
 		if s.snap == sn {
 			s.snap = nil

@@ -119,6 +119,7 @@ type StatsActivity struct {
 	ExpiredTimeCapReached int64   // expired_time_cap_reached_count
 	EvictedKeys           int64   // evicted_keys
 	TotalForks            int64   // total_forks: background snapshots (BGSAVE, AOF rewrite, full sync)
+	LatestForkUsec        int64   // latest_fork_usec: µs to start the last writer child
 	ReplicaExpiresTracked int64   // slave_expires_tracked_keys
 	KeyspaceHits          int64   // keyspace_hits
 	KeyspaceMisses        int64   // keyspace_misses
@@ -326,7 +327,7 @@ func (s *Server) activityStats() StatsActivity {
 		InputPerSec: m[metricNetInput].value(), OutputPerSec: m[metricNetOutput].value(),
 		SyncFull: s.repl.syncFull, SyncPartialOK: s.repl.syncPartialOK, SyncPartialErr: s.repl.syncPartialErr,
 		ExpiredKeys: st.expiredKeys, ExpiredStale: s.expire.stalePerc, ExpiredTimeCapReached: s.expire.timeCapHits,
-		EvictedKeys: st.evictedKeys, TotalForks: st.totalForks,
+		EvictedKeys: st.evictedKeys, TotalForks: st.totalForks, LatestForkUsec: st.latestForkUsec,
 		ReplicaExpiresTracked: int64(len(s.replicaExpires)), KeyspaceHits: st.keyspaceHits, KeyspaceMisses: st.keyspaceMiss,
 		PubsubChannels: int64(len(s.pubsub.channels)), PubsubPatterns: int64(len(s.pubsub.patterns)),
 		PubsubShardChannels: int64(len(s.pubsub.shard)), MigrateCachedSockets: int64(len(s.migrate.conns)), ErrorReplies: st.totalErrors,

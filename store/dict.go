@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
+	"sync/atomic"
 )
 
 var hashSeed = maphash.MakeSeed()
@@ -28,6 +29,40 @@ type Dict[V any] struct {
 }
 
 const dictInitialSize = 4
+
+// dictForceResizeRatio is Redis 7.0's dict_force_resize_ratio: while resizing is avoided,
+// a table still grows, and a rehash still proceeds, past this ratio of sizes.
+const dictForceResizeRatio = 5
+
+// avoidResize counts the background saves running in this process. While it is not
+// zero every dict avoids resizing, as Redis's dicts do while a forked child exists
+// (dict_can_resize = DICT_RESIZE_AVOID, a process-wide setting there too): no shrinking;
+// growing, and incremental rehash steps, only when the two sizes differ more than
+// dictForceResizeRatio times. Redis does it to spare the child's copy-on-write pages;
+// Vigil keeps the same observable table sizes (DEBUG HTSTATS, SCAN and SRANDMEMBER
+// orders) while its snapshot runs.
+var avoidResize atomic.Int32
+
+// AvoidResize makes dicts avoid resizing until release is called (calls nest). The
+// server calls it for each background snapshot (BGSAVE, AOF rewrite, full sync).
+func AvoidResize() (release func()) {
+	avoidResize.Add(1)
+	var once atomic.Bool
+	return func() {
+		if !once.Swap(true) {
+			avoidResize.Add(-1)
+		}
+	}
+}
+
+// rehashAllowed is dictRehash's resize-policy check for the current two tables.
+func (d *Dict[V]) rehashAllowed() bool {
+	if avoidResize.Load() == 0 || !d.rehashing() {
+		return true
+	}
+	s0, s1 := len(d.t[0]), len(d.t[1])
+	return !(s1 > s0 && s1/s0 < dictForceResizeRatio || s1 < s0 && s0/s1 < dictForceResizeRatio)
+}
 
 // NewDict returns an empty dict.
 func NewDict[V any]() *Dict[V] { return &Dict[V]{rehashIdx: -1} }
@@ -76,14 +111,14 @@ func (d *Dict[V]) rehash(n int) bool {
 
 // RehashSteps performs up to n incremental rehash steps (for the server's cron).
 func (d *Dict[V]) RehashSteps(n int) bool {
-	if !d.rehashing() || d.frozen {
+	if !d.rehashing() || d.frozen || !d.rehashAllowed() {
 		return false
 	}
 	return d.rehash(n)
 }
 
 func (d *Dict[V]) step() {
-	if d.rehashing() && !d.frozen {
+	if d.rehashing() && !d.frozen && d.rehashAllowed() {
 		d.rehash(1)
 	}
 }
@@ -125,7 +160,7 @@ func (d *Dict[V]) expandIfNeeded() {
 		d.resizeTo(dictInitialSize)
 		return
 	}
-	if d.used[0] >= len(d.t[0]) {
+	if d.used[0] >= len(d.t[0]) && (avoidResize.Load() == 0 || d.used[0]/len(d.t[0]) > dictForceResizeRatio) {
 		d.resizeTo(d.used[0] + 1)
 	}
 }
@@ -134,7 +169,7 @@ func (d *Dict[V]) expandIfNeeded() {
 // after deletions (htNeedsResize + dictResize).
 func (d *Dict[V]) ShrinkIfNeeded() {
 	size := len(d.t[0])
-	if d.rehashing() || size <= dictInitialSize {
+	if d.rehashing() || size <= dictInitialSize || avoidResize.Load() != 0 {
 		return
 	}
 	if d.used[0]*100/size < 10 {
@@ -349,11 +384,7 @@ func (d *Dict[V]) Random() (string, V, bool) {
 		return "", zero, false
 	}
 	var buf [fairSamples]*entry[V]
-	i := 0
-	n := d.someEntries(fairSamples, func(e *entry[V]) {
-		buf[i] = e
-		i++
-	})
+	n := d.someEntries(buf[:])
 	if n == 0 {
 		return d.unfairRandom()
 	}
@@ -390,22 +421,42 @@ func (d *Dict[V]) unfairRandom() (string, V, bool) {
 	return he.key, he.val, true
 }
 
+// sampleStack is how many elements Sample gathers without allocating.
+const sampleStack = 64
+
 // Sample calls fn for up to n elements taken from a random position of the table, like
 // Redis's dictGetSomeKeys (used for eviction and active expiry). fn may not modify the dict.
 func (d *Dict[V]) Sample(n int, fn func(key string, v V)) int {
-	return d.someEntries(n, func(e *entry[V]) { fn(e.key, e.val) })
+	var stack [sampleStack]*entry[V]
+	des := stack[:]
+	if n > sampleStack {
+		des = make([]*entry[V], n)
+	}
+	got := d.someEntries(des[:max(n, 0)])
+	for _, e := range des[:got] {
+		fn(e.key, e.val)
+	}
+	return got
 }
 
-// someEntries is dictGetSomeKeys: it calls fn for up to n elements taken from a random
-// position of the table and returns how many.
-func (d *Dict[V]) someEntries(n int, fn func(e *entry[V])) int {
-	if d.Len() == 0 || n <= 0 {
+// someEntries is Redis 7.0's dictGetSomeKeys: it fills des with up to len(des) elements
+// taken from a random position of the table and returns how many. Once des is full in the
+// middle of a chain, the rest of the chain is reservoir-sampled into it, so that the end of
+// a long chain can be picked too (Redis 7.0.12's fix for SRANDMEMBER on long chains).
+func (d *Dict[V]) someEntries(des []*entry[V]) int {
+	n := len(des)
+	if d.Len() == 0 || n == 0 {
 		return 0
 	}
 	if n > d.Len() {
 		n = d.Len()
 	}
-	d.step()
+	for j := 0; j < n && d.rehashing(); j++ { // rehash work proportional to n
+		d.step()
+		if d.frozen || !d.rehashAllowed() {
+			break
+		}
+	}
 	tables := 1
 	if d.rehashing() {
 		tables = 2
@@ -416,9 +467,7 @@ func (d *Dict[V]) someEntries(n int, fn func(e *entry[V])) int {
 	}
 	i := rand.Uint64() & maxMask
 	emptyLen, stored := 0, 0
-	maxSteps := n * 10
-	for stored < n && maxSteps > 0 {
-		maxSteps--
+	for maxSteps := n * 10; stored < n && maxSteps > 0; maxSteps-- {
 		for t := 0; t < tables; t++ {
 			if tables == 2 && t == 0 && i < uint64(d.rehashIdx) {
 				if i >= uint64(len(d.t[1])) {
@@ -440,14 +489,21 @@ func (d *Dict[V]) someEntries(n int, fn func(e *entry[V])) int {
 				continue
 			}
 			emptyLen = 0
-			for ; e != nil && stored < n; e = e.next {
-				fn(e)
+			for ; e != nil; e = e.next {
+				if stored < n {
+					des[stored] = e
+				} else if r := rand.IntN(stored + 1); r < n {
+					des[r] = e
+				}
 				stored++
+			}
+			if stored >= n {
+				return n
 			}
 		}
 		i = (i + 1) & maxMask
 	}
-	return stored
+	return min(stored, n)
 }
 
 // --- bucket access for point-in-time snapshots (see server/snapshot.go) ---

@@ -238,3 +238,68 @@ func TestDictRandomIsFair(t *testing.T) {
 		t.Fatalf("chi-square %.1f >= 40: %v", chi, counts)
 	}
 }
+
+// TestDictRandomLongChain checks that Random reaches every element of long chains (Redis
+// 7.0.12's reservoir sampling in dictGetSomeKeys): 200 elements in 4 buckets, where the
+// first 15 of each chain would be all a plain walk ever returns.
+func TestDictRandomLongChain(t *testing.T) {
+	d := NewDict[int]()
+	d.Set("seed", 0) // table of 4 buckets
+	d.Freeze(true)   // no growth: chains lengthen instead
+	for i := range 199 {
+		d.Set(strconv.Itoa(i), i)
+	}
+	d.Freeze(false)
+	if got := d.BucketCount(); got != 4 {
+		t.Fatalf("BucketCount: got %d, want 4", got)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 200000 && len(seen) < d.Len(); i++ {
+		k, _, _ := d.Random()
+		seen[k] = true
+	}
+	if len(seen) != d.Len() {
+		t.Errorf("Random over 4 chains of %d elements: got %d distinct, want %d", d.Len(), len(seen), d.Len())
+	}
+}
+
+// TestDictAvoidResize checks Redis's DICT_RESIZE_AVOID policy while AvoidResize is held:
+// no shrinking, growth only past dictForceResizeRatio, rehash steps only between tables
+// whose sizes differ more than that ratio.
+func TestDictAvoidResize(t *testing.T) {
+	d := NewDict[int]()
+	for i := range 1000 {
+		d.Set(strconv.Itoa(i), i)
+	}
+	d.FinishRehash()
+	size := d.BucketCount() // 1024
+	release := AvoidResize()
+	for i := range 990 {
+		d.Delete(strconv.Itoa(i))
+	}
+	d.ShrinkIfNeeded()
+	if got := d.BucketCount(); got != size {
+		t.Errorf("shrink while avoiding: BucketCount got %d, want %d", got, size)
+	}
+	for i := 1000; i < 1000+size; i++ { // up to 1.0x full: no growth
+		d.Set(strconv.Itoa(i), i)
+	}
+	if got := d.BucketCount(); got != size {
+		t.Errorf("growth to %d elements while avoiding: BucketCount got %d, want %d", d.Len(), got, size)
+	}
+	for i := 1000 + size; d.Len() < 6*size; i++ { // up to 6x: no growth yet
+		d.Set(strconv.Itoa(i), i)
+	}
+	if got := d.BucketCount(); got != size {
+		t.Errorf("growth to %d elements while avoiding: BucketCount got %d, want %d", d.Len(), got, size)
+	}
+	d.Set("one-more", 0) // used/size > 5: grows
+	if got := d.BucketCount(); got <= size {
+		t.Errorf("growth past ratio 5 while avoiding: BucketCount got %d, want > %d", got, size)
+	}
+	release()
+	release() // a second call is a no-op
+	if avoidResize.Load() != 0 {
+		t.Errorf("avoidResize after release: got %d, want 0", avoidResize.Load())
+	}
+}

@@ -11,12 +11,18 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vigil-db/vigil/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	if server.IsSaveWriter() { // a background save's writer child (server/savechild.go)
+		os.Exit(server.RunSaveWriter())
+	}
+	prepareTitle()
 	os.Exit(run(os.Args))
 }
 

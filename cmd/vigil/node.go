@@ -63,7 +63,8 @@ func runNode(args []string) int {
 	redis.SetLogger(goRedisLogger{log.With().Str("component", "go-redis").Logger()})
 	// a node speaks systemd's notify protocol whenever NOTIFY_SOCKET is set
 	notify := supervise.New("auto", log)
-	n := node.New(cfg, node.Options{Log: log, Process: proc, Supervised: notify.Mode().String(), Stopping: notify.Stopping})
+	n := node.New(cfg, node.Options{Log: log, Process: proc, Supervised: notify.Mode().String(), Stopping: notify.Stopping,
+		ExecName: os.Args[0]})
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
 	if err := n.Start(ctx); err != nil {

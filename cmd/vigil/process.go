@@ -66,3 +66,6 @@ func (p *process) LoadGCPercent(percent int) (restore func()) {
 	}
 	return func() { debug.SetGCPercent(prev) }
 }
+
+// SetTitle sets the process title (proctitle.go).
+func (p *process) SetTitle(t string) { setTitle(t) }

@@ -51,7 +51,8 @@ func runServer(args []string) int {
 	}
 	startPprof(log)
 	notify := supervise.New(cfg.Supervised, log)
-	srv := server.New(cfg, server.Options{Log: log, Process: proc, Supervised: notify.Mode().String(), Stopping: notify.Stopping})
+	srv := server.New(cfg, server.Options{Log: log, Process: proc, Supervised: notify.Mode().String(), Stopping: notify.Stopping,
+		ExecName: os.Args[0]})
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
@@ -68,14 +69,28 @@ func runServer(args []string) int {
 			log.Info().Msg("Redis is now ready to exit, bye bye...")
 			return srv.ExitCode()
 		case sig := <-sigs:
-			// As in Redis, a shutdown whose final save fails leaves the server running;
-			// the next signal tries again.
-			log.Info().Str("signal", sig.String()).Msg("received signal, scheduling shutdown")
-			if err := srv.Shutdown(context.Background()); err != nil {
-				log.Warn().Str("signal", sig.String()).Msg("received signal but errors trying to shut down the server, check the logs for more information")
+			// Redis's sigShutdownHandler: the shutdown is scheduled and the server's
+			// cron runs it (a failed final save leaves the server running; the next
+			// signal tries again); a second SIGINT exits at once.
+			if srv.RequestShutdown() && sig == syscall.SIGINT {
+				log.Warn().Msg("You insist... exiting now.")
+				srv.RemoveTempRDB()
+				return 1
 			}
+			log.Warn().Msgf("Received %s scheduling shutdown...", signalName(sig))
 		}
 	}
+}
+
+// signalName is a signal's name as Redis logs it (SIGTERM, SIGINT).
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGINT:
+		return "SIGINT"
+	}
+	return sig.String()
 }
 
 // newLogger returns the process's logger, the writer under it (for the start-up logo) and

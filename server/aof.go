@@ -303,10 +303,15 @@ func (s *Server) writeAOFBase(sn *snapshot, path string, rdbFormat bool) error {
 		target = path + ".rdb"
 		defer os.Remove(target)
 	}
+	ran := false
 	if err := writeFileSynced(target, func(w io.Writer) error {
+		ran = true
 		_, err := s.runSnapshot(sn, w)
 		return err
 	}); err != nil {
+		if !ran { // the file could not be created
+			s.dropSnapshot(sn, err)
+		}
 		return err
 	}
 	if rdbFormat {

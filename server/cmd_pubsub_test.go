@@ -4,8 +4,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-db/vigil/config"
+	"github.com/vigil-db/vigil/internal/testutil"
 )
 
 // bulk and friends build expected raw RESP.
@@ -281,11 +283,9 @@ func TestPubsubIntrospection(t *testing.T) {
 	// a disconnect drops everything the client had
 	b.conn.Close()
 	q.do("PING")
-	for i := 0; i < 100; i++ {
-		if q.do("PUBSUB", "NUMSUB", "ch2") == "*2\r\n"+rawBulk("ch2")+rawInt(0) {
-			break
-		}
-	}
+	testutil.CheckFor(t, 5*time.Second, time.Millisecond, "the disconnect to drop b's subscriptions", func() bool {
+		return q.do("PUBSUB", "NUMSUB", "ch2") == "*2\r\n"+rawBulk("ch2")+rawInt(0)
+	})
 	runTxSteps(t, q, []txStep{
 		{txArgs("PUBSUB", "NUMSUB", "ch1", "ch2"), "*4\r\n" + rawBulk("ch1") + rawInt(1) + rawBulk("ch2") + rawInt(0)},
 		{txArgs("PUBSUB", "NUMPAT"), rawInt(2)},

@@ -149,6 +149,7 @@ func (s *Server) sendRDBOnly(c *Client, psync bool) {
 func (s *Server) sendDiskless(c *Client, sn *snapshot) error {
 	var m [20]byte
 	if _, err := rand.Read(m[:]); err != nil {
+		s.dropSnapshot(sn, err)
 		return err
 	}
 	mark := hex.EncodeToString(m[:])

@@ -13,7 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/vigil-db/vigil/config"
 )
@@ -115,8 +117,10 @@ type saveChild struct {
 	hdr    [4]byte
 	stderr limitedBuffer
 	exited chan struct{} // closed once the child has exited and been reaped
-	status *os.ProcessState
-	err    error // from Wait, when it failed without a status
+	// signaled is set once the server sent the child a signal (kill)
+	signaled atomic.Bool
+	status   *os.ProcessState
+	err      error // from Wait, when it failed without a status
 }
 
 // startSaveChild starts a writer child that will rename its file to target. title is its
@@ -187,16 +191,28 @@ func (c *saveChild) finish(werr error) {
 	if werr == nil {
 		binary.LittleEndian.PutUint32(c.hdr[:], 0)
 		c.in.Write(c.hdr[:]) // a dead child is seen in its status
+	} else if c.signaled.Load() {
+		// the server stopped the save with a signal: let the child end by it, not by
+		// the stream cut short, which it would report as a write error
+		select {
+		case <-c.exited:
+		case <-time.After(childSignalWait):
+		}
 	}
 	c.in.Close()
 	<-c.exited
 }
+
+// childSignalWait bounds how long a save stopped by a signal waits for the child to
+// end by it before its stream is closed.
+const childSignalWait = 2 * time.Second
 
 // kill sends sig to the child unless it has exited.
 func (c *saveChild) kill(sig syscall.Signal) {
 	select {
 	case <-c.exited:
 	default:
+		c.signaled.Store(true)
 		c.cmd.Process.Signal(sig)
 	}
 }

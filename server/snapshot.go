@@ -236,6 +236,18 @@ func (sn *snapshot) step(deadline time.Time) bool {
 	return false
 }
 
+// dropSnapshot ends sn without writing it (its output could not be opened): the dicts it
+// froze and the resize avoidance it took are released as a finished snapshot's are, which
+// a snapshot never run would hold for the life of the process.
+func (s *Server) dropSnapshot(sn *snapshot, err error) {
+	_, _ = s.runSnapshot(sn, errWriter{err}) // err is the caller's already
+}
+
+// errWriter fails every write with err.
+type errWriter struct{ err error }
+
+func (w errWriter) Write([]byte) (int, error) { return 0, w.err }
+
 // runSnapshot walks and writes the whole snapshot to w, holding the execution lock only
 // per batch. It is called by the BGSAVE/full-sync goroutine after beginSnapshot.
 func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) {

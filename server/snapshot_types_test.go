@@ -82,6 +82,7 @@ func TestSnapshotPointInTimeAllTypes(t *testing.T) {
 	for _, sd := range sn.dbs {
 		sd.keys.Freeze(false)
 	}
+	sn.allowResize() // what runSnapshot's end does: the next tests' dicts resize again
 	s.snap = nil
 	s.mu.Unlock()
 	out.Write(sn.out.take())

@@ -50,7 +50,12 @@ func referenceDoc() string {
 	b.WriteString("acknowledged write and states the timing assumptions.\n")
 	b.WriteString("Reads follow the same rules, so that they are linearizable: a read that could show a write not yet\n")
 	b.WriteString("acknowledged waits for its ACKs (and fails as the write does), and reads fail with `-FENCED`\n")
-	b.WriteString("without the lease (`-NOREPLICAS` while too few replicas are online to acknowledge what they could show).\n\n")
+	b.WriteString("without the lease (`-NOREPLICAS` while too few replicas are online to acknowledge what they could show).\n")
+	b.WriteString("Without the lease the master closes the connection after the `-FENCED` reply (so that the client\n")
+	b.WriteString("re-resolves the master), a sentinel that reaches no majority of the master's sentinels answers\n")
+	b.WriteString("`SENTINEL GET-MASTER-ADDR-BY-NAME` with a null (so that the client asks another), and replication\n")
+	b.WriteString("connections are dropped once data stays unacknowledged by TCP for `fenced-lease-ms`\n")
+	b.WriteString("(`TCP_USER_TIMEOUT`); docs/safety.md, \"What a client sees when the lease is lost\".\n\n")
 	b.WriteString("| directive | alias | type | default | CONFIG SET |\n|---|---|---|---|---|\n")
 	def := Default()
 	var ignored []string

@@ -63,7 +63,7 @@ type evictState struct {
 	gcCycles uint64 // GC cycle count at the last refresh
 	grown    int64  // estimated bytes added by denyoom commands since that cycle
 	freed    int64  // estimated bytes released by evictions since that cycle
-	replAtGC int64  // the replicas' unsent streams when live was read (baseMemory)
+	replAtGC int64  // the replicas' unsent streams when live was read (evictableMemory)
 	peak     int64  // highest estimate seen (used_memory_peak)
 	running  bool   // the last performEvictions hit its time limit: cron continues
 	samples  []metrics.Sample
@@ -215,19 +215,11 @@ func (s *Server) lfuLogIncr(counter uint32) uint32 {
 
 // usedMemory is the used_memory estimate (see the comment at the top of this file).
 func (s *Server) usedMemory() int64 {
-	u := s.baseMemory() + s.replicasOutput()
+	u := max(s.evict.live+s.evict.grown+s.evict.bufGrown.Load()-s.evict.freed, 0)
 	if u > s.evict.peak {
 		s.evict.peak = u
 	}
 	return u
-}
-
-// baseMemory is the estimate without the replicas' unsent streams: live is measured with
-// the streams as they were then (replAtGC), and they change far faster than GC cycles come
-// (a stopped replica's grows by the write rate, a reading one's empties at once), so the
-// estimate counts them at their current size instead (usedMemory).
-func (s *Server) baseMemory() int64 {
-	return max(s.evict.live-s.evict.replAtGC+s.evict.grown+s.evict.bufGrown.Load()-s.evict.freed, 0)
 }
 
 // replicasOutput is what the replicas' streams hold unsent (mem_clients_slaves): each
@@ -257,13 +249,16 @@ func (s *Server) aofBuffered() int64 {
 
 // evictableMemory is used memory as eviction counts it (getMaxmemoryState): without the
 // replicas' unsent streams and the AOF buffer, which evicting keys cannot shrink and
-// which would otherwise make a slow replica evict the dataset (under mu).
+// which would otherwise make a slow replica evict the dataset (under mu). The estimate
+// holds the streams as the last GC cycle measured them (live), read at the refresh after
+// it (replAtGC): that is what is taken out. What they hold beyond it now is not in the
+// estimate anyway; one drained since the cycle is garbage that would otherwise evict keys.
 func (s *Server) evictableMemory() int64 {
-	used := s.baseMemory()
+	used := s.usedMemory()
 	if used <= s.cfg.MaxMemory {
 		return used // the common case costs nothing more
 	}
-	return max(used-s.aofBuffered(), 0)
+	return max(used-s.evict.replAtGC-s.aofBuffered(), 0)
 }
 
 // usedMemoryPeak is used_memory_peak.

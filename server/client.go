@@ -92,7 +92,7 @@ type Client struct {
 	pending    []byte
 	streamSeq  int64        // a replica: bytes ever appended to pending (under outMu; stream.go)
 	streamDone atomic.Int64 // a replica: bytes of pending ever handed to the kernel
-	streamAt   atomic.Int64 // a replica: when its socket last took stream bytes (monoNanos; stream.go)
+	streamAt   atomic.Int64 // a replica: when its socket last took stream bytes (Server.monoNanos; stream.go)
 	progMu     sync.Mutex
 	progress   chan struct{}   // a replica: closed when its socket takes stream bytes, if a client waits (under progMu)
 	outFlight  atomic.Int64    // bytes the writer took from pending and is sending (tot-mem)

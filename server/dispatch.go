@@ -136,7 +136,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 	if room > 0 && (c.w.Limit == 0 || room < c.w.Limit) {
 		c.w.Limit = room
 	}
-	growth := cmd.Flags&FlagDenyOOM != 0 && cmd.Name != "exec" // EXEC's commands count themselves
+	growth := cmd.Flags&FlagDenyOOM != 0 // EXEC has no denyoom flag: its commands count themselves
 	var before int64
 	var measured bool
 	if growth {

@@ -62,7 +62,7 @@ type StatsMemory struct {
 	ClientsSlaves     int64 // mem_clients_slaves: the replicas' unsent stream
 	ClientsNormal     int64 // mem_clients_normal: every other client's tot-mem
 	AOFBuffer         int64 // mem_aof_buffer: AOF records not yet written
-	NotCounted        int64 // mem_not_counted_for_evict: ClientsSlaves + AOFBuffer
+	NotCounted        int64 // mem_not_counted_for_evict: what eviction leaves out of Used (evictableMemory)
 }
 
 // StatsPersistence is INFO persistence.
@@ -300,7 +300,7 @@ func (s *Server) memoryStats() StatsMemory {
 		Overhead: overhead, Dataset: used - overhead, Allocated: allocated, Active: active, Resident: resident,
 		SystemTotal: totalSystemMemory(), MaxMemory: s.cfg.MaxMemory, MaxMemoryPolicy: s.cfg.MaxMemoryPolicy,
 		LazyfreedObjects: s.stats.lazyfreed, ReplBacklog: backlog, ClientsSlaves: slaves, ClientsNormal: normal,
-		AOFBuffer: aofBuf, NotCounted: slaves + aofBuf}
+		AOFBuffer: aofBuf, NotCounted: min(s.evict.replAtGC, used) + aofBuf}
 }
 
 func (s *Server) persistenceStats(now time.Time) StatsPersistence {

@@ -124,7 +124,7 @@ func (r *Client) waitStalled(seq int64) {
 		if r.streamDone.Load() >= seq {
 			return
 		}
-		left := streamStallGrace - time.Duration(monoNanos()-r.streamAt.Load())
+		left := streamStallGrace - time.Duration(r.srv.monoNanos()-r.streamAt.Load())
 		if left <= 0 {
 			return // the socket took nothing for the grace period: r lags
 		}
@@ -249,7 +249,7 @@ const maxStreamYields = 8
 // clients waiting for it.
 func (r *Client) wroteStream(seq int64) {
 	r.streamDone.Store(seq)
-	r.streamAt.Store(monoNanos())
+	r.streamAt.Store(r.srv.monoNanos())
 	r.progMu.Lock()
 	if r.progress != nil {
 		close(r.progress)
@@ -258,8 +258,6 @@ func (r *Client) wroteStream(seq int64) {
 	r.progMu.Unlock()
 }
 
-// monoBase anchors monoNanos.
-var monoBase = time.Now()
-
-// monoNanos is a monotonic clock reading in nanoseconds, for atomics.
-func monoNanos() int64 { return int64(time.Since(monoBase)) }
+// monoNanos is the server's monotonic clock in nanoseconds since it started (startTime
+// carries the monotonic reading), for atomics.
+func (s *Server) monoNanos() int64 { return int64(time.Since(s.startTime)) }

@@ -62,7 +62,7 @@ func clientCommand() *Command {
 	return &Command{Name: "client", Arity: -2, Group: "connection", Subs: subs(
 		sub("client", "id", 2, cf, cmdClientID),
 		sub("client", "info", 2, cf, cmdClientInfo),
-		sub("client", "list", -2, FlagAdmin|cf, cmdClientList),
+		sub("client", "list", -2, FlagAdmin|cf|FlagObservesClients, cmdClientList),
 		sub("client", "kill", -3, FlagAdmin|cf, cmdClientKill),
 		sub("client", "setname", 3, cf, cmdClientSetname),
 		sub("client", "getname", 2, cf, cmdClientGetname),

@@ -32,6 +32,9 @@ const (
 	// the keys the command expires on the way are propagated one DEL each, not wrapped
 	// in MULTI/EXEC as the effects of one command are (SCAN, RANDOMKEY).
 	FlagTouchesArbitraryKeys
+	// FlagObservesClients (ours, hidden from COMMAND): the command reports on the other
+	// clients, so input they were sent before it is read first (settle.go).
+	FlagObservesClients
 )
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking",

@@ -160,7 +160,9 @@ func (s *Server) readQuery(c *Client, q *queryBuf) bool {
 		if q.buf == nil {
 			buf = q.idle[:]
 		}
+		c.inRead.Store(true)
 		n, err := c.conn.Read(buf)
+		c.inRead.Store(false)
 		var ne net.Error
 		if n == 0 && errors.As(err, &ne) && ne.Timeout() && c.qbufRelease.Swap(false) {
 			// woken by clientsCron: an idle client's empty buffer goes, the next bytes
@@ -352,12 +354,16 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 			s.mu.Unlock()
 			return false
 		}
-		postponed := false
+		postponed, settling := false, false
 		c.held = false
 		c.fenceData = false
 		first := i
 		for ; i < len(cmds); i++ {
 			if !s.processCommand(c, cmds[i]) {
+				if c.settleFor != nil {
+					settling = true // cmds[i] runs again once other clients read their input
+					break
+				}
 				postponed = true // CLIENT PAUSE holds cmds[i]: run it again after the pause
 				c.held = true
 				break
@@ -396,7 +402,7 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 		if fence.need > 0 && !s.releaseAfterAcks(c, fence) {
 			return false
 		}
-		if closing || blocked != nil || postponed || detach != nil {
+		if closing || blocked != nil || postponed || settling || detach != nil {
 			// what follows waits, or the connection ends or changes hands: the
 			// replies go out first
 			if err := c.flush(); err != nil {
@@ -419,6 +425,9 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 		}
 		if postponed && !s.waitUnpaused(c) {
 			return false
+		}
+		if settling {
+			c.awaitSettled()
 		}
 		if detach != nil {
 			// the connection leaves the command loop (SYNC/PSYNC): the stream owns it now

@@ -8,7 +8,8 @@ import (
 
 // processCommand runs one command under the execution lock and applies CLIENT REPLY
 // OFF/SKIP to its reply. It returns false when CLIENT PAUSE postponed the command: the
-// caller waits for the pause to end (waitUnpaused) and submits the command again.
+// caller waits for the pause to end (waitUnpaused) and submits the command again; or,
+// with c.settleFor set, when other clients' input comes first (awaitSettled, then again).
 func (s *Server) processCommand(c *Client, args [][]byte) bool {
 	mark := len(c.w.B)
 	if !s.dispatch(c, args) {
@@ -20,7 +21,8 @@ func (s *Server) processCommand(c *Client, args [][]byte) bool {
 
 // dispatch is Redis's processCommand: every generic check in one place, then call.
 // The caller holds the lock and has set s.clock.
-// It returns false when the command was postponed by CLIENT PAUSE.
+// It returns false when the command was postponed by CLIENT PAUSE, or held until other
+// clients read their input (c.settleFor set; settle.go).
 func (s *Server) dispatch(c *Client, args [][]byte) bool {
 	c.args = args
 	c.cmd = nil
@@ -52,6 +54,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) bool {
 		s.rejectCommand(c, cmd, ErrNotAllowedInMulti)
 		return true
 	}
+	if !c.has(ClientMaster) && s.mustSettle(c, cmd) {
+		return false // input other clients were sent first is read first (settle.go)
+	}
+	c.settled = false
 	if !c.has(ClientMaster) { // our master's stream obeys no gate
 		for _, gate := range s.gateList {
 			if msg := gate(c, cmd); msg != "" {

@@ -68,6 +68,8 @@ type evictState struct {
 	running  bool   // the last performEvictions hit its time limit: cron continues
 	samples  []metrics.Sample
 	forced   uint64 // the GC cycle count after the last GC performEvictions forced
+	// settleScan is when a write over the limit last looked for hung-up clients (settle.go)
+	settleScan time.Time
 	// released is the size of the big buffers connections dropped since the last GC
 	// cycle (written without the lock); gcRunning is set while a background GC runs.
 	released  atomic.Int64
@@ -308,11 +310,17 @@ func (s *Server) releasedQueryBuf(size int) {
 }
 
 // releasedOutput records that a client's output buffer of size bytes was written or
-// dropped: a big one is garbage worth a GC cycle, as for query buffers. Safe without the lock.
+// dropped: a big one is garbage worth a GC cycle, as for query buffers; from
+// clientGarbage on it is worth one before refusing a command with OOM (collectGarbage: a
+// few subscribers that hung up with a few hundred KB each add up to what maxmemory
+// allows, and their writers may have dropped the buffers before the clients were freed).
+// Safe without the lock.
 func (s *Server) releasedOutput(size int) {
+	if size >= clientGarbage {
+		s.evict.dropped.Add(1)
+	}
 	if size >= bigBuffer {
 		s.evict.released.Add(int64(size))
-		s.evict.dropped.Add(1)
 	}
 }
 

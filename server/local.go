@@ -92,6 +92,10 @@ func (lc *LocalClient) exec(args [][]byte) ([]byte, bool) {
 		if done {
 			return reply, true
 		}
+		if c.settleFor != nil {
+			c.awaitSettled()
+			continue
+		}
 		if !s.waitUnpaused(c) {
 			return nil, false
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -163,6 +164,12 @@ func (s *Server) readQuery(c *Client, q *queryBuf) bool {
 		c.inRead.Store(true)
 		n, err := c.conn.Read(buf)
 		c.inRead.Store(false)
+		if n > 0 {
+			// Arrival order: the netpoller readies the goroutines of sockets that became
+			// readable together last-ready-first; yielding once lets one readied before
+			// this one read and take the lock first, as Redis's event loop would serve it.
+			runtime.Gosched()
+		}
 		var ne net.Error
 		if n == 0 && errors.As(err, &ne) && ne.Timeout() && c.qbufRelease.Swap(false) {
 			// woken by clientsCron: an idle client's empty buffer goes, the next bytes

@@ -64,6 +64,8 @@ func (s *Server) handleHealthMaster(w http.ResponseWriter, r *http.Request) {
 	}
 	h := Health{Master: m.Name, Addr: addr.String(), Role: "master", Healthy: true}
 	switch {
+	case m.CutOff:
+		h.Healthy, h.Role, h.Reason = false, "", reasonCutOff
 	case m.Addr != addr:
 		h.Healthy, h.Role, h.Reason = false, "", "not the master (master is "+m.Addr.String()+")"
 	case m.Flags&sentinel.FlagODown != 0:
@@ -119,6 +121,10 @@ type lagLimit struct {
 // replicaHealth judges addr as a replica of m.
 func replicaHealth(m sentinel.MasterSnapshot, addr sentinel.Addr, lim lagLimit) Health {
 	h := Health{Master: m.Name, Addr: addr.String(), Role: "replica"}
+	if m.CutOff {
+		h.Role, h.Reason = "", reasonCutOff
+		return h
+	}
 	for _, rep := range m.Replicas {
 		if rep.Addr != addr {
 			continue

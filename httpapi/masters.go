@@ -36,6 +36,9 @@ type Master struct {
 	NumOtherSentinels int        `json:"num_other_sentinels"`
 	Replicas          []Replica  `json:"replicas"`
 	Sentinels         []Sentinel `json:"sentinels"`
+	// CutOff: fenced mode, and this sentinel reaches no majority of the master's
+	// sentinels (sentinel.MasterSnapshot.CutOff): its view may be stale.
+	CutOff bool `json:"cut_off"`
 }
 
 // Replica is a replica's JSON (a SENTINEL REPLICAS entry): Offset is
@@ -94,7 +97,7 @@ func toMaster(m sentinel.MasterSnapshot) Master {
 		ODown: m.Flags&sentinel.FlagODown != 0, FailoverState: m.FailoverState, Quorum: m.Quorum,
 		SDownSince: stamp(m.SDownSince), ODownSince: stamp(m.ODownSince), FailoverSince: stamp(m.FailoverSince),
 		LastOKPing:  stamp(m.LastOKPing),
-		NumReplicas: len(m.Replicas), NumOtherSentinels: len(m.Sentinels),
+		NumReplicas: len(m.Replicas), NumOtherSentinels: len(m.Sentinels), CutOff: m.CutOff,
 		Replicas: make([]Replica, 0, len(m.Replicas)), Sentinels: make([]Sentinel, 0, len(m.Sentinels))}
 	for _, r := range m.Replicas {
 		out.Replicas = append(out.Replicas, Replica{IP: r.Addr.Host, Port: r.Addr.Port, Addr: r.Addr.String(),
@@ -133,11 +136,19 @@ func (s *Server) handleMasters(w http.ResponseWriter, _ *http.Request) {
 	}{out})
 }
 
-// handleMaster is GET /v1/masters/{name}.
+// handleMaster is GET /v1/masters/{name}: 503 while this sentinel is cut off (names no
+// master, as GET-MASTER-ADDR-BY-NAME answers a null then; /v1/masters still shows its view).
 func (s *Server) handleMaster(w http.ResponseWriter, r *http.Request) {
 	m, ok := s.lookupMaster(w, r.PathValue("name"))
 	if !ok {
 		return
 	}
+	if m.CutOff {
+		writeError(w, http.StatusServiceUnavailable, reasonCutOff)
+		return
+	}
 	writeJSON(w, http.StatusOK, toMaster(m))
 }
+
+// reasonCutOff is why a cut-off sentinel names no master (MasterSnapshot.CutOff).
+const reasonCutOff = "this sentinel reaches no majority of the master's sentinels (fenced mode): another master may have been promoted; ask another sentinel"

@@ -36,7 +36,7 @@ type metrics struct {
 	src Source
 
 	sdown, odown, replicas, sentinels, quorum, quorumOK *prometheus.Desc
-	droppedDesc, mesh                                   *prometheus.Desc
+	cutOff, droppedDesc, mesh                           *prometheus.Desc
 	dropped                                             func() uint64 // events the subscription lost; nil before Start
 
 	events    *prometheus.CounterVec
@@ -67,6 +67,7 @@ func newMetrics(src Source) *metrics {
 		sentinels: g("known_sentinels", "Other sentinels known for the master."),
 		quorum:    g("quorum", "The master's configured quorum."),
 		quorumOK:  g("quorum_reachable", "1 when enough sentinels are reachable to reach the quorum and a majority (SENTINEL CKQUORUM)."),
+		cutOff:    g("master_cut_off", "1 when the master runs in fenced mode and this sentinel reaches no majority of its sentinels: it names no master."),
 		events:    c("events_total", "Sentinel events seen, by event name.", "master", "event"),
 		started:   c("failovers_started_total", "Failovers this sentinel attempted (+try-failover).", "master"),
 		succeeded: c("failovers_succeeded_total", "Failovers this sentinel led to the end (+failover-end).", "master"),
@@ -85,7 +86,7 @@ func newMetrics(src Source) *metrics {
 
 // Describe sends every descriptor.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.sdown, m.odown, m.replicas, m.sentinels, m.quorum, m.quorumOK, m.droppedDesc, m.mesh} {
+	for _, d := range []*prometheus.Desc{m.sdown, m.odown, m.replicas, m.sentinels, m.quorum, m.quorumOK, m.cutOff, m.droppedDesc, m.mesh} {
 		ch <- d
 	}
 	for _, v := range []*prometheus.CounterVec{m.events, m.started, m.succeeded, m.aborted, m.switches} {
@@ -142,6 +143,7 @@ func (m *metrics) collectMaster(ch chan<- prometheus.Metric, s sentinel.MasterSn
 	gauge(m.quorum, float64(s.Quorum))
 	_, quorum, majority := s.CheckQuorum() // SENTINEL CKQUORUM's test
 	gauge(m.quorumOK, b(quorum && majority))
+	gauge(m.cutOff, b(s.CutOff))
 }
 
 // observe counts one event and closes the phases it ends. Only the master's

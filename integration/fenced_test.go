@@ -249,9 +249,16 @@ func TestFencedReplicaStopped(t *testing.T) {
 func TestFencedLease(t *testing.T) {
 	master, _ := startFencedPair(t, "--fenced-lease-ms", "2000")
 	var ss []*vsentinel
-	for range 3 {
-		ss = append(ss, startVigilSentinel(t, master.Port, 2, "sentinel down-after-milliseconds mymaster 5000\n"))
+	hp := testutil.FreePort(t) // the first sentinel's HTTP endpoint
+	for i := range 3 {
+		extra := "sentinel down-after-milliseconds mymaster 5000\n"
+		if i == 0 {
+			extra += fmt.Sprintf("http-port %d\n", hp)
+		}
+		ss = append(ss, startVigilSentinel(t, master.Port, 2, extra))
 	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", hp)
+	checkCutOffHTTP(t, base, master.Addr, false)
 	defer dumpSentinels(t, ss, nil)
 	poll(t, "the lease held and a write accepted", func() (bool, string) {
 		mi := master.info("replication")
@@ -284,6 +291,7 @@ func TestFencedLease(t *testing.T) {
 	}
 	checkFencedClose(t, master.Port, want)
 	checkCutOffSentinel(t, ss[0])
+	checkCutOffHTTP(t, base, master.Addr, true)
 	if mi := master.info("replication"); mi["fenced_lease"] != "expired" || mi["fenced_lease_sentinels"] != "1" {
 		t.Fatalf("INFO replication: fenced_lease=%q fenced_lease_sentinels=%q, want expired and 1", mi["fenced_lease"], mi["fenced_lease_sentinels"])
 	}
@@ -308,6 +316,43 @@ func TestFencedLease(t *testing.T) {
 	poll(t, "the sentinel to name the master again once it reaches the others", func() (bool, string) {
 		a, err := masterAddrReply(ss[0].c.Do(context.Background(), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster").Result())
 		return err == nil && a == want, fmt.Sprintf("%q, %v", a, err)
+	})
+	checkCutOffHTTP(t, base, master.Addr, false)
+}
+
+// checkCutOffHTTP: the HTTP endpoint of a sentinel applies the cut-off rule as
+// GET-MASTER-ADDR-BY-NAME does. Cut off: /v1/masters/mymaster and /health/master answer
+// 503 (naming no master), /v1/masters shows cut_off, vigil_sentinel_master_cut_off is 1.
+// Not cut off: 200 with the master's address, cut_off false, the gauge 0.
+func checkCutOffHTTP(t *testing.T, base, masterAddr string, cut bool) {
+	t.Helper()
+	poll(t, fmt.Sprintf("the HTTP endpoint to answer as a sentinel cut off: %v", cut), func() (bool, string) {
+		var one struct {
+			Addr   string `json:"addr"`
+			CutOff bool   `json:"cut_off"`
+			Error  string `json:"error"`
+		}
+		st1 := getJSON(t, "GET", base+"/v1/masters/mymaster", "", &one)
+		var all struct {
+			Masters []struct {
+				Addr   string `json:"addr"`
+				CutOff bool   `json:"cut_off"`
+			} `json:"masters"`
+		}
+		st2 := getJSON(t, "GET", base+"/v1/masters", "", &all)
+		var h struct {
+			Healthy bool   `json:"healthy"`
+			Reason  string `json:"reason"`
+		}
+		st3 := getJSON(t, "GET", base+"/health/master/mymaster?addr="+masterAddr, "", &h)
+		gauge := testutil.MetricValue(testutil.Scrape(t, base+"/metrics", ""), "vigil_sentinel_master_cut_off", map[string]string{"master": "mymaster"})
+		state := fmt.Sprintf("/v1/masters/mymaster %d %+v; /v1/masters %d %+v; /health/master %d %+v; gauge %v", st1, one, st2, all, st3, h, gauge)
+		listed := st2 == 200 && len(all.Masters) == 1 && all.Masters[0].CutOff == cut && all.Masters[0].Addr == masterAddr
+		if cut {
+			return st1 == 503 && strings.Contains(one.Error, "reaches no majority") && listed &&
+				st3 == 503 && !h.Healthy && strings.Contains(h.Reason, "reaches no majority") && gauge == 1, state
+		}
+		return st1 == 200 && one.Addr == masterAddr && !one.CutOff && listed && st3 == 200 && h.Healthy && gauge == 0, state
 	})
 }
 

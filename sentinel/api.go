@@ -3,6 +3,7 @@ package sentinel
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,12 @@ type MasterSnapshot struct {
 	// REPLICAS lists them) and the other sentinels known for this master.
 	Replicas  []ReplicaSnapshot
 	Sentinels []SentinelSnapshot
+	// CutOff: the master runs in fenced mode (its INFO says fenced_mode:1) and this
+	// sentinel reaches fewer than a majority of its sentinels, itself included
+	// (CheckQuorum). The majority may have promoted another master this sentinel cannot
+	// hear of, so it names none: GET-MASTER-ADDR-BY-NAME answers a null, the HTTP
+	// endpoint's discovery and health answers 503 (docs/safety.md).
+	CutOff bool
 }
 
 // ReplicaSnapshot is one replica of a master (a SENTINEL REPLICAS entry).
@@ -242,6 +249,10 @@ func (s *Sentinel) snapshot(m *instance) MasterSnapshot {
 	for _, si := range m.sentinels {
 		ms.Sentinels = append(ms.Sentinels, SentinelSnapshot{ID: si.runID, Addr: si.addr, Flags: si.flags | v.of(si).flags,
 			LastHello: si.lastHello, LastOKPing: si.lastAvailable})
+	}
+	if strings.Contains(m.info, "\nfenced_mode:1") {
+		_, _, majority := ms.CheckQuorum()
+		ms.CutOff = !majority
 	}
 	return ms
 }

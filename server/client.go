@@ -99,6 +99,7 @@ type Client struct {
 	progMu     sync.Mutex
 	progress   chan struct{}   // a replica: closed when its socket takes stream bytes, if a client waits (under progMu)
 	outFlight  atomic.Int64    // bytes the writer took from pending and is sending (tot-mem)
+	outHeld    atomic.Int64    // a replica: the size of the buffer its writer is sending (memory accounting)
 	raw        syscall.RawConn // the socket's descriptor, for writes that never block (nil: none)
 	rawWriteF  func(fd uintptr) bool
 	rawData    []byte // writeNoWait's arguments and results (under flushMu)

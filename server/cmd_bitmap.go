@@ -14,12 +14,12 @@ func bitmapCommands() []*Command {
 		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: first, LastKey: last, Step: 1, Handler: h, Group: "bitmap"}
 	}
 	return []*Command{
-		cmd("setbit", 4, FlagWrite|FlagDenyOOM, 1, 1, cmdSetbit),
+		cmd("setbit", 4, FlagWrite|FlagDenyOOM|FlagGrowsByOffset, 1, 1, cmdSetbit),
 		cmd("getbit", 3, FlagReadonly|FlagFast, 1, 1, cmdGetbit),
 		cmd("bitcount", -2, FlagReadonly, 1, 1, cmdBitcount),
 		cmd("bitpos", -3, FlagReadonly, 1, 1, cmdBitpos),
 		cmd("bitop", -4, FlagWrite|FlagDenyOOM, 2, -1, cmdBitop),
-		cmd("bitfield", -2, FlagWrite|FlagDenyOOM, 1, 1, cmdBitfield),
+		cmd("bitfield", -2, FlagWrite|FlagDenyOOM|FlagGrowsByOffset, 1, 1, cmdBitfield),
 		cmd("bitfield_ro", -2, FlagReadonly|FlagFast, 1, 1, cmdBitfieldRO),
 	}
 }

@@ -37,7 +37,7 @@ func stringCommands() []*Command {
 		cmd("strlen", 2, rf, 1, 1, 1, cmdStrlen),
 		cmd("getrange", 4, FlagReadonly, 1, 1, 1, cmdGetrange),
 		cmd("substr", 4, FlagReadonly, 1, 1, 1, cmdGetrange),
-		cmd("setrange", 4, wd, 1, 1, 1, cmdSetrange),
+		cmd("setrange", 4, wd|FlagGrowsByOffset, 1, 1, 1, cmdSetrange),
 		cmd("incr", 2, wdf, 1, 1, 1, cmdIncr),
 		cmd("decr", 2, wdf, 1, 1, 1, cmdDecr),
 		cmd("incrby", 3, wdf, 1, 1, 1, cmdIncrby),

@@ -35,6 +35,12 @@ const (
 	// FlagObservesClients (ours, hidden from COMMAND): the command reports on the other
 	// clients, so input they were sent before it is read first (settle.go).
 	FlagObservesClients
+	// FlagGrowsByOffset (ours, hidden): what the command adds to a string is not bounded
+	// by its arguments (SETRANGE, SETBIT, BITFIELD at an offset), so used_memory measures
+	// the key's size change even without maxmemory (evict.go growthBefore): estimated from
+	// the arguments, 100 SETRANGEs of 100 KB counted 11 KB, and a maxmemory set from
+	// used_memory then evicted keys.
+	FlagGrowsByOffset
 )
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking",

@@ -225,17 +225,39 @@ func (s *Server) usedMemory() int64 {
 }
 
 // replicasOutput is what the replicas' streams hold unsent (mem_clients_slaves): each
-// replica's pending output buffer (its allocated size, which the heap counts) and what its
-// writer is sending (under mu).
+// replica's pending output buffer and the buffer its writer is sending, by their allocated
+// sizes, which the heap counts (under mu). Counting the writer's by what is left to send
+// missed the rest of its buffer: a stopped replica then made a master evict keys.
 func (s *Server) replicasOutput() int64 {
 	var n int64
 	for _, r := range s.repl.replicas {
-		r.outMu.Lock()
-		n += int64(cap(r.pending))
-		r.outMu.Unlock()
-		n += r.outFlight.Load()
+		n += r.streamBuffers()
 	}
 	return n
+}
+
+// streamBuffers is what r's stream holds unsent: its pending output buffer and the buffer
+// its writer is sending, by their allocated sizes.
+func (r *Client) streamBuffers() int64 {
+	r.outMu.Lock()
+	n := int64(cap(r.pending))
+	r.outMu.Unlock()
+	return n + r.outHeld.Load()
+}
+
+// releasedStream takes a removed replica's stream out of used_memory as the last GC cycle
+// counted it (Redis frees a replica's buffers with it), with its share of what eviction
+// left out (under mu).
+func (s *Server) releasedStream(r *Client) {
+	gone := s.evict.replAtGC
+	if len(s.repl.replicas) > 0 {
+		gone = min(gone, r.streamBuffers())
+	}
+	if gone <= 0 {
+		return
+	}
+	s.evict.replAtGC -= gone
+	s.evict.freed += gone
 }
 
 // aofBuffered is the AOF records not yet written to the file (mem_aof_buffer).
@@ -413,7 +435,7 @@ func allocSize(n int) int {
 // Redis's allocator. It reports false when the command names a collection or no fixed
 // key positions; the command's argument bytes are the estimate then (growthAfter).
 func (s *Server) growthBefore(c *Client, cmd *Command) (int64, bool) {
-	if s.cfg.MaxMemory <= 0 || cmd.FirstKey <= 0 {
+	if cmd.FirstKey <= 0 || s.cfg.MaxMemory <= 0 && cmd.Flags&FlagGrowsByOffset == 0 {
 		return 0, false
 	}
 	return s.stringKeysSize(c, cmd)

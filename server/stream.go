@@ -202,6 +202,7 @@ func (r *Client) flushStream() error {
 		data, seq := r.pending, r.streamSeq
 		r.pending = nil
 		r.outFlight.Store(int64(len(data))) // still output: tot-mem and the output limit count it
+		r.outHeld.Store(int64(cap(data)))   // and its whole buffer stays allocated until written
 		r.outMu.Unlock()
 		r.flushMu.Unlock()
 		// in pieces, each published: the clients waiting for a replica that reads slowly
@@ -220,6 +221,7 @@ func (r *Client) flushStream() error {
 			}
 		}
 		r.outFlight.Store(0)
+		r.outHeld.Store(0)
 		r.srv.releasedOutput(cap(data))
 		if err != nil {
 			return err

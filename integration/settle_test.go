@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,6 +39,10 @@ func TestClientListSeesSentInput(t *testing.T) {
 			c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
 			defer c.Close()
 			const bulk = 200_000
+			// the two connections' writes leave from one thread, so that the kernel
+			// delivers them in the order they were sent (two CPUs may not)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			for round := range 20 {
 				name := "sender" + strconv.Itoa(round)
 				conn, err := net.Dial("tcp", addr)

@@ -70,7 +70,6 @@ type Client struct {
 	qbufCap     atomic.Int64  // the query buffer's size (tot-mem, maxmemory-clients)
 	qbufSkip    atomic.Int64  // bytes before a big pending bulk in the query buffer (not in qbuf)
 	qbufRelease atomic.Bool   // clientsCron asks the idle connection to release its query buffer
-	inRead      atomic.Bool   // the connection waits in a read of its socket (settle.go)
 	settled     bool          // the command held for settling runs now: no second time (settle.go)
 	settleFor   []*Client     // the clients whose unread input the held command waits for (settle.go)
 	multiMem    int           // bytes queued in MULTI

@@ -161,9 +161,7 @@ func (s *Server) readQuery(c *Client, q *queryBuf) bool {
 		if q.buf == nil {
 			buf = q.idle[:]
 		}
-		c.inRead.Store(true)
 		n, err := c.conn.Read(buf)
-		c.inRead.Store(false)
 		if n > 0 {
 			// Arrival order: the netpoller readies the goroutines of sockets that became
 			// readable together last-ready-first; yielding once lets one readied before

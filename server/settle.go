@@ -26,8 +26,8 @@ import (
 // Stepping back uses the batch machinery of CLIENT PAUSE: the command is not run, the
 // batch ends before it, the connection waits (without the lock) until each client whose
 // socket held unread input or a hang-up has read it or is gone, at most settleMax, and
-// the command runs again, without settling a second time. Only clients waiting in a read
-// (Client.inRead) are waited for: one blocked (BLPOP, a pause) or busy reads later anyway.
+// the command runs again, without settling a second time. Clients that will not read soon
+// are not waited for: blocked (BLPOP, WAIT), held by a pause, replicas and our master.
 
 // settleMax bounds the wait for other connections to read what they were sent.
 const settleMax = 20 * time.Millisecond
@@ -83,13 +83,14 @@ func (c *Client) gone() bool {
 	}
 }
 
-// unreadInput returns the clients other than self, waiting in a read, whose sockets hold
-// input they have not read (or a hang-up); with hungUpOnly, only the hung-up ones that
-// hold at least clientGarbage bytes of buffers (under mu).
+// unreadInput returns the clients other than self that will read soon (not blocked,
+// paused, waiting for replicas, nor a replication link) whose sockets hold input they have
+// not read (or a hang-up); with hungUpOnly, only the hung-up ones that hold at least
+// clientGarbage bytes of buffers (under mu).
 func (s *Server) unreadInput(self *Client, hungUpOnly bool) []*Client {
 	var out []*Client
 	for _, o := range s.clients {
-		if o == self || !o.inRead.Load() {
+		if o == self || o.block != nil || o.held || o.wait != nil || o.has(ClientReplica|ClientMaster) {
 			continue
 		}
 		if hungUpOnly && s.clientBuffers(o) < clientGarbage {

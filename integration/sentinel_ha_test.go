@@ -440,11 +440,11 @@ func (w *haWriter) run(done chan<- struct{}) {
 		w.total++
 		if set.Err() == nil && incr.Err() == nil {
 			n, werr := wait.Int64()
-			need := int64(2)
-			if afterKill && w.refailover {
-				need = 1
+			acked := werr == nil && n >= 2 // before the kill: every replica has it
+			if afterKill {
+				acked = !w.refailover || werr == nil && n >= 1
 			}
-			if (afterKill && !w.refailover) || (werr == nil && n >= need) {
+			if acked {
 				w.acked = append(w.acked, i)
 				w.maxIncr = max(w.maxIncr, incr.Val())
 			}

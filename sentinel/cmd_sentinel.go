@@ -115,13 +115,11 @@ func subGetAddr(s *Sentinel, w *resp.Writer, argv []string) {
 	w.BulkString(strconv.Itoa(a.Port))
 }
 
-// cutOff reports whether m is a fenced-mode master (its INFO says fenced_mode:1) and
-// this sentinel reaches fewer than a majority of m's sentinels, itself included (the
-// others not s_down or o_down, as SENTINEL CKQUORUM counts them: MasterSnapshot.CutOff).
-// The majority may then have promoted another master that this sentinel cannot hear of:
-// GET-MASTER-ADDR-BY-NAME answers as for an unknown master (a null array), so that a
-// client asks another sentinel rather than being sent back to a master that refuses its
-// writes (docs/safety.md). Outside fenced mode the answer is Redis's, whatever the peers.
+// cutOff is MasterSnapshot.CutOff: GET-MASTER-ADDR-BY-NAME then answers as for an
+// unknown master (a null array), so that a client asks another sentinel rather than
+// being sent back to a master that refuses its writes (docs/safety.md). The fenced-mode
+// test comes first so that default mode, Redis's answer whatever the peers, builds no
+// snapshot per query.
 func (s *Sentinel) cutOff(m *instance) bool {
 	return strings.Contains(m.info, "\nfenced_mode:1") && s.snapshot(m).CutOff
 }

@@ -337,8 +337,14 @@ func (s *Sentinel) fence(m *instance, st failover.Status) *link.Fence {
 		// led that failover and aborted it before selecting one (docs/safety.md)
 		return nil
 	}
+	return s.leaseRenewal(m, m.info)
+}
+
+// leaseRenewal is the renewal of a fenced lease for a server of m whose INFO is info: the
+// majority is of the sentinels we know for m, ourselves included.
+func (s *Sentinel) leaseRenewal(m *instance, info string) *link.Fence {
 	return &link.Fence{ID: s.cfg.MyID, Majority: (len(m.sentinels)+1)/2 + 1,
-		DownAfterMs: m.conf.DownAfter.Milliseconds(), LeaseMs: infoInt(m.info, "fenced_lease_ms")}
+		DownAfterMs: m.conf.DownAfter.Milliseconds(), LeaseMs: infoInt(info, "fenced_lease_ms")}
 }
 
 // fencePromoted is the lease renewal our link to the replica r of m sends (nil: none):
@@ -357,8 +363,7 @@ func (s *Sentinel) fencePromoted(m, r *instance, st failover.Status) *link.Fence
 		!strings.Contains(r.info, "\nfenced_mode:1") || !strings.Contains(r.info, "role:master") {
 		return nil
 	}
-	return &link.Fence{ID: s.cfg.MyID, Majority: (len(m.sentinels)+1)/2 + 1,
-		DownAfterMs: m.conf.DownAfter.Milliseconds(), LeaseMs: infoInt(r.info, "fenced_lease_ms")}
+	return s.leaseRenewal(m, r.info)
 }
 
 // infoInt returns the integer field name of an INFO text (0 when absent or malformed).

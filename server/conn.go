@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -162,12 +161,6 @@ func (s *Server) readQuery(c *Client, q *queryBuf) bool {
 			buf = q.idle[:]
 		}
 		n, err := c.conn.Read(buf)
-		if n > 0 {
-			// Arrival order: the netpoller readies the goroutines of sockets that became
-			// readable together last-ready-first; yielding once lets one readied before
-			// this one read and take the lock first, as Redis's event loop would serve it.
-			runtime.Gosched()
-		}
 		var ne net.Error
 		if n == 0 && errors.As(err, &ne) && ne.Timeout() && c.qbufRelease.Swap(false) {
 			// woken by clientsCron: an idle client's empty buffer goes, the next bytes
@@ -506,11 +499,11 @@ func (s *Server) freeClient(c *Client) {
 	s.mu.Unlock()
 	c.flush()
 	c.close()
+	size := c.buffers() // with what a closed connection could not send
 	c.outMu.Lock()
-	left := cap(c.pending) // what a closed connection could not send
 	c.pending = nil
 	c.outMu.Unlock()
-	s.releasedClient(int64(left) + c.outFlight.Load() + c.qbufCap.Load())
+	s.releasedClient(size)
 }
 
 // releaseClientState drops subscriptions, watches and blocking registrations (under mu).

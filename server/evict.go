@@ -282,7 +282,12 @@ func (s *Server) evictableMemory() int64 {
 	if used <= s.cfg.MaxMemory {
 		return used // the common case costs nothing more
 	}
-	return max(used-s.evict.replAtGC-s.aofBuffered(), 0)
+	return used - s.notCountedForEvict(used)
+}
+
+// notCountedForEvict is what eviction leaves out of used (mem_not_counted_for_evict).
+func (s *Server) notCountedForEvict(used int64) int64 {
+	return min(s.evict.replAtGC+s.aofBuffered(), used)
 }
 
 // usedMemoryPeak is used_memory_peak.

@@ -93,7 +93,7 @@ func (s *Server) unreadInput(self *Client, hungUpOnly bool) []*Client {
 		if o == self || o.block != nil || o.held || o.wait != nil || o.has(ClientReplica|ClientMaster) {
 			continue
 		}
-		if hungUpOnly && s.clientBuffers(o) < clientGarbage {
+		if hungUpOnly && o.buffers() < clientGarbage {
 			continue
 		}
 		switch o.peek() {
@@ -108,9 +108,9 @@ func (s *Server) unreadInput(self *Client, hungUpOnly bool) []*Client {
 	return out
 }
 
-// clientBuffers is what c's buffers hold: unsent output, what its writer is sending, its
+// buffers is what c's buffers hold: unsent output, what its writer is sending, its
 // query buffer (what freeing it releases).
-func (s *Server) clientBuffers(c *Client) int64 {
+func (c *Client) buffers() int64 {
 	c.outMu.Lock()
 	n := int64(cap(c.pending))
 	c.outMu.Unlock()
@@ -125,8 +125,8 @@ func (s *Server) mustSettle(c *Client, cmd *Command) bool {
 	}
 	if cmd.Flags&FlagObservesClients != 0 {
 		c.settleFor = s.unreadInput(c, false)
-	} else if s.cfg.MaxMemory > 0 && cmd.Flags&FlagDenyOOM != 0 && s.evictableMemory() > s.cfg.MaxMemory &&
-		s.clock.Sub(s.evict.settleScan) >= settleScanEvery {
+	} else if s.cfg.MaxMemory > 0 && cmd.Flags&FlagDenyOOM != 0 && s.clock.Sub(s.evict.settleScan) >= settleScanEvery &&
+		s.evictableMemory() > s.cfg.MaxMemory {
 		s.evict.settleScan = s.clock
 		c.settleFor = s.unreadInput(c, true)
 	}

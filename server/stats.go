@@ -300,7 +300,7 @@ func (s *Server) memoryStats() StatsMemory {
 		Overhead: overhead, Dataset: used - overhead, Allocated: allocated, Active: active, Resident: resident,
 		SystemTotal: totalSystemMemory(), MaxMemory: s.cfg.MaxMemory, MaxMemoryPolicy: s.cfg.MaxMemoryPolicy,
 		LazyfreedObjects: s.stats.lazyfreed, ReplBacklog: backlog, ClientsSlaves: slaves, ClientsNormal: normal,
-		AOFBuffer: aofBuf, NotCounted: min(s.evict.replAtGC, used) + aofBuf}
+		AOFBuffer: aofBuf, NotCounted: s.notCountedForEvict(used)}
 }
 
 func (s *Server) persistenceStats(now time.Time) StatsPersistence {

@@ -594,17 +594,25 @@ func TestSentinelHARestartedSentinelResumes(t *testing.T) {
 			}
 		}
 		never()
-		// the sentinels turn the returning old master into a replica of the new one; all
-		// the while the restarted sentinel must keep away from the old master
-		newM = h.waitSettled(old)
-		poll(t, old.name+" to be reconfigured as a replica of "+newM.name, func() (bool, string) {
+		// the sentinels turn the returning old master into a replica of the master they
+		// agree on; all the while the restarted sentinel must keep away from the old master.
+		// The master is re-read on every poll: Redis's sentinels may fail over once more
+		// after the group settled (CI saw node2 promoted, then node1 at epoch 2, with node0
+		// following node1).
+		h.waitSettled(old)
+		poll(t, old.name+" to be reconfigured as a replica of the agreed master", func() (bool, string) {
 			never()
+			m, why := h.agreedMaster(old)
+			if m == nil {
+				return false, why
+			}
+			newM = m
 			ri, err := old.tryInfo("replication")
 			if err != nil {
 				return false, err.Error()
 			}
-			return ri["role"] == "slave" && ri["master_port"] == strconv.Itoa(newM.Port) && ri["master_link_status"] == "up",
-				fmt.Sprintf("role=%s master_port=%s link=%s", ri["role"], ri["master_port"], ri["master_link_status"])
+			return ri["role"] == "slave" && ri["master_port"] == strconv.Itoa(m.Port) && ri["master_link_status"] == "up",
+				fmt.Sprintf("role=%s master_port=%s link=%s; agreed master %s", ri["role"], ri["master_port"], ri["master_link_status"], m.name)
 		})
 		h.waitHealthy(newM)
 	})

@@ -3,6 +3,7 @@ package server
 import (
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,9 @@ type blockState struct {
 	// timeout writes the reply sent when the deadline passes.
 	timeout func(c *Client)
 	done    chan struct{}
+	// arrived is when the command that blocked reached the server (unix ns, 0: not known):
+	// the waiters on a key are kept in this order (arrival_linux.go)
+	arrived int64
 }
 
 type readyKey struct {
@@ -34,7 +38,7 @@ type readyKey struct {
 // the client is unblocked. Called by a handler, which writes no reply itself. Inside EXEC
 // (ClientDenyBlocking) the handler must not call it: it replies the timeout reply instead.
 func (c *Client) blockOn(keys [][]byte, deadline time.Time, serve func(c *Client, key []byte) bool, timeout func(c *Client)) {
-	b := &blockState{db: c.dbIndex, deadline: deadline, serve: serve, timeout: timeout, done: make(chan struct{})}
+	b := &blockState{db: c.dbIndex, deadline: deadline, serve: serve, timeout: timeout, done: make(chan struct{}), arrived: c.arrivedAt()}
 	st := c.srv.dbState[c.dbIndex].blocking
 	for _, key := range keys {
 		ks := string(key)
@@ -49,9 +53,21 @@ func (c *Client) blockOn(keys [][]byte, deadline time.Time, serve func(c *Client
 			continue
 		}
 		b.keys = append(b.keys, ks)
-		st[ks] = append(st[ks], c)
+		st[ks] = queueByArrival(st[ks], c, b.arrived)
 	}
 	c.block = b
+}
+
+// queueByArrival adds c, whose command arrived at arrived, to the clients blocked on a
+// key: after every client whose command arrived no later (or at an unknown time), as
+// Redis's single event loop would have blocked them. Mostly an append: a client queues
+// ahead only of those whose goroutines ran before its own although their input came later.
+func queueByArrival(q []*Client, c *Client, arrived int64) []*Client {
+	i := len(q)
+	for arrived != 0 && i > 0 && q[i-1].block != nil && q[i-1].block.arrived > arrived {
+		i--
+	}
+	return slices.Insert(q, i, c)
 }
 
 // canBlock reports whether the current command may block (not inside EXEC).

@@ -100,6 +100,8 @@ type Client struct {
 	outFlight  atomic.Int64    // bytes the writer took from pending and is sending (tot-mem)
 	outHeld    atomic.Int64    // a replica: the size of the buffer its writer is sending (memory accounting)
 	raw        syscall.RawConn // the socket's descriptor, for writes that never block (nil: none)
+	arrival    *arrivalReader  // reads with the kernel's receive time (nil: plain reads; arrival_linux.go)
+	turn       turn            // its batch's place in arrivalOrder (arrival.go)
 	rawWriteF  func(fd uintptr) bool
 	rawData    []byte // writeNoWait's arguments and results (under flushMu)
 	rawN       int

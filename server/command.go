@@ -41,6 +41,11 @@ const (
 	// the arguments, 100 SETRANGEs of 100 KB counted 11 KB, and a maxmemory set from
 	// used_memory then evicted keys.
 	FlagGrowsByOffset
+	// FlagArrivalOrder (ours, hidden): what the command does depends on the order of the
+	// commands other clients sent just before it: it blocks, it may serve blocked clients
+	// (creates a list or sorted set), or it is pub/sub. Its batch runs in arrival order
+	// (arrival.go); set by the table from the other flags and servesBlocked.
+	FlagArrivalOrder
 )
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking",
@@ -102,6 +107,9 @@ func (t commandTable) add(cmds ...*Command) {
 			panic("server: command without handler: " + c.Name)
 		}
 		c.stats = &cmdStats{}
+		if c.Flags&(FlagBlocking|FlagPubSub) != 0 || servesBlocked[c.Name] {
+			c.Flags |= FlagArrivalOrder
+		}
 		for name, sub := range c.Subs {
 			if !strings.HasPrefix(sub.Name, c.Name+"|") || sub.Name[len(c.Name)+1:] != name {
 				panic("server: subcommand misnamed: " + sub.Name)

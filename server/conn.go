@@ -46,7 +46,9 @@ func (s *Server) serveConn(conn net.Conn) {
 	go c.writer()
 
 	more := false // the buffer may hold complete commands beyond the last batch
+	defer s.leaveTurn(c)
 	for {
+		fresh := !more // this batch's commands came with a read
 		// Read only when the last batch took every complete command of the buffer: a
 		// pipeline longer than maxBatch that arrived in one read (the client may have
 		// sent its last byte) is executed batch by batch without waiting for more input.
@@ -82,6 +84,9 @@ func (s *Server) serveConn(conn net.Conn) {
 		// while the batch runs its commands are still in the buffer, as in Redis's
 		// querybuf, which is trimmed once the commands it holds have run
 		c.qbufLen.Store(int64(q.end - from))
+		if at := c.arrivedAt(); fresh && at != 0 && s.inArrivalOrder(cmds) {
+			s.awaitTurn(c, at) // input that arrived before this batch's runs first (arrival.go)
+		}
 		if !s.execBatch(c, cmds) {
 			return
 		}
@@ -160,7 +165,7 @@ func (s *Server) readQuery(c *Client, q *queryBuf) bool {
 		if q.buf == nil {
 			buf = q.idle[:]
 		}
-		n, err := c.conn.Read(buf)
+		n, err := c.read(buf)
 		var ne net.Error
 		if n == 0 && errors.As(err, &ne) && ne.Timeout() && c.qbufRelease.Swap(false) {
 			// woken by clientsCron: an idle client's empty buffer goes, the next bytes
@@ -182,6 +187,23 @@ func (s *Server) readQuery(c *Client, q *queryBuf) bool {
 		}
 		return s.afterRead(c, q, n, err)
 	}
+}
+
+// read reads from c's connection; through recvmsg, to learn when the input arrived, when
+// the socket gives receive times (arrival_linux.go).
+func (c *Client) read(buf []byte) (int, error) {
+	if c.arrival == nil {
+		return c.conn.Read(buf)
+	}
+	return c.arrival.read(c.raw, buf)
+}
+
+// arrivedAt is when the input c read last arrived (unix ns; 0 when not known).
+func (c *Client) arrivedAt() int64 {
+	if c.arrival == nil {
+		return 0
+	}
+	return c.arrival.at
 }
 
 // releaseQueryBuf drops an idle client's empty query buffer.
@@ -346,6 +368,7 @@ func (s *Server) execBatch(c *Client, cmds [][][]byte) bool {
 	i := 0
 	for i < len(cmds) {
 		s.mu.Lock()
+		s.leaveTurn(c)
 		s.clock = time.Now() // dispatch and call advance it: one clock read per command
 		startOffset := s.repl.offset
 		if c.has(ClientKilled) { // CLIENT KILL while this goroutine waited for the lock
@@ -460,6 +483,9 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw, c.rawWriteF = raw, c.rawWrite
+			if _, tcp := conn.(*net.TCPConn); tcp {
+				c.arrival = newArrivalReader(raw)
+			}
 		}
 	}
 	if conn.LocalAddr().Network() == "unix" {

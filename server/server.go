@@ -64,11 +64,12 @@ type Server struct {
 	execName   string         // the process title's {title} (Options.ExecName)
 	shut       signalShutdown // a shutdown asked for by a signal (shutdown.go)
 
-	evict       evictState  // maxmemory eviction and memory accounting (evict.go)
-	clientsMem  clientsMem  // what the clients use, for maxmemory-clients (evict_clients.go)
-	expire      expireState // active expiry and dict maintenance (expire.go)
-	notifyFlags NotifyClass // parsed notify-keyspace-events (see setNotifyFlags)
-	pubsub      pubsubState // channels, patterns and shard channels with their subscribers
+	evict       evictState   // maxmemory eviction and memory accounting (evict.go)
+	order       arrivalOrder // batches wait for input that arrived before theirs (arrival.go)
+	clientsMem  clientsMem   // what the clients use, for maxmemory-clients (evict_clients.go)
+	expire      expireState  // active expiry and dict maintenance (expire.go)
+	notifyFlags NotifyClass  // parsed notify-keyspace-events (see setNotifyFlags)
+	pubsub      pubsubState  // channels, patterns and shard channels with their subscribers
 
 	activeExpireEnabled bool   // DEBUG SET-ACTIVE-EXPIRE: the active expire cycle runs (default true)
 	replID, replID2     string // replication ids (INFO replication, DEBUG CHANGE-REPL-ID)

@@ -754,13 +754,19 @@ func TestSentinelHARedisPy(t *testing.T) {
 			return strings.Contains(p.Output(), " to "+old.Addr+"\n"), p.Output()
 		})
 		old.Kill9()
-		newM := h.waitSwitched(old)
+		h.waitSwitched(old)
 		if code := p.Wait(haWait + 30*time.Second); code != 0 {
 			t.Fatalf("redis-py client exited with %d:\n%s", code, p.Output())
 		}
+		// the master redis-py found after the kill: the one the sentinels switched to, or
+		// a later one if they failed over once more (Redis's sentinels do under load)
 		wrote := pyWroteRe.FindAllStringSubmatch(p.Output(), -1)
-		if len(wrote) != 2 || wrote[0][2] != old.Addr || wrote[1][2] != newM.Addr {
-			t.Fatalf("redis-py wrote to %q, want %s then %s:\n%s", wrote, old.Addr, newM.Addr, p.Output())
+		var newM *rnode
+		if len(wrote) == 2 {
+			newM = h.node(wrote[1][2])
+		}
+		if len(wrote) != 2 || wrote[0][2] != old.Addr || newM == nil || newM == old {
+			t.Fatalf("redis-py wrote to %q, want %s then one of the replicas:\n%s", wrote, old.Addr, p.Output())
 		}
 		key, want := wrote[1][1], "v"+strings.TrimPrefix(wrote[1][1], "py:")
 		if got := newM.mustRead("GET", key); got != want {

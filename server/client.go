@@ -102,6 +102,7 @@ type Client struct {
 	raw        syscall.RawConn // the socket's descriptor, for writes that never block (nil: none)
 	arrival    *arrivalReader  // reads with the kernel's receive time (nil: plain reads; arrival_linux.go)
 	turn       turn            // its batch's place in arrivalOrder (arrival.go)
+	orderName  orderName       // the last command name inArrivalOrder looked up (arrival.go)
 	rawWriteF  func(fd uintptr) bool
 	rawData    []byte // writeNoWait's arguments and results (under flushMu)
 	rawN       int

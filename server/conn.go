@@ -84,7 +84,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		// while the batch runs its commands are still in the buffer, as in Redis's
 		// querybuf, which is trimmed once the commands it holds have run
 		c.qbufLen.Store(int64(q.end - from))
-		if at := c.arrivedAt(); fresh && at != 0 && s.inArrivalOrder(cmds) {
+		if at := c.arrivedAt(); fresh && at != 0 && s.inArrivalOrder(c, cmds) {
 			s.awaitTurn(c, at) // input that arrived before this batch's runs first (arrival.go)
 		}
 		if !s.execBatch(c, cmds) {

@@ -21,17 +21,8 @@ import (
 // start, parks until that batch takes the execution lock and wakes the next one (at most
 // arrivalWaitMax). The yield is what costs: applied to every batch it took 9-13% of
 // redis-benchmark -P 16 SET/GET (-c 50, 9 alternating rounds); so other batches neither
-// enter nor wait.
-
-// servesBlocked are the commands, besides the blocking ones, that may create a list or a
-// sorted set, and so serve clients blocked on it (Redis signals a key ready when such a
-// key is added).
-var servesBlocked = map[string]bool{
-	"lpush": true, "rpush": true, "lmove": true, "rpoplpush": true,
-	"zadd": true, "zincrby": true, "zunionstore": true, "zinterstore": true, "zdiffstore": true, "zrangestore": true,
-	"rename": true, "renamenx": true, "copy": true, "move": true, "restore": true, "sort": true, "swapdb": true,
-	"exec": true,
-}
+// enter nor wait. Clients blocked on a key queue by the same receive times
+// (queueByArrival, blocking.go).
 
 // inArrivalOrder reports whether a command of c's batch has FlagArrivalOrder (read
 // without the lock: the table does not change once built). The answer for the last

@@ -8,17 +8,8 @@ import (
 	"unsafe"
 )
 
-// Arrival order of blocked clients.
-//
-// Redis serves the clients blocked on a key first come, first served, and "first" is the
-// order in which their commands reached the server: its one event loop reads the sockets
-// in the order the kernel readied them. Here each connection's goroutine is woken by the
-// netpoller in no particular order, so of two clients that sent BLPOP microseconds apart
-// the later one could block first and take the element the earlier one waits for (Redis's
-// own test "BRPOPLPUSH with multiple blocked clients" hung on it). So every TCP socket
-// asks the kernel for the time each segment arrived (SO_TIMESTAMPNS), reads with recvmsg
-// to learn it, and a client that blocks takes its place among the clients blocked on the
-// same key by that time (blockOn), not by when its goroutine got to run.
+// Receive times for arrival order (arrival.go): every TCP socket asks the kernel for the
+// time each segment arrived (SO_TIMESTAMPNS) and is read with recvmsg to learn it.
 
 // arrivalReader reads a socket with recvmsg and keeps the kernel's receive time of what
 // it read. Its buffers live as long as the client: a read allocates nothing.

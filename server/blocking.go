@@ -25,7 +25,7 @@ type blockState struct {
 	timeout func(c *Client)
 	done    chan struct{}
 	// arrived is when the command that blocked reached the server (unix ns, 0: not known):
-	// the waiters on a key are kept in this order (arrival_linux.go)
+	// the waiters on a key are kept in this order (queueByArrival; arrival.go)
 	arrived int64
 }
 

@@ -11,7 +11,7 @@ import (
 func dumpCommands() []*Command {
 	return []*Command{
 		{Name: "dump", Arity: 2, Flags: FlagReadonly, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdDump, Group: "generic"},
-		{Name: "restore", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdRestore, Group: "generic"},
+		{Name: "restore", Arity: -4, Flags: FlagWrite | FlagDenyOOM | FlagArrivalOrder, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdRestore, Group: "generic"},
 	}
 }
 

@@ -23,10 +23,10 @@ func keyCommands() []*Command {
 		{Name: "keys", Arity: 2, Flags: r, Handler: cmdKeys, Group: "generic"},
 		{Name: "scan", Arity: -2, Flags: r | FlagTouchesArbitraryKeys, Handler: cmdScan, Group: "generic"},
 		{Name: "randomkey", Arity: 1, Flags: r | FlagTouchesArbitraryKeys, Handler: cmdRandomKey, Group: "generic"},
-		{Name: "rename", Arity: 3, Flags: w, FirstKey: 1, LastKey: 2, Step: 1, Handler: cmdRename, Group: "generic"},
-		{Name: "renamenx", Arity: 3, Flags: w | f, FirstKey: 1, LastKey: 2, Step: 1, Handler: cmdRenameNX, Group: "generic"},
-		{Name: "move", Arity: 3, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdMove, Group: "generic"},
-		{Name: "copy", Arity: -3, Flags: w | oom, FirstKey: 1, LastKey: 2, Step: 1, Handler: cmdCopy, Group: "generic"},
+		{Name: "rename", Arity: 3, Flags: w | FlagArrivalOrder, FirstKey: 1, LastKey: 2, Step: 1, Handler: cmdRename, Group: "generic"},
+		{Name: "renamenx", Arity: 3, Flags: w | f | FlagArrivalOrder, FirstKey: 1, LastKey: 2, Step: 1, Handler: cmdRenameNX, Group: "generic"},
+		{Name: "move", Arity: 3, Flags: w | f | FlagArrivalOrder, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdMove, Group: "generic"},
+		{Name: "copy", Arity: -3, Flags: w | oom | FlagArrivalOrder, FirstKey: 1, LastKey: 2, Step: 1, Handler: cmdCopy, Group: "generic"},
 		{Name: "expire", Arity: -3, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdExpire, Group: "generic"},
 		{Name: "pexpire", Arity: -3, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdPExpire, Group: "generic"},
 		{Name: "expireat", Arity: -3, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdExpireAt, Group: "generic"},
@@ -36,7 +36,7 @@ func keyCommands() []*Command {
 		{Name: "expiretime", Arity: 2, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdExpireTime, Group: "generic"},
 		{Name: "pexpiretime", Arity: 2, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdPExpireTime, Group: "generic"},
 		{Name: "persist", Arity: 2, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdPersist, Group: "generic"},
-		{Name: "sort", Arity: -2, Flags: w | oom, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdSort, Group: "generic"},
+		{Name: "sort", Arity: -2, Flags: w | oom | FlagArrivalOrder, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdSort, Group: "generic"},
 		{Name: "sort_ro", Arity: -2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdSortRO, Group: "generic"},
 	}
 }

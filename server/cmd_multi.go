@@ -12,7 +12,7 @@ func multiCommands() []*Command {
 	const ctl = FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagAllowBusy
 	return []*Command{
 		{Name: "multi", Arity: 1, Flags: ctl, Handler: cmdMulti, Group: "transactions"},
-		{Name: "exec", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagSkipSlowlog, Handler: cmdExec, Group: "transactions"},
+		{Name: "exec", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagSkipSlowlog | FlagArrivalOrder, Handler: cmdExec, Group: "transactions"},
 		{Name: "discard", Arity: 1, Flags: ctl, Handler: cmdDiscard, Group: "transactions"},
 		{Name: "watch", Arity: -2, Flags: ctl, FirstKey: 1, LastKey: -1, Step: 1, Handler: cmdWatch, Group: "transactions"},
 		{Name: "unwatch", Arity: 1, Flags: ctl, Handler: cmdUnwatch, Group: "transactions"},

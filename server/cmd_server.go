@@ -16,7 +16,7 @@ func serverCommands() []*Command {
 		{Name: "dbsize", Arity: 1, Flags: FlagReadonly | FlagFast, Handler: cmdDbsize, Group: "server"},
 		{Name: "flushdb", Arity: -1, Flags: FlagWrite, Handler: cmdFlushdb, Group: "server"},
 		{Name: "flushall", Arity: -1, Flags: FlagWrite, Handler: cmdFlushall, Group: "server"},
-		{Name: "swapdb", Arity: 3, Flags: FlagWrite | FlagFast, Handler: cmdSwapdb, Group: "server"},
+		{Name: "swapdb", Arity: 3, Flags: FlagWrite | FlagFast | FlagArrivalOrder, Handler: cmdSwapdb, Group: "server"},
 		{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdTime, Group: "server"},
 		{Name: "role", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast, Handler: cmdRole, Group: "server"},
 		{Name: "shutdown", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale | FlagNoMulti | FlagAllowBusy,

@@ -42,9 +42,10 @@ const (
 	// used_memory then evicted keys.
 	FlagGrowsByOffset
 	// FlagArrivalOrder (ours, hidden): what the command does depends on the order of the
-	// commands other clients sent just before it: it blocks, it may serve blocked clients
-	// (creates a list or sorted set), or it is pub/sub. Its batch runs in arrival order
-	// (arrival.go); set by the table from the other flags and servesBlocked.
+	// commands other clients sent just before it: it may serve blocked clients (it can
+	// create a list or a sorted set, which Redis signals ready; EXEC for what it holds).
+	// Its batch runs in arrival order (arrival.go). The table adds it to blocking and
+	// pub/sub commands.
 	FlagArrivalOrder
 )
 
@@ -107,7 +108,7 @@ func (t commandTable) add(cmds ...*Command) {
 			panic("server: command without handler: " + c.Name)
 		}
 		c.stats = &cmdStats{}
-		if c.Flags&(FlagBlocking|FlagPubSub) != 0 || servesBlocked[c.Name] {
+		if c.Flags&(FlagBlocking|FlagPubSub) != 0 {
 			c.Flags |= FlagArrivalOrder
 		}
 		for name, sub := range c.Subs {

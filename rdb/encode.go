@@ -47,6 +47,7 @@ type Encoder struct {
 	cw  *crcWriter
 	opt Options
 	err error
+	lzf lzfScratch
 }
 
 // crcWriter computes the checksum over what the buffered writer flushes: large chunks,
@@ -63,6 +64,9 @@ func (c *crcWriter) Write(p []byte) (int, error) {
 	}
 	return c.w.Write(p)
 }
+
+// DropScratch lets the memory the encoder keeps for compression go (it stays usable).
+func (e *Encoder) DropScratch() { e.lzf = lzfScratch{} }
 
 // NewEncoder returns an encoder writing to w.
 func NewEncoder(w io.Writer, opt Options) *Encoder {
@@ -137,7 +141,7 @@ func (e *Encoder) writeString(s []byte) {
 		}
 	}
 	if e.opt.Compress && len(s) > 20 {
-		if c := lzfCompress(s, len(s)-4); c != nil {
+		if c := lzfCompress(s, len(s)-4, &e.lzf); c != nil {
 			e.writeByte(0xC0 | encLZF)
 			e.writeLen(uint64(len(c)))
 			e.writeLen(uint64(len(s)))

@@ -61,16 +61,73 @@ const (
 	lzfMaxRef = (1 << 8) + (1 << 3)
 )
 
+// lzfScratch is lzfCompress's memory, kept by an encoder for all its strings: a snapshot
+// compresses every string value, and a fresh hash table (256 KB) and output buffer per
+// string made most of a BGSAVE's or full sync's garbage. The table is clean between
+// calls: the slots a call wrote are reset after it (all of them past lzfTouchedMax).
+type lzfScratch struct {
+	htab    []int32
+	touched []int32 // slots written by the current call, while under lzfTouchedMax
+	dirty   bool    // more were written: the whole table is reset
+	out     []byte
+}
+
+const (
+	lzfTouchedMax = lzfHSize / 4
+	lzfKeepMax    = 1 << 20 // the largest output buffer kept
+)
+
+// set writes slot of the table, remembering it for the reset.
+func (sc *lzfScratch) set(slot uint32, v int32) {
+	sc.htab[slot] = v
+	if !sc.dirty {
+		if len(sc.touched) == lzfTouchedMax {
+			sc.dirty = true
+			return
+		}
+		sc.touched = append(sc.touched, int32(slot))
+	}
+}
+
+// reset cleans the table for the next call.
+func (sc *lzfScratch) reset() {
+	if sc.dirty {
+		clear(sc.htab)
+	} else {
+		for _, t := range sc.touched {
+			sc.htab[t] = 0
+		}
+	}
+	sc.touched, sc.dirty = sc.touched[:0], false
+}
+
 // lzfCompress compresses in into at most maxOut bytes, a port of liblzf's lzf_compress
 // (VERY_FAST variant). It returns nil when the output would not fit, in which case
-// callers store the string uncompressed.
-func lzfCompress(in []byte, maxOut int) []byte {
+// callers store the string uncompressed. The result is in sc's buffer (nil sc: fresh
+// memory) and valid until sc's next use.
+func lzfCompress(in []byte, maxOut int, sc *lzfScratch) []byte {
 	inLen := len(in)
 	if inLen == 0 || maxOut <= 0 {
 		return nil
 	}
-	htab := make([]int32, lzfHSize)
-	out := make([]byte, maxOut+1)
+	if sc == nil {
+		sc = &lzfScratch{}
+	}
+	if sc.htab == nil {
+		sc.htab = make([]int32, lzfHSize)
+	}
+	defer sc.reset()
+	htab := sc.htab
+	var out []byte
+	switch {
+	case maxOut+1 > lzfKeepMax:
+		out = make([]byte, maxOut+1) // a rare big string: not kept for the next ones
+	case cap(sc.out) < maxOut+1:
+		sc.out = make([]byte, maxOut+1)
+		fallthrough
+	default:
+		out = sc.out[:maxOut+1]
+	}
 	op, ip, lit := 1, 0, 0 // op starts one past the first literal-run header
 	idx := func(h uint32) uint32 { return ((h >> (3*8 - lzfHLog)) - h*5) & (lzfHSize - 1) }
 	next := func(v uint32, p int) uint32 { return v<<8 | uint32(in[p+2]) }
@@ -82,7 +139,7 @@ func lzfCompress(in []byte, maxOut int) []byte {
 		hval = next(hval, ip)
 		slot := idx(hval)
 		ref := int(htab[slot])
-		htab[slot] = int32(ip)
+		sc.set(slot, int32(ip))
 		off := ip - ref - 1
 		if ref < ip && off < lzfMaxOff && ref > 0 && in[ref+2] == in[ip+2] && in[ref] == in[ip] && in[ref+1] == in[ip+1] {
 			length := 2
@@ -130,10 +187,10 @@ func lzfCompress(in []byte, maxOut int) []byte {
 			ip -= 2
 			hval = uint32(in[ip])<<8 | uint32(in[ip+1])
 			hval = next(hval, ip)
-			htab[idx(hval)] = int32(ip)
+			sc.set(idx(hval), int32(ip))
 			ip++
 			hval = next(hval, ip)
-			htab[idx(hval)] = int32(ip)
+			sc.set(idx(hval), int32(ip))
 			ip++
 			continue
 		}

@@ -21,9 +21,22 @@ func TestLZFRoundTrip(t *testing.T) {
 			b[j] = byte('a' + r.IntN(3+i%20))
 		}
 		inputs = append(inputs, b)
+		if i%50 == 0 { // mostly literals: a slot written per byte, more than the reset list holds
+			b := make([]byte, 40000)
+			for j := range b {
+				b[j] = byte(r.IntN(64))
+			}
+			inputs = append(inputs, b)
+		}
 	}
+	// an encoder's scratch, reused for every input (the mostly literal inputs write more
+	// slots than it resets one by one), compresses each exactly as fresh memory does
+	var sc lzfScratch
 	for i, in := range inputs {
-		c := lzfCompress(in, len(in)-4)
+		c := lzfCompress(in, len(in)-4, nil)
+		if reused := lzfCompress(in, len(in)-4, &sc); !bytes.Equal(reused, c) {
+			t.Fatalf("input %d (len %d): with a reused scratch %x, fresh %x", i, len(in), reused, c)
+		}
 		if c == nil {
 			continue
 		}

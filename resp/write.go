@@ -185,12 +185,17 @@ func (w *Writer) Bool(b bool) {
 }
 
 // Verbatim appends a verbatim string (=len\r\nfmt:text in RESP3, bulk in RESP2).
-func (w *Writer) Verbatim(s, format string) {
+func (w *Writer) Verbatim(s, format string) { appendVerbatim(w, s, format) }
+
+// VerbatimBytes is Verbatim of bytes.
+func (w *Writer) VerbatimBytes(b []byte, format string) { appendVerbatim(w, b, format) }
+
+func appendVerbatim[T string | []byte](w *Writer, s T, format string) {
 	if w.Full() {
 		return
 	}
 	if w.Proto != 3 {
-		w.BulkString(s)
+		appendBulk(w, s)
 		return
 	}
 	w.header('=', len(s)+4)

@@ -92,13 +92,15 @@ type Client struct {
 	// output shared with other goroutines
 	outMu      sync.Mutex
 	pending    []byte
-	streamSeq  int64        // a replica: bytes ever appended to pending (under outMu; stream.go)
-	streamDone atomic.Int64 // a replica: bytes of pending ever handed to the kernel
+	stream     chunkList    // a replica: its output, outside the Go heap (streambuf.go); pending stays empty
+	streamShut bool         // a replica that was removed: its stream takes no more chunks (under outMu)
+	streamSeq  int64        // a replica: bytes ever appended to stream (under outMu; stream.go)
+	streamDone atomic.Int64 // a replica: bytes of stream ever handed to the kernel
 	streamAt   atomic.Int64 // a replica: when its socket last took stream bytes (Server.monoNanos; stream.go)
 	progMu     sync.Mutex
 	progress   chan struct{}   // a replica: closed when its socket takes stream bytes, if a client waits (under progMu)
 	outFlight  atomic.Int64    // bytes the writer took from pending and is sending (tot-mem)
-	outHeld    atomic.Int64    // a replica: the size of the buffer its writer is sending (memory accounting)
+	outHeld    atomic.Int64    // a replica: the size of the chunks its writer is sending (mem_clients_slaves)
 	raw        syscall.RawConn // the socket's descriptor, for writes that never block (nil: none)
 	arrival    *arrivalReader  // reads with the kernel's receive time (nil: plain reads; arrival_linux.go)
 	turn       turn            // its batch's place in arrivalOrder (arrival.go)
@@ -154,6 +156,15 @@ func (c *Client) queueOutput() {
 	c.rbuf.notePeak(len(c.w.B))
 	big := cap(c.w.B) > replyBufShrink && !c.srv.debug.replyNoResizing
 	c.outMu.Lock()
+	if c.coalesce.Load() { // a replica (+CONTINUE and the backlog): its stream's chunks
+		c.writeStreamLocked(c.w.B)
+		c.outMu.Unlock()
+		c.w.B = c.w.B[:0]
+		if big {
+			c.w.B = make([]byte, 0, replyBufInitial)
+		}
+		return
+	}
 	if big && len(c.pending) == 0 {
 		// a big reply is handed over, not copied: the reply buffer starts afresh anyway
 		c.pending = c.w.B
@@ -181,10 +192,16 @@ const (
 // protocol and wakes its writer. Called under Server.mu by any goroutine.
 func (c *Client) deliver(fn func(w *resp.Writer)) {
 	c.outMu.Lock()
-	w := resp.Writer{B: c.pending, Proto: c.w.Proto}
-	fn(&w)
-	c.pending = w.B
-	n := len(c.pending) + int(c.outFlight.Load())
+	if c.coalesce.Load() { // a replica: its output is its stream's chunks
+		w := resp.Writer{Proto: c.w.Proto}
+		fn(&w)
+		c.writeStreamLocked(w.B)
+	} else {
+		w := resp.Writer{B: c.pending, Proto: c.w.Proto}
+		fn(&w)
+		c.pending = w.B
+	}
+	n := c.outputLenLocked() + int(c.outFlight.Load())
 	c.outMu.Unlock()
 	c.srv.checkOutputLimit(c, n)
 	select {
@@ -224,6 +241,9 @@ func (c *Client) flush() error {
 // accumulates in memory, as in Redis's reply list, where it counts for tot-mem,
 // maxmemory-clients and client-output-buffer-limit. It reports whether output is left.
 func (c *Client) flushNoWait() (bool, error) {
+	if c.coalesce.Load() {
+		return false, c.streamNoWait() // a replica: its writer carries what the socket does not take
+	}
 	if !c.flushMu.TryLock() { // the writer is sending earlier output: it takes this too
 		c.wake()
 		return true, nil
@@ -252,6 +272,10 @@ func (c *Client) flushNoWait() (bool, error) {
 	c.wake()
 	return true, nil
 }
+
+// outputLenLocked is the output not yet taken by a writer: pending, or a replica's
+// stream (under outMu).
+func (c *Client) outputLenLocked() int { return len(c.pending) + c.stream.n }
 
 // putBack returns the unwritten part of data, taken from pending, to the front of
 // pending.

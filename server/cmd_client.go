@@ -231,7 +231,7 @@ func (c *Client) appendInfo(b []byte, cl *Client) []byte {
 		multi = len(cl.multi)
 	}
 	cl.outMu.Lock()
-	omem := len(cl.pending) + int(cl.outFlight.Load()) // what the writer is sending is still output
+	omem := cl.outputLenLocked() + int(cl.outFlight.Load()) // what the writer is sending is still output
 	cl.outMu.Unlock()
 	argvMem := 0
 	if cl == c {

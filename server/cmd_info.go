@@ -87,9 +87,20 @@ func (s *Server) infoCron() {
 }
 
 func cmdInfo(c *Client) {
-	text := c.srv.infoString(c.args[1:])
-	c.w.Verbatim(text, "txt")
+	s := c.srv
+	// rendered into a buffer kept for the next INFO: monitoring polls it, and what a
+	// command allocates while a GC cycle marks counts as live in used_memory until the
+	// next cycle (evict.go)
+	s.infoBuf = s.appendInfo(s.infoBuf[:0], c.args[1:])
+	c.w.VerbatimBytes(s.infoBuf, "txt")
+	if cap(s.infoBuf) > infoBufKeep {
+		s.infoBuf = nil
+	}
 }
+
+// infoBufKeep is the largest INFO buffer kept for the next INFO (commandstats of many
+// commands grow it past).
+const infoBufKeep = 32 << 10
 
 // infoSections is genInfoSectionDict: the requested sections and whether all were asked.
 type infoSections struct {
@@ -177,36 +188,66 @@ func boolInt(b bool) int64 {
 
 // infoString is genRedisInfoString: the sections in Redis 7.0's order, rendered from
 // the Stats snapshot of the sections asked for.
-func (s *Server) infoString(args [][]byte) string {
+func (s *Server) infoString(args [][]byte) string { return string(s.appendInfo(nil, args)) }
+
+// infoSteps are INFO's sections in Redis 7.0's order: the names that select one, its title.
+var infoSteps = []struct {
+	names []string
+	title string
+}{
+	{[]string{"server"}, "Server"},
+	{[]string{"clients"}, "Clients"},
+	{[]string{"memory"}, "Memory"},
+	{[]string{"persistence"}, "Persistence"},
+	{[]string{"stats"}, "Stats"},
+	{[]string{"replication"}, "Replication"},
+	{[]string{"cpu"}, "CPU"},
+	{[]string{"module_list", "modules"}, "Modules"},
+	{[]string{"commandstats"}, "Commandstats"},
+	{[]string{"errorstats"}, "Errorstats"},
+	{[]string{"latencystats"}, "Latencystats"},
+	{[]string{"cluster"}, "Cluster"},
+	{[]string{"keyspace"}, "Keyspace"},
+}
+
+// appendInfo appends infoString's text to dst.
+func (s *Server) appendInfo(dst []byte, args [][]byte) []byte {
 	sel := parseInfoSections(args)
 	st := s.gatherStats(sel)
-	w := &infoWriter{}
-	steps := []struct {
-		names []string
-		title string
-		gen   func(*infoWriter)
-	}{
-		{[]string{"server"}, "Server", func(w *infoWriter) { infoServer(w, &st.Server) }},
-		{[]string{"clients"}, "Clients", func(w *infoWriter) { infoClients(w, &st.Clients) }},
-		{[]string{"memory"}, "Memory", func(w *infoWriter) { infoMemory(w, &st.Memory) }},
-		{[]string{"persistence"}, "Persistence", func(w *infoWriter) { infoPersistence(w, &st.Persistence) }},
-		{[]string{"stats"}, "Stats", func(w *infoWriter) { infoStats(w, &st.Activity) }},
-		{[]string{"replication"}, "Replication", func(w *infoWriter) { infoReplication(w, &st.Replication) }},
-		{[]string{"cpu"}, "CPU", infoCPU},
-		{[]string{"module_list", "modules"}, "Modules", func(*infoWriter) {}},
-		{[]string{"commandstats"}, "Commandstats", func(w *infoWriter) { infoCommandstats(w, st.Commands) }},
-		{[]string{"errorstats"}, "Errorstats", func(w *infoWriter) { infoErrorstats(w, st.Errors) }},
-		{[]string{"latencystats"}, "Latencystats", func(w *infoWriter) { infoLatencystats(w, st.Latency) }},
-		{[]string{"cluster"}, "Cluster", func(w *infoWriter) { w.int("cluster_enabled", 0) }},
-		{[]string{"keyspace"}, "Keyspace", func(w *infoWriter) { infoKeyspace(w, st.Keyspace) }},
-	}
-	for _, step := range steps {
-		if sel.want(step.names...) {
-			w.section(step.title)
-			step.gen(w)
+	w := infoWriter{b: dst}
+	for _, step := range infoSteps {
+		if !sel.want(step.names...) {
+			continue
+		}
+		w.section(step.title)
+		switch step.title {
+		case "Server":
+			infoServer(&w, &st.Server)
+		case "Clients":
+			infoClients(&w, &st.Clients)
+		case "Memory":
+			infoMemory(&w, &st.Memory)
+		case "Persistence":
+			infoPersistence(&w, &st.Persistence)
+		case "Stats":
+			infoStats(&w, &st.Activity)
+		case "Replication":
+			infoReplication(&w, &st.Replication)
+		case "CPU":
+			infoCPU(&w)
+		case "Commandstats":
+			infoCommandstats(&w, st.Commands)
+		case "Errorstats":
+			infoErrorstats(&w, st.Errors)
+		case "Latencystats":
+			infoLatencystats(&w, st.Latency)
+		case "Cluster":
+			w.int("cluster_enabled", 0)
+		case "Keyspace":
+			infoKeyspace(&w, st.Keyspace)
 		}
 	}
-	return string(w.b)
+	return w.b
 }
 
 func infoServer(w *infoWriter, st *StatsServer) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"runtime/debug"
+	"slices"
 	"syscall"
 	"time"
 
@@ -519,6 +520,9 @@ func (s *Server) newClient(conn net.Conn) *Client {
 func (s *Server) freeClient(c *Client) {
 	s.mu.Lock()
 	s.releaseClientState(c)
+	if c.has(ClientReplica) && slices.Contains(s.repl.replicas, c) {
+		s.removeReplica(c) // it ended before its session began (serveReplica)
+	}
 	s.forgetClientMem(c)
 	delete(s.clients, c.id)
 	c.args = nil // they alias the query buffer

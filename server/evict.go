@@ -19,9 +19,9 @@ import (
 //
 // Memory accounting. Redis counts every allocation (zmalloc_used_memory); Go offers no such
 // cheap counter, and reading runtime/metrics on every command costs too much. usedMemory is
-// therefore an estimate with three parts:
+// therefore an estimate with three parts on the heap and one off it:
 //
-//	used = live + grown - freed
+//	used = live + grown - freed + streams
 //
 //   - live is the heap reachable after the last GC cycle ("/gc/heap/live:bytes"), read from
 //     runtime/metrics in cron (hz times per second). It excludes garbage, which Redis's
@@ -32,9 +32,13 @@ import (
 //     plus a per-key overhead, the upper bound of what it could have added.
 //   - freed is the estimated size of the keys evicted since the last GC cycle, so that an
 //     eviction loop sees its own progress before the collector runs.
+//   - streams is the replicas' output, exact: it is kept outside the heap (streambuf.go).
 //
-// When cron sees a new GC cycle, live is replaced and grown and freed restart from zero.
-// The estimate never goes below zero. Tests replace memSource to drive it exactly.
+// When cron sees a new GC cycle, live is replaced, and grown and freed keep only what the
+// commands that started after the cycle ended added and released (sinceGC): the cycle
+// measured the rest, and cron sees it up to 1000/hz ms later, while a pipelined
+// client may write megabytes meanwhile. The estimate never goes below zero. Tests
+// replace memSource to drive it exactly.
 //
 // Garbage. Redis's used_memory falls the moment a client's buffer is freed; live falls
 // only after the next GC cycle, which an idle server may not run for two minutes (Go's
@@ -63,9 +67,10 @@ type evictState struct {
 	gcCycles uint64 // GC cycle count at the last refresh
 	grown    int64  // estimated bytes added by denyoom commands since that cycle
 	freed    int64  // estimated bytes released by evictions since that cycle
-	replAtGC int64  // the replicas' unsent streams when live was read (evictableMemory)
-	peak     int64  // highest estimate seen (used_memory_peak)
-	running  bool   // the last performEvictions hit its time limit: cron continues
+	since    sinceGC
+	gcStats  debug.GCStats // the last cycle's end (refreshMemory)
+	peak     int64         // highest estimate seen (used_memory_peak)
+	running  bool          // the last performEvictions hit its time limit: cron continues
 	samples  []metrics.Sample
 	forced   uint64 // the GC cycle count after the last GC performEvictions forced
 	// settleScan is when a write over the limit last looked for hung-up clients (settle.go)
@@ -217,17 +222,15 @@ func (s *Server) lfuLogIncr(counter uint32) uint32 {
 
 // usedMemory is the used_memory estimate (see the comment at the top of this file).
 func (s *Server) usedMemory() int64 {
-	u := max(s.evict.live+s.evict.grown+s.evict.bufGrown.Load()-s.evict.freed, 0)
+	u := max(s.evict.live+s.evict.grown+s.evict.bufGrown.Load()-s.evict.freed, 0) + s.streamPool.inUse.Load()
 	if u > s.evict.peak {
 		s.evict.peak = u
 	}
 	return u
 }
 
-// replicasOutput is what the replicas' streams hold unsent (mem_clients_slaves): each
-// replica's pending output buffer and the buffer its writer is sending, by their allocated
-// sizes, which the heap counts (under mu). Counting the writer's by what is left to send
-// missed the rest of its buffer: a stopped replica then made a master evict keys.
+// replicasOutput is what the replicas' streams hold unsent (mem_clients_slaves): the
+// chunks of each replica's stream, those its writer is sending included (under mu).
 func (s *Server) replicasOutput() int64 {
 	var n int64
 	for _, r := range s.repl.replicas {
@@ -236,28 +239,12 @@ func (s *Server) replicasOutput() int64 {
 	return n
 }
 
-// streamBuffers is what r's stream holds unsent: its pending output buffer and the buffer
-// its writer is sending, by their allocated sizes.
+// streamBuffers is the size of the chunks r's stream holds.
 func (r *Client) streamBuffers() int64 {
 	r.outMu.Lock()
-	n := int64(cap(r.pending))
+	n := r.stream.held()
 	r.outMu.Unlock()
 	return n + r.outHeld.Load()
-}
-
-// releasedStream takes a removed replica's stream out of used_memory as the last GC cycle
-// counted it (Redis frees a replica's buffers with it), with its share of what eviction
-// left out (under mu).
-func (s *Server) releasedStream(r *Client) {
-	gone := s.evict.replAtGC
-	if len(s.repl.replicas) > 0 {
-		gone = min(gone, r.streamBuffers())
-	}
-	if gone <= 0 {
-		return
-	}
-	s.evict.replAtGC -= gone
-	s.evict.freed += gone
 }
 
 // aofBuffered is the AOF records not yet written to the file (mem_aof_buffer).
@@ -273,10 +260,7 @@ func (s *Server) aofBuffered() int64 {
 
 // evictableMemory is used memory as eviction counts it (getMaxmemoryState): without the
 // replicas' unsent streams and the AOF buffer, which evicting keys cannot shrink and
-// which would otherwise make a slow replica evict the dataset (under mu). The estimate
-// holds the streams as the last GC cycle measured them (live), read at the refresh after
-// it (replAtGC): that is what is taken out. What they hold beyond it now is not in the
-// estimate anyway; one drained since the cycle is garbage that would otherwise evict keys.
+// which would otherwise make a slow replica evict the dataset (under mu).
 func (s *Server) evictableMemory() int64 {
 	used := s.usedMemory()
 	if used <= s.cfg.MaxMemory {
@@ -287,7 +271,7 @@ func (s *Server) evictableMemory() int64 {
 
 // notCountedForEvict is what eviction leaves out of used (mem_not_counted_for_evict).
 func (s *Server) notCountedForEvict(used int64) int64 {
-	return min(s.evict.replAtGC+s.aofBuffered(), used)
+	return min(s.streamPool.inUse.Load()+s.aofBuffered(), used)
 }
 
 // usedMemoryPeak is used_memory_peak.
@@ -304,20 +288,36 @@ func (s *Server) refreshMemory() {
 	}
 	live, cycles := src()
 	if cycles != s.evict.gcCycles || s.evict.live == 0 {
+		end := int64(math.MaxInt64) // a test's figures: nothing ran after them
+		if s.evict.memSource == nil {
+			debug.ReadGCStats(&s.evict.gcStats)
+			end = s.evict.gcStats.LastGC.UnixNano()
+		}
 		s.evict.live = live
-		s.evict.replAtGC = min(s.replicasOutput(), live) // read after the cycle: close to what it counted
 		s.evict.gcCycles = cycles
-		s.evict.grown = 0
-		s.evict.freed = 0
+		s.evict.grown, s.evict.freed = s.evict.since.keepAfter(end)
 		s.evict.bufGrown.Store(0)
 	}
-	if r := s.evict.released.Load(); r > 0 && r >= s.evict.live/4 && s.evict.gcRunning.CompareAndSwap(false, true) {
-		s.evict.released.Store(0)
-		go func() {
-			debug.FreeOSMemory() // a GC cycle, and the freed pages back to the OS (RSS)
-			s.evict.gcRunning.Store(false)
-		}()
+	if r := s.evict.released.Load(); r > 0 && r >= s.evict.live/4 {
+		s.gcInBackground()
 	}
+}
+
+// gcInBackground starts a GC cycle that returns the freed pages to the OS (RSS), unless
+// one runs; the figures are read again when it ends, not at cron's next refresh (under
+// mu).
+func (s *Server) gcInBackground() {
+	if s.evict.memSource != nil || !s.evict.gcRunning.CompareAndSwap(false, true) {
+		return
+	}
+	s.evict.released.Store(0)
+	go func() {
+		debug.FreeOSMemory()
+		s.evict.gcRunning.Store(false)
+		s.mu.Lock()
+		s.refreshMemory()
+		s.mu.Unlock()
+	}()
 }
 
 // bigBuffer is the size from which a dropped buffer counts as garbage worth a GC cycle.
@@ -450,11 +450,83 @@ func (s *Server) growthBefore(c *Client, cmd *Command) (int64, bool) {
 func (s *Server) growthAfter(c *Client, cmd *Command, before int64, measured bool) {
 	if measured {
 		if after, ok := s.stringKeysSize(c, cmd); ok {
-			s.evict.grown += after - before
+			s.addGrown(after - before)
 			return
 		}
 	}
-	s.evict.grown += commandGrowth(c.args)
+	s.addGrown(commandGrowth(c.args))
+}
+
+// addGrown adds n bytes that a command added to the dataset to the estimate (under mu).
+func (s *Server) addGrown(n int64) {
+	if n != 0 {
+		s.evict.grown += n
+		s.evict.since.at(s.clock.UnixNano()).grown += n
+	}
+}
+
+// addFreed takes n bytes that a command or an eviction released out of the estimate
+// (under mu).
+func (s *Server) addFreed(n int64) {
+	if n != 0 {
+		s.evict.freed += n
+		s.evict.since.at(s.clock.UnixNano()).freed += n
+	}
+}
+
+// sinceGC is what grown and freed hold, by the time of the command that changed them, so
+// that a refresh keeps only what came after the GC cycle it reads: a pipelined client
+// may add megabytes in the millisecond between a cycle's end and the refresh. The time
+// is told to a tick, 16 µs at first; when the steps are full, pairs merge and the tick
+// doubles.
+type sinceGC struct {
+	steps [sinceGCSteps]sinceGCStep
+	n     int   // steps in use
+	tick  int64 // ns (0: sinceGCTick)
+}
+
+type sinceGCStep struct{ ns, grown, freed int64 }
+
+const (
+	sinceGCTick  = 16 * time.Microsecond
+	sinceGCSteps = 1024
+)
+
+// at is the step that holds the time ns (a command's start: the clock only advances).
+func (g *sinceGC) at(ns int64) *sinceGCStep {
+	if g.tick == 0 {
+		g.tick = int64(sinceGCTick)
+	}
+	if g.n > 0 && ns-g.steps[g.n-1].ns < g.tick {
+		return &g.steps[g.n-1]
+	}
+	if g.n == sinceGCSteps {
+		for i := 0; i < sinceGCSteps/2; i++ {
+			a, b := g.steps[2*i], g.steps[2*i+1]
+			g.steps[i] = sinceGCStep{ns: a.ns, grown: a.grown + b.grown, freed: a.freed + b.freed}
+		}
+		g.n = sinceGCSteps / 2
+		g.tick *= 2
+	}
+	g.steps[g.n] = sinceGCStep{ns: ns}
+	g.n++
+	return &g.steps[g.n-1]
+}
+
+// keepAfter keeps what was added and released by the commands that started after end
+// (a GC cycle's end, in ns), which that cycle did not measure, and returns those totals.
+func (g *sinceGC) keepAfter(end int64) (grown, freed int64) {
+	i := 0
+	for i < g.n && g.steps[i].ns <= end {
+		i++
+	}
+	g.n = copy(g.steps[:], g.steps[i:g.n])
+	g.tick = int64(sinceGCTick)
+	for _, st := range g.steps[:g.n] {
+		grown += st.grown
+		freed += st.freed
+	}
+	return grown, freed
 }
 
 // stringKeysSize is the estimated size of the keys cmd names in c.args (absent ones
@@ -599,7 +671,7 @@ func (s *Server) evictKey(db *store.DB, key string) int64 {
 	size := objectSize(key, o)
 	owned := []byte(key)
 	s.dbDelete(db, owned)
-	s.evict.freed += size
+	s.addFreed(size)
 	s.stats.evictedKeys++
 	s.touchWatched(db.ID, key)
 	s.notify(NotifyEvicted, "evicted", owned, db.ID)

@@ -45,7 +45,7 @@ type clientsMem struct {
 // writer is sending included), what MULTI queued, its watched keys and subscriptions.
 func (c *Client) memUsage() int64 {
 	c.outMu.Lock()
-	omem := len(c.pending)
+	omem := c.outputLenLocked()
 	c.outMu.Unlock()
 	return c.qbufCap.Load() + c.outFlight.Load() + int64(cap(c.w.B)+omem+c.multiMem) + c.listMem
 }

@@ -59,7 +59,7 @@ func (s *Server) freedValue(o *store.Object, lazy bool) {
 // releaseMemory takes n bytes of dropped data out of used_memory until the next GC cycle
 // measures the heap, and counts them towards starting that cycle early (refreshMemory).
 func (s *Server) releaseMemory(n int64) {
-	s.evict.freed += n
+	s.addFreed(n)
 	s.evict.released.Add(n)
 }
 

@@ -23,7 +23,7 @@ func (s *Server) outputRoom(c *Client) int {
 		return 0
 	}
 	c.outMu.Lock()
-	pending := len(c.pending)
+	pending := c.outputLenLocked()
 	c.outMu.Unlock()
 	return int(max(lim-int64(pending+len(c.w.B))-1, 1))
 }
@@ -34,7 +34,7 @@ func (s *Server) outputRoom(c *Client) int {
 func (s *Server) checkOutputLimits() {
 	for _, c := range s.clients {
 		c.outMu.Lock()
-		n := len(c.pending) + int(c.outFlight.Load()) // all the output not sent yet
+		n := c.outputLenLocked() + int(c.outFlight.Load()) // all the output not sent yet
 		c.outMu.Unlock()
 		if n > 0 || c.admin.softLimitSince != 0 {
 			s.checkOutputLimit(c, n)
@@ -105,7 +105,7 @@ const outputNoWaitMax = 12 << 20
 // limit bounds the output and it passed outputNoWaitMax.
 func (s *Server) outputLeft(c *Client) bool {
 	c.outMu.Lock()
-	n := len(c.pending) + int(c.outFlight.Load())
+	n := c.outputLenLocked() + int(c.outFlight.Load())
 	c.outMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()

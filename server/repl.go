@@ -202,7 +202,7 @@ func (s *Server) removeReplica(c *Client) {
 	for i, x := range r.replicas {
 		if x == c {
 			r.replicas = append(r.replicas[:i], r.replicas[i+1:]...)
-			s.releasedStream(c)
+			c.shutStream() // Redis frees a replica's buffers with it
 			break
 		}
 	}

@@ -21,15 +21,33 @@ import (
 // are held (not written) until its RDB has been sent.
 func (c *Client) appendStream(b []byte) {
 	c.outMu.Lock()
-	c.pending = append(c.pending, b...)
-	c.streamSeq += int64(len(b))
-	n := len(c.pending) + int(c.outFlight.Load()) // what a stalled writer is sending counts too
+	c.writeStreamLocked(b)
+	n := c.stream.n + int(c.outFlight.Load()) // what a stalled writer is sending counts too
 	c.outMu.Unlock()
 	c.srv.checkOutputLimit(c, n)
 	select {
 	case c.kick <- struct{}{}:
 	default:
 	}
+}
+
+// writeStreamLocked appends b to the replica's stream (under outMu). A removed replica's
+// stream takes nothing more.
+func (c *Client) writeStreamLocked(b []byte) {
+	if c.streamShut {
+		return
+	}
+	c.stream.write(&c.srv.streamPool, b)
+	c.streamSeq += int64(len(b))
+}
+
+// shutStream drops the replica's unsent stream: its chunks go back to the pool, and the
+// stream takes no more (a writer that still sends a part gives that part back itself).
+func (c *Client) shutStream() {
+	c.outMu.Lock()
+	c.stream.release(&c.srv.streamPool)
+	c.streamShut = true
+	c.outMu.Unlock()
 }
 
 // release lets the replica's writer send what was held, and wakes it.
@@ -105,7 +123,13 @@ func cmdSync(c *Client) {
 func (s *Server) attachReplica(c *Client, st replicaState) {
 	s.replDistribute() // the bytes fed so far go to the others only: c starts after them
 	c.flags |= ClientReplica
-	c.coalesce.Store(true)
+	c.outMu.Lock()
+	if len(c.pending) > 0 { // replies the socket did not take yet go first
+		c.writeStreamLocked(c.pending)
+		c.pending = nil
+	}
+	c.coalesce.Store(true) // from here its output goes to its stream (streambuf.go)
+	c.outMu.Unlock()
 	c.repl.state = st
 	c.repl.waitSince = time.Now()
 	c.repl.ackTime = time.Now()
@@ -189,7 +213,7 @@ func (s *Server) startFullSyncIfReady(now time.Time) {
 		c.hold.Store(true)
 		c.repl.state = replWaitBgsaveEnd
 		c.outMu.Lock()
-		c.pending = c.pending[:0] // drop keep-alives not yet written
+		c.stream.release(&s.streamPool) // drop keep-alives not yet written
 		c.outMu.Unlock()
 	}
 	header := "+FULLRESYNC " + s.replID + " " + strconv.FormatInt(offset, 10) + "\r\n"

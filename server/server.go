@@ -48,6 +48,9 @@ type Server struct {
 	clock     time.Time // when the current command started (set by dispatch, advanced by call)
 	dirty     int64     // changes since the last save
 	stats     stats
+	// streamPool holds the chunks of the replicas' streams (streambuf.go)
+	streamPool chunkPool
+	infoBuf    []byte // INFO's text, kept for the next INFO (cmdInfo; under mu)
 
 	unit       []Record       // propagation records of the current execution unit
 	unitDepth  int            // nesting of execution units (EXEC, blocked-client serving)

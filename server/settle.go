@@ -108,9 +108,13 @@ func (s *Server) unreadInput(self *Client, hungUpOnly bool) []*Client {
 	return out
 }
 
-// buffers is what c's buffers hold: unsent output, what its writer is sending, its
-// query buffer (what freeing it releases).
+// buffers is what c's buffers on the heap hold: unsent output, what its writer is
+// sending, its query buffer (what freeing it releases). A replica's stream is not on the
+// heap (streambuf.go).
 func (c *Client) buffers() int64 {
+	if c.coalesce.Load() {
+		return c.qbufCap.Load()
+	}
 	c.outMu.Lock()
 	n := int64(cap(c.pending))
 	c.outMu.Unlock()

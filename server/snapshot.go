@@ -106,6 +106,13 @@ func (b *snapBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// drop lets both slices go (the snapshot ended).
+func (b *snapBuffer) drop() {
+	b.mu.Lock()
+	b.cur, b.spare = nil, nil
+	b.mu.Unlock()
+}
+
 // take returns the pending bytes and empties the buffer. The slice is valid until the
 // next call of take.
 func (b *snapBuffer) take() []byte {
@@ -268,6 +275,12 @@ func (s *Server) runSnapshot(sn *snapshot, w io.Writer) (keys int64, err error) 
 		if s.snap == sn {
 			s.snap = nil
 		}
+		// what it encoded with is garbage now; a GC cycle measures the heap without it
+		// (a cycle during the snapshot counted its buffers and what it allocated) and
+		// gives the pages back, as Redis's child exits with its memory
+		sn.enc.DropScratch()
+		sn.out.drop()
+		s.gcInBackground()
 		s.mu.Unlock()
 	}()
 	for {

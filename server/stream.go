@@ -158,29 +158,48 @@ func (r *Client) streamNoWaitLocked() error {
 	if r.hold.Load() || r.stalled {
 		return nil
 	}
+	pool := &r.srv.streamPool
 	r.outMu.Lock()
-	data, seq := r.pending, r.streamSeq
-	r.pending = nil
+	data, seq := r.stream.take(), r.streamSeq
 	r.outMu.Unlock()
-	if len(data) == 0 {
+	if data.n == 0 {
 		return nil
 	}
-	n, err := r.writeNoWait(data)
-	r.srv.stats.replOutput.Add(int64(n))
-	if err != nil {
-		r.srv.releasedOutput(cap(data))
-		return err
+	for data.n > 0 {
+		h := data.head()
+		n, err := r.writeNoWait(h)
+		r.srv.stats.replOutput.Add(int64(n))
+		data.consumed(pool, n)
+		if err != nil {
+			data.release(pool)
+			return err
+		}
+		if n < len(h) {
+			break
+		}
 	}
-	if n == len(data) {
-		r.srv.releasedOutput(cap(data))
+	if data.n == 0 {
 		r.wroteStream(seq)
 		return nil
 	}
-	r.putBack(data, n)
-	r.wroteStream(seq - int64(len(data)-n)) // the stall's grace counts from here
+	left := data.n
+	r.putBackStream(data)
+	r.wroteStream(seq - int64(left)) // the stall's grace counts from here
 	r.stalled = true
 	r.wake()
 	return nil
+}
+
+// putBackStream returns the unwritten rest of r's stream, taken by a writer, to its front;
+// a removed replica's rest is dropped.
+func (r *Client) putBackStream(rest chunkList) {
+	r.outMu.Lock()
+	if r.streamShut {
+		rest.release(&r.srv.streamPool)
+	} else {
+		r.stream.prepend(rest)
+	}
+	r.outMu.Unlock()
 }
 
 // flushStream is a replica's writer: it writes the pending stream without blocking and,
@@ -198,32 +217,32 @@ func (r *Client) flushStream() error {
 				return err
 			}
 		}
+		pool := &r.srv.streamPool
 		r.outMu.Lock()
-		data, seq := r.pending, r.streamSeq
-		r.pending = nil
-		r.outFlight.Store(int64(len(data))) // still output: tot-mem and the output limit count it
-		r.outHeld.Store(int64(cap(data)))   // and its whole buffer stays allocated until written
+		data, seq := r.stream.take(), r.streamSeq
+		r.outFlight.Store(int64(data.n)) // still output: tot-mem and the output limit count it
+		r.outHeld.Store(data.held())     // and its chunks stay taken until written
 		r.outMu.Unlock()
 		r.flushMu.Unlock()
-		// in pieces, each published: the clients waiting for a replica that reads slowly
-		// see its socket take data (waitStalled)
-		base := seq - int64(len(data))
+		// a chunk at a time, each published and given back: the clients waiting for a
+		// replica that reads slowly see its socket take data (waitStalled), and memory
+		// falls as it does
 		var err error
-		for off := 0; off < len(data) && err == nil; {
-			end := min(off+streamChunk, len(data))
+		for data.n > 0 && err == nil {
 			var n int
-			n, err = r.conn.Write(data[off:end])
-			off += n
-			r.outFlight.Store(int64(len(data) - off))
+			n, err = r.conn.Write(data.head())
+			data.consumed(pool, n)
+			r.outFlight.Store(int64(data.n))
+			r.outHeld.Store(data.held())
 			r.srv.stats.replOutput.Add(int64(n))
-			if err == nil && off < len(data) {
-				r.wroteStream(base + int64(off))
+			if err == nil && data.n > 0 {
+				r.wroteStream(seq - int64(data.n))
 			}
 		}
 		r.outFlight.Store(0)
 		r.outHeld.Store(0)
-		r.srv.releasedOutput(cap(data))
 		if err != nil {
+			data.release(pool)
 			return err
 		}
 		r.flushMu.Lock()

@@ -156,23 +156,15 @@ func (c *Client) queueOutput() {
 	c.rbuf.notePeak(len(c.w.B))
 	big := cap(c.w.B) > replyBufShrink && !c.srv.debug.replyNoResizing
 	c.outMu.Lock()
-	if c.coalesce.Load() { // a replica (+CONTINUE and the backlog): its stream's chunks
+	switch {
+	case c.coalesce.Load(): // a replica (+CONTINUE and the backlog): its stream's chunks
 		c.writeStreamLocked(c.w.B)
-		c.outMu.Unlock()
-		c.w.B = c.w.B[:0]
-		if big {
-			c.w.B = make([]byte, 0, replyBufInitial)
-		}
-		return
-	}
-	if big && len(c.pending) == 0 {
+	case big && len(c.pending) == 0:
 		// a big reply is handed over, not copied: the reply buffer starts afresh anyway
 		c.pending = c.w.B
-		c.outMu.Unlock()
-		c.w.B = make([]byte, 0, replyBufInitial)
-		return
+	default:
+		c.pending = append(c.pending, c.w.B...)
 	}
-	c.pending = append(c.pending, c.w.B...)
 	c.outMu.Unlock()
 	if big {
 		c.w.B = make([]byte, 0, replyBufInitial) // a big reply went out: give its memory back

@@ -442,13 +442,23 @@ func cmdClientKill(c *Client) {
 }
 
 // killClient disconnects another client now (freeClient): it leaves the client list at once
-// and its connection goroutine cleans up when its read fails. Called under mu.
+// and its connection goroutine cleans up when its read fails. Its unsent output, which
+// the closed connection can no longer send, is dropped at once, as Redis frees it with
+// the client, and the next OOM check runs a GC cycle first (collectGarbage): else the
+// key eviction that follows a client eviction (maxmemory-clients) sees the buffers of
+// the clients it just closed, until their goroutines let go of them. Called under mu.
 func (s *Server) killClient(cl *Client) {
 	cl.flags |= ClientKilled
 	s.releaseClientState(cl)
 	s.forgetClientMem(cl)
 	delete(s.clients, cl.id)
 	cl.close()
+	cl.outMu.Lock()
+	out := cap(cl.pending)
+	cl.pending = nil
+	cl.outMu.Unlock()
+	s.releasedOutput(out)
+	s.evict.dropped.Add(1)
 }
 
 func cmdClientReply(c *Client) {

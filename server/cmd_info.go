@@ -190,62 +190,55 @@ func boolInt(b bool) int64 {
 // the Stats snapshot of the sections asked for.
 func (s *Server) infoString(args [][]byte) string { return string(s.appendInfo(nil, args)) }
 
-// infoSteps are INFO's sections in Redis 7.0's order: the names that select one, its title.
-var infoSteps = []struct {
-	names []string
-	title string
-}{
-	{[]string{"server"}, "Server"},
-	{[]string{"clients"}, "Clients"},
-	{[]string{"memory"}, "Memory"},
-	{[]string{"persistence"}, "Persistence"},
-	{[]string{"stats"}, "Stats"},
-	{[]string{"replication"}, "Replication"},
-	{[]string{"cpu"}, "CPU"},
-	{[]string{"module_list", "modules"}, "Modules"},
-	{[]string{"commandstats"}, "Commandstats"},
-	{[]string{"errorstats"}, "Errorstats"},
-	{[]string{"latencystats"}, "Latencystats"},
-	{[]string{"cluster"}, "Cluster"},
-	{[]string{"keyspace"}, "Keyspace"},
-}
-
-// appendInfo appends infoString's text to dst.
+// appendInfo appends infoString's text to dst: the sections asked for, in Redis 7.0's order.
 func (s *Server) appendInfo(dst []byte, args [][]byte) []byte {
 	sel := parseInfoSections(args)
 	st := s.gatherStats(sel)
 	w := infoWriter{b: dst}
-	for _, step := range infoSteps {
-		if !sel.want(step.names...) {
-			continue
+	// section starts the section title when one of names selects it
+	section := func(title string, names ...string) bool {
+		if !sel.want(names...) {
+			return false
 		}
-		w.section(step.title)
-		switch step.title {
-		case "Server":
-			infoServer(&w, &st.Server)
-		case "Clients":
-			infoClients(&w, &st.Clients)
-		case "Memory":
-			infoMemory(&w, &st.Memory)
-		case "Persistence":
-			infoPersistence(&w, &st.Persistence)
-		case "Stats":
-			infoStats(&w, &st.Activity)
-		case "Replication":
-			infoReplication(&w, &st.Replication)
-		case "CPU":
-			infoCPU(&w)
-		case "Commandstats":
-			infoCommandstats(&w, st.Commands)
-		case "Errorstats":
-			infoErrorstats(&w, st.Errors)
-		case "Latencystats":
-			infoLatencystats(&w, st.Latency)
-		case "Cluster":
-			w.int("cluster_enabled", 0)
-		case "Keyspace":
-			infoKeyspace(&w, st.Keyspace)
-		}
+		w.section(title)
+		return true
+	}
+	if section("Server", "server") {
+		infoServer(&w, &st.Server)
+	}
+	if section("Clients", "clients") {
+		infoClients(&w, &st.Clients)
+	}
+	if section("Memory", "memory") {
+		infoMemory(&w, &st.Memory)
+	}
+	if section("Persistence", "persistence") {
+		infoPersistence(&w, &st.Persistence)
+	}
+	if section("Stats", "stats") {
+		infoStats(&w, &st.Activity)
+	}
+	if section("Replication", "replication") {
+		infoReplication(&w, &st.Replication)
+	}
+	if section("CPU", "cpu") {
+		infoCPU(&w)
+	}
+	section("Modules", "module_list", "modules")
+	if section("Commandstats", "commandstats") {
+		infoCommandstats(&w, st.Commands)
+	}
+	if section("Errorstats", "errorstats") {
+		infoErrorstats(&w, st.Errors)
+	}
+	if section("Latencystats", "latencystats") {
+		infoLatencystats(&w, st.Latency)
+	}
+	if section("Cluster", "cluster") {
+		w.int("cluster_enabled", 0)
+	}
+	if section("Keyspace", "keyspace") {
+		infoKeyspace(&w, st.Keyspace)
 	}
 	return w.b
 }

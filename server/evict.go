@@ -480,9 +480,9 @@ func (s *Server) addFreed(n int64) {
 // is told to a tick, 16 µs at first; when the steps are full, pairs merge and the tick
 // doubles.
 type sinceGC struct {
-	steps [sinceGCSteps]sinceGCStep
-	n     int   // steps in use
-	tick  int64 // ns (0: sinceGCTick)
+	steps  [sinceGCSteps]sinceGCStep
+	n      int  // steps in use
+	merged uint // times pairs merged since the last keepAfter: the tick is sinceGCTick<<merged
 }
 
 type sinceGCStep struct{ ns, grown, freed int64 }
@@ -494,10 +494,7 @@ const (
 
 // at is the step that holds the time ns (a command's start: the clock only advances).
 func (g *sinceGC) at(ns int64) *sinceGCStep {
-	if g.tick == 0 {
-		g.tick = int64(sinceGCTick)
-	}
-	if g.n > 0 && ns-g.steps[g.n-1].ns < g.tick {
+	if g.n > 0 && ns-g.steps[g.n-1].ns < int64(sinceGCTick)<<g.merged {
 		return &g.steps[g.n-1]
 	}
 	if g.n == sinceGCSteps {
@@ -506,7 +503,7 @@ func (g *sinceGC) at(ns int64) *sinceGCStep {
 			g.steps[i] = sinceGCStep{ns: a.ns, grown: a.grown + b.grown, freed: a.freed + b.freed}
 		}
 		g.n = sinceGCSteps / 2
-		g.tick *= 2
+		g.merged++
 	}
 	g.steps[g.n] = sinceGCStep{ns: ns}
 	g.n++
@@ -521,7 +518,7 @@ func (g *sinceGC) keepAfter(end int64) (grown, freed int64) {
 		i++
 	}
 	g.n = copy(g.steps[:], g.steps[i:g.n])
-	g.tick = int64(sinceGCTick)
+	g.merged = 0
 	for _, st := range g.steps[:g.n] {
 		grown += st.grown
 		freed += st.freed

@@ -137,14 +137,5 @@ func (s *Server) evictClients() {
 		s.log.Debug().Str("client", string(x.c.appendInfo(nil, x.c))).Msg("Evicting client")
 		s.stats.evictedClients++
 		s.killClient(x.c)
-		// its unsent output is dropped now, as Redis frees an evicted client at once,
-		// and a GC cycle may run before the next OOM check (collectGarbage): else the
-		// key eviction that follows a client eviction sees the buffers of the clients
-		// it just closed, until their goroutines let go of them
-		x.c.outMu.Lock()
-		out := cap(x.c.pending)
-		x.c.pending = nil
-		x.c.outMu.Unlock()
-		s.releasedClient(max(int64(out), clientGarbage))
 	}
 }

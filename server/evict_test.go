@@ -27,3 +27,39 @@ func TestUsedMemorySetrangeWithoutMaxmemory(t *testing.T) {
 		t.Fatalf("used_memory changed by %d after an in-place SETRANGE, want 0", again-after)
 	}
 }
+
+// TestSinceGCKeepsWhatCameAfterTheCycle: a refresh keeps the growth and releases of the
+// commands that started after the GC cycle ended and drops the others, also once the
+// steps were merged.
+func TestSinceGCKeepsWhatCameAfterTheCycle(t *testing.T) {
+	var g sinceGC
+	tick := int64(sinceGCTick)
+	// one step per tick: 3000 steps merge twice (1024, then 1024 again of doubled ticks)
+	for i := int64(0); i < 3000; i++ {
+		st := g.at(1000 + i*tick)
+		st.grown += 10
+		st.freed += 1
+	}
+	if g.merged != 2 {
+		t.Fatalf("pairs merged %d times, want 2", g.merged)
+	}
+	// the cycle ended just before the 2000th command: 1000 commands came after it, to a
+	// step of 4 ticks
+	end := 1000 + 1999*tick
+	grown, freed := g.keepAfter(end)
+	if grown < 10*1000-10*4 || grown > 10*1000 || freed != grown/10 {
+		t.Fatalf("kept grown %d freed %d, want about 10000 and 1000", grown, freed)
+	}
+	if g.merged != 0 {
+		t.Fatal("the tick stays doubled after a refresh")
+	}
+	if grown, freed := g.keepAfter(1000 + 3000*tick); grown != 0 || freed != 0 {
+		t.Fatalf("a cycle after the last command kept %d and %d", grown, freed)
+	}
+	// the same command's growth and release: one step
+	g.at(5).grown += 7
+	g.at(5).freed += 7
+	if grown, freed := g.keepAfter(4); grown != 7 || freed != 7 || g.n != 1 {
+		t.Fatalf("kept %d %d in %d steps, want 7 7 in 1", grown, freed, g.n)
+	}
+}

@@ -252,8 +252,8 @@ func (r *Client) flushStream() error {
 	}
 }
 
-// streamChunk is how much of a stalled replica's stream one write(2) hands to its socket
-// before the progress is published.
+// streamChunk is the size of a chunk of a replica's stream (streambuf.go): what one write(2)
+// of a stalled replica's stream hands to its socket before the progress is published.
 const streamChunk = 64 << 10
 
 // streamStallGrace is how long a replica's socket may take nothing before the replies stop

@@ -24,9 +24,6 @@ import (
 // or flushStream's blocking write). Only its owner gives it back, once its bytes were
 // handed to the kernel or will never be.
 
-// streamChunkSize is the size of a chunk: one write(2) of a stalled replica's stream.
-const streamChunkSize = streamChunk
-
 // streamPoolMax is how many free chunks the pool keeps for reuse; the others are unmapped.
 const streamPoolMax = 32
 
@@ -37,9 +34,9 @@ type chunkPool struct {
 	inUse atomic.Int64 // bytes of chunks handed out and not given back (used_memory)
 }
 
-// get returns an empty chunk (len 0, cap streamChunkSize).
+// get returns an empty chunk (len 0, cap streamChunk).
 func (p *chunkPool) get() []byte {
-	p.inUse.Add(streamChunkSize)
+	p.inUse.Add(streamChunk)
 	p.mu.Lock()
 	if n := len(p.free); n > 0 {
 		b := p.free[n-1]
@@ -49,12 +46,12 @@ func (p *chunkPool) get() []byte {
 		return b[:0]
 	}
 	p.mu.Unlock()
-	return mapChunk(streamChunkSize)[:0]
+	return mapChunk(streamChunk)[:0]
 }
 
 // put gives a chunk back; its bytes must not be used any more.
 func (p *chunkPool) put(b []byte) {
-	p.inUse.Add(-streamChunkSize)
+	p.inUse.Add(-streamChunk)
 	b = b[:cap(b)]
 	p.mu.Lock()
 	if len(p.free) < streamPoolMax {
@@ -91,7 +88,7 @@ func (l *chunkList) write(p *chunkPool, b []byte) {
 }
 
 // held is the size of the chunks l holds (what they take from memory).
-func (l *chunkList) held() int64 { return int64(len(l.chunks)) * streamChunkSize }
+func (l *chunkList) held() int64 { return int64(len(l.chunks)) * streamChunk }
 
 // take moves the whole list out of l.
 func (l *chunkList) take() chunkList {

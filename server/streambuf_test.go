@@ -17,7 +17,7 @@ func TestChunkListKeepsBytesInOrder(t *testing.T) {
 	var want, got []byte
 	next := byte(0)
 	piece := func() []byte {
-		b := make([]byte, r.IntN(3*streamChunkSize))
+		b := make([]byte, r.IntN(3*streamChunk))
 		for i := range b {
 			b[i] = next
 			next++
